@@ -1,0 +1,24 @@
+import Logging
+
+/// Everything an operator can set (§10); each field has a command-line option and an environment variable.
+public struct RelevoConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// `sqlite://./relative.sqlite`, `sqlite:///absolute.sqlite` or (later) `postgres://…`.
+    public var databaseURL = "sqlite://./relevo-data/relevo.sqlite"
+    /// Accept `http` webhooks and local addresses: for panels on the same machine, never production.
+    public var allowInsecureWebhooks = false
+    /// `RELEVO_MASTER_KEY`: 32 bytes as hex or Base64; when nil a key file beside the database is used.
+    public var masterKey: String?
+    /// Requests per second per API key; 0 disables the limit.
+    public var rateLimitPerSecond: Double = 50
+    public var rateLimitBurst: Double = 100
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+}
+
+/// The running version, sent as `User-Agent: Relevo/<version>` and served at `/version`.
+public enum Relevo {
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// `relevo serve`: open the store, seed the default project on first start, run until SIGTERM/SIGINT.
+public enum RelevoServer {
+    public static func run(configuration: RelevoConfiguration) async throws {
+        let app = try RelevoApp(configuration: configuration)
+        if let seeded = try await app.seedDefaultProjectIfEmpty() {
+            Console.write("""
+                Created project "default" on this new database. Its API key is shown only this once:
+                  projectId: \(seeded.projectId)
+                  x-api-key: \(seeded.apiKey)
+
+                """)
+        }
+        if configuration.allowInsecureWebhooks {
+            app.logger.warning("--allow-insecure-webhooks is on: http and local webhook addresses are accepted")
+        }
+        let host = configuration.host
+        let application = app.buildApplication { channel in
+            let port = channel.localAddress?.port ?? 0
+            Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
+        }
+        try await application.runService()
+    }
+}
+
+/// Standard output for the few lines meant for the operator's eyes (not logs).
+public enum Console {
+    public static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,28 @@
+/// Everything that can go wrong in Relevo that a caller should hear about.
+///
+/// Services and controllers throw these; ``ErrorEnvelope`` is the one place that turns them into
+/// the contract's error envelope (§1.4), so a status code or error key is decided once.
+public enum DomainError: Error, Sendable, Equatable {
+    /// Missing, unknown or revoked API key, or a key of another project (401 `UNAUTHORIZED`).
+    case unauthorized
+    /// The project has no integration (404 `INTEGRATION_NOT_FOUND`).
+    case integrationNotFound(projectId: String)
+    /// A second create for the same project (409 `INTEGRATION_ALREADY_EXISTS`).
+    case integrationAlreadyExists(projectId: String)
+    /// Field rules failed on create-style operations (422 `VALIDATOR_ERROR`).
+    case validationFailed(ValidationErrors)
+    /// The body is not usable at all, or PATCH rules failed (400 `BAD_REQUEST`).
+    case badRequest(reason: String, ValidationErrors?)
+    /// The body exceeds the limit (413 `PAYLOAD_TOO_LARGE`).
+    case payloadTooLarge(limit: Int)
+    /// A body that is not `application/json` (415).
+    case unsupportedMediaType
+    /// The per-key budget is spent (429 `RATE_LIMITED`).
+    case rateLimited(retryAfterSeconds: Int)
+    /// No route has this path (404 `NOT_FOUND`).
+    case routeNotFound(path: String)
+    /// The path exists with other methods (405 `METHOD_NOT_ALLOWED`).
+    case methodNotAllowed(method: String, allowed: [String])
+    /// The store does not answer; logged with detail, shown without (500 `UNKNOWN_ERROR`).
+    case storeUnavailable
+}

@@ -1,0 +1,158 @@
+/// The rules of the Integration API (E1–E5, §2).
+///
+/// Holds no state of its own: everything is in the store, secrets sealed by the ``SecretBox``.
+public struct IntegrationService: Sendable {
+    let store: any RelevoStore
+    let secrets: SecretBox
+    let destinationGuard: DestinationGuard
+    let now: @Sendable () -> Timestamp
+
+    public static let maximumGraceSeconds = 604_800
+
+    public init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
+                now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+        self.store = store
+        self.secrets = secrets
+        self.destinationGuard = destinationGuard
+        self.now = now
+    }
+
+    /// The result of E1: the record and the signing secret, shown this once.
+    public struct Created: Sendable {
+        public let integration: IntegrationRecord
+        public let signingSecret: String
+    }
+
+    /// E1. Throws `validationFailed` (422) or `integrationAlreadyExists` (409).
+    public func create(projectId: String, body: JSONValue) async throws -> Created {
+        var errors = ValidationErrors()
+        let input = IntegrationInput.read(body, into: &errors)
+        if body["webhookUrl"] == nil || body["webhookUrl"] == .null { errors.required("webhookUrl") }
+        let authType = input.authType ?? .noAuth
+        IntegrationInput.checkAuthorization(input.authorization, for: authType, into: &errors)
+        if let url = input.webhookUrl { await checkURL(url, into: &errors) }
+        try errors.check()
+
+        if try await store.integration(projectId: projectId) != nil { throw DomainError.integrationAlreadyExists(projectId: projectId) }
+        let time = now()
+        let id = Identifier.generate()
+        let secret = SecureRandom.hex(byteCount: 32)
+        let record = IntegrationRecord(
+            id: id, projectId: projectId, webhookUrl: input.webhookUrl!, authType: authType,
+            authorization: authType.needsCredential ? secrets.seal(input.authorization!, context: Self.credentialContext(id)) : nil,
+            signingSecret: secrets.seal(secret, context: Self.signingContext(id)), createdAt: time, updatedAt: time)
+        do {
+            try await store.insertIntegration(record)
+        } catch StoreError.conflict {
+            throw DomainError.integrationAlreadyExists(projectId: projectId)
+        }
+        return Created(integration: record, signingSecret: secret)
+    }
+
+    /// E2.
+    public func get(projectId: String) async throws -> IntegrationRecord {
+        guard let record = try await store.integration(projectId: projectId) else {
+            throw DomainError.integrationNotFound(projectId: projectId)
+        }
+        return record
+    }
+
+    /// E3. Validation failures are 400 here (the docs say so for update).
+    public func update(projectId: String, body: JSONValue) async throws -> IntegrationRecord {
+        var errors = ValidationErrors()
+        let input = IntegrationInput.read(body, into: &errors)
+        let current = try await get(projectId: projectId)
+        let authType = input.authType ?? current.authType
+        let credentialChange: String?? // nil: keep; .some(nil): clear; .some(x): set
+        if !authType.needsCredential {
+            credentialChange = .some(nil)
+        } else if input.authorization != nil || authType != current.authType || current.authorization == nil {
+            IntegrationInput.checkAuthorization(input.authorization, for: authType, into: &errors)
+            credentialChange = .some(input.authorization)
+        } else {
+            credentialChange = nil
+        }
+        if let url = input.webhookUrl { await checkURL(url, into: &errors) }
+        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors) }
+
+        let time = now()
+        let sealedCredential = credentialChange.map { value in
+            value.map { secrets.seal($0, context: Self.credentialContext(current.id)) }
+        }
+        let updated = try await store.modifyIntegration(projectId: projectId) { record in
+            if let url = input.webhookUrl { record.webhookUrl = url }
+            record.authType = authType
+            if let sealedCredential { record.authorization = sealedCredential }
+            record.updatedAt = time
+        }
+        guard let updated else { throw DomainError.integrationNotFound(projectId: projectId) }
+        return updated
+    }
+
+    /// E4. The secrets go with the row.
+    public func delete(projectId: String) async throws {
+        guard try await store.deleteIntegration(projectId: projectId) else {
+            throw DomainError.integrationNotFound(projectId: projectId)
+        }
+    }
+
+    /// The result of E5.
+    public struct Regenerated: Sendable {
+        public let signingSecret: String
+        public let regeneratedAt: Timestamp
+    }
+
+    /// E5. `body` may be nil (no body) or `{"graceSeconds": N}`.
+    public func regenerateSecret(projectId: String, body: JSONValue?) async throws -> Regenerated {
+        let grace = try Self.graceSeconds(body)
+        let time = now()
+        let secret = SecureRandom.hex(byteCount: 32)
+        let updated = try await store.modifyIntegration(projectId: projectId) { [secrets] record in
+            let sealed = secrets.seal(secret, context: Self.signingContext(record.id))
+            record.previousSigningSecret = grace > 0 ? record.signingSecret : nil
+            record.previousSecretExpiresAt = grace > 0 ? time.adding(seconds: grace) : nil
+            record.signingSecret = sealed
+            record.updatedAt = time
+        }
+        guard updated != nil else { throw DomainError.integrationNotFound(projectId: projectId) }
+        return Regenerated(signingSecret: secret, regeneratedAt: time)
+    }
+
+    /// `graceSeconds` of an E5 body: an integer from 0 to 7 days, 0 when absent.
+    private static func graceSeconds(_ body: JSONValue?) throws -> Int64 {
+        guard let value = body?["graceSeconds"], value != .null else { return 0 }
+        guard case .number(let number) = value, number == number.rounded(),
+              number >= 0, number <= Double(maximumGraceSeconds) else {
+            var errors = ValidationErrors()
+            errors.add("graceSeconds", LocalizedText(
+                en: "graceSeconds must be an integer from 0 to 604800",
+                es: "graceSeconds debe ser un entero de 0 a 604800",
+                pt: "graceSeconds deve ser um inteiro de 0 a 604800"))
+            throw DomainError.validationFailed(errors)
+        }
+        return Int64(number)
+    }
+
+    /// The secrets that currently verify inbound webhooks: the current one, and the previous one
+    /// while its grace period lasts. Nil when the project has no integration.
+    public func signingSecrets(projectId: String) async throws -> [String]? {
+        guard let record = try await store.integration(projectId: projectId) else { return nil }
+        var result = [secrets.open(record.signingSecret, context: Self.signingContext(record.id))].compactMap { $0 }
+        if let previous = record.previousSigningSecret, let expiry = record.previousSecretExpiresAt, now() < expiry,
+           let text = secrets.open(previous, context: Self.signingContext(record.id)) {
+            result.append(text)
+        }
+        return result
+    }
+
+    private func checkURL(_ text: String, into errors: inout ValidationErrors) async {
+        do {
+            _ = try await destinationGuard.validate(text)
+        } catch {
+            errors.add("webhookUrl", error.text)
+        }
+    }
+
+    static func signingContext(_ integrationId: String) -> String { "integration:\(integrationId):signingSecret" }
+    static func credentialContext(_ integrationId: String) -> String { "integration:\(integrationId):authorization" }
+}

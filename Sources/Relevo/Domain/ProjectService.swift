@@ -1,0 +1,57 @@
+/// Projects and API keys (§1.5, §10): creation, key issue and revocation, and authentication.
+public struct ProjectService: Sendable {
+    let store: any RelevoStore
+    let now: @Sendable () -> Timestamp
+
+    public init(store: any RelevoStore, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+        self.store = store
+        self.now = now
+    }
+
+    /// A freshly issued key: the only moment its plaintext exists outside the caller's hands.
+    public struct IssuedKey: Sendable {
+        public let projectId: String
+        public let keyId: String
+        public let apiKey: String
+    }
+
+    /// Creates a project with its first key. `id` defaults to a random one.
+    public func createProject(name: String, id: String? = nil) async throws -> IssuedKey {
+        let projectId = id ?? Identifier.generate()
+        var errors = ValidationErrors()
+        if !Identifier.isValid(projectId) { errors.invalidIdentifier("id") }
+        if name.isEmpty { errors.required("name") }
+        if name.count > 256 { errors.tooLong("name", maximum: 256) }
+        try errors.check()
+        let (record, key) = newKey(projectId: projectId)
+        try await store.createProject(Project(id: projectId, name: name, createdAt: now()), firstKey: record)
+        return IssuedKey(projectId: projectId, keyId: record.id, apiKey: key)
+    }
+
+    /// Issues another key for an existing project.
+    public func createKey(projectId: String) async throws -> IssuedKey {
+        let (record, key) = newKey(projectId: projectId)
+        try await store.addKey(record)
+        return IssuedKey(projectId: projectId, keyId: record.id, apiKey: key)
+    }
+
+    /// Revokes by key id or by the key itself; effective on the next request.
+    public func revokeKey(projectId: String, keyId: String?, apiKey: String?) async throws -> Bool {
+        try await store.revokeKey(projectId: projectId, keyId: keyId, hash: apiKey.map(APIKey.hash), at: now())
+    }
+
+    /// Succeeds only when `apiKey` is an unrevoked key of `projectId`; every other case is the same 401,
+    /// so a caller learns nothing about other projects.
+    public func authenticate(apiKey: String?, projectId: String) async throws {
+        guard let apiKey, !apiKey.isEmpty, apiKey.utf8.count <= 256,
+              let owner = try await store.projectIdForKey(hash: APIKey.hash(apiKey)), owner == projectId
+        else { throw DomainError.unauthorized }
+    }
+
+    private func newKey(projectId: String) -> (APIKeyRecord, String) {
+        let key = APIKey.generate()
+        let record = APIKeyRecord(id: "key_" + SecureRandom.hex(byteCount: 8), projectId: projectId,
+                                  hash: APIKey.hash(key), createdAt: now())
+        return (record, key)
+    }
+}

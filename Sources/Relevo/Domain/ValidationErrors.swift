@@ -1,0 +1,57 @@
+/// Every offending field of a request, with what is wrong with each, in en/es/pt.
+///
+/// Validators collect all failures instead of stopping at the first, because the contract says
+/// `validationError` names every offending field.
+public struct ValidationErrors: Sendable, Equatable {
+    public private(set) var fields: [(name: String, messages: [LocalizedText])] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { fields.isEmpty }
+    public var fieldNames: [String] { fields.map(\.name) }
+
+    public mutating func add(_ field: String, _ message: LocalizedText) {
+        if let index = fields.firstIndex(where: { $0.name == field }) {
+            fields[index].messages.append(message)
+        } else {
+            fields.append((name: field, messages: [message]))
+        }
+    }
+
+    /// Throws ``DomainError/validationFailed(_:)`` when anything was added.
+    public func check() throws(DomainError) {
+        if !isEmpty { throw .validationFailed(self) }
+    }
+
+    public static func == (lhs: ValidationErrors, rhs: ValidationErrors) -> Bool {
+        lhs.fields.count == rhs.fields.count
+            && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.messages == $1.messages }
+    }
+}
+
+extension ValidationErrors {
+    mutating func required(_ field: String) {
+        add(field, LocalizedText(
+            en: "\(field) is required", es: "\(field) es obligatorio", pt: "\(field) é obrigatório"))
+    }
+
+    mutating func wrongType(_ field: String, expected: String) {
+        add(field, LocalizedText(
+            en: "\(field) must be a \(expected)", es: "\(field) debe ser de tipo \(expected)",
+            pt: "\(field) deve ser do tipo \(expected)"))
+    }
+
+    mutating func tooLong(_ field: String, maximum: Int) {
+        add(field, LocalizedText(
+            en: "\(field) must be at most \(maximum) characters",
+            es: "\(field) debe tener como máximo \(maximum) caracteres",
+            pt: "\(field) deve ter no máximo \(maximum) caracteres"))
+    }
+
+    mutating func invalidIdentifier(_ field: String) {
+        add(field, LocalizedText(
+            en: "\(field) must be 1-128 characters of letters, digits, '.', '_', ':' or '-'",
+            es: "\(field) debe tener de 1 a 128 caracteres: letras, dígitos, '.', '_', ':' o '-'",
+            pt: "\(field) deve ter de 1 a 128 caracteres: letras, dígitos, '.', '_', ':' ou '-'"))
+    }
+}

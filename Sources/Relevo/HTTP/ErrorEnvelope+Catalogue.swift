@@ -1,0 +1,138 @@
+import HTTPTypes
+
+extension ErrorEnvelope {
+    struct CatalogueEntry {
+        let status: HTTPResponse.Status
+        let key: String
+        let code: String
+        let message: String
+        let description: String
+        let developer: LocalizedText
+        let client: LocalizedText
+    }
+
+    private static let genericClient = LocalizedText(
+        en: "Something went wrong. Please try again later.",
+        es: "Algo salió mal. Inténtalo de nuevo más tarde.",
+        pt: "Algo deu errado. Tente novamente mais tarde.")
+
+    private static let invalidDataClient = LocalizedText(
+        en: "The data sent is not valid.", es: "Los datos enviados no son válidos.",
+        pt: "Os dados enviados não são válidos.")
+
+    /// Wording of every error, in the three languages of the envelope.
+    static func catalogue(_ error: DomainError) -> CatalogueEntry {
+        switch error {
+        case .unauthorized:
+            return CatalogueEntry(
+                status: .unauthorized, key: "UNAUTHORIZED", code: "E0401", message: "Unauthorized",
+                description: "The x-api-key header is missing, unknown, revoked or not valid for this project",
+                developer: LocalizedText(
+                    en: "Send a valid x-api-key of this project",
+                    es: "Envía una x-api-key válida de este proyecto",
+                    pt: "Envie uma x-api-key válida deste projeto"),
+                client: LocalizedText(
+                    en: "You are not authorized to perform this action.",
+                    es: "No estás autorizado para realizar esta acción.",
+                    pt: "Você não está autorizado a realizar esta ação."))
+        case .integrationNotFound(let projectId):
+            return CatalogueEntry(
+                status: .notFound, key: "INTEGRATION_NOT_FOUND", code: "E0404", message: "Integration not found",
+                description: "No integration exists for project \(projectId)",
+                developer: LocalizedText(
+                    en: "No integration exists for this project; create one first",
+                    es: "No existe una integración para este proyecto; crea una primero",
+                    pt: "Não existe uma integração para este projeto; crie uma primeiro"),
+                client: LocalizedText(
+                    en: "The integration was not found.", es: "No se encontró la integración.",
+                    pt: "A integração não foi encontrada."))
+        case .integrationAlreadyExists(let projectId):
+            return CatalogueEntry(
+                status: .conflict, key: "INTEGRATION_ALREADY_EXISTS", code: "E0409",
+                message: "Integration already exists",
+                description: "Project \(projectId) already has an integration; use PATCH to change it",
+                developer: LocalizedText(
+                    en: "This project already has an integration; update it with PATCH or delete it first",
+                    es: "Este proyecto ya tiene una integración; actualízala con PATCH o elimínala primero",
+                    pt: "Este projeto já possui uma integração; atualize-a com PATCH ou exclua-a primeiro"),
+                client: LocalizedText(
+                    en: "The integration already exists.", es: "La integración ya existe.",
+                    pt: "A integração já existe."))
+        case .validationFailed(let errors):
+            return CatalogueEntry(
+                status: .unprocessableContent, key: "VALIDATOR_ERROR", code: "E0422", message: "Validation failed",
+                description: "Invalid fields: \(errors.fieldNames.joined(separator: ", "))",
+                developer: LocalizedText(
+                    en: "One or more fields are invalid; see validationError",
+                    es: "Uno o más campos no son válidos; consulta validationError",
+                    pt: "Um ou mais campos são inválidos; veja validationError"),
+                client: invalidDataClient)
+        case .badRequest(let reason, let errors):
+            let detail = errors.map { "Invalid fields: \($0.fieldNames.joined(separator: ", "))" } ?? reason
+            return CatalogueEntry(
+                status: .badRequest, key: "BAD_REQUEST", code: "E0400", message: "Bad request",
+                description: detail,
+                developer: LocalizedText(
+                    en: errors == nil ? reason : "One or more fields are invalid; see validationError",
+                    es: errors == nil ? "La solicitud no es válida: \(reason)" : "Uno o más campos no son válidos; consulta validationError",
+                    pt: errors == nil ? "A requisição não é válida: \(reason)" : "Um ou mais campos são inválidos; veja validationError"),
+                client: invalidDataClient)
+        case .payloadTooLarge(let limit):
+            return CatalogueEntry(
+                status: .contentTooLarge, key: "PAYLOAD_TOO_LARGE", code: "E0413", message: "Payload too large",
+                description: "The request body exceeds \(limit) bytes",
+                developer: LocalizedText(
+                    en: "The request body must be at most \(limit) bytes",
+                    es: "El cuerpo de la solicitud debe tener como máximo \(limit) bytes",
+                    pt: "O corpo da requisição deve ter no máximo \(limit) bytes"),
+                client: invalidDataClient)
+        case .unsupportedMediaType:
+            return CatalogueEntry(
+                status: .unsupportedMediaType, key: "UNSUPPORTED_MEDIA_TYPE", code: "E0415",
+                message: "Unsupported media type", description: "The request body must be application/json",
+                developer: LocalizedText(
+                    en: "Send the body with Content-Type: application/json",
+                    es: "Envía el cuerpo con Content-Type: application/json",
+                    pt: "Envie o corpo com Content-Type: application/json"),
+                client: invalidDataClient)
+        case .rateLimited(let seconds):
+            return CatalogueEntry(
+                status: .tooManyRequests, key: "RATE_LIMITED", code: "E0429", message: "Too many requests",
+                description: "The request budget of this API key is spent; retry after \(seconds) s",
+                developer: LocalizedText(
+                    en: "Slow down: retry after the number of seconds in Retry-After",
+                    es: "Reduce el ritmo: reintenta tras los segundos indicados en Retry-After",
+                    pt: "Diminua o ritmo: tente novamente após os segundos indicados em Retry-After"),
+                client: genericClient)
+        case .routeNotFound(let path):
+            return CatalogueEntry(
+                status: .notFound, key: "NOT_FOUND", code: "E0404", message: "Route not found",
+                description: "No route matches \(path.prefix(256))",
+                developer: LocalizedText(
+                    en: "No route matches this path; see /openapi.yaml",
+                    es: "Ninguna ruta coincide con esta dirección; consulta /openapi.yaml",
+                    pt: "Nenhuma rota corresponde a este caminho; veja /openapi.yaml"),
+                client: LocalizedText(
+                    en: "The resource was not found.", es: "No se encontró el recurso.",
+                    pt: "O recurso não foi encontrado."))
+        case .methodNotAllowed(let method, let allowed):
+            return CatalogueEntry(
+                status: .methodNotAllowed, key: "METHOD_NOT_ALLOWED", code: "E0405", message: "Method not allowed",
+                description: "\(method.prefix(32)) is not allowed here; allowed: \(allowed.joined(separator: ", "))",
+                developer: LocalizedText(
+                    en: "Use one of the methods in the Allow header",
+                    es: "Usa uno de los métodos del encabezado Allow",
+                    pt: "Use um dos métodos do cabeçalho Allow"),
+                client: genericClient)
+        case .storeUnavailable:
+            return CatalogueEntry(
+                status: .internalServerError, key: "UNKNOWN_ERROR", code: "E0000", message: "Internal error",
+                description: "An unexpected error occurred",
+                developer: LocalizedText(
+                    en: "An unexpected error occurred; the server log has the details",
+                    es: "Ocurrió un error inesperado; el registro del servidor tiene los detalles",
+                    pt: "Ocorreu um erro inesperado; o log do servidor tem os detalhes"),
+                client: genericClient)
+        }
+    }
+}

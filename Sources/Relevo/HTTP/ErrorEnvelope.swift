@@ -1,0 +1,69 @@
+import HTTPTypes
+import Hummingbird
+
+/// The contract's error envelope (§1.4), built from a ``DomainError``.
+///
+/// This is the only place that decides status codes, error keys and their wording. It conforms to
+/// `HTTPResponseError` so Hummingbird renders it wherever it is thrown.
+public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let key: String
+    public let code: String
+    /// The one-sentence `message` entry.
+    public let message: String
+    public let description: String
+    public let developerMessage: LocalizedText
+    public let clientMessage: LocalizedText
+    public let validation: ValidationErrors?
+    public let headers: HTTPFields
+
+    public init(_ error: DomainError) {
+        var headers = HTTPFields()
+        let validation: ValidationErrors?
+        switch error {
+        case .validationFailed(let errors): validation = errors
+        case .badRequest(_, let errors): validation = errors
+        default: validation = nil
+        }
+        switch error {
+        case .rateLimited(let seconds): headers[.retryAfter] = String(seconds)
+        case .methodNotAllowed(_, let allowed): headers[.allow] = allowed.joined(separator: ", ")
+        default: break
+        }
+        let entry = Self.catalogue(error)
+        self.status = entry.status
+        self.key = entry.key
+        self.code = entry.code
+        self.message = entry.message
+        self.description = entry.description
+        self.developerMessage = entry.developer
+        self.clientMessage = entry.client
+        self.validation = validation
+        self.headers = headers
+    }
+
+    /// The envelope as JSON, keys in contract order.
+    public var json: JSONValue {
+        .members([
+            "message": .array([.string(message)]),
+            "statusMessage": "failed",
+            "status": 0,
+            "error": .members([
+                "code": .string(code),
+                "key": .string(key),
+                "description": .string(description),
+                "developerMessages": developerMessage.json,
+                "clientMessages": clientMessage.json,
+            ]),
+            "validationError": validation.map { errors in
+                .object(errors.fields.map { (key: $0.name, value: .array($0.messages.map(\.json))) })
+            },
+        ])
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = JSONResponse.make(status: status, body: json)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}

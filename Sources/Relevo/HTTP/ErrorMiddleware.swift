@@ -1,0 +1,45 @@
+import Hummingbird
+import Logging
+
+/// Outermost middleware: turns every error into the contract's envelope and logs one line per request.
+///
+/// The log line carries method, path, status and duration — never headers or bodies, which is
+/// where API keys, signatures and secrets travel. Unexpected errors are logged by type only and
+/// answered as a generic 500.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = RelevoRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = try envelope(for: error, request: request, context: context).response(from: request, context: context)
+        }
+        let elapsed = ContinuousClock.now - start
+        context.logger.info("request", metadata: [
+            "method": .string(request.method.rawValue),
+            "path": .string(String(request.uri.path.prefix(512))),
+            "status": .stringConvertible(response.status.code),
+            "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
+                + Double(elapsed.components.seconds) * 1000),
+        ])
+        return response
+    }
+
+    private func envelope(for error: any Error, request: Request, context: Context) -> ErrorEnvelope {
+        switch error {
+        case let envelope as ErrorEnvelope: return envelope
+        case let domain as DomainError:
+            return ErrorEnvelope(domain)
+        case let http as HTTPError where http.status == .notFound:
+            return ErrorEnvelope(.routeNotFound(path: request.uri.path))
+        case let http as HTTPError where http.status == .contentTooLarge:
+            return ErrorEnvelope(.payloadTooLarge(limit: RequestBody.maximumBytes))
+        default:
+            context.logger.error("unexpected error", metadata: ["error_type": .string(String(describing: type(of: error)))])
+            return ErrorEnvelope(.storeUnavailable)
+        }
+    }
+}

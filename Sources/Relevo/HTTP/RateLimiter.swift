@@ -1,0 +1,41 @@
+import Synchronization
+
+/// A token bucket per API key (§9: 50 requests/s sustained, burst 100, then 429 with `Retry-After`).
+///
+/// In memory, per process: good enough to stop a runaway client; with several instances the
+/// budget is per instance (documented in the README).
+public final class RateLimiter: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    public let ratePerSecond: Double
+    public let burst: Double
+    private let buckets = Mutex<[String: Bucket]>([:])
+
+    /// A rate of 0 disables limiting.
+    public init(ratePerSecond: Double, burst: Double) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = max(burst, 1)
+    }
+
+    /// Takes one token for `key`; returns the seconds to wait when none is left, nil when allowed.
+    public func acquire(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+        guard ratePerSecond > 0 else { return nil }
+        return buckets.withLock { buckets in
+            if buckets.count > 100_000 { buckets.removeAll(keepingCapacity: true) }  // bound memory under key spraying
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            bucket.tokens = min(burst, bucket.tokens + seconds * ratePerSecond)
+            bucket.updated = now
+            defer { buckets[key] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / ratePerSecond).rounded(.up)))
+        }
+    }
+}

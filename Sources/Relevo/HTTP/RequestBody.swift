@@ -1,0 +1,47 @@
+import Hummingbird
+import NIOCore
+
+/// Reads a request body under the contract's rules (§9): 413 past 256 KiB before reading further,
+/// 415 for a body that is not JSON, 400 for anything that does not parse or is not an object.
+enum RequestBody {
+    static let maximumBytes = 256 * 1024
+
+    /// The body as a JSON object. With `optional`, an empty body yields nil instead of a 400.
+    static func jsonObject(_ request: Request, optional: Bool = false) async throws -> JSONValue? {
+        guard let bytes = try await rawBytes(request) else {
+            if optional { return nil }
+            throw DomainError.badRequest(reason: "the request body must be a JSON object", nil)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw DomainError.badRequest(reason: "the request body is not valid JSON: \(error.reason) at byte \(error.offset)", nil)
+        }
+        guard case .object = value else {
+            throw DomainError.badRequest(reason: "the request body must be a JSON object, not \(value.typeName)", nil)
+        }
+        return value
+    }
+
+    /// The raw bytes (nil when empty), after the size and media-type checks.
+    static func rawBytes(_ request: Request) async throws -> [UInt8]? {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maximumBytes {
+            throw DomainError.payloadTooLarge(limit: maximumBytes)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw DomainError.payloadTooLarge(limit: maximumBytes)
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);
+        // a declared type other than JSON is refused.
+        if let type = request.headers[.contentType] {
+            let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard mediaType == "application/json" else { throw DomainError.unsupportedMediaType }
+        }
+        return Array(buffer.readableBytesView)
+    }
+}

@@ -1,0 +1,35 @@
+import Hummingbird
+import NIOCore
+
+/// Routes for operators and tooling: health, version, the OpenAPI document.
+struct SystemController {
+    let store: any RelevoStore
+    let openAPIDocument: ByteBuffer
+
+    func register(in routes: inout RouteTable) {
+        routes.open(.get, "health", health)
+        routes.open(.get, "version", version)
+        routes.open(.get, "openapi.yaml", openAPI)
+    }
+
+    /// 200 once the store answers; 503 in the envelope otherwise, so a load balancer can act on it.
+    @Sendable func health(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        do {
+            try await store.ping()
+        } catch {
+            context.logger.error("health check: store does not answer")
+            return JSONResponse.make(status: .serviceUnavailable, body: .members(["status": "unavailable", "store": "down"]))
+        }
+        return JSONResponse.make(status: .ok, body: .members(["status": "ok", "store": "up"]))
+    }
+
+    /// A constant answer that touches nothing: also the benchmark's baseline route.
+    @Sendable func version(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        JSONResponse.make(status: .ok, body: .members(["name": "relevo", "version": .string(Relevo.version)]))
+    }
+
+    @Sendable func openAPI(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: openAPIDocument))
+    }
+}

@@ -1,0 +1,48 @@
+import Crypto
+import Foundation
+
+/// Encrypts secrets at rest with AES-256-GCM under the operator's master key.
+///
+/// Each secret is bound to its row and purpose through the associated data (for example
+/// `integration:P:signingSecret`), so a ciphertext copied into another row does not open.
+public struct SecretBox: Sendable {
+    /// Raw key bytes; `SymmetricKey` is not `Sendable` in this swift-crypto, so it is made per call.
+    private let keyBytes: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    public init(masterKey: [UInt8]) throws(MasterKeyError) {
+        guard masterKey.count == 32 else { throw .wrongLength }
+        self.keyBytes = masterKey
+    }
+
+    public func seal(_ plaintext: String, context: String) -> SealedSecret {
+        // AES-GCM with a fresh random nonce cannot fail for inputs of this size.
+        let box = try! AES.GCM.seal(Array(plaintext.utf8), using: key, authenticating: Array(context.utf8))
+        return SealedSecret(storedForm: "v1." + box.combined!.base64EncodedString())
+    }
+
+    /// The plaintext, or nil when the value was sealed with another key or for another context.
+    public func open(_ sealed: SealedSecret, context: String) -> String? {
+        guard sealed.storedForm.hasPrefix("v1."),
+              let combined = Data(base64Encoded: String(sealed.storedForm.dropFirst(3))),
+              let box = try? AES.GCM.SealedBox(combined: combined),
+              let plaintext = try? AES.GCM.open(box, using: key, authenticating: Array(context.utf8))
+        else { return nil }
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+}
+
+/// Why no master key could be had.
+public enum MasterKeyError: Error, CustomStringConvertible, Equatable {
+    case wrongLength
+    case unreadableFile(String)
+    case cannotCreateFile(String)
+
+    public var description: String {
+        switch self {
+        case .wrongLength: "the master key must be 32 bytes, given as 64 hex characters or Base64"
+        case .unreadableFile(let path): "the master key file \(path) cannot be read or does not hold a valid key"
+        case .cannotCreateFile(let path): "the master key file \(path) cannot be created"
+        }
+    }
+}

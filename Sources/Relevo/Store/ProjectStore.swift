@@ -1,0 +1,48 @@
+/// Projects and their API keys. Implemented by every backend; behaviour is pinned by the store
+/// contract test suite, which runs against each of them.
+public protocol ProjectStore: Sendable {
+    /// Creates a project together with its first key, atomically. Throws ``StoreError/conflict`` if the id is taken.
+    func createProject(_ project: Project, firstKey: APIKeyRecord) async throws
+    /// The project with this id, if any.
+    func project(id: String) async throws -> Project?
+    /// How many projects exist (`serve` seeds `default` when there are none).
+    func projectCount() async throws -> Int
+    /// Adds a key to an existing project. Throws ``StoreError/notFound`` when the project does not exist.
+    func addKey(_ key: APIKeyRecord) async throws
+    /// Marks a key revoked at `time`; false when no such unrevoked key of that project exists.
+    func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool
+    /// Keys of a project, revoked ones included, oldest first.
+    func keys(projectId: String) async throws -> [APIKeyRecord]
+    /// The project an unrevoked key with this hash belongs to. Called on every request: must be an index lookup.
+    func projectIdForKey(hash: String) async throws -> String?
+}
+
+/// The panel integration of each project (§2).
+public protocol IntegrationStore: Sendable {
+    /// The project's integration, if any.
+    func integration(projectId: String) async throws -> IntegrationRecord?
+    /// Inserts a new integration. Throws ``StoreError/conflict`` when the project already has one.
+    func insertIntegration(_ integration: IntegrationRecord) async throws
+    /// Reads, changes and writes the integration in one transaction; nil when there is none.
+    func modifyIntegration(
+        projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
+    ) async throws -> IntegrationRecord?
+    /// Deletes the integration (and with it the secrets); false when there was none.
+    func deleteIntegration(projectId: String) async throws -> Bool
+}
+
+/// Everything Relevo keeps, behind one value that the app is built with.
+public protocol RelevoStore: ProjectStore, IntegrationStore {
+    /// Answers when the store is usable (`GET /health`).
+    func ping() async throws
+    /// Releases connections; the store is unusable afterwards.
+    func close() async throws
+}
+
+/// Failures a caller can act on; anything else a store throws is an internal error.
+public enum StoreError: Error, Equatable, Sendable {
+    /// A row with the same identity exists.
+    case conflict
+    /// A row the operation needs does not exist.
+    case notFound
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import Relevo
+
+/// One-JSON-line output for scripts, and readable failures instead of stack traces.
+enum CommandOutput {
+    static func line(_ value: JSONValue) {
+        FileHandle.standardOutput.write(Data((CanonicalJSONWriter.string(value) + "\n").utf8))
+    }
+
+    /// Runs `body`, turning domain and store errors into a message on stderr and exit code 1.
+    static func run<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DomainError {
+            fail(ErrorEnvelope(error).description)
+        } catch StoreError.conflict {
+            fail("a project with this id already exists")
+        } catch StoreError.notFound {
+            fail("no such project")
+        }
+    }
+
+    private static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import Relevo
+@Test func version() { #expect(!relevoVersion.isEmpty) }
