@@ -41,7 +41,9 @@ let package = Package(
             name: "RelevoTests",
             dependencies: [
                 "Relevo",
+                "relevo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ],

@@ -6,6 +6,8 @@ struct IntegrationInput {
     var authorization: String?
 
     static let maximumAuthorizationLength = 4096
+    /// The order in which `validationError` names the fields.
+    static let fieldOrder = ["webhookUrl", "authType", "authorization"]
 
     /// Reads the known fields of `body`, collecting every type and shape error. Unknown fields are
     /// ignored and `null` counts as absent (§1.2).

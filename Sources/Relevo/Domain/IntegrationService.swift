@@ -31,7 +31,7 @@ public struct IntegrationService: Sendable {
         let authType = input.authType ?? .noAuth
         IntegrationInput.checkAuthorization(input.authorization, for: authType, into: &errors)
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
-        try errors.check()
+        try errors.ordered(IntegrationInput.fieldOrder).check()
 
         if try await store.integration(projectId: projectId) != nil { throw DomainError.integrationAlreadyExists(projectId: projectId) }
         let time = now()
@@ -73,7 +73,7 @@ public struct IntegrationService: Sendable {
             credentialChange = nil
         }
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
-        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors) }
+        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors.ordered(IntegrationInput.fieldOrder)) }
 
         let time = now()
         let sealedCredential = credentialChange.map { value in

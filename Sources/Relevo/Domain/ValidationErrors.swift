@@ -18,6 +18,14 @@ public struct ValidationErrors: Sendable, Equatable {
         }
     }
 
+    /// The same errors with fields in `order` (fields not listed keep their place after those),
+    /// so that `validationError` lists fields in the documented order whatever order checks ran in.
+    public func ordered(_ order: [String]) -> ValidationErrors {
+        var copy = self
+        copy.fields.sort { (order.firstIndex(of: $0.name) ?? order.count) < (order.firstIndex(of: $1.name) ?? order.count) }
+        return copy
+    }
+
     /// Throws ``DomainError/validationFailed(_:)`` when anything was added.
     public func check() throws(DomainError) {
         if !isEmpty { throw .validationFailed(self) }

@@ -20,10 +20,10 @@ public final class SQLiteStore: RelevoStore {
         // Another process (the CLI) may hold the write lock for a moment.
         configuration.busyMode = .timeout(10)
         configuration.maximumReaderCount = 8
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets NORMAL when it enables WAL; FULL makes every commit durable across power loss,
+        // which the outbox promises (§5.2). Synchronous is per connection and all writes use this one.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator.migrate(pool)
     }
 

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import Relevo
+
+@Suite("JSON parser and JavaScript-canonical writer")
+struct CanonicalJSONTests {
+    @Test(arguments: [
+        ("1.0", "1"), ("10.50", "10.5"), ("1e21", "1e+21"), ("1e20", "100000000000000000000"), ("-0", "0"),
+        ("0.000001", "0.000001"), ("1e-7", "1e-7"), ("123456789012345680000", "123456789012345680000"),
+        ("1.5e300", "1.5e+300"), ("-2.5E-10", "-2.5e-10"), ("0.1", "0.1"), ("9007199254740993", "9007199254740992"),
+        ("5e-324", "5e-324"), ("1.7976931348623157e308", "1.7976931348623157e+308"), ("-12.0e2", "-1200"),
+    ])
+    func numbersAreWrittenAsJavaScriptWritesThem(input: String, expected: String) throws {
+        #expect(CanonicalJSONWriter.string(try JSONParser.parse(input)) == expected)
+    }
+
+    @Test func stringsEscapeOnlyWhatJSONStringifyEscapes() throws {
+        let value = try JSONParser.parse(#"{"s":"a/b \u00e9 😀 \"q\" \\ \u0001 \b\f\n\r\t \u001f \u007f \u2028"}"#)
+        #expect(CanonicalJSONWriter.string(value) == "{\"s\":\"a/b é 😀 \\\"q\\\" \\\\ \\u0001 \\b\\f\\n\\r\\t \\u001f \u{7f} \u{2028}\"}")
+    }
+
+    @Test func integerLikeKeysComeFirstAscending() throws {
+        let value = try JSONParser.parse(#"{"b":1,"10":2,"a":3,"2":4,"01":5,"4294967295":6,"-1":7}"#)
+        #expect(CanonicalJSONWriter.string(value) == #"{"2":4,"10":2,"b":1,"a":3,"01":5,"4294967295":6,"-1":7}"#)
+    }
+
+    @Test(arguments: ["", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "-", "tru", "nul", "\"\\x\"",
+                      "\"\\u12\"", "{\"a\" 1}", "[1 2]", "\"\u{01}\"", "{\"a\":1,\"a\":1}", "NaN", "Infinity"])
+    func malformedDocumentsAreRefused(text: String) {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func nestingIsLimitedTo32Levels() throws {
+        let ok = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
+        let tooDeep = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
+        #expect(throws: Never.self) { try JSONParser.parse(ok) }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(tooDeep) }
+    }
+
+    @Test func surrogatePairsDecode() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#""\ude00""#) }
+    }
+
+    /// Node.js is the reference: its `JSON.stringify(JSON.parse(x))` must equal our bytes.
+    @Test func outputMatchesNodeJSONStringify() throws {
+        let node = try #require(Self.findNode(), "node is required on this machine")
+        let documents = [
+            #"{"z":1.0,"a":[10.50,1e21,-0,1e-7,0.1,123e-20],"m":{"2":"x","1":"y","k":"/\u00e9\u0000\u001f😀"}}"#,
+            #"{"metadata":{"orderId":"A/1","10":true,"9":null,"nested":{"b":[],"a":{}}},"text":"line\nbreak\ttab \"q\""}"#,
+        ]
+        for document in documents {
+            let ours = CanonicalJSONWriter.string(try JSONParser.parse(document))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: node)
+            process.arguments = ["-e", "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s))))"]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(document.utf8))
+            try input.fileHandleForWriting.close()
+            let nodeBytes = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(Array(nodeBytes) == Array(ours.utf8))
+        }
+    }
+
+    static func findNode() -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let candidate = "\(directory)/node"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Relevo
+
+@Suite("Restart persistence and secrets at rest")
+struct PersistenceTests {
+    @Test func integrationAndSecretSurviveARestartOnTheSameFile() async throws {
+        let first = try await Harness.make()
+        defer { first.removeFiles() }
+        let box = SendableBox()
+        try await first.withClient { api in
+            let created = try await api.createIntegration()
+            box.secret = created.string("data", "signingSecret")
+            box.readBefore = try await api.call(.get, api.integrationPath).text
+        }
+        try await first.app.store.close()
+
+        // A new process would do exactly this: open the same file and key file.
+        let second = try await Harness.make(directory: first.directory)
+        #expect(second.projectId != first.projectId)  // a second project: the seed only runs on an empty database
+        let restarted = RelevoTestClientCarrier(harness: second, projectId: first.projectId, apiKey: first.apiKey)
+        try await restarted.harness.withClient { api in
+            let read = try await api.call(.get, "/v1/external-support/\(first.projectId)", key: .some(first.apiKey))
+            #expect(read.status == .ok)
+            #expect(read.text == box.readBefore)
+        }
+        #expect(try await second.app.integrations.signingSecrets(projectId: first.projectId) == [try #require(box.secret)])
+    }
+
+    @Test func secretsAndCredentialsAreNotStoredInPlaintext() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        let box = SendableBox()
+        try await harness.withClient { api in
+            box.secret = try await api.createIntegration().string("data", "signingSecret")
+        }
+        try await harness.app.store.close()
+        let secret = try #require(box.secret)
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            bytes += (try? Data(contentsOf: harness.directory.appendingPathComponent("relevo.sqlite" + suffix))) ?? Data()
+        }
+        #expect(bytes.count > 0)
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        #expect(bytes.range(of: Data("panel-token-123".utf8)) == nil)
+        #expect(bytes.range(of: Data(harness.apiKey.utf8)) == nil)
+        let keyFile = harness.directory.appendingPathComponent("relevo.key").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
+
+    @Test func anotherMasterKeyCannotOpenTheSecrets() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in try await api.createIntegration() }
+        try await harness.app.store.close()
+        let other = try await Harness.make(directory: harness.directory) {
+            $0.masterKey = String(repeating: "ab", count: 32)
+        }
+        #expect(try await other.app.integrations.signingSecrets(projectId: harness.projectId) == [])
+    }
+
+    @Test func aWrongMasterKeyIsRefusedAtStart() async throws {
+        await #expect(throws: MasterKeyError.wrongLength) {
+            _ = try await Harness.make { $0.masterKey = "too-short" }
+        }
+    }
+}
+
+/// Carries values out of `@Sendable` test closures.
+final class SendableBox: @unchecked Sendable {
+    // Only written inside one awaited closure and read after it returns: no concurrent access.
+    var secret: String?
+    var readBefore: String?
+}
+
+struct RelevoTestClientCarrier {
+    let harness: Harness
+    let projectId: String
+    let apiKey: String
+}

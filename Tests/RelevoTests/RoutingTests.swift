@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import Testing
+@testable import Relevo
+
+@Suite("Routing, health and the OpenAPI document")
+struct RoutingTests {
+    @Test func unknownRoutesAre404AndWrongMethods405InTheEnvelope() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let missing = try await api.call(.get, "/v1/nothing-here")
+            #expect(missing.status == .notFound)
+            #expect(missing.errorKey == "NOT_FOUND")
+            #expect(missing.json["statusMessage"] == "failed")
+
+            let wrong = try await api.call(.put, api.integrationPath, body: "{}")
+            #expect(wrong.status == .methodNotAllowed)
+            #expect(wrong.errorKey == "METHOD_NOT_ALLOWED")
+            #expect(wrong.headers[.allow] == "POST, GET, PATCH, DELETE")
+
+            let noKey = try await api.call(.get, api.integrationPath + "/secret/regenerate", key: .some(nil))
+            #expect(noKey.status == .methodNotAllowed)
+            #expect(noKey.headers[.allow] == "POST")
+        }
+    }
+
+    @Test func healthVersionAndOpenAPIAnswerWithoutKey() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let health = try await api.call(.get, "/health", key: .some(nil))
+            #expect(health.status == .ok)
+            #expect(health.text == #"{"status":"ok","store":"up"}"#)
+            let version = try await api.call(.get, "/version", key: .some(nil))
+            #expect(version.text == #"{"name":"relevo","version":"\#(Relevo.version)"}"#)
+            let document = try await api.call(.get, "/openapi.yaml", key: .some(nil))
+            #expect(document.status == .ok)
+            #expect(document.text.hasPrefix("openapi: 3.1"))
+        }
+    }
+
+    /// The document must describe every route the router serves, and nothing the router does not.
+    @Test func openAPIDocumentListsEveryRoute() throws {
+        let document = OpenAPIDocument.text
+        let documented = Set(document.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  /"), line.hasSuffix(":") else { return nil }
+            return String(line.dropFirst(2).dropLast()).replacingOccurrences(of: "{projectId}", with: ":projectId")
+        })
+        var served = Set(["/health", "/version", "/openapi.yaml"])
+        for prefix in RouteTable.prefixes {
+            served.insert("/\(prefix)/external-support/:projectId")
+            served.insert("/\(prefix)/external-support/:projectId/secret/regenerate")
+        }
+        #expect(documented == served)
+    }
+}

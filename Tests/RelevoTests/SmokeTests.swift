@@ -1,3 +1,0 @@
-import Testing
-@testable import Relevo
-@Test func version() { #expect(!relevoVersion.isEmpty) }

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Relevo
+
+/// Store behaviour, written once and run against every backend (SQLite now; PostgreSQL joins here).
+@Suite("Store contract")
+struct StoreContractTests {
+    enum Backend: String, CaseIterable, Sendable { case sqlite }
+
+    static func open(_ backend: Backend) throws -> (any RelevoStore, URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
+        switch backend {
+        case .sqlite: return (try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path), directory)
+        }
+    }
+
+    static func integration(_ projectId: String, id: String = "int1") -> IntegrationRecord {
+        IntegrationRecord(
+            id: id, projectId: projectId, webhookUrl: "https://93.184.215.14/h", authType: .bearer,
+            authorization: SealedSecret(storedForm: "v1.cred"), signingSecret: SealedSecret(storedForm: "v1.sig"),
+            createdAt: Timestamp(millisecondsSince1970: 1_000), updatedAt: Timestamp(millisecondsSince1970: 1_000))
+    }
+
+    static func key(_ projectId: String, _ id: String) -> APIKeyRecord {
+        APIKeyRecord(id: id, projectId: projectId, hash: "hash-\(id)", createdAt: Timestamp(millisecondsSince1970: 5))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func projectsAndKeys(backend: Backend) async throws {
+        let (store, directory) = try Self.open(backend)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try await store.projectCount() == 0)
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+        await #expect(throws: StoreError.conflict) {
+            try await store.createProject(Project(id: "p1", name: "dup", createdAt: .init(millisecondsSince1970: 2)), firstKey: Self.key("p1", "k9"))
+        }
+        #expect(try await store.projectCount() == 1)
+        #expect(try await store.project(id: "p1")?.name == "one")
+        #expect(try await store.projectIdForKey(hash: "hash-k1") == "p1")
+        await #expect(throws: StoreError.notFound) { try await store.addKey(Self.key("nope", "k2")) }
+        try await store.addKey(Self.key("p1", "k2"))
+        #expect(try await store.keys(projectId: "p1").map(\.id) == ["k1", "k2"])
+        #expect(try await store.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: .init(millisecondsSince1970: 9)))
+        #expect(try await store.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: .init(millisecondsSince1970: 9)) == false)
+        #expect(try await store.revokeKey(projectId: "other", keyId: "k1", hash: nil, at: .init(millisecondsSince1970: 9)) == false)
+        #expect(try await store.projectIdForKey(hash: "hash-k2") == nil)
+        #expect(try await store.keys(projectId: "p1").last?.revokedAt == Timestamp(millisecondsSince1970: 9))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func integrations(backend: Backend) async throws {
+        let (store, directory) = try Self.open(backend)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+        #expect(try await store.integration(projectId: "p1") == nil)
+        try await store.insertIntegration(Self.integration("p1"))
+        await #expect(throws: StoreError.conflict) { try await store.insertIntegration(Self.integration("p1", id: "int2")) }
+        #expect(try await store.integration(projectId: "p1") == Self.integration("p1"))
+
+        let changed = try await store.modifyIntegration(projectId: "p1") { record in
+            record.webhookUrl = "https://93.184.215.14/new"
+            record.authorization = nil
+            record.previousSigningSecret = SealedSecret(storedForm: "v1.old")
+            record.previousSecretExpiresAt = Timestamp(millisecondsSince1970: 77)
+        }
+        #expect(changed?.webhookUrl == "https://93.184.215.14/new")
+        #expect(try await store.integration(projectId: "p1") == changed)
+        #expect(try await store.modifyIntegration(projectId: "none") { _ in } == nil)
+
+        struct Refusal: Error {}
+        await #expect(throws: Refusal.self) {
+            _ = try await store.modifyIntegration(projectId: "p1") { record in
+                record.webhookUrl = "https://93.184.215.14/half-written"
+                throw Refusal()
+            }
+        }
+        #expect(try await store.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/new")
+
+        #expect(try await store.deleteIntegration(projectId: "p1"))
+        #expect(try await store.deleteIntegration(projectId: "p1") == false)
+        #expect(try await store.integration(projectId: "p1") == nil)
+        try await store.ping()
+    }
+
+    @Test func sqliteRunsInWALWithFullSync() async throws {
+        let (store, directory) = try Self.open(.sqlite)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sqlite = try #require(store as? SQLiteStore)
+        let (mode, sync) = try await sqlite.pool.write { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(mode == "wal")
+        #expect(sync == 2)  // FULL
+    }
+}
