@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import Relevo
+
+/// The `relevo` binary end to end: real process, real socket, real SQLite file.
+@Suite("Command line and live server")
+struct CommandLineTests {
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func projectsAndKeysFromTheCommandLine() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = ["--database", "sqlite://\(directory.path)/r.sqlite"]
+
+        let created = try RelevoBinary.run(["projects", "create", "--name", "Acme", "--id", "acme"] + database)
+        #expect(created.status == 0)
+        let lines = created.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        let json = try JSONParser.parse(String(lines[0]))
+        guard case .object(let members) = json else { Issue.record("not an object"); return }
+        #expect(members.map(\.key) == ["projectId", "apiKey"])
+        #expect(json["projectId"] == "acme")
+        guard case .string(let firstKey)? = json["apiKey"] else { Issue.record("no key"); return }
+        #expect(!created.stderr.contains(firstKey))
+
+        let duplicate = try RelevoBinary.run(["projects", "create", "--name", "Acme", "--id", "acme"] + database)
+        #expect(duplicate.status != 0)
+        #expect(duplicate.stdout.isEmpty)
+        #expect(duplicate.stderr.contains("already exists"))
+
+        let second = try RelevoBinary.run(["projects", "keys", "create", "--project", "acme"] + database)
+        #expect(second.status == 0)
+        let secondJSON = try JSONParser.parse(second.stdout.trimmingCharacters(in: .newlines))
+        guard case .string(let keyId)? = secondJSON["keyId"] else { Issue.record("no key id"); return }
+
+        let listed = try RelevoBinary.run(["projects", "keys", "list", "--project", "acme"] + database)
+        #expect(listed.stdout.split(separator: "\n").count == 2)
+        #expect(!listed.stdout.contains(firstKey))
+
+        let revoked = try RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
+        #expect(revoked.status == 0)
+        let byValue = try RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-from-stdin"] + database,
+                                          stdin: firstKey + "\n")
+        #expect(byValue.status == 0)
+        let again = try RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
+        #expect(again.status != 0)
+        let missing = try RelevoBinary.run(["projects", "keys", "create", "--project", "ghost"] + database)
+        #expect(missing.status != 0)
+    }
+
+    @Test func serveSeedsADefaultProjectOnceAndKeepsDataAcrossRestarts() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["--database", "sqlite://\(directory.path)/data/relevo.sqlite"]
+
+        let first = try ServerProcess(arguments: arguments, directory: directory)
+        defer { first.stop() }
+        try await first.waitUntilListening()
+        let projectId = try #require(first.banner("projectId"))
+        let key = try #require(first.banner("x-api-key"))
+        let path = "/v1/external-support/\(projectId)"
+
+        #expect(try await first.request("GET", "/health").0 == 200)
+        #expect(try await first.request("GET", path, key: key).0 == 404)
+        let (status, body) = try await first.request(
+            "POST", path, key: key, body: #"{"webhookUrl":"https://93.184.215.14/hook","authType":"api_key","authorization":"k-123"}"#)
+        #expect(status == 200)
+        let secret = try JSONParser.parse(body)["data"]?["signingSecret"]
+        let before = try await first.request("GET", path, key: key).1
+        first.stop()
+
+        let second = try ServerProcess(arguments: arguments, directory: directory)
+        defer { second.stop() }
+        try await second.waitUntilListening()
+        #expect(second.banner("x-api-key") == nil)  // the key is shown only on the very first start
+        let after = try await second.request("GET", path, key: key)
+        #expect(after.0 == 200)
+        #expect(after.1 == before)
+        second.stop()
+
+        // The secret is still the same one: open the same file and key file as the server did.
+        var configuration = RelevoConfiguration()
+        configuration.databaseURL = "sqlite://\(directory.path)/data/relevo.sqlite"
+        let app = try RelevoApp(configuration: configuration)
+        guard case .string(let secretText)? = secret else { Issue.record("no secret"); return }
+        #expect(try await app.integrations.signingSecrets(projectId: projectId) == [secretText])
+    }
+}

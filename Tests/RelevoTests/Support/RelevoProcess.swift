@@ -1,0 +1,98 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `relevo` binary, run as an operator would run it.
+enum RelevoBinary {
+    /// The executable built next to the test bundle (the test target depends on it).
+    static var url: URL {
+        var directory = Bundle.main.bundleURL
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("relevo")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        // <repo>/Tests/RelevoTests/Support/RelevoProcess.swift → <repo>/.build/debug/relevo
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug/relevo")
+    }
+
+    /// Runs a command to completion; returns exit status, stdout and stderr.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), errors = Pipe(), input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// A `relevo serve` process on an ephemeral port, with its stdout captured in a file.
+final class ServerProcess: @unchecked Sendable {
+    // Mutated only by the owning test, sequentially.
+    let process = Process()
+    let stdoutFile: URL
+    private(set) var port = 0
+
+    init(arguments: [String], directory: URL) throws {
+        stdoutFile = directory.appendingPathComponent("stdout-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        process.executableURL = RelevoBinary.url
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var output: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
+
+    /// Waits for the "listening on" line and reads the port from it.
+    func waitUntilListening() async throws {
+        for _ in 0..<300 {
+            if let line = output.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+               let port = Int(line.split(separator: ":").last ?? "") {
+                self.port = port
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    /// The value printed after `label:` on the first-start banner.
+    func banner(_ label: String) -> String? {
+        output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label + ":") }
+            .map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) }
+    }
+
+    func request(_ method: String, _ path: String, key: String? = nil, body: String? = nil) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let key { request.setValue(key, forHTTPHeaderField: "x-api-key") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// SIGTERM and wait: the graceful stop an operator's supervisor performs.
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
