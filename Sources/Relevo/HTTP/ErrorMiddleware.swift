@@ -3,9 +3,9 @@ import Logging
 
 /// Outermost middleware: turns every error into the contract's envelope and logs one line per request.
 ///
-/// The log line carries method, path, status and duration — never headers or bodies, which is
-/// where API keys, signatures and secrets travel. Unexpected errors are logged by type only and
-/// answered as a generic 500.
+/// The access line (at `debug`, so `RELEVO_LOG_LEVEL=debug` shows it) carries method, path, status
+/// and duration — never headers or bodies, which is where API keys, signatures and secrets travel.
+/// Unexpected errors are logged at `error` by type only and answered as a generic 500.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = RelevoRequestContext
 
@@ -18,7 +18,7 @@ struct ErrorMiddleware: RouterMiddleware {
             response = try envelope(for: error, request: request, context: context).response(from: request, context: context)
         }
         let elapsed = ContinuousClock.now - start
-        context.logger.info("request", metadata: [
+        context.logger.debug("request", metadata: [
             "method": .string(request.method.rawValue),
             "path": .string(String(request.uri.path.prefix(512))),
             "status": .stringConvertible(response.status.code),
