@@ -55,3 +55,41 @@ struct RoutingTests {
         #expect(documented == served)
     }
 }
+
+@Suite("Failures of the store")
+struct StoreFailureTests {
+    @Test func aStoreThatDoesNotAnswerIs500WithoutInternalsAndHealth503() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.app.store.close()
+        try await harness.withClient { api in
+            let reply = try await api.call(.get, api.integrationPath)
+            #expect(reply.status == .internalServerError)
+            #expect(reply.errorKey == "UNKNOWN_ERROR")
+            #expect(reply.string("error", "code") == "E0000")
+            for leak in ["SQL", "sqlite", "GRDB", "Database", "closed"] {
+                #expect(!reply.text.contains(leak))
+            }
+            let health = try await api.call(.get, "/health", key: .some(nil))
+            #expect(health.status == .serviceUnavailable)
+        }
+        #expect(harness.logs.all.contains { $0.contains("unexpected error") })
+    }
+}
+
+@Suite("OpenAPI document validity")
+struct OpenAPIValidityTests {
+    /// Validated by an independent implementation (Python's openapi-spec-validator, on the build machines).
+    @Test func theDocumentIsValidOpenAPI31() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/Relevo/Resources/openapi.yaml")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c",
+            "import sys, yaml; from openapi_spec_validator import validate; validate(yaml.safe_load(open(sys.argv[1])))",
+            file.path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

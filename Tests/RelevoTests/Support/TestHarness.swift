@@ -26,6 +26,7 @@ struct Harness {
         var configuration = RelevoConfiguration()
         configuration.databaseURL = "sqlite://" + directory.appendingPathComponent("relevo.sqlite").path
         configuration.rateLimitPerSecond = 0
+        configuration.logLevel = .trace  // every line a user could enable is checked for secrets
         configure(&configuration)
         let logs = LogCapture()
         var logger = Logger(label: "relevo-test") { _ in logs.handler() }
