@@ -2,7 +2,7 @@ import GRDB
 
 extension SQLiteStore {
     public func integration(projectId: String) async throws -> IntegrationRecord? {
-        try read { db in try Self.fetchIntegration(projectId, db) }
+        try reader.fetchOne(Self.selectIntegration, [.text(projectId)]).map(Self.decodeIntegration)
     }
 
     public func insertIntegration(_ integration: IntegrationRecord) async throws {
@@ -42,19 +42,36 @@ extension SQLiteStore {
         }
     }
 
+    /// The columns of `integrations` in `INSERT` order; ``decodeIntegration(_:)`` reads them by position.
+    private static let selectIntegration = """
+        SELECT project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
+            previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
+        FROM integrations WHERE project_id = ?
+        """
+
+    /// Reads inside a write transaction (GRDB's connection), decoded like the lock-free reads.
     private static func fetchIntegration(_ projectId: String, _ db: Database) throws -> IntegrationRecord? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM integrations WHERE project_id = ?"), arguments: [projectId])
-        else { return nil }
-        return IntegrationRecord(
-            id: row["id"], projectId: row["project_id"], webhookUrl: row["webhook_url"],
-            authType: AuthType(rawValue: row["auth_type"]) ?? .noAuth,
-            authorization: (row["authorization_sealed"] as String?).map(SealedSecret.init(storedForm:)),
-            signingSecret: SealedSecret(storedForm: row["signing_secret_sealed"]),
-            previousSigningSecret: (row["previous_secret_sealed"] as String?).map(SealedSecret.init(storedForm:)),
-            previousSecretExpiresAt: (row["previous_secret_expires_at"] as Int64?).map(Timestamp.init(millisecondsSince1970:)),
-            createdAt: Timestamp(millisecondsSince1970: row["created_at"]),
-            updatedAt: Timestamp(millisecondsSince1970: row["updated_at"]))
+        try Row.fetchOne(db.cachedStatement(sql: selectIntegration), arguments: [projectId]).map { row in
+            decodeIntegration(row.databaseValues.map { value in
+                switch value.storage {
+                case .int64(let number): .integer(number)
+                case .string(let text): .text(text)
+                default: .null
+                }
+            })
+        }
+    }
+
+    private static func decodeIntegration(_ row: [SQLiteColumn]) -> IntegrationRecord {
+        IntegrationRecord(
+            id: row[1].text ?? "", projectId: row[0].text ?? "", webhookUrl: row[2].text ?? "",
+            authType: AuthType(rawValue: row[3].text ?? "") ?? .noAuth,
+            authorization: row[4].text.map(SealedSecret.init(storedForm:)),
+            signingSecret: SealedSecret(storedForm: row[5].text ?? ""),
+            previousSigningSecret: row[6].text.map(SealedSecret.init(storedForm:)),
+            previousSecretExpiresAt: row[7].integer.map(Timestamp.init(millisecondsSince1970:)),
+            createdAt: Timestamp(millisecondsSince1970: row[8].integer ?? 0),
+            updatedAt: Timestamp(millisecondsSince1970: row[9].integer ?? 0))
     }
 
     /// Column values in `INSERT` order, `project_id` first.

@@ -11,14 +11,13 @@ extension SQLiteStore {
     }
 
     public func project(id: String) async throws -> Project? {
-        try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT id, name, created_at FROM projects WHERE id = ?"), arguments: [id])
-                .map { Project(id: $0["id"], name: $0["name"], createdAt: Timestamp(millisecondsSince1970: $0["created_at"])) }
+        try reader.fetchOne("SELECT id, name, created_at FROM projects WHERE id = ?", [.text(id)]).map { row in
+            Project(id: row[0].text ?? "", name: row[1].text ?? "", createdAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0))
         }
     }
 
     public func projectCount() async throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM projects") ?? 0 }
+        Int(try reader.fetchOne("SELECT COUNT(*) FROM projects", [])?[0].integer ?? 0)
     }
 
     public func addKey(_ key: APIKeyRecord) async throws {
@@ -43,24 +42,19 @@ extension SQLiteStore {
     }
 
     public func keys(projectId: String) async throws -> [APIKeyRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at, id", arguments: [projectId]
-            ).map { row in
-                APIKeyRecord(
-                    id: row["id"], projectId: row["project_id"], hash: row["hash"],
-                    createdAt: Timestamp(millisecondsSince1970: row["created_at"]),
-                    revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(millisecondsSince1970:)))
-            }
+        try reader.fetchAll(
+            "SELECT id, project_id, hash, created_at, revoked_at FROM api_keys WHERE project_id = ? ORDER BY created_at, id",
+            [.text(projectId)]
+        ).map { row in
+            APIKeyRecord(
+                id: row[0].text ?? "", projectId: row[1].text ?? "", hash: row[2].text ?? "",
+                createdAt: Timestamp(millisecondsSince1970: row[3].integer ?? 0),
+                revokedAt: row[4].integer.map(Timestamp.init(millisecondsSince1970:)))
         }
     }
 
     public func projectIdForKey(hash: String) async throws -> String? {
-        try read { db in
-            try String.fetchOne(
-                db.cachedStatement(sql: "SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL"),
-                arguments: [hash])
-        }
+        try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
     }
 
     private static func insert(_ key: APIKeyRecord, _ db: Database) throws {

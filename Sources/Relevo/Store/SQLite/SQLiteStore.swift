@@ -3,13 +3,13 @@ import GRDB
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`.
 ///
-/// GRDB's `DatabasePool` gives the concurrency model the issue asks for: one writer connection
-/// (writes are serialized), several reader connections that run concurrently with it.
-/// Reads on the request path are executed synchronously on the calling thread: they are
-/// index lookups of a few microseconds, and a hop to another thread would cost more than the read.
-/// Writes are awaited, because with `synchronous=FULL` a commit waits for fsync.
+/// Writes go through GRDB's `DatabasePool`: one serialized writer connection, versioned
+/// migrations, awaited commits (with `synchronous=FULL` a commit waits for fsync). Reads go through
+/// ``SQLiteReader``: read-only connections used on the calling thread, concurrently with the
+/// writer — they are index lookups of a few microseconds, and a thread hop would cost more.
 public final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
+    let reader: SQLiteReader
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -25,18 +25,16 @@ public final class SQLiteStore: RelevoStore {
         // which the outbox promises (§5.2). Synchronous is per connection and all writes use this one.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator.migrate(pool)
-    }
-
-    /// A read executed on the calling thread (see the type's comment on why).
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        reader = SQLiteReader(path: path)
     }
 
     public func ping() async throws {
-        _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        // Reads the schema, so a missing or unreadable file fails here rather than on a request.
+        _ = try reader.fetchOne("SELECT COUNT(*) FROM sqlite_master", [])
     }
 
     public func close() async throws {
+        reader.close()
         try pool.close()
     }
 

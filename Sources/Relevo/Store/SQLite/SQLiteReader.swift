@@ -1,0 +1,135 @@
+import GRDBSQLite
+import Synchronization
+
+/// Read-only SQLite connections used directly on the calling thread, for the request path.
+///
+/// GRDB runs every read through a dispatch queue; on Linux that is a thread hand-off per read,
+/// which cost ~4× the throughput of `GET /v1/external-support/{id}` in the benchmark. These
+/// connections are taken from a mutex-guarded free list, used by one thread at a time (SQLite's
+/// multi-thread mode), keep their prepared statements, and never write: writes stay on GRDB's
+/// single writer. In WAL mode each statement sees the last committed state, from any process.
+final class SQLiteReader: Sendable {
+    private struct State {
+        var idle: [ReadConnection] = []
+        var closed = false
+    }
+
+    private let path: String
+    private let state = Mutex(State())
+
+    init(path: String) { self.path = path }
+
+    /// Runs `sql` with text/integer/null parameters and returns the rows as column arrays.
+    func fetchAll(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [[SQLiteColumn]] {
+        let taken: ReadConnection? = try state.withLock { state in
+            guard !state.closed else { throw SQLiteReadError(code: SQLITE_MISUSE, description: "the store is closed") }
+            return state.idle.popLast()
+        }
+        let connection = try taken ?? ReadConnection(path: path)
+        defer { state.withLock { state in if !state.closed { state.idle.append(connection) } } }
+        return try connection.fetchAll(sql, arguments)
+    }
+
+    func fetchOne(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [SQLiteColumn]? {
+        try fetchAll(sql, arguments).first
+    }
+
+    /// Closes idle connections and refuses new ones; reads after this throw.
+    func close() {
+        state.withLock { state in
+            state.closed = true
+            state.idle.removeAll()
+        }
+    }
+}
+
+/// A parameter bound to a statement.
+enum SQLiteParameter: Sendable {
+    case text(String)
+    case integer(Int64)
+    case null
+}
+
+/// A column value read from a row.
+enum SQLiteColumn: Sendable, Equatable {
+    case text(String)
+    case integer(Int64)
+    case null
+
+    var text: String? { if case .text(let value) = self { value } else { nil } }
+    var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+}
+
+/// A failure of the raw SQLite API, with SQLite's own message (logged, never shown to clients).
+struct SQLiteReadError: Error, CustomStringConvertible {
+    let code: Int32
+    let description: String
+}
+
+/// One connection and its statement cache. Only ever used by the thread that took it from the
+/// free list, so it needs no lock of its own.
+private final class ReadConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(path: String) throws {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            if let handle { sqlite3_close(handle) }
+            throw SQLiteReadError(code: code, description: "cannot open \(path) for reading")
+        }
+        self.handle = handle
+        sqlite3_busy_timeout(handle, 10_000)
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close(handle)
+    }
+
+    func fetchAll(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [[SQLiteColumn]] {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        for (offset, argument) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            switch argument {
+            case .text(let text): sqlite3_bind_text(statement, index, text, -1, Self.transient)
+            case .integer(let value): sqlite3_bind_int64(statement, index, value)
+            case .null: sqlite3_bind_null(statement, index)
+            }
+        }
+        var rows: [[SQLiteColumn]] = []
+        let columnCount = sqlite3_column_count(statement)
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return rows }
+            guard code == SQLITE_ROW else { throw error(code) }
+            rows.append((0..<columnCount).map { column in
+                switch sqlite3_column_type(statement, column) {
+                case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
+                case SQLITE_NULL: .null
+                default: .text(String(cString: sqlite3_column_text(statement, column)))
+                }
+            })
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard code == SQLITE_OK, let statement else { throw error(code) }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func error(_ code: Int32) -> SQLiteReadError {
+        SQLiteReadError(code: code, description: String(cString: sqlite3_errmsg(handle)))
+    }
+}
