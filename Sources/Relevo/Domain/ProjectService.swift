@@ -41,11 +41,13 @@ public struct ProjectService: Sendable {
     }
 
     /// Succeeds only when `apiKey` is an unrevoked key of `projectId`; every other case is the same 401,
-    /// so a caller learns nothing about other projects.
-    public func authenticate(apiKey: String?, projectId: String) async throws {
-        guard let apiKey, !apiKey.isEmpty, apiKey.utf8.count <= 256,
-              let owner = try await store.projectIdForKey(hash: APIKey.hash(apiKey)), owner == projectId
-        else { throw DomainError.unauthorized }
+    /// so a caller learns nothing about other projects. Returns the key's hash (the rate-limit bucket).
+    @discardableResult
+    public func authenticate(apiKey: String?, projectId: String) async throws -> String {
+        guard let apiKey, !apiKey.isEmpty, apiKey.utf8.count <= 256 else { throw DomainError.unauthorized }
+        let hash = APIKey.hash(apiKey)
+        guard try await store.projectIdForKey(hash: hash) == projectId else { throw DomainError.unauthorized }
+        return hash
     }
 
     private func newKey(projectId: String) -> (APIKeyRecord, String) {

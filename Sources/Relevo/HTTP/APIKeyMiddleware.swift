@@ -19,9 +19,8 @@ struct APIKeyMiddleware: RouterMiddleware {
             throw request.method == .patch
                 ? DomainError.badRequest(reason: "invalid projectId", errors) : DomainError.validationFailed(errors)
         }
-        let apiKey = request.headers[.apiKey]
-        try await projects.authenticate(apiKey: apiKey, projectId: projectId)
-        if let wait = rateLimiter.acquire(APIKey.hash(apiKey ?? "")) {
+        let keyHash = try await projects.authenticate(apiKey: request.headers[.apiKey], projectId: projectId)
+        if let wait = rateLimiter.acquire(keyHash) {
             throw DomainError.rateLimited(retryAfterSeconds: wait)
         }
         var context = context
