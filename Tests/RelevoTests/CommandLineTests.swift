@@ -80,6 +80,13 @@ struct CommandLineTests {
         let after = try await second.request("GET", path, key: key)
         #expect(after.0 == 200)
         #expect(after.1 == before)
+
+        // A key revoked by another process stops working on the very next request,
+        // even though the running server has just answered (and cached) it.
+        let revoked = try RelevoBinary.run(["projects", "keys", "revoke", "--project", projectId, "--key-from-stdin"] + arguments,
+                                          stdin: key + "\n")
+        #expect(revoked.status == 0)
+        #expect(try await second.request("GET", path, key: key).0 == 401)
         second.stop()
 
         // The secret is still the same one: open the same file and key file as the server did.

@@ -83,6 +83,26 @@ struct StoreContractTests {
         try await store.ping()
     }
 
+    /// Two stores on one file stand for two processes: a read cached by one must not survive a
+    /// commit by the other.
+    @Test func sqliteReadsSeeCommitsOfAnotherConnectionAtOnce() async throws {
+        let (first, directory) = try Self.open(.sqlite)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let second = try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path)
+        try await first.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+        try await first.insertIntegration(Self.integration("p1"))
+        for _ in 0..<3 {
+            #expect(try await first.projectIdForKey(hash: "hash-k1") == "p1")
+            #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/h")
+        }
+        #expect(try await second.revokeKey(projectId: "p1", keyId: "k1", hash: nil, at: .init(millisecondsSince1970: 3)))
+        _ = try await second.modifyIntegration(projectId: "p1") { $0.webhookUrl = "https://93.184.215.14/changed" }
+        #expect(try await first.projectIdForKey(hash: "hash-k1") == nil)
+        #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/changed")
+        #expect(try await second.deleteIntegration(projectId: "p1"))
+        #expect(try await first.integration(projectId: "p1") == nil)
+    }
+
     @Test func sqliteRunsInWALWithFullSync() async throws {
         let (store, directory) = try Self.open(.sqlite)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -2,7 +2,9 @@ import GRDB
 
 extension SQLiteStore {
     public func integration(projectId: String) async throws -> IntegrationRecord? {
-        try reader.fetchOne(Self.selectIntegration, [.text(projectId)]).map(Self.decodeIntegration)
+        try cache.integration(projectId) {
+            try reader.fetchOne(Self.selectIntegration, [.text(projectId)]).map(Self.decodeIntegration)
+        }
     }
 
     public func insertIntegration(_ integration: IntegrationRecord) async throws {

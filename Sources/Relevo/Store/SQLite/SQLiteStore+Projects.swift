@@ -54,7 +54,9 @@ extension SQLiteStore {
     }
 
     public func projectIdForKey(hash: String) async throws -> String? {
-        try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+        try cache.projectForKey(hash) {
+            try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+        }
     }
 
     private static func insert(_ key: APIKeyRecord, _ db: Database) throws {

@@ -7,9 +7,12 @@ import GRDB
 /// migrations, awaited commits (with `synchronous=FULL` a commit waits for fsync). Reads go through
 /// ``SQLiteReader``: read-only connections used on the calling thread, concurrently with the
 /// writer — they are index lookups of a few microseconds, and a thread hop would cost more.
+/// The two lookups every authenticated request makes are also cached until the next commit by
+/// any process (``SQLiteReadCache``).
 public final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
     let reader: SQLiteReader
+    let cache: SQLiteReadCache
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -26,6 +29,7 @@ public final class SQLiteStore: RelevoStore {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator.migrate(pool)
         reader = SQLiteReader(path: path)
+        cache = SQLiteReadCache(changes: SQLiteChangeStamp(databasePath: path))
     }
 
     public func ping() async throws {
