@@ -10,21 +10,24 @@ struct ErrorMiddleware: RouterMiddleware {
     typealias Context = RelevoRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
+        // The clock is read only when the access line will be written.
+        let start = context.logger.logLevel <= .debug ? ContinuousClock.now : nil
         let response: Response
         do {
             response = try await next(request, context)
         } catch {
             response = try envelope(for: error, request: request, context: context).response(from: request, context: context)
         }
-        let elapsed = ContinuousClock.now - start
-        context.logger.debug("request", metadata: [
-            "method": .string(request.method.rawValue),
-            "path": .string(String(request.uri.path.prefix(512))),
-            "status": .stringConvertible(response.status.code),
-            "duration_ms": .stringConvertible(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000
-                + Double(elapsed.components.seconds) * 1000),
-        ])
+        if let start {
+            let elapsed = ContinuousClock.now - start
+            context.logger.debug("request", metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(String(request.uri.path.prefix(512))),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible(
+                    Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15),
+            ])
+        }
         return response
     }
 

@@ -6,21 +6,30 @@ import NIOCore
 public enum JSONResponse {
     static let contentType = "application/json; charset=utf-8"
 
+    /// `Content-Length` is added by Hummingbird from the body.
     static func make(status: HTTPResponse.Status, body: JSONValue) -> Response {
-        let bytes = CanonicalJSONWriter.bytes(body)
-        return Response(
-            status: status,
-            headers: [.contentType: contentType, .contentLength: String(bytes.count)],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        bytes(status: status, CanonicalJSONWriter.bytes(body))
     }
 
-    /// The success envelope (§1.3); `data` is omitted when nil.
+    /// The success envelope (§1.3); `data` is omitted when nil. The envelope's fixed members are
+    /// written as one literal so only `data` goes through the tree writer.
     static func success(_ message: String, data: JSONValue? = nil) -> Response {
-        make(status: .ok, body: .members([
-            "message": .array([.string(message)]),
-            "statusMessage": "success",
-            "status": 1,
-            "data": data,
-        ]))
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
+        out.append(contentsOf: #"{"message":["#.utf8)
+        CanonicalJSONWriter.writeString(message, into: &out)
+        out.append(contentsOf: #"],"statusMessage":"success","status":1"#.utf8)
+        if let data {
+            out.append(contentsOf: #","data":"#.utf8)
+            CanonicalJSONWriter.write(data, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return bytes(status: .ok, out)
+    }
+
+    private static func bytes(status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(
+            status: status, headers: [.contentType: contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
