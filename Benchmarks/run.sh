@@ -6,6 +6,7 @@
 # Environment:
 #   DURATION=15s     length of each measured wrk run
 #   CONNECTIONS=64   wrk connections (2 threads)
+#   RUNS=3           interleaved measured runs per route (their mean is reported)
 #   PORT=18600       first port tried; the next free one is used
 #
 # Builds in .build-bench (never the shared .build), runs the server on a throw-away SQLite
@@ -14,6 +15,7 @@ set -euo pipefail
 
 DURATION="${DURATION:-15s}"
 CONNECTIONS="${CONNECTIONS:-64}"
+RUNS="${RUNS:-3}"
 THREADS=2
 WARMUP=3s
 THRESHOLD=0.80
@@ -116,24 +118,24 @@ log "warming up ($WARMUP per route)"
 run_wrk warmup-baseline "$BASE/version" "$WARMUP"
 run_wrk warmup-target "$TARGET_URL" "$WARMUP" "$TARGET_HEADER"
 
-# Interleaved (baseline, target, baseline, target): drift on a noisy machine hits both alike.
-for run in 1 2; do
-  log "run $run/2: baseline GET /version ($DURATION, $CONNECTIONS connections)"
+# Interleaved (baseline, target, baseline, target, …): drift on a noisy machine hits both alike.
+for ((run = 1; run <= RUNS; run++)); do
+  log "run $run/$RUNS: baseline GET /version ($DURATION, $CONNECTIONS connections)"
   run_wrk "baseline-$run" "$BASE/version" "$DURATION"
-  log "run $run/2: target GET /v1/external-support/:projectId"
+  log "run $run/$RUNS: target GET /v1/external-support/:projectId"
   run_wrk "target-$run" "$TARGET_URL" "$DURATION" "$TARGET_HEADER"
 done
 
 # 6. Means of the two runs, and the verdict.
-mean() { # mean NAME: "rps p50 p99" averaged over NAME-1 and NAME-2
-  { parse "$TMP/$1-1.txt"; parse "$TMP/$1-2.txt"; } |
+mean() { # mean NAME: "rps p50 p99" averaged over NAME-1 … NAME-RUNS
+  for ((run = 1; run <= RUNS; run++)); do parse "$TMP/$1-$run.txt"; done |
     awk '{ r += $1; a += $2; b += $3 } END { printf "%.2f %.3f %.3f", r / NR, a / NR, b / NR }'
 }
 read -r B_RPS B_P50 B_P99 <<<"$(mean baseline)"
 read -r T_RPS T_P50 T_P99 <<<"$(mean target)"
 
 echo
-echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION x 2 runs per route (mean)"
+echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION x $RUNS runs per route (mean)"
 printf '%-36s %12s %10s %10s\n' route requests/s 'p50 (ms)' 'p99 (ms)'
 printf '%-36s %12.2f %10.3f %10.3f\n' 'baseline GET /version' "$B_RPS" "$B_P50" "$B_P99"
 printf '%-36s %12.2f %10.3f %10.3f\n' 'target GET /v1/external-support/:id' "$T_RPS" "$T_P50" "$T_P99"

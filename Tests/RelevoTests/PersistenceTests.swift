@@ -18,8 +18,7 @@ struct PersistenceTests {
         // A new process would do exactly this: open the same file and key file.
         let second = try await Harness.make(directory: first.directory)
         #expect(second.projectId != first.projectId)  // a second project: the seed only runs on an empty database
-        let restarted = RelevoTestClientCarrier(harness: second, projectId: first.projectId, apiKey: first.apiKey)
-        try await restarted.harness.withClient { api in
+        try await second.withClient { api in
             let read = try await api.call(.get, "/v1/external-support/\(first.projectId)", key: .some(first.apiKey))
             #expect(read.status == .ok)
             #expect(read.text == box.readBefore)
@@ -72,10 +71,4 @@ final class SendableBox: @unchecked Sendable {
     // Only written inside one awaited closure and read after it returns: no concurrent access.
     var secret: String?
     var readBefore: String?
-}
-
-struct RelevoTestClientCarrier {
-    let harness: Harness
-    let projectId: String
-    let apiKey: String
 }

@@ -113,4 +113,21 @@ struct StoreContractTests {
         #expect(mode == "wal")
         #expect(sync == 2)  // FULL
     }
+
+    /// The read cache is only as good as its change detector: it must be readable and move on every commit.
+    @Test func sqliteChangeStampMovesOnEveryCommit() async throws {
+        let (store, directory) = try Self.open(.sqlite)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stamp = SQLiteChangeStamp(databasePath: directory.appendingPathComponent("s.sqlite").path)
+        var seen = [try #require(stamp.current())]
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+        for index in 2...5 {
+            seen.append(try #require(stamp.current()))
+            try await store.addKey(Self.key("p1", "k\(index)"))
+        }
+        seen.append(try #require(stamp.current()))
+        for (offset, value) in seen.enumerated().dropFirst() { #expect(value != seen[offset - 1]) }
+        _ = try await store.keys(projectId: "p1")  // reads do not move it
+        #expect(stamp.current() == seen.last)
+    }
 }
