@@ -131,6 +131,10 @@ mean() { # mean NAME: "rps p50 p99" averaged over NAME-1 … NAME-RUNS
   for ((run = 1; run <= RUNS; run++)); do parse "$TMP/$1-$run.txt"; done |
     awk '{ r += $1; a += $2; b += $3 } END { printf "%.2f %.3f %.3f", r / NR, a / NR, b / NR }'
 }
+for ((run = 1; run <= RUNS; run++)); do   # each run's figures, to see the noise behind the mean
+  printf 'run %d: baseline %s rps, target %s rps\n' "$run" \
+    "$(parse "$TMP/baseline-$run.txt" | cut -d' ' -f1)" "$(parse "$TMP/target-$run.txt" | cut -d' ' -f1)"
+done
 read -r B_RPS B_P50 B_P99 <<<"$(mean baseline)"
 read -r T_RPS T_P50 T_P99 <<<"$(mean target)"
 
