@@ -77,8 +77,8 @@ struct StoreContractTests {
         }
         #expect(try await store.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/new")
 
-        #expect(try await store.deleteIntegration(projectId: "p1"))
-        #expect(try await store.deleteIntegration(projectId: "p1") == false)
+        #expect(try await store.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)))
+        #expect(try await store.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)) == false)
         #expect(try await store.integration(projectId: "p1") == nil)
         try await store.ping()
     }
@@ -99,7 +99,7 @@ struct StoreContractTests {
         _ = try await second.modifyIntegration(projectId: "p1") { $0.webhookUrl = "https://93.184.215.14/changed" }
         #expect(try await first.projectIdForKey(hash: "hash-k1") == nil)
         #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/changed")
-        #expect(try await second.deleteIntegration(projectId: "p1"))
+        #expect(try await second.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)))
         #expect(try await first.integration(projectId: "p1") == nil)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Wiring: store, secrets, services, routes. Used by `relevo serve`, the CLI commands and the tests.
 public struct RelevoApp: Sendable {
@@ -9,6 +10,10 @@ public struct RelevoApp: Sendable {
     public let store: any RelevoStore
     public let projects: ProjectService
     public let integrations: IntegrationService
+    public let bots: BotService
+    public let conversations: ConversationService
+    public let secrets: SecretBox
+    public let destinationGuard: DestinationGuard
     public let logger: Logger
 
     /// Opens the store (applying migrations) and loads the master key.
@@ -26,11 +31,12 @@ public struct RelevoApp: Sendable {
         case .postgres:
             throw DatabaseLocation.Invalid(description: "PostgreSQL is not supported by this build yet; use sqlite://")
         }
-        let secrets = try SecretBox(masterKey: masterKey)
+        secrets = try SecretBox(masterKey: masterKey)
+        destinationGuard = DestinationGuard(allowInsecure: configuration.allowInsecureWebhooks)
         projects = ProjectService(store: store)
-        integrations = IntegrationService(
-            store: store, secrets: secrets,
-            destinationGuard: DestinationGuard(allowInsecure: configuration.allowInsecureWebhooks))
+        integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
+        bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
+        conversations = ConversationService(store: store, bots: bots, integrations: integrations)
     }
 
     /// On an empty database, creates project `default` so a newcomer can call the API at once (§10).
@@ -51,17 +57,35 @@ public struct RelevoApp: Sendable {
                 rateLimiter: RateLimiter(ratePerSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
         SystemController(store: store, openAPIDocument: ByteBuffer(string: OpenAPIDocument.text)).register(in: &routes)
         IntegrationController(integrations: integrations).register(in: &routes)
+        ConversationController(conversations: conversations).register(in: &routes)
+        BotController(bots: bots).register(in: &routes)
+        PanelWebhookController(conversations: conversations).register(in: &routes)
         routes.finish()
         return router
     }
 
-    /// The server application, ready for `runService()` or Hummingbird's test client.
-    public func buildApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
-        -> some ApplicationProtocol
-    {
+    /// The delivery worker and the HTTP client it sends with (shut down after it).
+    public func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) -> [any Service] {
+        let client = WebhookSender.makeClient()
+        let runner = DeliveryAttemptRunner(
+            store: store, integrations: integrations, secrets: secrets, destinationGuard: destinationGuard,
+            sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout))
+        var dispatcherConfiguration = dispatcherConfiguration
+        dispatcherConfiguration.retryPolicy = configuration.retryPolicy
+        return [
+            HTTPClientService(client: client),
+            Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger),
+        ]
+    }
+
+    /// The server application with its delivery services, ready for `runService()` or Hummingbird's test client.
+    public func buildApplication(
+        withDelivery: Bool = true, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         Application(
             router: buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Relevo"),
+            services: withDelivery ? deliveryServices() : [],
             onServerRunning: onServerRunning,
             logger: logger)
     }

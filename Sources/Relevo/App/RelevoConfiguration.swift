@@ -14,6 +14,10 @@ public struct RelevoConfiguration: Sendable {
     public var rateLimitPerSecond: Double = 50
     public var rateLimitBurst: Double = 100
     public var logLevel: Logger.Level = .info
+    /// How long a panel or channel has to answer one delivery (§5.1).
+    public var deliveryTimeout: Duration = .seconds(15)
+    /// When failed deliveries are tried again (§5.2).
+    public var retryPolicy = RetryPolicy.standard
 
     public init() {}
 }

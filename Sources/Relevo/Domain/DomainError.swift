@@ -23,6 +23,21 @@ public enum DomainError: Error, Sendable, Equatable {
     case routeNotFound(path: String)
     /// The path exists with other methods (405 `METHOD_NOT_ALLOWED`).
     case methodNotAllowed(method: String, allowed: [String])
+    /// A bot, user, room, conversation or event that does not exist in the project (404 `<RESOURCE>_NOT_FOUND`).
+    case notFound(Resource, id: String)
+    /// A create with an id already taken (409 `<RESOURCE>_ALREADY_EXISTS`).
+    case alreadyExists(resource: String, id: String)
+    /// Start while the room has an active conversation (409).
+    case conversationAlreadyActive(roomId: String)
+    /// Close, or a panel message, without an active conversation (409).
+    case conversationNotActive
+    /// §6: unknown project, no integration, or a wrong signature — indistinguishable on purpose (401).
+    case invalidSignature
     /// The store does not answer; logged with detail, shown without (500 `UNKNOWN_ERROR`).
     case storeUnavailable
+}
+
+/// What a 404 names.
+public enum Resource: String, Sendable {
+    case bot = "BOT", user = "USER", conversation = "CONVERSATION", room = "ROOM", event = "EVENT"
 }

@@ -89,9 +89,10 @@ public struct IntegrationService: Sendable {
         return updated
     }
 
-    /// E4. The secrets go with the row.
+    /// E4. The secrets go with the row; undelivered panel events are cancelled and active
+    /// conversations closed (`integration_deleted`) in the same transaction.
     public func delete(projectId: String) async throws {
-        guard try await store.deleteIntegration(projectId: projectId) else {
+        guard try await store.deleteIntegration(projectId: projectId, at: now()) else {
             throw DomainError.integrationNotFound(projectId: projectId)
         }
     }

@@ -12,13 +12,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let rateLimiter: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let projectId = context.parameters.get("projectId") ?? ""
-        guard Identifier.isValid(projectId) else {
-            var errors = ValidationErrors()
-            errors.invalidIdentifier("projectId")
-            throw request.method == .patch
-                ? DomainError.badRequest(reason: "invalid projectId", errors) : DomainError.validationFailed(errors)
-        }
+        let projectId = try PathParameter.identifier("projectId", request, context)
         let keyHash = try await projects.authenticate(apiKey: request.headers[.apiKey], projectId: projectId)
         if let wait = rateLimiter.acquire(keyHash) {
             throw DomainError.rateLimited(retryAfterSeconds: wait)

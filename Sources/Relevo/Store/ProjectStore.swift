@@ -27,12 +27,14 @@ public protocol IntegrationStore: Sendable {
     func modifyIntegration(
         projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
     ) async throws -> IntegrationRecord?
-    /// Deletes the integration (and with it the secrets); false when there was none.
-    func deleteIntegration(projectId: String) async throws -> Bool
+    /// Deletes the integration (and with it the secrets), cancels the project's undelivered panel
+    /// events and closes its active conversations with reason `integration_deleted`, in one
+    /// transaction; false when there was no integration.
+    func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool
 }
 
 /// Everything Relevo keeps, behind one value that the app is built with.
-public protocol RelevoStore: ProjectStore, IntegrationStore {
+public protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, DeliveryStore {
     /// Answers when the store is usable (`GET /health`).
     func ping() async throws
     /// Releases connections; the store is unusable afterwards.

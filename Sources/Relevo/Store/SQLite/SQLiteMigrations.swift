@@ -37,6 +37,105 @@ enum SQLiteMigrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("002_conversations_outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE bots (
+                    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    channel_webhook_url TEXT,
+                    channel_secret_sealed TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (project_id, id)
+                ) STRICT;
+                CREATE TABLE end_users (
+                    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    names TEXT NOT NULL,
+                    reference_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (project_id, id)
+                ) STRICT;
+                CREATE TABLE rooms (
+                    project_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    bot_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (project_id, id),
+                    UNIQUE (project_id, bot_id, user_id)
+                ) STRICT;
+                CREATE TABLE conversations (
+                    project_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    room_id TEXT NOT NULL,
+                    bot_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    start_at INTEGER NOT NULL,
+                    end_at INTEGER,
+                    ended_reason TEXT,
+                    assignment TEXT,
+                    metadata TEXT,
+                    PRIMARY KEY (project_id, id)
+                ) STRICT;
+                -- At most one active conversation per room: the database enforces it, not a read-then-write.
+                CREATE UNIQUE INDEX conversations_one_active_per_room ON conversations(project_id, room_id) WHERE state = 'active';
+                CREATE TABLE messages (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id TEXT NOT NULL,
+                    conversation_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX messages_by_conversation ON messages(project_id, conversation_id, seq);
+                -- First answer to an idempotent request, by (project, scope, client-chosen id).
+                CREATE TABLE idempotency (
+                    project_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (project_id, scope, key)
+                ) STRICT;
+                -- The transactional outbox: written in the same transaction as the change that causes it.
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    project_id TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    bot_id TEXT,
+                    ordering_key TEXT NOT NULL,
+                    conversation_id TEXT,
+                    event_type TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    status TEXT NOT NULL,
+                    attempt_count INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    locked_until INTEGER,
+                    created_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                ) STRICT;
+                CREATE INDEX events_due ON events(status, next_attempt_at, seq);
+                CREATE INDEX events_by_ordering_key ON events(ordering_key, seq);
+                CREATE INDEX events_by_project ON events(project_id, seq);
+                CREATE TABLE attempts (
+                    event_id TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    status_code INTEGER,
+                    error_class TEXT,
+                    response_body TEXT,
+                    PRIMARY KEY (event_id, number)
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

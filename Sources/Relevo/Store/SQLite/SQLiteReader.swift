@@ -54,10 +54,18 @@ enum SQLiteParameter: Sendable {
 enum SQLiteColumn: Sendable, Equatable {
     case text(String)
     case integer(Int64)
+    case blob([UInt8])
     case null
 
     var text: String? { if case .text(let value) = self { value } else { nil } }
     var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+    var bytes: [UInt8]? {
+        switch self {
+        case .blob(let bytes): bytes
+        case .text(let text): Array(text.utf8)
+        default: nil
+        }
+    }
 }
 
 /// A failure of the raw SQLite API, with SQLite's own message (logged, never shown to clients).
@@ -114,6 +122,9 @@ private final class ReadConnection: @unchecked Sendable {
                 switch sqlite3_column_type(statement, column) {
                 case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
                 case SQLITE_NULL: .null
+                case SQLITE_BLOB:
+                    .blob(Array(UnsafeRawBufferPointer(
+                        start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))))
                 default: .text(String(cString: sqlite3_column_text(statement, column)))
                 }
             })

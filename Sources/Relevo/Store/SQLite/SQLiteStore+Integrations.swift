@@ -37,10 +37,24 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteIntegration(projectId: String) async throws -> Bool {
+    public func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            let millis = time.millisecondsSince1970
+            try db.execute(
+                sql: """
+                    UPDATE events SET status = 'cancelled', finished_at = ?, locked_until = NULL
+                    WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
+                    """,
+                arguments: [millis, projectId])
+            try db.execute(
+                sql: """
+                    UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = 'integration_deleted'
+                    WHERE project_id = ? AND state = 'active'
+                    """,
+                arguments: [millis, projectId])
+            return true
         }
     }
 
@@ -53,15 +67,7 @@ extension SQLiteStore {
 
     /// Reads inside a write transaction (GRDB's connection), decoded like the lock-free reads.
     private static func fetchIntegration(_ projectId: String, _ db: Database) throws -> IntegrationRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: selectIntegration), arguments: [projectId]).map { row in
-            decodeIntegration(row.databaseValues.map { value in
-                switch value.storage {
-                case .int64(let number): .integer(number)
-                case .string(let text): .text(text)
-                default: .null
-                }
-            })
-        }
+        try Row.fetchOne(db.cachedStatement(sql: selectIntegration), arguments: [projectId]).map { decodeIntegration(columns($0)) }
     }
 
     private static func decodeIntegration(_ row: [SQLiteColumn]) -> IntegrationRecord {

@@ -13,6 +13,7 @@ public final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
     let reader: SQLiteReader
     let cache: SQLiteReadCache
+    let signal = WakeUpSignal()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {

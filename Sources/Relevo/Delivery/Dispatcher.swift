@@ -1,0 +1,128 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Delivers the outbox: claims due events with a lease, sends them, records every attempt.
+///
+/// A lifecycle `Service`. Events of one ordering key (one conversation, one destination) go out
+/// strictly one after the other — the store only hands out the head of each key — while different
+/// conversations are delivered in parallel, at most `maximumInFlight` at a time. New events wake
+/// it at once (``WakeUpSignal``); retries wake it when due. On graceful shutdown it stops claiming
+/// and lets the attempts in flight finish.
+public final class Dispatcher: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var maximumInFlight = 32
+        public var lease: Duration = .seconds(60)
+        /// Longest sleep when nothing is due; a safety net, since commits wake the loop.
+        public var idlePoll: Duration = .seconds(1)
+        public var retryPolicy = RetryPolicy.standard
+        public init() {}
+    }
+
+    let store: any RelevoStore
+    let attempt: DeliveryAttemptRunner
+    let configuration: Configuration
+    let now: @Sendable () -> Timestamp
+    let logger: Logger
+    private let inFlight = Mutex(0)
+
+    public init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
+                now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger) {
+        self.store = store
+        self.attempt = attempt
+        self.configuration = configuration
+        self.now = now
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await store.releaseInterruptedDeliveries()
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                while !stopping.withLock({ $0 }) && !Task.isCancelled {
+                    let free = configuration.maximumInFlight - inFlight.withLock { $0 }
+                    var claimed: [OutboxEvent] = []
+                    if free > 0 {
+                        do {
+                            let time = now()
+                            claimed = try await store.claimDueEvents(
+                                now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free)
+                        } catch {
+                            logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
+                        }
+                    }
+                    for event in claimed {
+                        inFlight.withLock { $0 += 1 }
+                        group.addTask {
+                            await self.deliver(event)
+                            self.inFlight.withLock { $0 -= 1 }
+                            self.store.deliverySignal.signal()
+                        }
+                    }
+                    if claimed.isEmpty || claimed.count == free {
+                        await store.deliverySignal.wait(upTo: await sleepBudget())
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            stopping.withLock { $0 = true }
+            self.store.deliverySignal.signal()
+        }
+    }
+
+    /// Until the next retry is due, at most `idlePoll`.
+    private func sleepBudget() async -> Duration {
+        guard let due = try? await store.nextDueTime() else { return configuration.idlePoll }
+        let wait = Duration.milliseconds(max(0, due.millisecondsSince1970 - now().millisecondsSince1970))
+        return min(wait, configuration.idlePoll)
+    }
+
+    /// One attempt for `event`, then its settlement.
+    func deliver(_ event: OutboxEvent) async {
+        let number = event.attemptCount + 1
+        let started = now()
+        let clock = ContinuousClock.now
+        let result = await attempt.run(event, attemptNumber: number, at: started)
+        let elapsed = ContinuousClock.now - clock
+        let record = DeliveryAttempt(
+            eventId: event.id, number: number, startedAt: started,
+            durationMilliseconds: elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000,
+            statusCode: result.statusCode, errorClass: result.errorClass, responseBody: result.responseBody)
+        let outcome: DeliveryOutcome
+        let finished = now()
+        switch result.disposition {
+        case .held: outcome = .held
+        case .cancelled: outcome = .cancelled(at: finished)
+        case .sent where result.succeeded: outcome = .delivered(at: finished)
+        case .sent where result.statusCode == 410: outcome = .failed(at: finished)
+        case .sent, .notSent:
+            if let delay = configuration.retryPolicy.delay(afterFailedAttempts: number, retryAfter: result.retryAfter) {
+                outcome = .retry(at: finished.adding(duration: delay))
+            } else {
+                outcome = .failed(at: finished)
+            }
+        }
+        var metadata: Logger.Metadata = [
+            "project_id": .string(event.projectId), "event_id": .string(event.id), "attempt": .stringConvertible(number),
+            "destination": .string(event.destination.kind), "outcome": .string("\(outcome)"),
+        ]
+        if let conversationId = event.conversationId { metadata["conversation_id"] = .string(conversationId) }
+        if let code = result.statusCode { metadata["status"] = .stringConvertible(code) }
+        if let errorClass = result.errorClass { metadata["error_class"] = .string(errorClass) }
+        logger.info("delivery attempt", metadata: metadata)
+        do {
+            try await store.finishAttempt(record, outcome: outcome)
+        } catch {
+            // The lease expires and the event is tried again: at-least-once holds.
+            logger.error("recording an attempt failed", metadata: ["event_id": .string(event.id)])
+        }
+    }
+}
+
+extension Timestamp {
+    func adding(duration: Duration) -> Timestamp {
+        Timestamp(millisecondsSince1970: millisecondsSince1970 + duration.components.seconds * 1000
+            + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

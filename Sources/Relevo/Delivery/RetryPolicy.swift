@@ -1,0 +1,28 @@
+/// When to try a failed delivery again (§5.2): a value, with the random source injected so tests are exact.
+public struct RetryPolicy: Sendable {
+    /// Delay after the 1st, 2nd, … failed attempt; its length + 1 is the number of attempts.
+    public var schedule: [Duration]
+    /// ± fraction applied to each delay.
+    public var jitter: Double
+
+    /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over ~27.6 h.
+    public static let standard = RetryPolicy(
+        schedule: [.seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18000), .seconds(36000), .seconds(36000)],
+        jitter: 0.1)
+
+    public init(schedule: [Duration], jitter: Double) {
+        self.schedule = schedule
+        self.jitter = jitter
+    }
+
+    /// The delay before the next attempt after `failedAttempts` failures, or nil when they are exhausted.
+    /// `retryAfter` (from 429/503) replaces the scheduled delay, capped at twice that step.
+    public func delay(afterFailedAttempts failedAttempts: Int, retryAfter: Duration? = nil,
+                      random: () -> Double = { Double.random(in: 0..<1) }) -> Duration? {
+        guard failedAttempts >= 1, failedAttempts <= schedule.count else { return nil }
+        let step = schedule[failedAttempts - 1]
+        if let retryAfter { return min(retryAfter, step * 2) }
+        let factor = 1 + jitter * (random() * 2 - 1)
+        return step * factor
+    }
+}

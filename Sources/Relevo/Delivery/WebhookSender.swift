@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The only code that sends HTTP out: one POST, never following redirects, within a deadline,
+/// keeping at most 4 KiB of the answer.
+public struct WebhookSender: Sendable {
+    /// What came of one POST.
+    public struct Result: Sendable, Equatable {
+        public var statusCode: Int?
+        public var errorClass: String?
+        public var responseBody: String?
+        /// From `Retry-After` on 429/503.
+        public var retryAfter: Duration?
+
+        public var succeeded: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
+    }
+
+    static let keptResponseBytes = 4096
+    let client: HTTPClient
+    let timeout: Duration
+
+    public init(client: HTTPClient, timeout: Duration = .seconds(15)) {
+        self.client = client
+        self.timeout = timeout
+    }
+
+    /// An HTTP client configured for webhooks: redirects are failures, bodies are not decompressed.
+    public static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(15)),
+            decompression: .disabled)
+        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func post(url: String, headers: [(String, String)], body: [UInt8]) async -> Result {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let response = try await client.execute(request, deadline: .now() + .milliseconds(milliseconds))
+            var kept = ByteBuffer()
+            do {
+                for try await chunk in response.body {
+                    var chunk = chunk
+                    let room = Self.keptResponseBytes - kept.readableBytes
+                    if room > 0, let slice = chunk.readSlice(length: min(room, chunk.readableBytes)) {
+                        var slice = slice
+                        kept.writeBuffer(&slice)
+                    }
+                    if kept.readableBytes >= Self.keptResponseBytes { break }
+                }
+            } catch {
+                // The status already arrived; a body cut short does not change the outcome.
+            }
+            let code = Int(response.status.code)
+            var result = Result(statusCode: code, errorClass: nil, responseBody: String(decoding: kept.readableBytesView, as: UTF8.self))
+            if (300..<400).contains(code) { result.errorClass = "redirect" } else if !(200..<300).contains(code) { result.errorClass = "http_status" }
+            if code == 429 || code == 503, let header = response.headers.first(name: "retry-after") {
+                result.retryAfter = Self.parseRetryAfter(header)
+            }
+            return result
+        } catch {
+            return Result(statusCode: nil, errorClass: Self.classify(error), responseBody: nil)
+        }
+    }
+
+    /// Seconds, or an HTTP date.
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        if let seconds = Int(value.trimmingCharacters(in: .whitespaces)), seconds >= 0 { return .seconds(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .seconds(max(0, Int(date.timeIntervalSinceNow.rounded(.up))))
+    }
+
+    /// The error class recorded with an attempt (§5.2).
+    static func classify(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout: return "timeout"
+            case .remoteConnectionClosed: return "connection_closed"
+            default: break
+            }
+        }
+        if let error = error as? NIOConnectionError {
+            if error.dnsAAAAError != nil || error.dnsAError != nil, error.connectionErrors.isEmpty { return "dns" }
+            return "connection_refused"
+        }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return "connection_refused" }
+        if error is ChannelError { return "connection_refused" }
+        let name = String(describing: type(of: error))
+        if name.contains("SSL") || name.contains("TLS") { return "tls" }
+        if name.contains("Resolution") || name.contains("DNS") || name.contains("LookupError") { return "dns" }
+        return "network"
+    }
+}

@@ -1,0 +1,101 @@
+extension ConversationService {
+    /// What a message request answers (also what a repeat of it answers).
+    public struct MessageReceipt: Sendable {
+        public let data: JSONValue
+    }
+
+    /// §7.3 in: an end-user message. Routed to the panel while a conversation is active, else to the bot.
+    public func receiveFromChannel(projectId: String, body: JSONValue) async throws -> MessageReceipt {
+        var errors = ValidationErrors()
+        let botId = Self.identifier(body, "botId", &errors)
+        let userId = Self.identifier(body, "userId", &errors)
+        let userName = BotService.optionalString(body, "userName", maximum: 256, &errors)
+        let value = MessageValue.read(body["value"], into: &errors)
+        try errors.check()
+        guard let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
+
+        if let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
+            return try MessageReceipt(data: JSONParser.parse(previous))
+        }
+        let bot = try await bots.bot(projectId: projectId, id: botId)
+        let existing = try await store.user(projectId: projectId, id: userId)
+        let user = if userName == nil, let existing { existing } else {
+            try await bots.upsertUser(projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
+                                      referenceId: existing?.referenceId)
+        }
+        let time = now()
+        let room = try await store.ensureRoom(projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), at: time)
+        for _ in 0..<2 {  // once more if the conversation closes between the read and the write
+            let active = try await store.activeConversation(projectId: projectId, roomId: room.id)
+            var write = IdempotentWrite(
+                projectId: projectId, scope: "channel", key: value.id,
+                response: CanonicalJSONWriter.string(.members(["routedTo": "bot"])),
+                activeConversationId: nil, message: nil, events: [], at: time)
+            if let active {
+                let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: active.id, user: user, bot: bot, time: time)
+                write = IdempotentWrite(
+                    projectId: projectId, scope: "channel", key: value.id,
+                    response: CanonicalJSONWriter.string(.members(["routedTo": "panel", "conversationId": .string(active.id)])),
+                    activeConversationId: active.id,
+                    message: ConversationMessage(conversationId: active.id, id: value.id, direction: .user, type: value.kind.rawValue,
+                                                 content: value.content, createdAt: time),
+                    events: [OutboxEvent.make(projectId: projectId, destination: .panel, conversationId: active.id, eventType: "message",
+                                              body: EventPayloads.userMessage(context, value: value), at: time)],
+                    at: time)
+            }
+            switch try await store.recordOnce(write) {
+            case .recorded: return try MessageReceipt(data: JSONParser.parse(write.response))
+            case .duplicate(let response): return try MessageReceipt(data: JSONParser.parse(response))
+            case .conversationNotActive: continue
+            }
+        }
+        throw DomainError.conversationNotActive
+    }
+
+    /// §6: an agent message from the panel, already size-checked and parsed; `rawBody` is verified as received.
+    public func receiveFromPanel(body: JSONValue, rawBody: [UInt8], signature: String?) async throws -> MessageReceipt {
+        guard case .string(let projectId)? = body["project_id"], Identifier.isValid(projectId),
+              let secrets = try await integrations.signingSecrets(projectId: projectId), !secrets.isEmpty
+        else { throw DomainError.invalidSignature }
+        guard WebhookSignature.verifyJelou(header: signature, body: rawBody, secrets: secrets) else {
+            throw DomainError.invalidSignature
+        }
+        var errors = ValidationErrors()
+        for (field, expected) in [("field", "messages"), ("object", "message_event"), ("event_type", "incoming_message")]
+        where body[field] != .string(expected) {
+            errors.add(field, LocalizedText(en: "\(field) must be \"\(expected)\"", es: "\(field) debe ser \"\(expected)\"",
+                                            pt: "\(field) deve ser \"\(expected)\""))
+        }
+        let roomId = Self.identifier(body, "room_id", &errors)
+        let botId = Self.identifier(body, "bot_id", &errors)
+        let userId = Self.identifier(body, "user_id", &errors)
+        let value = MessageValue.read(body["value"], into: &errors)
+        try errors.check()
+        guard let roomId, let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
+
+        if let previous = try await store.recordedResponse(projectId: projectId, scope: "panel", key: value.id) {
+            return try MessageReceipt(data: JSONParser.parse(previous))
+        }
+        guard let room = try await store.room(projectId: projectId, botId: botId, userId: userId), room.id == roomId,
+              let bot = try await store.bot(projectId: projectId, id: botId),
+              let user = try await store.user(projectId: projectId, id: userId)
+        else { throw DomainError.notFound(.room, id: roomId) }
+        guard let active = try await store.activeConversation(projectId: projectId, roomId: room.id) else {
+            throw DomainError.conversationNotActive
+        }
+        let time = now()
+        let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: active.id, user: user, bot: bot, time: time)
+        let response = CanonicalJSONWriter.string(.members(["messageId": .string(value.id), "conversationId": .string(active.id)]))
+        let write = IdempotentWrite(
+            projectId: projectId, scope: "panel", key: value.id, response: response, activeConversationId: active.id,
+            message: ConversationMessage(conversationId: active.id, id: value.id, direction: .agent, type: value.kind.rawValue,
+                                         content: value.content, createdAt: time),
+            events: [channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value))],
+            at: time)
+        switch try await store.recordOnce(write) {
+        case .recorded: return try MessageReceipt(data: JSONParser.parse(response))
+        case .duplicate(let previous): return try MessageReceipt(data: JSONParser.parse(previous))
+        case .conversationNotActive: throw DomainError.conversationNotActive
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// Something Relevo must deliver, written in the same transaction as the change that caused it.
+public struct OutboxEvent: Sendable, Equatable {
+    /// Where it goes. Channel deliveries name the bot whose `channelWebhookUrl` and secret apply.
+    public enum Destination: Sendable, Equatable {
+        case panel
+        case channel(botId: String)
+
+        public var kind: String { if case .panel = self { "panel" } else { "channel" } }
+        public var botId: String? { if case .channel(let botId) = self { botId } else { nil } }
+    }
+
+    public enum Status: String, Sendable, CaseIterable {
+        case pending, delivering, delivered, failed, cancelled, held
+    }
+
+    /// Stable across retries: also the Standard Webhooks `webhook-id`.
+    public let id: String
+    public let projectId: String
+    public let destination: Destination
+    /// Events with the same key are delivered strictly in creation order (one conversation, one destination).
+    public let orderingKey: String
+    public let conversationId: String?
+    public let eventType: String
+    /// The exact bytes sent on every attempt (JavaScript canonical JSON).
+    public let body: [UInt8]
+    public var status: Status
+    public var attemptCount: Int
+    public var nextAttemptAt: Timestamp
+    public let createdAt: Timestamp
+
+    public init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
+                eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, nextAttemptAt: Timestamp,
+                createdAt: Timestamp) {
+        self.id = id
+        self.projectId = projectId
+        self.destination = destination
+        self.orderingKey = orderingKey
+        self.conversationId = conversationId
+        self.eventType = eventType
+        self.body = body
+        self.status = status
+        self.attemptCount = attemptCount
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+    }
+
+    /// A new event, due now.
+    static func make(projectId: String, destination: Destination, conversationId: String, eventType: String,
+                     body: JSONValue, held: Bool = false, at time: Timestamp) -> OutboxEvent {
+        OutboxEvent(
+            id: "evt_" + SecureRandom.hex(byteCount: 12), projectId: projectId, destination: destination,
+            orderingKey: "\(destination.kind):\(projectId):\(conversationId)", conversationId: conversationId,
+            eventType: eventType, body: CanonicalJSONWriter.bytes(body), status: held ? .held : .pending,
+            nextAttemptAt: time, createdAt: time)
+    }
+}
+
+/// One try at delivering an event (§5.2), as recorded.
+public struct DeliveryAttempt: Sendable, Equatable {
+    public let eventId: String
+    public let number: Int
+    public let startedAt: Timestamp
+    public let durationMilliseconds: Int64
+    public let statusCode: Int?
+    /// `timeout`, `connection_refused`, `tls`, `dns`, `blocked_address`, `redirect`, `http_status`…
+    public let errorClass: String?
+    /// The first 4 KiB of the response body.
+    public let responseBody: String?
+
+    public init(eventId: String, number: Int, startedAt: Timestamp, durationMilliseconds: Int64, statusCode: Int?,
+                errorClass: String?, responseBody: String?) {
+        self.eventId = eventId
+        self.number = number
+        self.startedAt = startedAt
+        self.durationMilliseconds = durationMilliseconds
+        self.statusCode = statusCode
+        self.errorClass = errorClass
+        self.responseBody = responseBody
+    }
+}

@@ -1,0 +1,43 @@
+import Hummingbird
+
+/// Bots and users of the platform side (§7.1, §7.2).
+struct BotController {
+    let bots: BotService
+
+    func register(in routes: inout RouteTable) {
+        routes.project(.post, "projects/:projectId/bots", createBot)
+        routes.project(.get, "projects/:projectId/bots/:botId", getBot)
+        routes.project(.patch, "projects/:projectId/bots/:botId", updateBot)
+        routes.project(.put, "projects/:projectId/users/:userId", putUser)
+        routes.project(.get, "projects/:projectId/users/:userId", getUser)
+    }
+
+    @Sendable func createBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let (bot, secret) = try await bots.createBot(projectId: context.projectId, body: try await RequestBody.jsonObject(request)!)
+        guard case .object(var members) = bot.publicJSON else { return JSONResponse.success("Bot created successfully") }
+        members.insert((key: "channelSigningSecret", value: .string(secret)), at: 3)
+        return JSONResponse.success("Bot created successfully", data: .object(members))
+    }
+
+    @Sendable func getBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let bot = try await bots.bot(projectId: context.projectId, id: try PathParameter.identifier("botId", request, context))
+        return JSONResponse.success("Bot retrieved successfully", data: bot.publicJSON)
+    }
+
+    @Sendable func updateBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let id = try PathParameter.identifier("botId", request, context)
+        let bot = try await bots.updateBot(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request)!)
+        return JSONResponse.success("Bot updated successfully", data: bot.publicJSON)
+    }
+
+    @Sendable func putUser(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let id = try PathParameter.identifier("userId", request, context)
+        let user = try await bots.upsertUser(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request)!)
+        return JSONResponse.success("User saved successfully", data: user.publicJSON)
+    }
+
+    @Sendable func getUser(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let user = try await bots.user(projectId: context.projectId, id: try PathParameter.identifier("userId", request, context))
+        return JSONResponse.success("User retrieved successfully", data: user.publicJSON)
+    }
+}

@@ -1,0 +1,33 @@
+import HTTPTypes
+import Hummingbird
+
+/// §6: agent messages from the panel. No API key: the HMAC of the raw body is the authentication.
+///
+/// Checks run in the contract's order: size (413) → JSON (400) → project and integration (401, the
+/// same answer as a bad signature) → signature over the bytes as received (401) → fields (422) →
+/// room (404) → active conversation (409).
+struct PanelWebhookController {
+    let conversations: ConversationService
+
+    func register(in routes: inout RouteTable) {
+        for prefix in RouteTable.prefixes {
+            routes.open(.post, "\(prefix)/external-support/webhook", receive)
+        }
+    }
+
+    @Sendable func receive(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        guard let raw = try await RequestBody.rawBytes(request) else {
+            throw DomainError.badRequest(reason: "the request body must be a JSON object", nil)
+        }
+        let body: JSONValue
+        do {
+            body = try JSONParser.parse(raw)
+        } catch {
+            throw DomainError.badRequest(reason: "the request body is not valid JSON: \(error.reason) at byte \(error.offset)", nil)
+        }
+        guard case .object = body else { throw DomainError.badRequest(reason: "the request body must be a JSON object", nil) }
+        let receipt = try await conversations.receiveFromPanel(
+            body: body, rawBody: raw, signature: request.headers[HTTPField.Name("X-Jelou-Signature")!])
+        return JSONResponse.success("Message received", data: receipt.data)
+    }
+}

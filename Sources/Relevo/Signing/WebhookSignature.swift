@@ -1,0 +1,42 @@
+import Crypto
+import Foundation
+
+/// Signatures over exact body bytes: `X-Jelou-Signature` (§5.1, §6) and Standard Webhooks.
+///
+/// Pure functions over bytes, no HTTP or database types, so they are tested against fixed vectors
+/// and used identically by the dispatcher (signing) and the panel webhook (verifying).
+public enum WebhookSignature {
+    /// `sha256=<lowercase hex HMAC-SHA256(key = secret UTF-8, message = body)>`.
+    public static func jelou(secret: String, body: [UInt8]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
+        return "sha256=" + Hex.encode(code)
+    }
+
+    /// Whether `header` is a valid `X-Jelou-Signature` of `body` under any of `secrets`.
+    /// The comparison is constant-time (swift-crypto's `isValidAuthenticationCode`).
+    public static func verifyJelou(header: String?, body: [UInt8], secrets: [String]) -> Bool {
+        guard let header, header.hasPrefix("sha256="), let mac = Hex.decode(String(header.dropFirst(7))),
+              mac.count == SHA256.byteCount else { return false }
+        var valid = false
+        for secret in secrets {  // every secret is tried, so timing does not tell which one matched
+            let key = SymmetricKey(data: Array(secret.utf8))
+            if HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key) { valid = true }
+        }
+        return valid
+    }
+
+    /// `webhook-signature` of Standard Webhooks: `v1,<base64 HMAC of "{id}.{timestamp}.{body}">` per secret,
+    /// space-separated. The key is the secret's UTF-8 bytes (for the libraries: `whsec_` + Base64 of them).
+    public static func standard(secrets: [String], id: String, timestamp: Int64, body: [UInt8]) -> String {
+        let message = Array("\(id).\(timestamp).".utf8) + body
+        return secrets.map { secret in
+            let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
+            return "v1," + Data(code).base64EncodedString()
+        }.joined(separator: " ")
+    }
+
+    /// The secret in the form Standard Webhooks libraries take.
+    public static func standardSecret(_ secret: String) -> String {
+        "whsec_" + Data(secret.utf8).base64EncodedString()
+    }
+}

@@ -1,0 +1,74 @@
+/// Bots, users, rooms, conversations, their history, and the outbox rows their changes cause.
+///
+/// Every method that changes a conversation takes the events it causes and writes both in one
+/// transaction (the transactional outbox): there is no path where one is written without the other.
+public protocol ConversationStore: Sendable {
+    /// Inserts a bot. Throws ``StoreError/conflict`` when the id is taken in the project.
+    func insertBot(_ bot: Bot) async throws
+    func bot(projectId: String, id: String) async throws -> Bot?
+    /// Sets the channel URL; when one is set, the bot's `held` deliveries become `pending`.
+    func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot?
+
+    /// Inserts or updates a user (its `createdAt` is kept on update).
+    func upsertUser(_ user: EndUser) async throws -> EndUser
+    func user(projectId: String, id: String) async throws -> EndUser?
+
+    /// The room of (bot, user), created with `newId` if it does not exist yet.
+    func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room
+    func room(projectId: String, botId: String, userId: String) async throws -> Room?
+
+    func conversation(projectId: String, id: String) async throws -> Conversation?
+    func activeConversation(projectId: String, roomId: String) async throws -> Conversation?
+    /// The history of a conversation in order.
+    func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage]
+
+    /// Creates an active conversation with its messages and events.
+    /// Throws ``StoreError/conflict`` when the room already has an active conversation.
+    func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws
+
+    /// Closes `conversationId` if it is still active, with its messages and events; nil when it was not active.
+    func closeConversation(
+        projectId: String, conversationId: String, at time: Timestamp, reason: String,
+        messages: [ConversationMessage], events: [OutboxEvent]
+    ) async throws -> Conversation?
+
+    /// Records an idempotent request's effects once: the message and events (only while
+    /// `activeConversationId` is still active, when given) and `response`, the answer to repeat.
+    func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome
+
+    /// The first answer recorded for an idempotency key, if any.
+    func recordedResponse(projectId: String, scope: String, key: String) async throws -> String?
+}
+
+/// What ``ConversationStore/recordOnce(_:)`` writes.
+public struct IdempotentWrite: Sendable {
+    public let projectId: String
+    /// `channel` or `panel`: the namespace of client-chosen message ids.
+    public let scope: String
+    public let key: String
+    public let response: String
+    public let activeConversationId: String?
+    public let message: ConversationMessage?
+    public let events: [OutboxEvent]
+    public let at: Timestamp
+
+    public init(projectId: String, scope: String, key: String, response: String, activeConversationId: String?,
+                message: ConversationMessage?, events: [OutboxEvent], at: Timestamp) {
+        self.projectId = projectId
+        self.scope = scope
+        self.key = key
+        self.response = response
+        self.activeConversationId = activeConversationId
+        self.message = message
+        self.events = events
+        self.at = at
+    }
+}
+
+public enum IdempotentWriteOutcome: Sendable, Equatable {
+    case recorded
+    /// The key was seen before: this is the first answer.
+    case duplicate(response: String)
+    /// The conversation stopped being active before the write: nothing was written.
+    case conversationNotActive
+}

@@ -1,0 +1,33 @@
+/// The outbox as the dispatcher sees it: claim with a lease, record every attempt, settle.
+public protocol DeliveryStore: Sendable {
+    /// Leases up to `limit` due events until `leaseUntil`, oldest first, only the head of each
+    /// ordering key (no older event of the key still pending, delivering or held), and marks them `delivering`.
+    /// An event whose lease expired (its worker died) is due again.
+    func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws -> [OutboxEvent]
+
+    /// Records `attempt` and settles the event: delivered, due again at a time, failed, or cancelled.
+    func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws
+
+    /// The earliest time a pending event becomes due, to sleep until then.
+    func nextDueTime() async throws -> Timestamp?
+
+    /// At start of a single-instance store: deliveries that were in flight when the process died are due now.
+    func releaseInterruptedDeliveries() async throws
+
+    /// One event with every attempt (the event log, §8).
+    func event(projectId: String, id: String) async throws -> (OutboxEvent, [DeliveryAttempt])?
+
+    /// Signalled after every commit that makes an event due, so the dispatcher need not poll for new work.
+    var deliverySignal: WakeUpSignal { get }
+}
+
+/// How an attempt settles its event.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered(at: Timestamp)
+    case retry(at: Timestamp)
+    case failed(at: Timestamp)
+    /// The destination is gone (integration deleted): the event stays in the log as `cancelled`.
+    case cancelled(at: Timestamp)
+    /// A channel delivery whose bot has no `channelWebhookUrl`: it waits as `held` until one is set.
+    case held
+}

@@ -1,0 +1,225 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func insertBot(_ bot: Bot) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO bots (project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [bot.projectId, bot.id, bot.name, bot.channelWebhookUrl, bot.channelSecret.storedForm,
+                            bot.createdAt.millisecondsSince1970, bot.updatedAt.millisecondsSince1970])
+        }
+    }
+
+    public func bot(projectId: String, id: String) async throws -> Bot? {
+        try reader.fetchOne(Self.selectBot, [.text(projectId), .text(id)]).map(Self.decodeBot)
+    }
+
+    public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
+        let changed = try await write { db -> Bool in
+            try db.execute(
+                sql: "UPDATE bots SET channel_webhook_url = ?, updated_at = ? WHERE project_id = ? AND id = ?",
+                arguments: [url, time.millisecondsSince1970, projectId, botId])
+            guard db.changesCount > 0 else { return false }
+            if url != nil {
+                try db.execute(
+                    sql: """
+                        UPDATE events SET status = 'pending', next_attempt_at = ?
+                        WHERE project_id = ? AND destination = 'channel' AND bot_id = ? AND status = 'held'
+                        """,
+                    arguments: [time.millisecondsSince1970, projectId, botId])
+            }
+            return true
+        }
+        return changed ? try await bot(projectId: projectId, id: botId) : nil
+    }
+
+    public func upsertUser(_ user: EndUser) async throws -> EndUser {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO end_users (project_id, id, names, reference_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (project_id, id) DO UPDATE SET names = excluded.names, reference_id = excluded.reference_id,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [user.projectId, user.id, user.names, user.referenceId,
+                            user.createdAt.millisecondsSince1970, user.updatedAt.millisecondsSince1970])
+        }
+        return try await self.user(projectId: user.projectId, id: user.id) ?? user
+    }
+
+    public func user(projectId: String, id: String) async throws -> EndUser? {
+        try reader.fetchOne(
+            "SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users WHERE project_id = ? AND id = ?",
+            [.text(projectId), .text(id)]
+        ).map { row in
+            EndUser(projectId: row[0].text ?? "", id: row[1].text ?? "", names: row[2].text ?? "", referenceId: row[3].text,
+                    createdAt: Timestamp(millisecondsSince1970: row[4].integer ?? 0),
+                    updatedAt: Timestamp(millisecondsSince1970: row[5].integer ?? 0))
+        }
+    }
+
+    public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+        if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO rooms (project_id, id, bot_id, user_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [projectId, newId, botId, userId, time.millisecondsSince1970])
+        }
+        guard let room = try await room(projectId: projectId, botId: botId, userId: userId) else { throw StoreError.notFound }
+        return room
+    }
+
+    public func room(projectId: String, botId: String, userId: String) async throws -> Room? {
+        try reader.fetchOne(
+            "SELECT id, created_at FROM rooms WHERE project_id = ? AND bot_id = ? AND user_id = ?",
+            [.text(projectId), .text(botId), .text(userId)]
+        ).map { Room(projectId: projectId, id: $0[0].text ?? "", botId: botId, userId: userId,
+                     createdAt: Timestamp(millisecondsSince1970: $0[1].integer ?? 0)) }
+    }
+
+    public func conversation(projectId: String, id: String) async throws -> Conversation? {
+        try reader.fetchOne(Self.selectConversation + " WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+            .map(Self.decodeConversation)
+    }
+
+    public func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
+        try reader.fetchOne(
+            Self.selectConversation + " WHERE project_id = ? AND room_id = ? AND state = 'active'", [.text(projectId), .text(roomId)]
+        ).map(Self.decodeConversation)
+    }
+
+    public func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
+        try reader.fetchAll(
+            """
+            SELECT conversation_id, id, direction, type, content, created_at FROM messages
+            WHERE project_id = ? AND conversation_id = ? ORDER BY seq
+            """,
+            [.text(projectId), .text(conversationId)]
+        ).map { row in
+            ConversationMessage(
+                conversationId: row[0].text ?? "", id: row[1].text ?? "",
+                direction: ConversationMessage.Direction(rawValue: row[2].text ?? "") ?? .system, type: row[3].text ?? "",
+                content: (try? JSONParser.parse(row[4].text ?? "null")) ?? .null,
+                createdAt: Timestamp(millisecondsSince1970: row[5].integer ?? 0))
+        }
+    }
+
+    public func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason,
+                        assignment, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [conversation.projectId, conversation.id, conversation.roomId, conversation.botId, conversation.userId,
+                            conversation.state.rawValue, conversation.startAt.millisecondsSince1970, nil, nil,
+                            conversation.assignment.map(CanonicalJSONWriter.string), conversation.metadata.map(CanonicalJSONWriter.string)])
+            try Self.insert(messages, projectId: conversation.projectId, db)
+            try Self.insert(events, db)
+        }
+        wakeDispatcher()
+    }
+
+    public func closeConversation(
+        projectId: String, conversationId: String, at time: Timestamp, reason: String,
+        messages: [ConversationMessage], events: [OutboxEvent]
+    ) async throws -> Conversation? {
+        let closed = try await write { db -> Bool in
+            try db.execute(
+                sql: "UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = ? WHERE project_id = ? AND id = ? AND state = 'active'",
+                arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
+            guard db.changesCount > 0 else { return false }
+            try Self.insert(messages, projectId: projectId, db)
+            try Self.insert(events, db)
+            return true
+        }
+        guard closed else { return nil }
+        wakeDispatcher()
+        return try await conversation(projectId: projectId, id: conversationId)
+    }
+
+    public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
+        let outcome = try await self.write { db -> IdempotentWriteOutcome in
+            if let previous = try String.fetchOne(
+                db, sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
+                arguments: [write.projectId, write.scope, write.key]) {
+                return .duplicate(response: previous)
+            }
+            if let conversationId = write.activeConversationId {
+                let state = try String.fetchOne(
+                    db, sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
+                    arguments: [write.projectId, conversationId])
+                guard state == Conversation.State.active.rawValue else { return .conversationNotActive }
+            }
+            try db.execute(
+                sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [write.projectId, write.scope, write.key, write.response, write.at.millisecondsSince1970])
+            if let message = write.message { try Self.insert([message], projectId: write.projectId, db) }
+            try Self.insert(write.events, db)
+            return .recorded
+        }
+        if outcome == .recorded && !write.events.isEmpty { wakeDispatcher() }
+        return outcome
+    }
+
+    public func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
+        try reader.fetchOne(
+            "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
+            [.text(projectId), .text(scope), .text(key)])?[0].text
+    }
+
+    static func insert(_ messages: [ConversationMessage], projectId: String, _ db: Database) throws {
+        for message in messages {
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [projectId, message.conversationId, message.id, message.direction.rawValue, message.type,
+                            CanonicalJSONWriter.string(message.content), message.createdAt.millisecondsSince1970])
+        }
+    }
+
+    static func insert(_ events: [OutboxEvent], _ db: Database) throws {
+        for event in events {
+            try db.execute(
+                sql: """
+                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
+                        status, attempt_count, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [event.id, event.projectId, event.destination.kind, event.destination.botId, event.orderingKey,
+                            event.conversationId, event.eventType, Data(event.body), event.status.rawValue, event.attemptCount,
+                            event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
+        }
+    }
+
+    private static let selectBot = """
+        SELECT project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at
+        FROM bots WHERE project_id = ? AND id = ?
+        """
+
+    private static func decodeBot(_ row: [SQLiteColumn]) -> Bot {
+        Bot(projectId: row[0].text ?? "", id: row[1].text ?? "", name: row[2].text ?? "", channelWebhookUrl: row[3].text,
+            channelSecret: SealedSecret(storedForm: row[4].text ?? ""),
+            createdAt: Timestamp(millisecondsSince1970: row[5].integer ?? 0),
+            updatedAt: Timestamp(millisecondsSince1970: row[6].integer ?? 0))
+    }
+
+    private static let selectConversation = """
+        SELECT project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason, assignment, metadata
+        FROM conversations
+        """
+
+    private static func decodeConversation(_ row: [SQLiteColumn]) -> Conversation {
+        Conversation(
+            projectId: row[0].text ?? "", id: row[1].text ?? "", roomId: row[2].text ?? "", botId: row[3].text ?? "",
+            userId: row[4].text ?? "", state: Conversation.State(rawValue: row[5].text ?? "") ?? .closed,
+            startAt: Timestamp(millisecondsSince1970: row[6].integer ?? 0),
+            endAt: row[7].integer.map(Timestamp.init(millisecondsSince1970:)), endedReason: row[8].text,
+            assignment: row[9].text.flatMap { try? JSONParser.parse($0) }, metadata: row[10].text.flatMap { try? JSONParser.parse($0) })
+    }
+}

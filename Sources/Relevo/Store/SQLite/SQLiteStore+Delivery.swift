@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public var deliverySignal: WakeUpSignal { signal }
+
+    func wakeDispatcher() { signal.signal() }
+
+    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws -> [OutboxEvent] {
+        let nowMillis = now.millisecondsSince1970
+        return try await write { db in
+            // Heads only: an event waits while an older event of its ordering key is unsettled.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.eventColumns) FROM events e
+                    WHERE ((e.status = 'pending' AND e.next_attempt_at <= ?) OR (e.status = 'delivering' AND e.locked_until <= ?))
+                      AND NOT EXISTS (
+                        SELECT 1 FROM events p
+                        WHERE p.ordering_key = e.ordering_key AND p.seq < e.seq AND p.status IN ('pending', 'delivering', 'held'))
+                    ORDER BY e.seq LIMIT ?
+                    """,
+                arguments: [nowMillis, nowMillis, limit])
+            let events = rows.map { Self.decodeEvent(Self.columns($0)) }
+            for event in events {
+                try db.execute(
+                    sql: "UPDATE events SET status = 'delivering', locked_until = ? WHERE id = ?",
+                    arguments: [leaseUntil.millisecondsSince1970, event.id])
+            }
+            return events.map { event in
+                var claimed = event
+                claimed.status = .delivering
+                return claimed
+            }
+        }
+    }
+
+    public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
+                            attempt.statusCode, attempt.errorClass, attempt.responseBody])
+            let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch outcome {
+            case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
+            case .retry(let at): (.pending, at.millisecondsSince1970, nil)
+            case .failed(let at): (.failed, nil, at.millisecondsSince1970)
+            case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
+            case .held: (.held, nil, nil)
+            }
+            // Only the lease holder settles: an event cancelled meanwhile (integration deleted) stays cancelled.
+            try db.execute(
+                sql: """
+                    UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
+                        next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
+                    WHERE id = ? AND status = 'delivering'
+                    """,
+                arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
+        }
+        signal.signal()
+    }
+
+    public func nextDueTime() async throws -> Timestamp? {
+        try reader.fetchOne(
+            "SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending'", []
+        )?[0].integer.map(Timestamp.init(millisecondsSince1970:))
+    }
+
+    public func releaseInterruptedDeliveries() async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE events SET status = 'pending', locked_until = NULL WHERE status = 'delivering'")
+        }
+    }
+
+    public func event(projectId: String, id: String) async throws -> (OutboxEvent, [DeliveryAttempt])? {
+        guard let row = try reader.fetchOne(
+            "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        else { return nil }
+        let attempts = try reader.fetchAll(
+            """
+            SELECT event_id, number, started_at, duration_ms, status_code, error_class, response_body
+            FROM attempts WHERE event_id = ? ORDER BY number
+            """,
+            [.text(id)]
+        ).map { row in
+            DeliveryAttempt(
+                eventId: row[0].text ?? "", number: Int(row[1].integer ?? 0),
+                startedAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0), durationMilliseconds: row[3].integer ?? 0,
+                statusCode: row[4].integer.map(Int.init), errorClass: row[5].text, responseBody: row[6].text)
+        }
+        return (Self.decodeEvent(row), attempts)
+    }
+
+    static let eventColumns = """
+        e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type, e.body, e.status,
+        e.attempt_count, e.next_attempt_at, e.created_at
+        """
+
+    static func columns(_ row: Row) -> [SQLiteColumn] {
+        row.databaseValues.map { value in
+            switch value.storage {
+            case .int64(let number): .integer(number)
+            case .string(let text): .text(text)
+            case .blob(let data): .blob(Array(data))
+            default: .null
+            }
+        }
+    }
+
+    static func decodeEvent(_ row: [SQLiteColumn]) -> OutboxEvent {
+        OutboxEvent(
+            id: row[0].text ?? "", projectId: row[1].text ?? "",
+            destination: row[2].text == "channel" ? .channel(botId: row[3].text ?? "") : .panel,
+            orderingKey: row[4].text ?? "", conversationId: row[5].text, eventType: row[6].text ?? "",
+            body: row[7].bytes ?? [], status: OutboxEvent.Status(rawValue: row[8].text ?? "") ?? .pending,
+            attemptCount: Int(row[9].integer ?? 0), nextAttemptAt: Timestamp(millisecondsSince1970: row[10].integer ?? 0),
+            createdAt: Timestamp(millisecondsSince1970: row[11].integer ?? 0))
+    }
+}
