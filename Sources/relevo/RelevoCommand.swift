@@ -34,6 +34,10 @@ struct Serve: AsyncParsableCommand {
     var allowInsecureWebhooks = false
     @Option(help: "Requests per second per API key, 0 = unlimited [RELEVO_RATE_LIMIT]") var rateLimit: Double?
     @Option(help: "Burst size per API key [RELEVO_RATE_BURST]") var rateBurst: Double?
+    @Option(help: "Delays between delivery attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default) [RELEVO_RETRY_SCHEDULE]")
+    var retrySchedule: String?
+    @Option(help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
+    var deliveryTimeout: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -43,6 +47,15 @@ struct Serve: AsyncParsableCommand {
         configuration.allowInsecureWebhooks = allowInsecureWebhooks || ["1", "true"].contains(env["RELEVO_ALLOW_INSECURE_WEBHOOKS"] ?? "")
         configuration.rateLimitPerSecond = rateLimit ?? env["RELEVO_RATE_LIMIT"].flatMap(Double.init) ?? configuration.rateLimitPerSecond
         configuration.rateLimitBurst = rateBurst ?? env["RELEVO_RATE_BURST"].flatMap(Double.init) ?? configuration.rateLimitBurst
+        if let text = retrySchedule ?? env["RELEVO_RETRY_SCHEDULE"] {
+            guard let schedule = RetryPolicy.parseSchedule(text) else {
+                throw ValidationError("--retry-schedule: give durations like 5s,5m,2h separated by commas")
+            }
+            configuration.retryPolicy.schedule = schedule
+        }
+        if let seconds = deliveryTimeout ?? env["RELEVO_DELIVERY_TIMEOUT"].flatMap(Int.init) {
+            configuration.deliveryTimeout = .seconds(max(1, seconds))
+        }
         try await RelevoServer.run(configuration: configuration)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// When to try a failed delivery again (§5.2): a value, with the random source injected so tests are exact.
 public struct RetryPolicy: Sendable {
     /// Delay after the 1st, 2nd, … failed attempt; its length + 1 is the number of attempts.
@@ -24,5 +26,23 @@ public struct RetryPolicy: Sendable {
         if let retryAfter { return min(retryAfter, step * 2) }
         let factor = 1 + jitter * (random() * 2 - 1)
         return step * factor
+    }
+
+    /// Parses `5s,5m,30m,2h` (units ms, s, m, h); nil when any part is not a duration.
+    public static func parseSchedule(_ text: String) -> [Duration]? {
+        var result: [Duration] = []
+        for part in text.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            let unitStart = trimmed.firstIndex(where: { !$0.isNumber }) ?? trimmed.endIndex
+            guard let amount = Int(trimmed[..<unitStart]), amount >= 0 else { return nil }
+            switch trimmed[unitStart...] {
+            case "ms": result.append(.milliseconds(amount))
+            case "s": result.append(.seconds(amount))
+            case "m": result.append(.seconds(amount * 60))
+            case "h": result.append(.seconds(amount * 3600))
+            default: return nil
+            }
+        }
+        return result
     }
 }

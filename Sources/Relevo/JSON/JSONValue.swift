@@ -36,6 +36,9 @@ public enum JSONValue: Sendable, Equatable {
         .object(pairs.compactMap { pair in pair.value.map { (key: pair.key, value: $0) } })
     }
 
+    /// The string, when this is one.
+    public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
+
     /// A short name of the JSON type, for validation messages.
     public var typeName: String {
         switch self {

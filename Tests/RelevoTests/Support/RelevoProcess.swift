@@ -1,4 +1,5 @@
 import Foundation
+import Relevo
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -78,10 +79,12 @@ final class ServerProcess: @unchecked Sendable {
             .map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) }
     }
 
-    func request(_ method: String, _ path: String, key: String? = nil, body: String? = nil) async throws -> (Int, String) {
+    func request(_ method: String, _ path: String, key: String? = nil, body: String? = nil,
+                 headers: [String: String] = [:]) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let key { request.setValue(key, forHTTPHeaderField: "x-api-key") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -90,9 +93,28 @@ final class ServerProcess: @unchecked Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
+    /// The `data` of a success envelope, failing the test on any other answer.
+    func data(_ method: String, _ path: String, key: String, body: String? = nil) async throws -> JSONValue {
+        let (status, text) = try await request(method, path, key: key, body: body)
+        guard status == 200, let data = try JSONParser.parse(text)["data"] else {
+            throw ServerError(description: "\(method) \(path) answered \(status): \(text.prefix(300))")
+        }
+        return data
+    }
+
+    /// SIGKILL: a crash, no graceful anything.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// SIGTERM and wait: the graceful stop an operator's supervisor performs.
     func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
+}
+
+struct ServerError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -1,0 +1,154 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Relevo
+
+/// A live Relevo (the real binary, a SQLite file), a live panel and a live channel on loopback.
+@Suite("Conversations end to end", .serialized)
+struct ConversationFlowTests {
+    /// Everything a test needs: the server, both receivers, and the project's credentials.
+    struct World {
+        let directory: URL
+        let server: ServerProcess
+        let panel: WebhookReceiver
+        let channel: WebhookReceiver
+        let projectId: String
+        let key: String
+        var signingSecret = ""
+        var channelSecret = ""
+
+        var base: String { "/v1/external-support/\(projectId)" }
+        var arguments: [String] {
+            ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
+             "--retry-schedule", "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms", "--rate-limit", "0"]
+        }
+
+        static func make() async throws -> World {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-flow-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let panel = WebhookReceiver(), channel = WebhookReceiver()
+            try await panel.start()
+            try await channel.start()
+            let arguments = ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
+                             "--retry-schedule", "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms", "--rate-limit", "0"]
+            let server = try ServerProcess(arguments: arguments, directory: directory)
+            try await server.waitUntilListening()
+            return World(directory: directory, server: server, panel: panel, channel: channel,
+                         projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")))
+        }
+
+        /// Integration (bearer credential), a bot with a channel, and a user.
+        mutating func configure() async throws {
+            let integration = try await server.data("POST", base, key: key, body: """
+                {"webhookUrl":"\(panel.url)","authType":"bearer","authorization":"panel-token-123"}
+                """)
+            signingSecret = try #require(integration["signingSecret"]?.stringValue)
+            let bot = try await server.data("POST", "/v1/projects/\(projectId)/bots", key: key, body: """
+                {"id":"bot-1","name":"Sales Bot","channelWebhookUrl":"\(channel.url)"}
+                """)
+            channelSecret = try #require(bot["channelSigningSecret"]?.stringValue)
+            _ = try await server.data("PUT", "/v1/projects/\(projectId)/users/user-1", key: key, body: #"{"names":"Ana Díaz","referenceId":"+593-99"}"#)
+        }
+
+        func channelMessage(_ value: String) async throws -> JSONValue {
+            try await server.data("POST", "/v1/projects/\(projectId)/channel/messages", key: key,
+                                  body: #"{"botId":"bot-1","userId":"user-1","value":\#(value)}"#)
+        }
+
+        /// Sends an agent reply exactly as a panel would: HMAC over the raw bytes it sends.
+        func panelReply(roomId: String, id: String, text: String, secret: String? = nil) async throws -> (Int, String) {
+            let body = #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(projectId)","room_id":"\#(roomId)","bot_id":"bot-1","user_id":"user-1","value":{"id":"\#(id)","type":"text","content":{"body":"\#(text)"}}}"#
+            let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array((secret ?? signingSecret).utf8)))
+            return try await server.request("POST", "/v1/external-support/webhook", body: body,
+                                            headers: ["X-Jelou-Signature": "sha256=" + mac.map { String(format: "%02x", $0) }.joined()])
+        }
+
+        func tearDown() {
+            server.stop()
+            panel.stop()
+            channel.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    static func hexHMAC(_ secret: String, _ bytes: [UInt8]) -> String {
+        HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Array(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func aWholeConversationReachesBothSidesSignedAndInOrder() async throws {
+        var world = try await World.make()
+        defer { world.tearDown() }
+        try await world.configure()
+
+        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key, body: """
+            {"botId":"bot-1","userId":"user-1","initialMessage":"Hola, te atiende un agente","metadata":{"orderId":"A/1","10":true,"2":1.0},"assignment":{"type":"queue","target":"sales"}}
+            """)
+        let conversationId = try #require(started["_id"]?.stringValue)
+        let roomId = try #require(started["roomId"]?.stringValue)
+        #expect(started["state"] == "active")
+
+        let routed = try await world.channelMessage(#"{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}"#)
+        #expect(routed == .members(["routedTo": "panel", "conversationId": .string(conversationId)]))
+        _ = try await world.channelMessage(#"{"id":"m-2","type":"image","content":{"url":"https://cdn.example.com/a.png","mime_type":"image/png","caption":"foto"}}"#)
+        _ = try await world.channelMessage(#"{"id":"m-3","type":"document","content":{"url":"https://cdn.example.com/f.pdf","mime_type":"application/pdf","filename":"f.pdf"}}"#)
+        let repeated = try await world.channelMessage(#"{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}"#)
+        #expect(repeated == routed)  // idempotent: same answer, nothing sent twice
+
+        let reply1 = try await world.panelReply(roomId: roomId, id: "a-1", text: "Hola Ana")
+        #expect(reply1.0 == 200)
+        #expect(reply1.1 == #"{"message":["Message received"],"statusMessage":"success","status":1,"data":{"messageId":"a-1","conversationId":"\#(conversationId)"}}"#)
+        #expect(try await world.panelReply(roomId: roomId, id: "a-2", text: "Ya reviso tu pedido").0 == 200)
+        #expect(try await world.panelReply(roomId: roomId, id: "a-2", text: "Ya reviso tu pedido").0 == 200)  // repeat
+
+        let closed = try await world.server.data("POST", world.base + "/conversations/close", key: world.key, body: """
+            {"botId":"bot-1","userId":"user-1","redirectPayload":{"type":"text","text":"Gracias, hasta luego"}}
+            """)
+        #expect(closed["state"] == "closed")
+        #expect(closed["endedReason"] == "closed_by_operator")
+
+        let panelEvents = await world.panel.waitForAccepted(5)
+        let channelEvents = await world.channel.waitForAccepted(4)
+        #expect(panelEvents.count == 5)
+        #expect(channelEvents.count == 4)
+        #expect(world.panel.requests.count == 5)  // nothing sent twice
+        #expect(panelEvents.map { $0.json["event"] ?? $0.json["event_type"] ?? .null }
+                == ["conversation.start", "message", "message", "message", "conversation.close"])
+        #expect(panelEvents.dropFirst().prefix(3).map { $0.json["value"]?["id"] ?? .null } == ["m-1", "m-2", "m-3"])
+        #expect(channelEvents.map { $0.json["value"]?["content"]?["body"] ?? .null }
+                == ["Hola, te atiende un agente", "Hola Ana", "Ya reviso tu pedido", "Gracias, hasta luego"])
+
+        for event in panelEvents {
+            #expect(event.header("X-Jelou-Signature") == "sha256=" + Self.hexHMAC(world.signingSecret, event.body))
+            #expect(event.header("Authorization") == "Bearer panel-token-123")
+            #expect(event.header("Content-Type") == "application/json")
+            #expect(event.header("User-Agent") == "Relevo/\(Relevo.version)")
+            #expect(event.header("webhook-id")?.hasPrefix("evt_") == true)
+            #expect(event.json["project_id"] == .string(world.projectId))
+            #expect(event.json["room_id"] == .string(roomId))
+            #expect(event.json["conversation"]?["id"] == .string(conversationId))
+            #expect(event.json["contact"] == .members(["id": "user-1", "name": "Ana Díaz"]))
+            #expect(event.json["bot"] == .members(["id": "bot-1", "name": "Sales Bot"]))
+            // What a panel verifying with JSON.stringify(JSON.parse(body)) computes is the same bytes.
+            #expect(CanonicalJSONWriter.bytes(event.json) == event.body)
+        }
+        let start = panelEvents[0].text
+        #expect(start.hasPrefix(#"{"event":"conversation.start","timestamp":"#))
+        #expect(start.hasSuffix(#","project_id":"\#(world.projectId)","room_id":"\#(roomId)","conversation":{"id":"\#(conversationId)"},"contact":{"id":"user-1","name":"Ana Díaz"},"bot":{"id":"bot-1","name":"Sales Bot"},"initialMessage":"Hola, te atiende un agente","assignment":{"type":"queue","target":"sales"},"metadata":{"2":1,"10":true,"orderId":"A/1"}}"#))
+        #expect(panelEvents[1].text.contains(#""value":{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}}"#))
+        #expect(panelEvents[4].text.hasSuffix(#""reason":"closed_by_operator","redirectPayload":{"type":"text","text":"Gracias, hasta luego"}}"#))
+
+        for delivery in channelEvents {
+            #expect(delivery.header("X-Jelou-Signature") == "sha256=" + Self.hexHMAC(world.channelSecret, delivery.body))
+            #expect(delivery.header("Authorization") == nil)
+            #expect(delivery.json["event_type"] == "outgoing_message")
+            #expect(delivery.json["conversation_id"] == .string(conversationId))
+        }
+
+        let history = try await world.server.data("GET", world.base + "/conversations/\(conversationId)?include=messages", key: world.key)
+        #expect(history["state"] == "closed")
+        #expect(history["User"] == .members(["id": "user-1", "names": "Ana Díaz", "referenceId": "+593-99"]))
+        guard case .array(let messages)? = history["messages"] else { Issue.record("no messages"); return }
+        #expect(messages.map { $0["direction"] ?? .null } == ["system", "user", "user", "user", "agent", "agent", "system"])
+        #expect(messages.map { $0["id"] ?? .null }.dropFirst().prefix(5) == ["m-1", "m-2", "m-3", "a-1", "a-2"])
+    }
+}

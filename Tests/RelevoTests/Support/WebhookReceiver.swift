@@ -1,0 +1,76 @@
+import Foundation
+import Relevo
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A real HTTP server standing in for a panel or a channel: records every request it receives
+/// (headers and exact body bytes) and answers with a status the test chooses.
+final class WebhookReceiver: Sendable {
+    struct Received: Sendable {
+        let path: String
+        let headers: [String: String]
+        let body: [UInt8]
+        let status: Int
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: JSONValue { (try? JSONParser.parse(body)) ?? .null }
+        func header(_ name: String) -> String? { headers[name.lowercased()] }
+    }
+
+    private let received = Mutex<[Received]>([])
+    /// Answers for the next requests, in order; when empty, `defaultStatus`.
+    private let script = Mutex<[Int]>([])
+    private let fallback = Mutex(200)
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let boundPort = Mutex(0)
+
+    var port: Int { boundPort.withLock { $0 } }
+    var url: String { "http://127.0.0.1:\(port)/hook" }
+    var requests: [Received] { received.withLock { $0 } }
+    /// Requests answered with 2xx, in arrival order.
+    var accepted: [Received] { requests.filter { (200..<300).contains($0.status) } }
+
+    func answer(next statuses: [Int]) { script.withLock { $0 = statuses } }
+    func answer(always status: Int) { fallback.withLock { $0 = status } }
+
+    /// Starts listening on a free loopback port.
+    func start() async throws {
+        let router = Router()
+        router.post("**") { request, _ -> Response in
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            let status = self.script.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? self.fallback.withLock { $0 }
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            self.received.withLock {
+                $0.append(Received(path: request.uri.path, headers: headers, body: Array(buffer.readableBytesView), status: status))
+            }
+            return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "{\"ok\":\(status < 300)}")))
+        }
+        let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "receiver")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in readyContinuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        task.withLock { $0 = Task { try await app.run() } }
+        for await port in ready {
+            boundPort.withLock { $0 = port }
+            break
+        }
+    }
+
+    func stop() {
+        task.withLock { $0?.cancel() }
+    }
+
+    /// Waits until `count` requests were accepted (2xx), or the time runs out.
+    @discardableResult
+    func waitForAccepted(_ count: Int, timeout: Duration = .seconds(30)) async -> [Received] {
+        let deadline = ContinuousClock.now + timeout
+        while accepted.count < count && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return accepted
+    }
+}
