@@ -152,3 +152,56 @@ struct ConversationFlowTests {
         #expect(messages.map { $0["id"] ?? .null }.dropFirst().prefix(5) == ["m-1", "m-2", "m-3", "a-1", "a-2"])
     }
 }
+
+extension ConversationFlowTests {
+    @Test func aPanelThatIsDownGetsEverythingLaterInOrder() async throws {
+        var world = try await World.make()
+        defer { world.tearDown() }
+        try await world.configure()
+        world.panel.answer(next: [503, 500, 502])  // the first three attempts fail
+        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
+                                                  body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        let conversationId = try #require(started["_id"]?.stringValue)
+        for index in 1...4 {
+            _ = try await world.channelMessage(#"{"id":"m-\#(index)","type":"text","content":{"body":"n\#(index)"}}"#)
+        }
+        let accepted = await world.panel.waitForAccepted(5)
+        #expect(accepted.count == 5)
+        // The failed attempts were all for the first event: nothing overtook it.
+        let all = world.panel.requests
+        #expect(all.count == 8)
+        #expect(all.prefix(4).allSatisfy { $0.json["event"] == "conversation.start" })
+        #expect(all.prefix(4).map(\.status) == [503, 500, 502, 200])
+        // Every retry carries the same event id and the same body bytes.
+        #expect(Set(all.prefix(4).compactMap { $0.header("webhook-id") }).count == 1)
+        #expect(Set(all.prefix(4).map(\.body)).count == 1)
+        #expect(accepted.dropFirst().map { $0.json["value"]?["id"] ?? .null } == ["m-1", "m-2", "m-3", "m-4"])
+        #expect(accepted.allSatisfy { $0.json["conversation"]?["id"] == .string(conversationId) })
+    }
+
+    @Test func eventsPendingWhenTheServerIsKilledAreDeliveredAfterRestart() async throws {
+        var world = try await World.make()
+        defer { world.tearDown() }
+        try await world.configure()
+        world.panel.answer(always: 500)  // the panel refuses everything for now
+        _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
+                                        body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        for index in 1...5 {
+            _ = try await world.channelMessage(#"{"id":"k-\#(index)","type":"text","content":{"body":"k\#(index)"}}"#)
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        world.server.kill()  // SIGKILL: no graceful shutdown, attempts possibly in flight
+        #expect(world.panel.accepted.isEmpty)
+
+        world.panel.answer(always: 200)
+        let restarted = try ServerProcess(arguments: world.arguments, directory: world.directory)
+        defer { restarted.stop() }
+        try await restarted.waitUntilListening()
+        let accepted = await world.panel.waitForAccepted(6)
+        #expect(accepted.count == 6)
+        #expect(accepted.map { $0.json["event"] ?? $0.json["value"]?["id"] ?? .null }
+                == ["conversation.start", "k-1", "k-2", "k-3", "k-4", "k-5"])
+        // At-least-once: a duplicate is possible only for an attempt cut by the kill, never a loss.
+        #expect(Set(accepted.compactMap { $0.header("webhook-id") }).count == 6)
+    }
+}
