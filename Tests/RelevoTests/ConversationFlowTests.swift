@@ -205,3 +205,49 @@ extension ConversationFlowTests {
         #expect(Set(accepted.compactMap { $0.header("webhook-id") }).count == 6)
     }
 }
+
+extension ConversationFlowTests {
+    @Test func channelDeliveriesWaitForABotURLThenGoInOrder() async throws {
+        var world = try await World.make()
+        defer { world.tearDown() }
+        try await world.configure()
+        _ = try await world.server.data("POST", "/v1/projects/\(world.projectId)/bots", key: world.key,
+                                        body: #"{"id":"bot-2","name":"Quiet Bot"}"#)
+        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
+                                                  body: #"{"botId":"bot-2","userId":"user-1","initialMessage":"first"}"#)
+        let roomId = try #require(started["roomId"]?.stringValue)
+        let body = #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(world.projectId)","room_id":"\#(roomId)","bot_id":"bot-2","user_id":"user-1","value":{"id":"h-1","type":"text","content":{"body":"second"}}}"#
+        let signed = try await world.server.request("POST", "/v1/external-support/webhook", body: body,
+                                                    headers: ["X-Jelou-Signature": "sha256=" + Self.hexHMAC(world.signingSecret, Array(body.utf8))])
+        #expect(signed.0 == 200)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(world.channel.requests.isEmpty)  // held: the bot has nowhere to deliver yet
+
+        _ = try await world.server.data("PATCH", "/v1/projects/\(world.projectId)/bots/bot-2", key: world.key,
+                                        body: #"{"channelWebhookUrl":"\#(world.channel.url)"}"#)
+        let delivered = await world.channel.waitForAccepted(2)
+        #expect(delivered.map { $0.json["value"]?["content"]?["body"] ?? .null } == ["first", "second"])
+    }
+
+    @Test func deletingTheIntegrationCancelsItsQueueAndClosesConversations() async throws {
+        var world = try await World.make()
+        defer { world.tearDown() }
+        try await world.configure()
+        world.panel.answer(always: 500)
+        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
+                                                  body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        let conversationId = try #require(started["_id"]?.stringValue)
+        _ = try await world.channelMessage(#"{"id":"d-1","type":"text","content":{"body":"hello?"}}"#)
+        #expect(try await world.server.request("DELETE", world.base, key: world.key).0 == 200)
+        let after = try await world.server.data("GET", world.base + "/conversations/\(conversationId)", key: world.key)
+        #expect(after["state"] == "closed")
+        #expect(after["endedReason"] == "integration_deleted")
+        world.panel.answer(always: 200)
+        let attemptsBefore = world.panel.requests.count
+        try await Task.sleep(for: .milliseconds(900))
+        #expect(world.panel.requests.count <= attemptsBefore + 1)  // at most the attempt already in flight
+        #expect(world.panel.accepted.isEmpty)
+        let routed = try await world.channelMessage(#"{"id":"d-2","type":"text","content":{"body":"anyone?"}}"#)
+        #expect(routed == .members(["routedTo": "bot"]))
+    }
+}

@@ -48,6 +48,11 @@ public struct RelevoApp: Sendable {
 
     /// The HTTP router with every route of the contract.
     public func buildRouter() -> Router<RelevoRequestContext> {
+        buildRoutes().router
+    }
+
+    /// The router and its route table (paths and methods served).
+    func buildRoutes() -> (router: Router<RelevoRequestContext>, table: RouteTable) {
         let router = Router(context: RelevoRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         var routes = RouteTable(
@@ -61,7 +66,7 @@ public struct RelevoApp: Sendable {
         BotController(bots: bots).register(in: &routes)
         PanelWebhookController(conversations: conversations).register(in: &routes)
         routes.finish()
-        return router
+        return (router, routes)
     }
 
     /// The delivery worker and the HTTP client it sends with (shut down after it).

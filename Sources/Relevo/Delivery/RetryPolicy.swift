@@ -25,7 +25,8 @@ public struct RetryPolicy: Sendable {
         let step = schedule[failedAttempts - 1]
         if let retryAfter { return min(retryAfter, step * 2) }
         let factor = 1 + jitter * (random() * 2 - 1)
-        return step * factor
+        let milliseconds = Double(step.components.seconds) * 1000 + Double(step.components.attoseconds) / 1e15
+        return .milliseconds(Int64((milliseconds * factor).rounded()))  // timestamps are kept in milliseconds
     }
 
     /// Parses `5s,5m,30m,2h` (units ms, s, m, h); nil when any part is not a duration.

@@ -46,6 +46,9 @@ struct RouteTable {
         }
     }
 
+    /// Every path served, with its methods, in registration order (the OpenAPI test compares them).
+    var paths: [(path: String, methods: [HTTPRequest.Method])] { allowed }
+
     /// Registers the 405 responders; call once, after every route.
     func finish() {
         for entry in allowed {
