@@ -1,0 +1,55 @@
+import Foundation
+import HTTPTypes
+import Testing
+@testable import Relevo
+
+/// Whatever arrives, the answer is the envelope with a 4xx — never a 500, never a crash.
+@Suite("Malformed input never breaks the server")
+struct MalformedInputTests {
+    /// Bodies a careless or hostile client might send.
+    static func bodies() -> [String] {
+        var generator = SystemRandomNumberGenerator()
+        var bodies = [
+            "", "null", "[]", "{}", "\"x\"", "1e400", "{\"a\":", String(repeating: "{\"a\":", count: 40),
+            #"{"botId":null,"userId":{},"value":[]}"#, #"{"botId":"b1","userId":"u1","value":{"id":"","type":"text","content":{"body":null}}}"#,
+            #"{"botId":"b1","userId":"u1","value":{"id":"x","type":"image","content":{"url":"https://[::1","mime_type":"/"}}}"#,
+            #"{"webhookUrl":"https://\u0000/","authType":"bearer","authorization":"\u0000"}"#,
+            #"{"metadata":{"__proto__":{"a":1}},"botId":"b1","userId":"u1","assignment":{"type":"queue","target":""}}"#,
+            #"{"field":"messages","project_id":{"$ne":null}}"#, #"{"project_id":"' OR 1=1 --"}"#,
+            #"{"graceSeconds":1e308}"#, #"{"graceSeconds":-0}"#, #"{"names":"\ud83d\ude00","referenceId":12}"#,
+            #"{"channelWebhookUrl":"https://%30%78%37%66%2e%31/"}"#,
+        ]
+        for _ in 0..<40 {
+            let length = Int.random(in: 1..<200, using: &generator)
+            bodies.append(String(decoding: (0..<length).map { _ in UInt8.random(in: 0x20...0x7E, using: &generator) }, as: UTF8.self))
+        }
+        return bodies
+    }
+
+    @Test func everyRouteAnswersBadBodiesWithAClientError() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            _ = try await ConversationErrorTests.prepared(api)
+            let p = harness.projectId
+            let routes: [(HTTPRequest.Method, String)] = [
+                (.post, "/v1/external-support/\(p)"), (.patch, "/v1/external-support/\(p)"),
+                (.post, "/v1/external-support/\(p)/secret/regenerate"),
+                (.post, "/v1/external-support/\(p)/conversations/start"), (.post, "/v1/external-support/\(p)/conversations/close"),
+                (.post, "/v1/projects/\(p)/bots"), (.patch, "/v1/projects/\(p)/bots/b1"), (.put, "/v1/projects/\(p)/users/u9"),
+                (.post, "/v1/projects/\(p)/channel/messages"), (.post, "/v1/external-support/webhook"),
+            ]
+            for (method, path) in routes {
+                for body in Self.bodies() {
+                    let reply = try await api.call(method, path, body: body)
+                    #expect(reply.status.code < 500, "\(method) \(path) \(body.prefix(60)) → \(reply.status.code)")
+                    if reply.status.code >= 400 {
+                        #expect(reply.json["statusMessage"] == "failed", "\(method) \(path) \(body.prefix(60))")
+                    }
+                }
+            }
+            // The server still works afterwards.
+            #expect(await api.statusOf(.get, "/v1/external-support/\(p)") == .ok)
+        }
+    }
+}
