@@ -16,25 +16,27 @@ struct ConversationFlowTests {
         let key: String
         var signingSecret = ""
         var channelSecret = ""
+        var retrySchedule = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms"
 
         var base: String { "/v1/external-support/\(projectId)" }
         var arguments: [String] {
             ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
-             "--retry-schedule", "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms", "--rate-limit", "0"]
+             "--retry-schedule", retrySchedule, "--rate-limit", "0"]
         }
 
-        static func make() async throws -> World {
+        static func make(retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms") async throws -> World {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-flow-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let panel = WebhookReceiver(), channel = WebhookReceiver()
             try await panel.start()
             try await channel.start()
             let arguments = ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
-                             "--retry-schedule", "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms", "--rate-limit", "0"]
+                             "--retry-schedule", retrySchedule, "--rate-limit", "0"]
             let server = try ServerProcess(arguments: arguments, directory: directory)
             try await server.waitUntilListening()
             return World(directory: directory, server: server, panel: panel, channel: channel,
-                         projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")))
+                         projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
+                         retrySchedule: retrySchedule)
         }
 
         /// Integration (bearer credential), a bot with a channel, and a user.

@@ -12,6 +12,7 @@ public struct RelevoApp: Sendable {
     public let integrations: IntegrationService
     public let bots: BotService
     public let conversations: ConversationService
+    public let eventLog: EventLogService
     public let secrets: SecretBox
     public let destinationGuard: DestinationGuard
     public let logger: Logger
@@ -37,6 +38,7 @@ public struct RelevoApp: Sendable {
         integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         conversations = ConversationService(store: store, bots: bots, integrations: integrations)
+        eventLog = EventLogService(store: store)
     }
 
     /// On an empty database, creates project `default` so a newcomer can call the API at once (§10).
@@ -65,6 +67,7 @@ public struct RelevoApp: Sendable {
         ConversationController(conversations: conversations).register(in: &routes)
         BotController(bots: bots).register(in: &routes)
         PanelWebhookController(conversations: conversations).register(in: &routes)
+        EventLogController(events: eventLog).register(in: &routes)
         routes.finish()
         return (router, routes)
     }

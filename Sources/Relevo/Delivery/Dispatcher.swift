@@ -97,7 +97,7 @@ public final class Dispatcher: Service, Sendable {
         case .sent where result.succeeded: outcome = .delivered(at: finished)
         case .sent where result.statusCode == 410: outcome = .failed(at: finished)
         case .sent, .notSent:
-            if let delay = configuration.retryPolicy.delay(afterFailedAttempts: number, retryAfter: result.retryAfter) {
+            if let delay = configuration.retryPolicy.delay(afterFailedAttempts: number - event.retryBase, retryAfter: result.retryAfter) {
                 outcome = .retry(at: finished.adding(duration: delay))
             } else {
                 outcome = .failed(at: finished)

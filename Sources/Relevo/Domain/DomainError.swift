@@ -31,6 +31,8 @@ public enum DomainError: Error, Sendable, Equatable {
     case conversationAlreadyActive(roomId: String)
     /// Close, or a panel message, without an active conversation (409).
     case conversationNotActive
+    /// Redeliver of an event that is not delivered or failed (409 `EVENT_NOT_REDELIVERABLE`).
+    case eventNotRedeliverable(status: String)
     /// §6: unknown project, no integration, or a wrong signature — indistinguishable on purpose (401).
     case invalidSignature
     /// The store does not answer; logged with detail, shown without (500 `UNKNOWN_ERROR`).

@@ -25,12 +25,14 @@ public struct OutboxEvent: Sendable, Equatable {
     public let body: [UInt8]
     public var status: Status
     public var attemptCount: Int
+    /// Attempts made before the current retry schedule began (a redelivery starts a fresh schedule).
+    public var retryBase: Int
     public var nextAttemptAt: Timestamp
     public let createdAt: Timestamp
 
     public init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
-                eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, nextAttemptAt: Timestamp,
-                createdAt: Timestamp) {
+                eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, retryBase: Int = 0,
+                nextAttemptAt: Timestamp, createdAt: Timestamp) {
         self.id = id
         self.projectId = projectId
         self.destination = destination
@@ -40,6 +42,7 @@ public struct OutboxEvent: Sendable, Equatable {
         self.body = body
         self.status = status
         self.attemptCount = attemptCount
+        self.retryBase = retryBase
         self.nextAttemptAt = nextAttemptAt
         self.createdAt = createdAt
     }

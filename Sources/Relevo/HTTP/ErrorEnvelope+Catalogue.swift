@@ -163,6 +163,15 @@ extension ErrorEnvelope {
                 client: LocalizedText(
                     en: "There is no conversation in progress.", es: "No hay ninguna conversación en curso.",
                     pt: "Não há nenhuma conversa em andamento."))
+        case .eventNotRedeliverable(let status):
+            return CatalogueEntry(
+                status: .conflict, key: "EVENT_NOT_REDELIVERABLE", code: "E0409", message: "Event cannot be redelivered",
+                description: "The event is \(status); only delivered or failed events can be redelivered",
+                developer: LocalizedText(
+                    en: "Only delivered or failed events can be redelivered; this one is still queued or was cancelled",
+                    es: "Solo se pueden reenviar eventos entregados o fallidos; este sigue en cola o fue cancelado",
+                    pt: "Só eventos entregues ou com falha podem ser reenviados; este ainda está na fila ou foi cancelado"),
+                client: genericClient)
         case .invalidSignature:
             return CatalogueEntry(
                 status: .unauthorized, key: "INVALID_SIGNATURE", code: "E0401", message: "Invalid signature",

@@ -15,7 +15,17 @@ public protocol DeliveryStore: Sendable {
     func releaseInterruptedDeliveries() async throws
 
     /// One event with every attempt (the event log, §8).
-    func event(projectId: String, id: String) async throws -> (OutboxEvent, [DeliveryAttempt])?
+    func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])?
+
+    /// A page of a project's events, newest first, strictly before `cursor` (a `LoggedEvent.sequence`).
+    func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
+        async throws -> [LoggedEvent]
+
+    /// Queues a delivered or failed event again (same id and body, a fresh retry schedule).
+    func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome
+
+    /// Queues again every failed event of the project created at or after `since`; returns how many.
+    func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int
 
     /// Signalled after every commit that makes an event due, so the dispatcher need not poll for new work.
     var deliverySignal: WakeUpSignal { get }
@@ -30,4 +40,19 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case cancelled(at: Timestamp)
     /// A channel delivery whose bot has no `channelWebhookUrl`: it waits as `held` until one is set.
     case held
+}
+
+/// An event as the log shows it: its position and when it settled.
+public struct LoggedEvent: Sendable, Equatable {
+    public let event: OutboxEvent
+    /// Creation order across the store; the paging cursor.
+    public let sequence: Int64
+    public let finishedAt: Timestamp?
+}
+
+public enum RedeliveryOutcome: Sendable, Equatable {
+    case queued
+    case notFound
+    /// Only delivered and failed events can be sent again; this one is in another state.
+    case notRedeliverable(OutboxEvent.Status)
 }

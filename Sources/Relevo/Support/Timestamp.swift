@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,6 +23,26 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSince1970 < rhs.millisecondsSince1970
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only); nil for anything else.
+    public init?(iso8601 text: String) {
+        let pattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
+        guard let match = text.wholeMatch(of: pattern),
+              let year = Int64(match.1), let month = Int64(match.2), let day = Int64(match.3),
+              let hour = Int64(match.4), let minute = Int64(match.5), let second = Int64(match.6),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+        else { return nil }
+        let fraction = match.7.map { String($0.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0) }
+        let millis = fraction.flatMap { Int64($0) } ?? 0
+        // Days from civil (Howard Hinnant), the inverse of `iso8601`.
+        let y = month <= 2 ? year - 1 : year
+        let era = y.floorDiv(400)
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        self.init(millisecondsSince1970: ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
     }
 
     public func adding(seconds: Int64) -> Timestamp {

@@ -116,14 +116,19 @@ enum SQLiteMigrations {
                     body BLOB NOT NULL,
                     status TEXT NOT NULL,
                     attempt_count INTEGER NOT NULL DEFAULT 0,
+                    retry_base INTEGER NOT NULL DEFAULT 0,
                     next_attempt_at INTEGER NOT NULL,
                     locked_until INTEGER,
                     created_at INTEGER NOT NULL,
                     finished_at INTEGER
                 ) STRICT;
                 CREATE INDEX events_due ON events(status, next_attempt_at, seq);
-                CREATE INDEX events_by_ordering_key ON events(ordering_key, seq);
+                -- Only unsettled events: "is there an older unsettled event of this key?" is one index probe,
+                -- however long the key's delivered history grows.
+                CREATE INDEX events_unsettled ON events(ordering_key, seq) WHERE status IN ('pending', 'delivering', 'held');
                 CREATE INDEX events_by_project ON events(project_id, seq);
+                CREATE INDEX events_by_project_status ON events(project_id, status, seq);
+                CREATE INDEX events_by_conversation ON events(project_id, conversation_id, seq);
                 CREATE TABLE attempts (
                     event_id TEXT NOT NULL,
                     number INTEGER NOT NULL,

@@ -75,7 +75,7 @@ extension SQLiteStore {
         }
     }
 
-    public func event(projectId: String, id: String) async throws -> (OutboxEvent, [DeliveryAttempt])? {
+    public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
         guard let row = try reader.fetchOne(
             "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
         else { return nil }
@@ -91,12 +91,64 @@ extension SQLiteStore {
                 startedAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0), durationMilliseconds: row[3].integer ?? 0,
                 statusCode: row[4].integer.map(Int.init), errorClass: row[5].text, responseBody: row[6].text)
         }
-        return (Self.decodeEvent(row), attempts)
+        return (Self.decodeLoggedEvent(row), attempts)
+    }
+
+    public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
+        async throws -> [LoggedEvent]
+    {
+        var sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?"
+        var arguments: [SQLiteParameter] = [.text(projectId), .integer(cursor ?? Int64.max)]
+        if let status {
+            sql += " AND status = ?"
+            arguments.append(.text(status.rawValue))
+        }
+        if let conversationId {
+            sql += " AND conversation_id = ?"
+            arguments.append(.text(conversationId))
+        }
+        sql += " ORDER BY seq DESC LIMIT ?"
+        arguments.append(.integer(Int64(limit)))
+        return try reader.fetchAll(sql, arguments).map(Self.decodeLoggedEvent)
+    }
+
+    public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
+        let outcome = try await write { db -> RedeliveryOutcome in
+            guard let status = try String.fetchOne(
+                db, sql: "SELECT status FROM events WHERE project_id = ? AND id = ?", arguments: [projectId, id])
+            else { return .notFound }
+            guard status == "delivered" || status == "failed" else {
+                return .notRedeliverable(OutboxEvent.Status(rawValue: status) ?? .pending)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
+                        retry_base = attempt_count WHERE project_id = ? AND id = ?
+                    """,
+                arguments: [time.millisecondsSince1970, projectId, id])
+            return .queued
+        }
+        if outcome == .queued { signal.signal() }
+        return outcome
+    }
+
+    public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
+        let count = try await write { db -> Int in
+            try db.execute(
+                sql: """
+                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
+                        retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
+                    """,
+                arguments: [time.millisecondsSince1970, projectId, since.millisecondsSince1970])
+            return db.changesCount
+        }
+        if count > 0 { signal.signal() }
+        return count
     }
 
     static let eventColumns = """
         e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type, e.body, e.status,
-        e.attempt_count, e.next_attempt_at, e.created_at
+        e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
         """
 
     static func columns(_ row: Row) -> [SQLiteColumn] {
@@ -110,13 +162,19 @@ extension SQLiteStore {
         }
     }
 
+    static func decodeLoggedEvent(_ row: [SQLiteColumn]) -> LoggedEvent {
+        LoggedEvent(event: decodeEvent(row), sequence: row[13].integer ?? 0,
+                    finishedAt: row[14].integer.map(Timestamp.init(millisecondsSince1970:)))
+    }
+
     static func decodeEvent(_ row: [SQLiteColumn]) -> OutboxEvent {
         OutboxEvent(
             id: row[0].text ?? "", projectId: row[1].text ?? "",
             destination: row[2].text == "channel" ? .channel(botId: row[3].text ?? "") : .panel,
             orderingKey: row[4].text ?? "", conversationId: row[5].text, eventType: row[6].text ?? "",
             body: row[7].bytes ?? [], status: OutboxEvent.Status(rawValue: row[8].text ?? "") ?? .pending,
-            attemptCount: Int(row[9].integer ?? 0), nextAttemptAt: Timestamp(millisecondsSince1970: row[10].integer ?? 0),
+            attemptCount: Int(row[9].integer ?? 0), retryBase: Int(row[12].integer ?? 0),
+            nextAttemptAt: Timestamp(millisecondsSince1970: row[10].integer ?? 0),
             createdAt: Timestamp(millisecondsSince1970: row[11].integer ?? 0))
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import Relevo
+
+@Suite("Event log and redelivery", .serialized)
+struct EventLogTests {
+    typealias World = ConversationFlowTests.World
+
+    /// Waits until the project has `count` events in `status`.
+    static func waitForEvents(_ world: World, status: String, count: Int) async throws -> [JSONValue] {
+        for _ in 0..<200 {
+            let data = try await world.server.data("GET", world.base + "/events?status=\(status)", key: world.key)
+            if case .array(let events)? = data["events"], events.count >= count { return events }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return []
+    }
+
+    @Test func failedEventsShowTheirAttemptsAndCanBeRedelivered() async throws {
+        var world = try await World.make(retrySchedule: "50ms,50ms")  // 3 attempts in all
+        defer { world.tearDown() }
+        try await world.configure()
+        world.panel.answer(always: 500)
+        let since = Timestamp.now().iso8601
+        _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key, body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        _ = try await world.channelMessage(#"{"id":"e-1","type":"text","content":{"body":"one"}}"#)
+        _ = try await world.channelMessage(#"{"id":"e-2","type":"text","content":{"body":"two"}}"#)
+
+        let failed = try await Self.waitForEvents(world, status: "failed", count: 3)
+        #expect(failed.count == 3)
+        #expect(failed.map { $0["eventType"] ?? .null } == ["message", "message", "conversation.start"])  // newest first
+        #expect(world.panel.requests.count == 9)  // 3 attempts each, the next released only when the previous gave up
+        let startId = try #require(failed.last?["id"]?.stringValue)
+
+        let detail = try await world.server.data("GET", world.base + "/events/\(startId)", key: world.key)
+        #expect(detail["status"] == "failed")
+        #expect(detail["body"]?["event"] == "conversation.start")
+        guard case .array(let attempts)? = detail["attempts"] else { Issue.record("no attempts"); return }
+        #expect(attempts.map { $0["number"] ?? .null } == [1, 2, 3])
+        #expect(attempts.allSatisfy { $0["statusCode"] == 500 && $0["errorClass"] == "http_status" && $0["responseBody"] == #"{"ok":false}"# })
+
+        // Paging: two per page, newest first, no overlap.
+        let first = try await world.server.data("GET", world.base + "/events?limit=2", key: world.key)
+        let cursor = try #require(first["nextCursor"]?.stringValue)
+        let second = try await world.server.data("GET", world.base + "/events?limit=2&cursor=\(cursor)", key: world.key)
+        guard case .array(let a)? = first["events"], case .array(let b)? = second["events"] else { Issue.record("no pages"); return }
+        #expect(a.count == 2 && b.count == 1)
+        #expect(Set((a + b).compactMap { $0["id"]?.stringValue }).count == 3)
+        #expect(second["nextCursor"] == .null)
+
+        world.panel.answer(always: 200)
+        let one = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
+        #expect(one.0 == 200)
+        #expect(await world.panel.waitForAccepted(1).first?.header("webhook-id") == startId)
+        let again = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
+        #expect(again.0 == 200)  // a delivered event can be sent again too
+        let bulk = try await world.server.data("POST", world.base + "/events/redeliver", key: world.key,
+                                               body: #"{"status":"failed","since":"\#(since)"}"#)
+        #expect(bulk == .members(["count": 2]))
+        let accepted = await world.panel.waitForAccepted(4)
+        #expect(accepted.map { $0.json["event"] ?? $0.json["value"]?["id"] ?? .null } == ["conversation.start", "conversation.start", "e-1", "e-2"])
+        let delivered = try await Self.waitForEvents(world, status: "delivered", count: 3)
+        #expect(delivered.count == 3)
+    }
+
+    @Test func badQueriesAndUnknownEvents() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let base = "/v1/external-support/\(harness.projectId)/events"
+            for (query, field) in [("?limit=0", "limit"), ("?limit=201", "limit"), ("?limit=x", "limit"), ("?status=lost", "status"),
+                                   ("?cursor=abc", "cursor"), ("?conversationId=bad%20id", "conversationId")] {
+                let reply = try await api.call(.get, base + query)
+                #expect(reply.status == .unprocessableContent, "\(query)")
+                #expect(reply.invalidFields == [field], "\(query)")
+            }
+            #expect(try await api.call(.get, base).data == .members(["events": .array([]), "nextCursor": .null]))
+            #expect(try await api.call(.get, base + "/evt_missing").errorKey == "EVENT_NOT_FOUND")
+            #expect(try await api.call(.post, base + "/evt_missing/redeliver").errorKey == "EVENT_NOT_FOUND")
+            for body in [#"{"status":"delivered","since":"2026-01-01T00:00:00.000Z"}"#, #"{"status":"failed","since":"yesterday"}"#] {
+                #expect(try await api.call(.post, base + "/redeliver", body: body).status == .unprocessableContent)
+            }
+            #expect(try await api.call(.post, base + "/redeliver", body: #"{"status":"failed","since":"2026-01-01T00:00:00Z"}"#).data
+                    == .members(["count": 0]))
+        }
+    }
+
+    @Test func isoTimestampsParseBack() {
+        for millis: Int64 in [0, 1_768_473_000_123, -86_400_001, 951_782_400_000] {
+            let time = Timestamp(millisecondsSince1970: millis)
+            #expect(Timestamp(iso8601: time.iso8601) == time)
+        }
+        #expect(Timestamp(iso8601: "2026-13-01T00:00:00Z") == nil)
+        #expect(Timestamp(iso8601: "2026-01-01 00:00:00Z") == nil)
+    }
+}
