@@ -12,10 +12,15 @@ import Synchronization
 public final class Dispatcher: Service, Sendable {
     public struct Configuration: Sendable {
         public var maximumInFlight = 32
+        /// At most this many attempts in flight to one destination (a project's panel, a bot's channel).
+        public var maximumInFlightPerDestination = 8
         public var lease: Duration = .seconds(60)
         /// Longest sleep when nothing is due; a safety net, since commits wake the loop.
         public var idlePoll: Duration = .seconds(1)
         public var retryPolicy = RetryPolicy.standard
+        /// On graceful shutdown, how long attempts in flight may take before they are abandoned
+        /// (their events stay claimed and are due again on the next start or when the lease ends).
+        public var shutdownGrace: Duration = .seconds(10)
         public init() {}
     }
 
@@ -24,7 +29,10 @@ public final class Dispatcher: Service, Sendable {
     let configuration: Configuration
     let now: @Sendable () -> Timestamp
     let logger: Logger
-    private let inFlight = Mutex(0)
+    /// Attempts in flight, per destination key.
+    private let inFlight = Mutex<[String: Int]>([:])
+    /// Set by graceful shutdown: no new claims.
+    private let stopping = Mutex(false)
 
     public init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger) {
@@ -37,26 +45,51 @@ public final class Dispatcher: Service, Sendable {
 
     public func run() async throws {
         try await store.releaseInterruptedDeliveries()
-        let stopping = Mutex(false)
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
+        let loop = Task { await self.loop() }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await loop.value
+            } onGracefulShutdown: {
+                // Stop claiming now; give the attempts in flight `shutdownGrace` to finish.
+                self.stopping.withLock { $0 = true }
+                self.store.deliverySignal.signal()
+                let grace = self.configuration.shutdownGrace
+                Task {
+                    try? await Task.sleep(for: grace)
+                    loop.cancel()
+                }
+            }
+        } onCancel: {
+            loop.cancel()
+        }
+    }
+
+    private func loop() async {
+        await withDiscardingTaskGroup { group in
                 while !stopping.withLock({ $0 }) && !Task.isCancelled {
-                    let free = configuration.maximumInFlight - inFlight.withLock { $0 }
+                    let (free, saturated) = inFlight.withLock { counts in
+                        (configuration.maximumInFlight - counts.values.reduce(0, +),
+                         Set(counts.filter { $0.value >= configuration.maximumInFlightPerDestination }.keys))
+                    }
                     var claimed: [OutboxEvent] = []
                     if free > 0 {
                         do {
                             let time = now()
                             claimed = try await store.claimDueEvents(
-                                now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free)
+                                now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, skipping: saturated)
                         } catch {
                             logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
                         }
                     }
-                    for event in claimed {
-                        inFlight.withLock { $0 += 1 }
+                    let (startable, overflow) = admit(claimed)
+                    if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
+                    for event in startable {
                         group.addTask {
                             await self.deliver(event)
-                            self.inFlight.withLock { $0 -= 1 }
+                            self.inFlight.withLock { counts in
+                                counts[event.destinationKey, default: 1] -= 1
+                                if counts[event.destinationKey] == 0 { counts[event.destinationKey] = nil }
+                            }
                             self.store.deliverySignal.signal()
                         }
                     }
@@ -65,9 +98,21 @@ public final class Dispatcher: Service, Sendable {
                     }
                 }
             }
-        } onGracefulShutdown: {
-            stopping.withLock { $0 = true }
-            self.store.deliverySignal.signal()
+    }
+
+    /// Counts the claimed events in, up to each destination's bound; the rest are given back.
+    private func admit(_ claimed: [OutboxEvent]) -> (startable: [OutboxEvent], overflow: [OutboxEvent]) {
+        inFlight.withLock { counts in
+            var startable: [OutboxEvent] = [], overflow: [OutboxEvent] = []
+            for event in claimed {
+                if counts[event.destinationKey, default: 0] < configuration.maximumInFlightPerDestination {
+                    counts[event.destinationKey, default: 0] += 1
+                    startable.append(event)
+                } else {
+                    overflow.append(event)
+                }
+            }
+            return (startable, overflow)
         }
     }
 
@@ -84,6 +129,8 @@ public final class Dispatcher: Service, Sendable {
         let started = now()
         let clock = ContinuousClock.now
         let result = await attempt.run(event, attemptNumber: number, at: started)
+        // Abandoned at shutdown: no attempt is recorded; the claim comes back on the next start or at lease end.
+        if Task.isCancelled { return }
         let elapsed = ContinuousClock.now - clock
         let record = DeliveryAttempt(
             eventId: event.id, number: number, startedAt: started,

@@ -30,6 +30,17 @@ public struct OutboxEvent: Sendable, Equatable {
     public var nextAttemptAt: Timestamp
     public let createdAt: Timestamp
 
+    /// Who receives it: `project:panel` or `project:channel:bot`. In-flight attempts are bounded per key,
+    /// so one slow panel cannot take every delivery slot.
+    public var destinationKey: String { OutboxEvent.destinationKey(projectId: projectId, destination: destination) }
+
+    static func destinationKey(projectId: String, destination: Destination) -> String {
+        switch destination {
+        case .panel: "\(projectId):panel"
+        case .channel(let botId): "\(projectId):channel:\(botId)"
+        }
+    }
+
     public init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
                 eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, retryBase: Int = 0,
                 nextAttemptAt: Timestamp, createdAt: Timestamp) {

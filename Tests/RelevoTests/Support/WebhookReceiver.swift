@@ -22,6 +22,7 @@ final class WebhookReceiver: Sendable {
     /// Answers for the next requests, in order; when empty, `defaultStatus`.
     private let script = Mutex<[Int]>([])
     private let fallback = Mutex(200)
+    private let delay = Mutex(Duration.zero)
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let boundPort = Mutex(0)
 
@@ -33,12 +34,16 @@ final class WebhookReceiver: Sendable {
 
     func answer(next statuses: [Int]) { script.withLock { $0 = statuses } }
     func answer(always status: Int) { fallback.withLock { $0 = status } }
+    /// Answers only after `pause`: a panel that hangs.
+    func answer(after pause: Duration) { delay.withLock { $0 = pause } }
 
     /// Starts listening on a free loopback port.
     func start() async throws {
         let router = Router()
         router.post("**") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
+            let pause = self.delay.withLock { $0 }
+            if pause > .zero { try? await Task.sleep(for: pause) }
             let status = self.script.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? self.fallback.withLock { $0 }
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }

@@ -6,8 +6,14 @@ extension SQLiteStore {
 
     func wakeDispatcher() { signal.signal() }
 
-    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws -> [OutboxEvent] {
+    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, skipping saturated: Set<String>)
+        async throws -> [OutboxEvent]
+    {
         let nowMillis = now.millisecondsSince1970
+        let skipped = Array(saturated)
+        let skipClause = skipped.isEmpty ? "" : """
+             AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (\(skipped.map { _ in "?" }.joined(separator: ",")))
+            """
         return try await write { db in
             // Heads only: an event waits while an older event of its ordering key is unsettled.
             let rows = try Row.fetchAll(
@@ -18,9 +24,10 @@ extension SQLiteStore {
                       AND NOT EXISTS (
                         SELECT 1 FROM events p
                         WHERE p.ordering_key = e.ordering_key AND p.seq < e.seq AND p.status IN ('pending', 'delivering', 'held'))
+                      \(skipClause)
                     ORDER BY e.seq LIMIT ?
                     """,
-                arguments: [nowMillis, nowMillis, limit])
+                arguments: StatementArguments([nowMillis, nowMillis] + skipped.map { $0 as any DatabaseValueConvertible } + [limit]))
             let events = rows.map { Self.decodeEvent(Self.columns($0)) }
             for event in events {
                 try db.execute(
@@ -31,6 +38,16 @@ extension SQLiteStore {
                 var claimed = event
                 claimed.status = .delivering
                 return claimed
+            }
+        }
+    }
+
+    public func releaseClaims(_ eventIds: [String]) async throws {
+        guard !eventIds.isEmpty else { return }
+        try await write { db in
+            for id in eventIds {
+                try db.execute(sql: "UPDATE events SET status = 'pending', locked_until = NULL WHERE id = ? AND status = 'delivering'",
+                               arguments: [id])
             }
         }
     }

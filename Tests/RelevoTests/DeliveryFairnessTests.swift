@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import Relevo
+
+@Suite("Delivery fairness", .serialized)
+struct DeliveryFairnessTests {
+    /// One panel that never answers (in time) and one that answers at once: the second one's events
+    /// keep flowing, because attempts in flight are bounded per destination.
+    @Test func aHangingPanelDoesNotStarveAnother() async throws {
+        var world = try await ConversationFlowTests.World.make()
+        defer { world.tearDown() }
+        try await world.configure()
+        world.panel.answer(after: .seconds(20))  // longer than the 15 s delivery timeout
+
+        // Project B with its own fast panel, created from the CLI next to the running server.
+        let fast = WebhookReceiver()
+        try await fast.start()
+        defer { fast.stop() }
+        let created = try RelevoBinary.run(["projects", "create", "--name", "B", "--id", "project-b",
+                                            "--database", "sqlite://\(world.directory.path)/relevo.sqlite"])
+        let keyB = try #require(try JSONParser.parse(created.stdout.trimmingCharacters(in: .newlines))["apiKey"]?.stringValue)
+        let baseB = "/v1/external-support/project-b"
+        _ = try await world.server.data("POST", baseB, key: keyB, body: #"{"webhookUrl":"\#(fast.url)"}"#)
+        _ = try await world.server.data("POST", "/v1/projects/project-b/bots", key: keyB, body: #"{"id":"bb","name":"B bot"}"#)
+
+        // Project A: 40 conversations, each with a start event stuck at the hanging panel.
+        for index in 0..<40 {
+            _ = try await world.server.data("PUT", "/v1/projects/\(world.projectId)/users/a\(index)", key: world.key, body: #"{"names":"A"}"#)
+            _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
+                                            body: #"{"botId":"bot-1","userId":"a\#(index)"}"#)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        // Project B: 10 conversations, answered at once.
+        for index in 0..<10 {
+            _ = try await world.server.data("PUT", "/v1/projects/project-b/users/b\(index)", key: keyB, body: #"{"names":"B"}"#)
+            _ = try await world.server.data("POST", baseB + "/conversations/start", key: keyB, body: #"{"botId":"bb","userId":"b\#(index)"}"#)
+        }
+        let delivered = await fast.waitForAccepted(10, timeout: .seconds(5))
+        defer { world.server.kill() }  // no need to wait out the hanging attempts
+        #expect(delivered.count == 10)
+        // And the hanging panel never had more than the per-destination bound in flight.
+        #expect(world.panel.requests.count <= Dispatcher.Configuration().maximumInFlightPerDestination)
+    }
+}
