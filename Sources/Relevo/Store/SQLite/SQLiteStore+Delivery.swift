@@ -53,31 +53,39 @@ extension SQLiteStore {
     }
 
     public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
-                            attempt.statusCode, attempt.errorClass, attempt.responseBody])
-            let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch outcome {
-            case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
-            case .retry(let at): (.pending, at.millisecondsSince1970, nil)
-            case .failed(let at): (.failed, nil, at.millisecondsSince1970)
-            case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
-            case .held: (.held, nil, nil)
-            }
-            // Only the lease holder settles: an event cancelled meanwhile (integration deleted) stays cancelled.
-            try db.execute(
-                sql: """
-                    UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
-                        next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
-                    WHERE id = ? AND status = 'delivering'
-                    """,
-                arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
-        }
+        try await settlements.submit(Settlement(attempt: attempt, outcome: outcome)) { batch in try await self.settle(batch) }
         signal.signal()
+    }
+
+    /// Records attempts and settles their events, all in one transaction (see ``GroupCommit``).
+    func settle(_ batch: [Settlement]) async throws {
+        try await write { db in
+            for settlement in batch {
+                let attempt = settlement.attempt
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
+                                attempt.statusCode, attempt.errorClass, attempt.responseBody])
+                let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch settlement.outcome {
+                case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
+                case .retry(let at): (.pending, at.millisecondsSince1970, nil)
+                case .failed(let at): (.failed, nil, at.millisecondsSince1970)
+                case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
+                case .held: (.held, nil, nil)
+                }
+                // Only the lease holder settles: an event cancelled meanwhile (integration deleted) stays cancelled.
+                try db.execute(
+                    sql: """
+                        UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
+                            next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
+                        WHERE id = ? AND status = 'delivering'
+                        """,
+                    arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
+            }
+        }
     }
 
     public func nextDueTime() async throws -> Timestamp? {
@@ -194,4 +202,10 @@ extension SQLiteStore {
             nextAttemptAt: Timestamp(millisecondsSince1970: row[10].integer ?? 0),
             createdAt: Timestamp(millisecondsSince1970: row[11].integer ?? 0))
     }
+}
+
+/// One attempt and how it settles its event, as queued for a group commit.
+struct Settlement: Sendable {
+    let attempt: DeliveryAttempt
+    let outcome: DeliveryOutcome
 }

@@ -14,6 +14,8 @@ public final class SQLiteStore: RelevoStore {
     let reader: SQLiteReader
     let cache: SQLiteReadCache
     let signal = WakeUpSignal()
+    /// Attempt settlements, committed in batches.
+    let settlements = GroupCommit<Settlement>()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
