@@ -11,9 +11,9 @@ import Synchronization
 /// and lets the attempts in flight finish.
 public final class Dispatcher: Service, Sendable {
     public struct Configuration: Sendable {
-        public var maximumInFlight = 32
+        public var maximumInFlight = 64
         /// At most this many attempts in flight to one destination (a project's panel, a bot's channel).
-        public var maximumInFlightPerDestination = 8
+        public var maximumInFlightPerDestination = 16
         public var lease: Duration = .seconds(60)
         /// Longest sleep when nothing is due; a safety net, since commits wake the loop.
         public var idlePoll: Duration = .seconds(1)

@@ -6,53 +6,48 @@ extension SQLiteStore {
 
     func wakeDispatcher() { signal.signal() }
 
+    /// One SQLite server per file delivers (see the README), so claims are kept in memory: claiming is
+    /// a read, not a commit, and a crash leaves nothing to release — the events simply stay pending.
     public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, skipping saturated: Set<String>)
         async throws -> [OutboxEvent]
     {
-        let nowMillis = now.millisecondsSince1970
-        let skipped = Array(saturated)
-        let skipClause = skipped.isEmpty ? "" : """
-             AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (\(skipped.map { _ in "?" }.joined(separator: ",")))
+        let busy = Array(claims.withLock { $0 })
+        var arguments: [SQLiteParameter] = [.integer(now.millisecondsSince1970)]
+        var sql = """
+            SELECT \(Self.eventColumns) FROM events e
+            WHERE e.status = 'pending' AND e.next_attempt_at <= ?
+              AND NOT EXISTS (
+                SELECT 1 FROM events p
+                WHERE p.ordering_key = e.ordering_key AND p.seq < e.seq AND p.status IN ('pending', 'delivering', 'held'))
             """
-        return try await write { db in
-            // Heads only: an event waits while an older event of its ordering key is unsettled.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.eventColumns) FROM events e
-                    WHERE ((e.status = 'pending' AND e.next_attempt_at <= ?) OR (e.status = 'delivering' AND e.locked_until <= ?))
-                      AND NOT EXISTS (
-                        SELECT 1 FROM events p
-                        WHERE p.ordering_key = e.ordering_key AND p.seq < e.seq AND p.status IN ('pending', 'delivering', 'held'))
-                      \(skipClause)
-                    ORDER BY e.seq LIMIT ?
-                    """,
-                arguments: StatementArguments([nowMillis, nowMillis] + skipped.map { $0 as any DatabaseValueConvertible } + [limit]))
-            let events = rows.map { Self.decodeEvent(Self.columns($0)) }
-            for event in events {
-                try db.execute(
-                    sql: "UPDATE events SET status = 'delivering', locked_until = ? WHERE id = ?",
-                    arguments: [leaseUntil.millisecondsSince1970, event.id])
-            }
-            return events.map { event in
-                var claimed = event
-                claimed.status = .delivering
-                return claimed
+        if !busy.isEmpty {
+            sql += " AND e.id NOT IN (\(busy.map { _ in "?" }.joined(separator: ",")))"
+            arguments += busy.map { .text($0) }
+        }
+        if !saturated.isEmpty {
+            sql += " AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (\(saturated.map { _ in "?" }.joined(separator: ",")))"
+            arguments += saturated.map { .text($0) }
+        }
+        sql += " ORDER BY e.seq LIMIT ?"
+        arguments.append(.integer(Int64(limit)))
+        let candidates = try reader.fetchAll(sql, arguments).map(Self.decodeEvent)
+        return claims.withLock { claimed in
+            candidates.compactMap { event in
+                guard claimed.insert(event.id).inserted else { return nil }
+                var event = event
+                event.status = .delivering
+                return event
             }
         }
     }
 
     public func releaseClaims(_ eventIds: [String]) async throws {
-        guard !eventIds.isEmpty else { return }
-        try await write { db in
-            for id in eventIds {
-                try db.execute(sql: "UPDATE events SET status = 'pending', locked_until = NULL WHERE id = ? AND status = 'delivering'",
-                               arguments: [id])
-            }
-        }
+        claims.withLock { claimed in for id in eventIds { claimed.remove(id) } }
+        signal.signal()
     }
 
     public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+        defer { claims.withLock { _ = $0.remove(attempt.eventId) } }
         try await settlements.submit(Settlement(attempt: attempt, outcome: outcome)) { batch in try await self.settle(batch) }
         signal.signal()
     }
@@ -81,7 +76,7 @@ extension SQLiteStore {
                     sql: """
                         UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
                             next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
-                        WHERE id = ? AND status = 'delivering'
+                        WHERE id = ? AND status IN ('pending', 'delivering')
                         """,
                     arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
             }
@@ -116,7 +111,7 @@ extension SQLiteStore {
                 startedAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0), durationMilliseconds: row[3].integer ?? 0,
                 statusCode: row[4].integer.map(Int.init), errorClass: row[5].text, responseBody: row[6].text)
         }
-        return (Self.decodeLoggedEvent(row), attempts)
+        return (inFlightView(Self.decodeLoggedEvent(row)), attempts)
     }
 
     public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
@@ -134,7 +129,7 @@ extension SQLiteStore {
         }
         sql += " ORDER BY seq DESC LIMIT ?"
         arguments.append(.integer(Int64(limit)))
-        return try reader.fetchAll(sql, arguments).map(Self.decodeLoggedEvent)
+        return try reader.fetchAll(sql, arguments).map { inFlightView(Self.decodeLoggedEvent($0)) }
     }
 
     public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
@@ -185,6 +180,14 @@ extension SQLiteStore {
             default: .null
             }
         }
+    }
+
+    /// A pending event with an attempt in flight is shown as `delivering`.
+    private func inFlightView(_ logged: LoggedEvent) -> LoggedEvent {
+        guard logged.event.status == .pending, claims.withLock({ $0.contains(logged.event.id) }) else { return logged }
+        var event = logged.event
+        event.status = .delivering
+        return LoggedEvent(event: event, sequence: logged.sequence, finishedAt: logged.finishedAt)
     }
 
     static func decodeLoggedEvent(_ row: [SQLiteColumn]) -> LoggedEvent {

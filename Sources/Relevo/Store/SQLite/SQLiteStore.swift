@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`.
 ///
@@ -14,6 +15,8 @@ public final class SQLiteStore: RelevoStore {
     let reader: SQLiteReader
     let cache: SQLiteReadCache
     let signal = WakeUpSignal()
+    /// Events with an attempt in flight (claims are in memory: one delivering server per file).
+    let claims = Mutex<Set<String>>([])
     /// Attempt settlements, committed in batches.
     let settlements = GroupCommit<Settlement>()
 
