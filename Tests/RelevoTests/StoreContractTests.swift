@@ -83,6 +83,37 @@ struct StoreContractTests {
         try await store.ping()
     }
 
+    /// Many concurrent writes, some of them conflicting: each conflict fails alone, every other write is kept.
+    @Test(arguments: Backend.allCases)
+    func concurrentWritesFailOnlyTheConflictingOnes(backend: Backend) async throws {
+        let (store, directory) = try Self.open(backend)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<120 {
+                group.addTask {
+                    let bot = Bot(projectId: "p1", id: "bot-\(index % 40)", name: "n\(index)", channelWebhookUrl: nil,
+                                  channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: .init(millisecondsSince1970: 1),
+                                  updatedAt: .init(millisecondsSince1970: 1))
+                    do {
+                        try await store.insertBot(bot)
+                        return (index % 40, true)
+                    } catch {
+                        #expect(error as? StoreError == .conflict)
+                        return (index % 40, false)
+                    }
+                }
+            }
+            var results: [(Int, Bool)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        for id in 0..<40 {
+            #expect(outcomes.filter { $0.0 == id && $0.1 }.count == 1, "bot-\(id)")
+            #expect(try await store.bot(projectId: "p1", id: "bot-\(id)") != nil)
+        }
+    }
+
     /// Two stores on one file stand for two processes: a read cached by one must not survive a
     /// commit by the other.
     @Test func sqliteReadsSeeCommitsOfAnotherConnectionAtOnce() async throws {

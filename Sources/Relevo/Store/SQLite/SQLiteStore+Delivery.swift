@@ -48,11 +48,11 @@ extension SQLiteStore {
 
     public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         defer { claims.withLock { _ = $0.remove(attempt.eventId) } }
-        try await settlements.submit(Settlement(attempt: attempt, outcome: outcome)) { batch in try await self.settle(batch) }
+        try await settle([Settlement(attempt: attempt, outcome: outcome)])
         signal.signal()
     }
 
-    /// Records attempts and settles their events, all in one transaction (see ``GroupCommit``).
+    /// Records attempts and settles their events (attempts finishing together share a commit: ``SQLiteWriteQueue``).
     func settle(_ batch: [Settlement]) async throws {
         try await write { db in
             for settlement in batch {

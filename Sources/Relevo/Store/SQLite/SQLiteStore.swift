@@ -17,8 +17,7 @@ public final class SQLiteStore: RelevoStore {
     let signal = WakeUpSignal()
     /// Events with an attempt in flight (claims are in memory: one delivering server per file).
     let claims = Mutex<Set<String>>([])
-    /// Attempt settlements, committed in batches.
-    let settlements = GroupCommit<Settlement>()
+    let writes: SQLiteWriteQueue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -35,6 +34,7 @@ public final class SQLiteStore: RelevoStore {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator.migrate(pool)
         reader = SQLiteReader(path: path)
+        writes = SQLiteWriteQueue(pool: pool)
         cache = SQLiteReadCache(changes: SQLiteChangeStamp(databasePath: path))
     }
 
@@ -48,10 +48,10 @@ public final class SQLiteStore: RelevoStore {
         try pool.close()
     }
 
-    /// Maps SQLite's constraint failures to ``StoreError/conflict``.
+    /// Every write goes through the group-commit queue; SQLite's constraint failures become ``StoreError/conflict``.
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await writes.write(body)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.conflict
         }

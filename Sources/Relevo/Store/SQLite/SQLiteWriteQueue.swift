@@ -1,0 +1,77 @@
+import GRDB
+import Synchronization
+
+/// Group commit for every write of the SQLite store.
+///
+/// Writes that arrive while a transaction is being committed wait and are then run together in
+/// the next transaction, each inside its own savepoint: one that fails (a conflict) is rolled back
+/// alone and gets its own error, the others commit. Every caller returns only after the
+/// transaction holding its write is durable (`synchronous=FULL`), so nothing is acknowledged early;
+/// under load, N requests cost one fsync instead of N.
+final class SQLiteWriteQueue: Sendable {
+    /// A queued write: `run` executes it inside the batch transaction and hands back what to do once
+    /// the transaction committed; `fail` answers it instead when the transaction as a whole failed.
+    /// Exactly one of the two resumes the caller.
+    private struct Job: Sendable {
+        let run: @Sendable (Database) -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private struct State {
+        var jobs: [Job] = []
+        var flushing = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Mutex(State())
+    /// Most writes per transaction, so one batch never holds the lock for long.
+    static let maximumBatch = 256
+
+    init(pool: DatabasePool) { self.pool = pool }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                run: { db in
+                    let outcome: Result<T, any Error>
+                    do {
+                        var value: T?
+                        try db.inSavepoint {
+                            value = try body(db)
+                            return .commit
+                        }
+                        outcome = .success(value!)
+                    } catch {
+                        outcome = .failure(error)  // rolled back to its savepoint; the others are untouched
+                    }
+                    return { continuation.resume(with: outcome) }
+                },
+                fail: { error in continuation.resume(throwing: error) })
+            let leads = state.withLock { state -> Bool in
+                state.jobs.append(job)
+                if state.flushing { return false }
+                state.flushing = true
+                return true
+            }
+            if leads { Task { await self.drain() } }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [Job] in
+                let batch = Array(state.jobs.prefix(Self.maximumBatch))
+                state.jobs.removeFirst(batch.count)
+                if batch.isEmpty { state.flushing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let completions = try await pool.write { db in batch.map { $0.run(db) } }
+                for complete in completions { complete() }
+            } catch {
+                for job in batch { job.fail(error) }  // the transaction did not commit: nothing of the batch was written
+            }
+        }
+    }
+}
