@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
     var retrySchedule: String?
     @Option(help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
     var deliveryTimeout: Int?
+    @Option(help: "Days delivered events are kept, default 30 [RELEVO_RETENTION_DAYS]") var retentionDays: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -55,6 +56,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let seconds = deliveryTimeout ?? env["RELEVO_DELIVERY_TIMEOUT"].flatMap(Int.init) {
             configuration.deliveryTimeout = .seconds(max(1, seconds))
+        }
+        if let days = retentionDays ?? env["RELEVO_RETENTION_DAYS"].flatMap(Int.init) {
+            configuration.retention = .seconds(max(1, days) * 86_400)
         }
         try await RelevoServer.run(configuration: configuration)
     }

@@ -11,12 +11,12 @@ struct CommandLineTests {
         return directory
     }
 
-    @Test func projectsAndKeysFromTheCommandLine() throws {
+    @Test func projectsAndKeysFromTheCommandLine() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = ["--database", "sqlite://\(directory.path)/r.sqlite"]
 
-        let created = try RelevoBinary.run(["projects", "create", "--name", "Acme", "--id", "acme"] + database)
+        let created = try await RelevoBinary.run(["projects", "create", "--name", "Acme", "--id", "acme"] + database)
         #expect(created.status == 0)
         let lines = created.stdout.split(separator: "\n")
         #expect(lines.count == 1)
@@ -27,28 +27,28 @@ struct CommandLineTests {
         guard case .string(let firstKey)? = json["apiKey"] else { Issue.record("no key"); return }
         #expect(!created.stderr.contains(firstKey))
 
-        let duplicate = try RelevoBinary.run(["projects", "create", "--name", "Acme", "--id", "acme"] + database)
+        let duplicate = try await RelevoBinary.run(["projects", "create", "--name", "Acme", "--id", "acme"] + database)
         #expect(duplicate.status != 0)
         #expect(duplicate.stdout.isEmpty)
         #expect(duplicate.stderr.contains("already exists"))
 
-        let second = try RelevoBinary.run(["projects", "keys", "create", "--project", "acme"] + database)
+        let second = try await RelevoBinary.run(["projects", "keys", "create", "--project", "acme"] + database)
         #expect(second.status == 0)
         let secondJSON = try JSONParser.parse(second.stdout.trimmingCharacters(in: .newlines))
         guard case .string(let keyId)? = secondJSON["keyId"] else { Issue.record("no key id"); return }
 
-        let listed = try RelevoBinary.run(["projects", "keys", "list", "--project", "acme"] + database)
+        let listed = try await RelevoBinary.run(["projects", "keys", "list", "--project", "acme"] + database)
         #expect(listed.stdout.split(separator: "\n").count == 2)
         #expect(!listed.stdout.contains(firstKey))
 
-        let revoked = try RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
+        let revoked = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
         #expect(revoked.status == 0)
-        let byValue = try RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-from-stdin"] + database,
+        let byValue = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-from-stdin"] + database,
                                           stdin: firstKey + "\n")
         #expect(byValue.status == 0)
-        let again = try RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
+        let again = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
         #expect(again.status != 0)
-        let missing = try RelevoBinary.run(["projects", "keys", "create", "--project", "ghost"] + database)
+        let missing = try await RelevoBinary.run(["projects", "keys", "create", "--project", "ghost"] + database)
         #expect(missing.status != 0)
     }
 
@@ -71,7 +71,7 @@ struct CommandLineTests {
         #expect(status == 200)
         let secret = try JSONParser.parse(body)["data"]?["signingSecret"]
         let before = try await first.request("GET", path, key: key).1
-        first.stop()
+        await first.stopAndWait()
 
         let second = try ServerProcess(arguments: arguments, directory: directory)
         defer { second.stop() }
@@ -83,11 +83,11 @@ struct CommandLineTests {
 
         // A key revoked by another process stops working on the very next request,
         // even though the running server has just answered (and cached) it.
-        let revoked = try RelevoBinary.run(["projects", "keys", "revoke", "--project", projectId, "--key-from-stdin"] + arguments,
+        let revoked = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", projectId, "--key-from-stdin"] + arguments,
                                           stdin: key + "\n")
         #expect(revoked.status == 0)
         #expect(try await second.request("GET", path, key: key).0 == 401)
-        second.stop()
+        await second.stopAndWait()
 
         // The secret is still the same one: open the same file and key file as the server did.
         var configuration = RelevoConfiguration()

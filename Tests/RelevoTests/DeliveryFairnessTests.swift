@@ -16,7 +16,7 @@ struct DeliveryFairnessTests {
         let fast = WebhookReceiver()
         try await fast.start()
         defer { fast.stop() }
-        let created = try RelevoBinary.run(["projects", "create", "--name", "B", "--id", "project-b",
+        let created = try await RelevoBinary.run(["projects", "create", "--name", "B", "--id", "project-b",
                                             "--database", "sqlite://\(world.directory.path)/relevo.sqlite"])
         let keyB = try #require(try JSONParser.parse(created.stdout.trimmingCharacters(in: .newlines))["apiKey"]?.stringValue)
         let baseB = "/v1/external-support/project-b"
@@ -38,7 +38,20 @@ struct DeliveryFairnessTests {
         let delivered = await fast.waitForAccepted(10, timeout: .seconds(5))
         defer { world.server.kill() }  // no need to wait out the hanging attempts
         #expect(delivered.count == 10)
+        // Waiting on a hanging panel costs no CPU: the dispatcher sleeps until an attempt ends or a retry is due.
+        let cpuBefore = Self.cpuTicks(of: world.server.process.processIdentifier)
+        try await Task.sleep(for: .seconds(1))
+        let cpuAfter = Self.cpuTicks(of: world.server.process.processIdentifier)
+        #expect(cpuAfter - cpuBefore < 30, "the server used \(cpuAfter - cpuBefore) ticks of CPU in one idle second")
         // And the hanging panel never had more than the per-destination bound in flight.
         #expect(world.panel.requests.count <= Dispatcher.Configuration().maximumInFlightPerDestination)
+    }
+
+    /// User + system CPU time of a process, in clock ticks (1/100 s), from /proc.
+    static func cpuTicks(of pid: Int32) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime, stime (fields 14 and 15 of the line)
     }
 }

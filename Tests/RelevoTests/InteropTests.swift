@@ -58,7 +58,7 @@ struct InteropTests {
     }
 
     @Test func nodeAndStandardWebhooksVerifiersAcceptAWholeConversationAcrossARegeneration() async throws {
-        let panel = try NodePanel()
+        let panel = try await offThread { try NodePanel() }
         defer { panel.stop() }
         var world = try await ConversationFlowTests.World.make()
         defer { world.tearDown() }

@@ -162,3 +162,39 @@ struct StoreContractTests {
         #expect(stamp.current() == seen.last)
     }
 }
+
+@Suite("Retention")
+struct RetentionTests {
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func onlyOldDeliveredEventsArePruned(backend: StoreContractTests.Backend) async throws {
+        let (store, directory) = try StoreContractTests.open(backend)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)),
+                                      firstKey: StoreContractTests.key("p1", "k1"))
+        let day: Int64 = 86_400_000
+        let now = Timestamp(millisecondsSince1970: 100 * day)
+        func event(_ id: String, conversation: String) -> OutboxEvent {
+            OutboxEvent(id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
+                        eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: .init(millisecondsSince1970: 0),
+                        createdAt: .init(millisecondsSince1970: 0))
+        }
+        let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
+                                        startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
+        try await store.startConversation(conversation, messages: [], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
+        let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, skipping: [])
+        #expect(claimed.count == 7)
+        for (index, claim) in claimed.enumerated() {
+            let settledAt = Timestamp(millisecondsSince1970: index < 5 ? 10 * day : 99 * day)  // five old, two recent
+            let outcome: DeliveryOutcome = index == 0 ? .failed(at: settledAt) : .delivered(at: settledAt)
+            try await store.finishAttempt(
+                DeliveryAttempt(eventId: claim.id, number: 1, startedAt: settledAt, durationMilliseconds: 1, statusCode: 200,
+                                errorClass: nil, responseBody: nil), outcome: outcome)
+        }
+        let service = RetentionService(store: store, retention: .seconds(30 * 86_400), batchSize: 2, now: { now },
+                                       logger: .init(label: "test"))
+        #expect(try await service.pruneOnce() == 4)  // the four old delivered ones, in batches of two
+        let left = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 50, before: nil)
+        #expect(Set(left.map(\.event.id)) == ["e0", "e5", "e6"])  // the failed one stays, and the recent ones
+        #expect(try await store.event(projectId: "p1", id: "e1") == nil)
+    }
+}

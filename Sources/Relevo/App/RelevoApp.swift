@@ -83,6 +83,7 @@ public struct RelevoApp: Sendable {
         return [
             HTTPClientService(client: client),
             Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger),
+            RetentionService(store: store, retention: configuration.retention, logger: logger),
         ]
     }
 

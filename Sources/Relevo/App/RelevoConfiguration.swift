@@ -16,6 +16,8 @@ public struct RelevoConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// How long a panel or channel has to answer one delivery (§5.1).
     public var deliveryTimeout: Duration = .seconds(15)
+    /// Delivered events older than this are pruned with their attempts.
+    public var retention: Duration = .seconds(30 * 86_400)
     /// When failed deliveries are tried again (§5.2).
     public var retryPolicy = RetryPolicy.standard
 

@@ -118,8 +118,9 @@ public final class Dispatcher: Service, Sendable {
 
     /// Until the next retry is due, at most `idlePoll`.
     private func sleepBudget() async -> Duration {
-        guard let due = try? await store.nextDueTime() else { return configuration.idlePoll }
-        let wait = Duration.milliseconds(max(0, due.millisecondsSince1970 - now().millisecondsSince1970))
+        let time = now()
+        guard let due = try? await store.nextDueTime(after: time) else { return configuration.idlePoll }
+        let wait = Duration.milliseconds(max(1, due.millisecondsSince1970 - time.millisecondsSince1970))
         return min(wait, configuration.idlePoll)
     }
 

@@ -12,8 +12,9 @@ public protocol DeliveryStore: Sendable {
     /// Records `attempt` and settles the event: delivered, due again at a time, failed, or cancelled.
     func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws
 
-    /// The earliest time a pending event becomes due, to sleep until then.
-    func nextDueTime() async throws -> Timestamp?
+    /// The earliest retry due after `now`, to sleep until then. Events already due but not claimable
+    /// wait behind an attempt in flight, whose end wakes the dispatcher anyway.
+    func nextDueTime(after now: Timestamp) async throws -> Timestamp?
 
     /// At start of a single-instance store: deliveries that were in flight when the process died are due now.
     func releaseInterruptedDeliveries() async throws
@@ -30,6 +31,9 @@ public protocol DeliveryStore: Sendable {
 
     /// Queues again every failed event of the project created at or after `since`; returns how many.
     func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int
+
+    /// Deletes up to `limit` delivered events that settled before `cutoff`, with their attempts; returns how many.
+    func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int
 
     /// Signalled after every commit that makes an event due, so the dispatcher need not poll for new work.
     var deliverySignal: WakeUpSignal { get }

@@ -19,8 +19,15 @@ enum RelevoBinary {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug/relevo")
     }
 
-    /// Runs a command to completion; returns exit status, stdout and stderr.
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
+    /// Runs a command to completion on a thread of its own (never blocking the test's cooperative
+    /// threads, which also serve the in-process receivers); returns exit status, stdout and stderr.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        try await offThread { try runBlocking(arguments, stdin: stdin, environment: environment) }
+    }
+
+    static func runBlocking(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
         -> (status: Int32, stdout: String, stderr: String)
     {
         let process = Process()
@@ -102,19 +109,40 @@ final class ServerProcess: @unchecked Sendable {
         return data
     }
 
-    /// SIGKILL: a crash, no graceful anything.
+    /// SIGKILL: a crash, no graceful anything. The exit is immediate.
     func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
-    /// SIGTERM and wait: the graceful stop an operator's supervisor performs.
+    /// SIGTERM without waiting (for teardown): the server stops within its shutdown grace; a watchdog
+    /// thread kills it if it has not after 30 s, so no test leaves a server behind.
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        guard process.isRunning else { return }
+        process.terminate()
+        let process = self.process
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    /// SIGTERM and wait for the exit, the graceful stop an operator's supervisor performs. Awaits
+    /// instead of blocking: the server's stop may wait on receivers running in this test process.
+    func stopAndWait() async {
+        stop()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }
 
 struct ServerError: Error, CustomStringConvertible {
     let description: String
+}
+
+/// Runs blocking work on a dedicated thread and awaits it.
+func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
 }

@@ -123,6 +123,7 @@ enum SQLiteMigrations {
                     finished_at INTEGER
                 ) STRICT;
                 CREATE INDEX events_due ON events(status, next_attempt_at, seq);
+                CREATE INDEX events_settled ON events(status, finished_at);
                 -- Only unsettled events: "is there an older unsettled event of this key?" is one index probe,
                 -- however long the key's delivered history grows.
                 CREATE INDEX events_unsettled ON events(ordering_key, seq) WHERE status IN ('pending', 'delivering', 'held');

@@ -83,9 +83,9 @@ extension SQLiteStore {
         }
     }
 
-    public func nextDueTime() async throws -> Timestamp? {
+    public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
         try reader.fetchOne(
-            "SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending'", []
+            "SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending' AND next_attempt_at > ?", [.integer(now.millisecondsSince1970)]
         )?[0].integer.map(Timestamp.init(millisecondsSince1970:))
     }
 
@@ -179,6 +179,19 @@ extension SQLiteStore {
             case .blob(let data): .blob(Array(data))
             default: .null
             }
+        }
+    }
+
+    public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+        try await write { db in
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY seq LIMIT ?",
+                arguments: [cutoff.millisecondsSince1970, limit])
+            for id in ids {
+                try db.execute(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM events WHERE id = ?", arguments: [id])
+            }
+            return ids.count
         }
     }
 
