@@ -71,7 +71,10 @@ struct CommandLineTests {
         #expect(status == 200)
         let secret = try JSONParser.parse(body)["data"]?["signingSecret"]
         let before = try await first.request("GET", path, key: key).1
+        let stopping = ContinuousClock.now
         await first.stopAndWait()
+        // SIGTERM ends an idle server at once (the documented grace, 10 s, is for attempts in flight).
+        #expect(ContinuousClock.now - stopping < .seconds(10))
 
         let second = try ServerProcess(arguments: arguments, directory: directory)
         defer { second.stop() }

@@ -25,7 +25,8 @@ public struct RetentionService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             _ = try? await pruneOnce()
-            try? await Task.sleep(for: interval)
+            // The pause ends at once on graceful shutdown, so a SIGTERM is never kept waiting.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 
