@@ -152,6 +152,15 @@ struct ConversationFlowTests {
         guard case .array(let messages)? = history["messages"] else { Issue.record("no messages"); return }
         #expect(messages.map { $0["direction"] ?? .null } == ["system", "user", "user", "user", "agent", "agent", "system"])
         #expect(messages.map { $0["id"] ?? .null }.dropFirst().prefix(5) == ["m-1", "m-2", "m-3", "a-1", "a-2"])
+
+        let (metricsStatus, metrics) = try await world.server.request("GET", "/metrics")
+        #expect(metricsStatus == 200)
+        for line in [#"relevo_events_queued_total{destination="panel"} 5"#, #"relevo_events_delivered_total{destination="panel"} 5"#,
+                     #"relevo_events_queued_total{destination="channel"} 4"#, #"relevo_events_delivered_total{destination="channel"} 4"#,
+                     #"relevo_events_failed_total{destination="panel"} 0"#, "relevo_queue_depth 0.0",
+                     #"relevo_delivery_attempt_duration_seconds_count{destination="panel"} 5"#] {
+            #expect(metrics.split(separator: "\n").contains { $0 == line }, "\(line) in\n\(metrics)")
+        }
     }
 }
 

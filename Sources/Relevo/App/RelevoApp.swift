@@ -13,6 +13,7 @@ public struct RelevoApp: Sendable {
     public let bots: BotService
     public let conversations: ConversationService
     public let eventLog: EventLogService
+    public let metrics = DeliveryMetrics()
     public let secrets: SecretBox
     public let destinationGuard: DestinationGuard
     public let logger: Logger
@@ -37,7 +38,7 @@ public struct RelevoApp: Sendable {
         projects = ProjectService(store: store)
         integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
-        conversations = ConversationService(store: store, bots: bots, integrations: integrations)
+        conversations = ConversationService(store: store, bots: bots, integrations: integrations, metrics: metrics)
         eventLog = EventLogService(store: store)
     }
 
@@ -62,7 +63,7 @@ public struct RelevoApp: Sendable {
             apiKeys: APIKeyMiddleware(
                 projects: projects,
                 rateLimiter: RateLimiter(ratePerSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
-        SystemController(store: store, openAPIDocument: ByteBuffer(string: OpenAPIDocument.text)).register(in: &routes)
+        SystemController(store: store, metrics: metrics, openAPIDocument: ByteBuffer(string: OpenAPIDocument.text)).register(in: &routes)
         IntegrationController(integrations: integrations).register(in: &routes)
         ConversationController(conversations: conversations).register(in: &routes)
         BotController(bots: bots).register(in: &routes)
@@ -82,7 +83,7 @@ public struct RelevoApp: Sendable {
         dispatcherConfiguration.retryPolicy = configuration.retryPolicy
         return [
             HTTPClientService(client: client),
-            Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger),
+            Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger, metrics: metrics),
             RetentionService(store: store, retention: configuration.retention, logger: logger),
         ]
     }

@@ -29,13 +29,15 @@ public final class Dispatcher: Service, Sendable {
     let configuration: Configuration
     let now: @Sendable () -> Timestamp
     let logger: Logger
+    let metrics: DeliveryMetrics?
     /// Attempts in flight, per destination key.
     private let inFlight = Mutex<[String: Int]>([:])
     /// Set by graceful shutdown: no new claims.
     private let stopping = Mutex(false)
 
     public init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger) {
+                now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger, metrics: DeliveryMetrics? = nil) {
+        self.metrics = metrics
         self.store = store
         self.attempt = attempt
         self.configuration = configuration
@@ -159,6 +161,7 @@ public final class Dispatcher: Service, Sendable {
         if let code = result.statusCode { metadata["status"] = .stringConvertible(code) }
         if let errorClass = result.errorClass { metadata["error_class"] = .string(errorClass) }
         logger.info("delivery attempt", metadata: metadata)
+        metrics?.attempted(event, duration: elapsed, outcome: outcome)
         do {
             try await store.finishAttempt(record, outcome: outcome)
         } catch {

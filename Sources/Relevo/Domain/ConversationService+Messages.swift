@@ -44,7 +44,9 @@ extension ConversationService {
                     at: time)
             }
             switch try await store.recordOnce(write) {
-            case .recorded: return try MessageReceipt(data: JSONParser.parse(write.response))
+            case .recorded:
+                metrics?.queued(write.events)
+                return try MessageReceipt(data: JSONParser.parse(write.response))
             case .duplicate(let response): return try MessageReceipt(data: JSONParser.parse(response))
             case .conversationNotActive: continue
             }
@@ -93,7 +95,9 @@ extension ConversationService {
             events: [channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value))],
             at: time)
         switch try await store.recordOnce(write) {
-        case .recorded: return try MessageReceipt(data: JSONParser.parse(response))
+        case .recorded:
+            metrics?.queued(write.events)
+            return try MessageReceipt(data: JSONParser.parse(response))
         case .duplicate(let previous): return try MessageReceipt(data: JSONParser.parse(previous))
         case .conversationNotActive: throw DomainError.conversationNotActive
         }

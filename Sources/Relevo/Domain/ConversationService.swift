@@ -6,11 +6,13 @@ public struct ConversationService: Sendable {
     let store: any RelevoStore
     let bots: BotService
     let integrations: IntegrationService
+    let metrics: DeliveryMetrics?
     let now: @Sendable () -> Timestamp
 
-    public init(store: any RelevoStore, bots: BotService, integrations: IntegrationService,
+    public init(store: any RelevoStore, bots: BotService, integrations: IntegrationService, metrics: DeliveryMetrics? = nil,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
+        self.metrics = metrics
         self.bots = bots
         self.integrations = integrations
         self.now = now
@@ -56,6 +58,7 @@ public struct ConversationService: Sendable {
         } catch StoreError.conflict {
             throw DomainError.conversationAlreadyActive(roomId: room.id)
         }
+        metrics?.queued(events)
         return ConversationView(conversation: conversation, user: user, bot: bot, messages: nil)
     }
 
@@ -95,6 +98,7 @@ public struct ConversationService: Sendable {
         guard let closed = try await store.closeConversation(
             projectId: projectId, conversationId: active.id, at: time, reason: reason, messages: messages, events: events)
         else { throw DomainError.conversationNotActive }
+        metrics?.queued(events)
         return ConversationView(conversation: closed, user: user, bot: bot, messages: nil)
     }
 

@@ -35,6 +35,9 @@ public protocol DeliveryStore: Sendable {
     /// Deletes up to `limit` delivered events that settled before `cutoff`, with their attempts; returns how many.
     func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int
 
+    /// Undelivered events (pending, delivering, held) and when the oldest pending one was created.
+    func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?)
+
     /// Signalled after every commit that makes an event due, so the dispatcher need not poll for new work.
     var deliverySignal: WakeUpSignal { get }
 }

@@ -195,6 +195,15 @@ extension SQLiteStore {
         }
     }
 
+    public func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
+        let row = try reader.fetchOne(
+            """
+            SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')),
+                   (SELECT MIN(created_at) FROM events WHERE status = 'pending')
+            """, [])
+        return (Int(row?[0].integer ?? 0), row?[1].integer.map(Timestamp.init(millisecondsSince1970:)))
+    }
+
     /// A pending event with an attempt in flight is shown as `delivering`.
     private func inFlightView(_ logged: LoggedEvent) -> LoggedEvent {
         guard logged.event.status == .pending, claims.withLock({ $0.contains(logged.event.id) }) else { return logged }
