@@ -14,7 +14,7 @@ extension SQLiteStore {
         let busy = Array(claims.withLock { $0 })
         var arguments: [SQLiteParameter] = [.integer(now.millisecondsSince1970)]
         var sql = """
-            SELECT \(Self.eventColumns) FROM events e
+            SELECT \(Self.eventColumns) FROM events e INDEXED BY events_pending_by_seq
             WHERE e.status = 'pending' AND e.next_attempt_at <= ?
               AND NOT EXISTS (
                 SELECT 1 FROM events p
