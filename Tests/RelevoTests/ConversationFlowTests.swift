@@ -19,7 +19,9 @@ struct ConversationFlowTests {
         var retrySchedule = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms"
 
         var base: String { "/v1/external-support/\(projectId)" }
-        var arguments: [String] {
+        var arguments: [String] { Self.arguments(directory: directory, retrySchedule: retrySchedule) }
+
+        static func arguments(directory: URL, retrySchedule: String) -> [String] {
             ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
              "--retry-schedule", retrySchedule, "--rate-limit", "0"]
         }
@@ -30,9 +32,7 @@ struct ConversationFlowTests {
             let panel = WebhookReceiver(), channel = WebhookReceiver()
             try await panel.start()
             try await channel.start()
-            let arguments = ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
-                             "--retry-schedule", retrySchedule, "--rate-limit", "0"]
-            let server = try ServerProcess(arguments: arguments, directory: directory)
+            let server = try ServerProcess(arguments: arguments(directory: directory, retrySchedule: retrySchedule), directory: directory)
             try await server.waitUntilListening()
             return World(directory: directory, server: server, panel: panel, channel: channel,
                          projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
