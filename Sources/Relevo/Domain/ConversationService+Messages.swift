@@ -19,7 +19,8 @@ extension ConversationService {
         }
         let bot = try await bots.bot(projectId: projectId, id: botId)
         let existing = try await store.user(projectId: projectId, id: userId)
-        let user = if userName == nil, let existing { existing } else {
+        // The user is written only when new or renamed: most messages come from known users.
+        let user = if let existing, userName == nil || userName == existing.names { existing } else {
             try await bots.upsertUser(projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
                                       referenceId: existing?.referenceId)
         }
