@@ -123,9 +123,6 @@ enum SQLiteMigrations {
                     finished_at INTEGER
                 ) STRICT;
                 CREATE INDEX events_due ON events(status, next_attempt_at, seq);
-                -- The claim walks pending events in creation order and stops at the first heads it finds,
-                -- so its cost does not grow with the queue (1,000 vs 1,000,000 pending: Benchmarks/claim_cost.py).
-                CREATE INDEX events_pending_by_seq ON events(seq) WHERE status = 'pending';
                 CREATE INDEX events_settled ON events(status, finished_at);
                 -- Only unsettled events: "is there an older unsettled event of this key?" is one index probe,
                 -- however long the key's delivered history grows.
@@ -133,6 +130,14 @@ enum SQLiteMigrations {
                 CREATE INDEX events_by_project ON events(project_id, seq);
                 CREATE INDEX events_by_project_status ON events(project_id, status, seq);
                 CREATE INDEX events_by_conversation ON events(project_id, conversation_id, seq);
+                -- The head of each ordering key: the seq of its oldest unsettled (pending, delivering, held)
+                -- event. Kept in the same transactions as the events, so a claim reads heads only and its
+                -- cost does not depend on how many events wait behind them.
+                CREATE TABLE heads (
+                    ordering_key TEXT PRIMARY KEY NOT NULL,
+                    seq INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX heads_by_seq ON heads(seq);
                 CREATE TABLE attempts (
                     event_id TEXT NOT NULL,
                     number INTEGER NOT NULL,

@@ -194,6 +194,22 @@ extension SQLiteStore {
                 arguments: [event.id, event.projectId, event.destination.kind, event.destination.botId, event.orderingKey,
                             event.conversationId, event.eventType, Data(event.body), event.status.rawValue, event.attemptCount,
                             event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
+            // A key that already has an unsettled event keeps its (older) head.
+            try db.execute(sql: "INSERT OR IGNORE INTO heads (ordering_key, seq) VALUES (?, ?)",
+                           arguments: [event.orderingKey, db.lastInsertedRowID])
+        }
+    }
+
+    /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.
+    static func refreshHeads(_ keys: [String], _ db: Database) throws {
+        for key in Set(keys) {
+            if let seq = try Int64.fetchOne(
+                db, sql: "SELECT MIN(seq) FROM events WHERE ordering_key = ? AND status IN ('pending', 'delivering', 'held')",
+                arguments: [key]) {
+                try db.execute(sql: "INSERT OR REPLACE INTO heads (ordering_key, seq) VALUES (?, ?)", arguments: [key, seq])
+            } else {
+                try db.execute(sql: "DELETE FROM heads WHERE ordering_key = ?", arguments: [key])
+            }
         }
     }
 

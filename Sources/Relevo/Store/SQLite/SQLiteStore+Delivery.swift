@@ -13,12 +13,11 @@ extension SQLiteStore {
     {
         let busy = Array(claims.withLock { $0 })
         var arguments: [SQLiteParameter] = [.integer(now.millisecondsSince1970)]
+        // Heads only: the oldest unsettled event of each key, so nothing overtakes an older event.
+        // CROSS JOIN makes SQLite walk the heads in order rather than every pending event.
         var sql = """
-            SELECT \(Self.eventColumns) FROM events e INDEXED BY events_pending_by_seq
+            SELECT \(Self.eventColumns) FROM heads h INDEXED BY heads_by_seq CROSS JOIN events e ON e.seq = h.seq
             WHERE e.status = 'pending' AND e.next_attempt_at <= ?
-              AND NOT EXISTS (
-                SELECT 1 FROM events p
-                WHERE p.ordering_key = e.ordering_key AND p.seq < e.seq AND p.status IN ('pending', 'delivering', 'held'))
             """
         if !busy.isEmpty {
             sql += " AND e.id NOT IN (\(busy.map { _ in "?" }.joined(separator: ",")))"
@@ -28,7 +27,7 @@ extension SQLiteStore {
             sql += " AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (\(saturated.map { _ in "?" }.joined(separator: ",")))"
             arguments += saturated.map { .text($0) }
         }
-        sql += " ORDER BY e.seq LIMIT ?"
+        sql += " ORDER BY h.seq LIMIT ?"
         arguments.append(.integer(Int64(limit)))
         let candidates = try reader.fetchAll(sql, arguments).map(Self.decodeEvent)
         return claims.withLock { claimed in
@@ -55,6 +54,7 @@ extension SQLiteStore {
     /// Records attempts and settles their events (attempts finishing together share a commit: ``SQLiteWriteQueue``).
     func settle(_ batch: [Settlement]) async throws {
         try await write { db in
+            var settledKeys: [String] = []
             for settlement in batch {
                 let attempt = settlement.attempt
                 try db.execute(
@@ -79,7 +79,12 @@ extension SQLiteStore {
                         WHERE id = ? AND status IN ('pending', 'delivering')
                         """,
                     arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
+                if finished != nil, let key = try String.fetchOne(
+                    db, sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId]) {
+                    settledKeys.append(key)
+                }
             }
+            try Self.refreshHeads(settledKeys, db)
         }
     }
 
@@ -146,6 +151,7 @@ extension SQLiteStore {
                         retry_base = attempt_count WHERE project_id = ? AND id = ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, id])
+            try Self.refreshHeads(try String.fetchAll(db, sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [id]), db)
             return .queued
         }
         if outcome == .queued { signal.signal() }
@@ -154,13 +160,18 @@ extension SQLiteStore {
 
     public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
         let count = try await write { db -> Int in
+            let keys = try String.fetchAll(
+                db, sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
+                arguments: [projectId, since.millisecondsSince1970])
             try db.execute(
                 sql: """
                     UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
                         retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, since.millisecondsSince1970])
-            return db.changesCount
+            let count = db.changesCount
+            try Self.refreshHeads(keys, db)
+            return count
         }
         if count > 0 { signal.signal() }
         return count

@@ -42,12 +42,18 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
             guard db.changesCount > 0 else { return false }
             let millis = time.millisecondsSince1970
+            let keys = try String.fetchAll(
+                db, sql: """
+                    SELECT DISTINCT ordering_key FROM events
+                    WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
+                    """, arguments: [projectId])
             try db.execute(
                 sql: """
                     UPDATE events SET status = 'cancelled', finished_at = ?, locked_until = NULL
                     WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
                     """,
                 arguments: [millis, projectId])
+            try Self.refreshHeads(keys, db)
             try db.execute(
                 sql: """
                     UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = 'integration_deleted'
