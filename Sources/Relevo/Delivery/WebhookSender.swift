@@ -14,8 +14,6 @@ public struct WebhookSender: Sendable {
         public var responseBody: String?
         /// From `Retry-After` on 429/503.
         public var retryAfter: Duration?
-
-        public var succeeded: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
     }
 
     static let keptResponseBytes = 4096

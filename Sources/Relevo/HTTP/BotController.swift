@@ -13,7 +13,7 @@ struct BotController {
     }
 
     @Sendable func createBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let (bot, secret) = try await bots.createBot(projectId: context.projectId, body: try await RequestBody.jsonObject(request)!)
+        let (bot, secret) = try await bots.createBot(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
         guard case .object(var members) = bot.publicJSON else { return JSONResponse.success("Bot created successfully") }
         members.insert((key: "channelSigningSecret", value: .string(secret)), at: 3)
         return JSONResponse.success("Bot created successfully", data: .object(members))
@@ -26,13 +26,13 @@ struct BotController {
 
     @Sendable func updateBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let id = try PathParameter.identifier("botId", request, context)
-        let bot = try await bots.updateBot(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request)!)
+        let bot = try await bots.updateBot(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request))
         return JSONResponse.success("Bot updated successfully", data: bot.publicJSON)
     }
 
     @Sendable func putUser(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let id = try PathParameter.identifier("userId", request, context)
-        let user = try await bots.upsertUser(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request)!)
+        let user = try await bots.upsertUser(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request))
         return JSONResponse.success("User saved successfully", data: user.publicJSON)
     }
 

@@ -12,12 +12,12 @@ struct ConversationController {
     }
 
     @Sendable func start(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let view = try await conversations.start(projectId: context.projectId, body: try await RequestBody.jsonObject(request)!)
+        let view = try await conversations.start(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
         return JSONResponse.success("Conversation started successfully", data: view.json)
     }
 
     @Sendable func close(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let view = try await conversations.close(projectId: context.projectId, body: try await RequestBody.jsonObject(request)!)
+        let view = try await conversations.close(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
         return JSONResponse.success("Conversation closed successfully", data: view.json)
     }
 
@@ -29,7 +29,7 @@ struct ConversationController {
     }
 
     @Sendable func channelMessage(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let receipt = try await conversations.receiveFromChannel(projectId: context.projectId, body: try await RequestBody.jsonObject(request)!)
+        let receipt = try await conversations.receiveFromChannel(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
         return JSONResponse.success("Message received", data: receipt.data)
     }
 }

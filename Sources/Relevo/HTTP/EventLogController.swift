@@ -35,7 +35,7 @@ struct EventLogController {
     }
 
     @Sendable func redeliverFailed(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let count = try await events.redeliverFailed(projectId: context.projectId, body: try await RequestBody.jsonObject(request)!)
+        let count = try await events.redeliverFailed(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
         return JSONResponse.success("Failed events queued for redelivery", data: .members(["count": .number(Double(count))]))
     }
 }

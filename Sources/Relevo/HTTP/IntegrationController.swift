@@ -14,7 +14,7 @@ struct IntegrationController {
     }
 
     @Sendable func create(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let body = try await RequestBody.jsonObject(request)!
+        let body = try await RequestBody.jsonObject(request)
         let created = try await integrations.create(projectId: context.projectId, body: body)
         let record = created.integration
         return JSONResponse.success("Integration created successfully", data: .members([
@@ -34,7 +34,7 @@ struct IntegrationController {
     }
 
     @Sendable func update(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let body = try await RequestBody.jsonObject(request)!
+        let body = try await RequestBody.jsonObject(request)
         let record = try await integrations.update(projectId: context.projectId, body: body)
         return JSONResponse.success("Integration updated successfully", data: record.publicJSON)
     }
@@ -45,7 +45,7 @@ struct IntegrationController {
     }
 
     @Sendable func regenerate(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let body = try await RequestBody.jsonObject(request, optional: true)
+        let body = try await RequestBody.optionalJSONObject(request)
         let result = try await integrations.regenerateSecret(projectId: context.projectId, body: body)
         return JSONResponse.success("Signing secret regenerated successfully", data: .members([
             "brainId": .string(context.projectId),

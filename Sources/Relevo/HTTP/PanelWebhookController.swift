@@ -19,13 +19,7 @@ struct PanelWebhookController {
         guard let raw = try await RequestBody.rawBytes(request) else {
             throw DomainError.badRequest(reason: "the request body must be a JSON object", nil)
         }
-        let body: JSONValue
-        do {
-            body = try JSONParser.parse(raw)
-        } catch {
-            throw DomainError.badRequest(reason: "the request body is not valid JSON: \(error.reason) at byte \(error.offset)", nil)
-        }
-        guard case .object = body else { throw DomainError.badRequest(reason: "the request body must be a JSON object", nil) }
+        let body = try RequestBody.object(from: raw)  // parsed for reading; the signature covers `raw` as received
         let receipt = try await conversations.receiveFromPanel(
             body: body, rawBody: raw, signature: request.headers[HTTPField.Name("X-Jelou-Signature")!])
         return JSONResponse.success("Message received", data: receipt.data)

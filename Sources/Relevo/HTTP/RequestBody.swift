@@ -6,12 +6,22 @@ import NIOCore
 enum RequestBody {
     static let maximumBytes = 256 * 1024
 
-    /// The body as a JSON object. With `optional`, an empty body yields nil instead of a 400.
-    static func jsonObject(_ request: Request, optional: Bool = false) async throws -> JSONValue? {
-        guard let bytes = try await rawBytes(request) else {
-            if optional { return nil }
+    /// The body as a JSON object; an empty body is a 400.
+    static func jsonObject(_ request: Request) async throws -> JSONValue {
+        guard let object = try await optionalJSONObject(request) else {
             throw DomainError.badRequest(reason: "the request body must be a JSON object", nil)
         }
+        return object
+    }
+
+    /// The body as a JSON object, or nil when there is no body (E5's body is optional).
+    static func optionalJSONObject(_ request: Request) async throws -> JSONValue? {
+        guard let bytes = try await rawBytes(request) else { return nil }
+        return try object(from: bytes)
+    }
+
+    /// Parses bytes that must hold one JSON object (400 otherwise).
+    static func object(from bytes: [UInt8]) throws -> JSONValue {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)

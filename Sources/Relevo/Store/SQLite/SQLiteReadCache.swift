@@ -4,7 +4,7 @@ import Synchronization
 /// the next commit to the database by anyone (see ``SQLiteChangeStamp``).
 ///
 /// Without it every authenticated request pays two SQLite read transactions (file locks included);
-/// with it, a `pread` and two dictionary lookups. Correctness does not depend on expiry: an entry
+/// with it, a 48-byte memory read and a dictionary lookup. Correctness does not depend on expiry: an entry
 /// is only used while the stamp read *before* it was fetched is still current.
 final class SQLiteReadCache: Sendable {
     private struct State {
