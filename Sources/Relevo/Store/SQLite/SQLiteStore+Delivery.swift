@@ -94,11 +94,9 @@ extension SQLiteStore {
         )?[0].integer.map(Timestamp.init(millisecondsSince1970:))
     }
 
-    public func releaseInterruptedDeliveries() async throws {
-        try await write { db in
-            try db.execute(sql: "UPDATE events SET status = 'pending', locked_until = NULL WHERE status = 'delivering'")
-        }
-    }
+    /// Nothing to do: SQLite claims live in memory (one delivering server per file), so events whose
+    /// attempt a crash interrupted are still `pending` in the file.
+    public func releaseInterruptedDeliveries() async throws {}
 
     public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
         guard let row = try reader.fetchOne(
