@@ -76,7 +76,7 @@ struct CreateProject: AsyncParsableCommand {
     @Option(help: "Project id (default: random)") var id: String?
 
     func run() async throws {
-        let app = try RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: store.configuration())
         let issued = try await CommandOutput.run { try await app.projects.createProject(name: name, id: id) }
         CommandOutput.line(.members(["projectId": .string(issued.projectId), "apiKey": .string(issued.apiKey)]))
     }
@@ -93,7 +93,7 @@ struct CreateKey: AsyncParsableCommand {
     @Option(help: "Project id") var project: String
 
     func run() async throws {
-        let app = try RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: store.configuration())
         let issued = try await CommandOutput.run { try await app.projects.createKey(projectId: project) }
         CommandOutput.line(.members([
             "projectId": .string(issued.projectId), "keyId": .string(issued.keyId), "apiKey": .string(issued.apiKey),
@@ -107,7 +107,7 @@ struct ListKeys: AsyncParsableCommand {
     @Option(help: "Project id") var project: String
 
     func run() async throws {
-        let app = try RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: store.configuration())
         for key in try await app.store.keys(projectId: project) {
             CommandOutput.line(.members([
                 "keyId": .string(key.id), "createdAt": .string(key.createdAt.iso8601),
@@ -129,7 +129,7 @@ struct RevokeKey: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let app = try RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: store.configuration())
         let apiKey = keyFromStdin ? readLine()?.trimmingCharacters(in: .whitespaces) : nil
         let revoked = try await app.projects.revokeKey(projectId: project, keyId: keyId, apiKey: apiKey)
         guard revoked else {

@@ -75,7 +75,7 @@ struct AttemptClassificationTests {
         // What a DNS change would do: the stored address now leads to this machine.
         var configuration = RelevoConfiguration()
         configuration.databaseURL = database
-        let app = try RelevoApp(configuration: configuration)
+        let app = try await RelevoApp(configuration: configuration)
         _ = try await app.store.modifyIntegration(projectId: projectId) { $0.webhookUrl = "http://127.0.0.1:\(panel.port)/hook" }
         _ = try await server.data("POST", "/v1/projects/\(projectId)/bots", key: key, body: #"{"id":"b","name":"B"}"#)
         _ = try await server.data("PUT", "/v1/projects/\(projectId)/users/u", key: key, body: #"{"names":"U"}"#)

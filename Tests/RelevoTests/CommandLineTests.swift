@@ -95,7 +95,7 @@ struct CommandLineTests {
         // The secret is still the same one: open the same file and key file as the server did.
         var configuration = RelevoConfiguration()
         configuration.databaseURL = "sqlite://\(directory.path)/data/relevo.sqlite"
-        let app = try RelevoApp(configuration: configuration)
+        let app = try await RelevoApp(configuration: configuration)
         guard case .string(let secretText)? = secret else { Issue.record("no secret"); return }
         #expect(try await app.integrations.signingSecrets(projectId: projectId) == [secretText])
     }

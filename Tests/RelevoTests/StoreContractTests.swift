@@ -1,17 +1,33 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import Relevo
 
-/// Store behaviour, written once and run against every backend (SQLite now; PostgreSQL joins here).
+/// Store behaviour, written once and run against every backend: a SQLite file and a real PostgreSQL
+/// server (``TestPostgres``), each test on a fresh database.
 @Suite("Store contract")
 struct StoreContractTests {
-    enum Backend: String, CaseIterable, Sendable { case sqlite }
+    enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
 
-    static func open(_ backend: Backend) throws -> (any RelevoStore, URL) {
+    /// A new empty store, and the directory to remove afterwards.
+    static func open(_ backend: Backend) async throws -> (any RelevoStore, URL) {
+        let (stores, directory) = try await open(backend, instances: 1)
+        return (stores[0], directory)
+    }
+
+    /// `instances` stores on one new database, standing for as many processes (or, on SQLite, a server and the CLI).
+    static func open(_ backend: Backend, instances: Int) async throws -> ([any RelevoStore], URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
         switch backend {
-        case .sqlite: return (try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path), directory)
+        case .sqlite:
+            let path = directory.appendingPathComponent("s.sqlite").path
+            return (try (0..<instances).map { _ in try SQLiteStore(path: path) }, directory)
+        case .postgres:
+            let url = try await TestPostgres.freshDatabase()
+            var stores: [any RelevoStore] = []
+            for _ in 0..<instances { stores.append(try await PostgresStore.open(url: url, logger: Logger(label: "test"))) }
+            return (stores, directory)
         }
     }
 
@@ -28,7 +44,7 @@ struct StoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func projectsAndKeys(backend: Backend) async throws {
-        let (store, directory) = try Self.open(backend)
+        let (store, directory) = try await Self.open(backend)
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try await store.projectCount() == 0)
         try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
@@ -50,7 +66,7 @@ struct StoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func integrations(backend: Backend) async throws {
-        let (store, directory) = try Self.open(backend)
+        let (store, directory) = try await Self.open(backend)
         defer { try? FileManager.default.removeItem(at: directory) }
         try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
         #expect(try await store.integration(projectId: "p1") == nil)
@@ -86,7 +102,7 @@ struct StoreContractTests {
     /// Many concurrent writes, some of them conflicting: each conflict fails alone, every other write is kept.
     @Test(arguments: Backend.allCases)
     func concurrentWritesFailOnlyTheConflictingOnes(backend: Backend) async throws {
-        let (store, directory) = try Self.open(backend)
+        let (store, directory) = try await Self.open(backend)
         defer { try? FileManager.default.removeItem(at: directory) }
         try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
         let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
@@ -117,7 +133,7 @@ struct StoreContractTests {
     /// Two stores on one file stand for two processes: a read cached by one must not survive a
     /// commit by the other.
     @Test func sqliteReadsSeeCommitsOfAnotherConnectionAtOnce() async throws {
-        let (first, directory) = try Self.open(.sqlite)
+        let (first, directory) = try await Self.open(.sqlite)
         defer { try? FileManager.default.removeItem(at: directory) }
         let second = try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path)
         try await first.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
@@ -135,7 +151,7 @@ struct StoreContractTests {
     }
 
     @Test func sqliteRunsInWALWithFullSync() async throws {
-        let (store, directory) = try Self.open(.sqlite)
+        let (store, directory) = try await Self.open(.sqlite)
         defer { try? FileManager.default.removeItem(at: directory) }
         let sqlite = try #require(store as? SQLiteStore)
         let (mode, sync) = try await sqlite.pool.write { db in
@@ -147,7 +163,7 @@ struct StoreContractTests {
 
     /// The read cache is only as good as its change detector: it must be readable and move on every commit.
     @Test func sqliteChangeStampMovesOnEveryCommit() async throws {
-        let (store, directory) = try Self.open(.sqlite)
+        let (store, directory) = try await Self.open(.sqlite)
         defer { try? FileManager.default.removeItem(at: directory) }
         let stamp = SQLiteChangeStamp(databasePath: directory.appendingPathComponent("s.sqlite").path)
         var seen = [try #require(stamp.current())]
@@ -167,7 +183,7 @@ struct StoreContractTests {
 struct RetentionTests {
     @Test(arguments: StoreContractTests.Backend.allCases)
     func onlyOldDeliveredEventsArePruned(backend: StoreContractTests.Backend) async throws {
-        let (store, directory) = try StoreContractTests.open(backend)
+        let (store, directory) = try await StoreContractTests.open(backend)
         defer { try? FileManager.default.removeItem(at: directory) }
         try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)),
                                       firstKey: StoreContractTests.key("p1", "k1"))

@@ -19,7 +19,7 @@ public struct RelevoApp: Sendable {
     public let logger: Logger
 
     /// Opens the store (applying migrations) and loads the master key.
-    public init(configuration: RelevoConfiguration, logger: Logger? = nil) throws {
+    public init(configuration: RelevoConfiguration, logger: Logger? = nil) async throws {
         var logger = logger ?? Logger(label: "relevo")
         logger.logLevel = configuration.logLevel
         self.logger = logger
@@ -28,10 +28,11 @@ public struct RelevoApp: Sendable {
         let masterKey: [UInt8]
         switch location {
         case .sqlite(let path):
-            store = try SQLiteStore(path: path)
-            masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: location.keyFileURL!)
-        case .postgres:
-            throw DatabaseLocation.Invalid(description: "PostgreSQL is not supported by this build yet; use sqlite://")
+            store = try SQLiteStore(path: path)  // creates the directory the key file goes in
+            masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: location.keyFileURL)
+        case .postgres(let url):
+            masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: nil)
+            store = try await PostgresStore.open(url: url, logger: logger)
         }
         secrets = try SecretBox(masterKey: masterKey)
         destinationGuard = DestinationGuard(allowInsecure: configuration.allowInsecureWebhooks)

@@ -5,7 +5,7 @@ import Logging
 /// `relevo serve`: open the store, seed the default project on first start, run until SIGTERM/SIGINT.
 public enum RelevoServer {
     public static func run(configuration: RelevoConfiguration) async throws {
-        let app = try RelevoApp(configuration: configuration)
+        let app = try await RelevoApp(configuration: configuration)
         if let seeded = try await app.seedDefaultProjectIfEmpty() {
             Console.write("""
                 Created project "default" on this new database. Its API key is shown only this once:

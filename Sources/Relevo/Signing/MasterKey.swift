@@ -19,12 +19,14 @@ public enum MasterKey {
         return nil
     }
 
-    /// The key from `environmentValue` if set, else from (or newly into) `fileURL`.
-    public static func load(environmentValue: String?, fileURL: URL) throws(MasterKeyError) -> [UInt8] {
+    /// The key from `environmentValue` if set, else from (or newly into) `fileURL`; with no file
+    /// (a shared database), the environment value is required.
+    public static func load(environmentValue: String?, fileURL: URL?) throws(MasterKeyError) -> [UInt8] {
         if let environmentValue, !environmentValue.isEmpty {
             guard let key = parse(environmentValue) else { throw .wrongLength }
             return key
         }
+        guard let fileURL else { throw .requiredForSharedDatabase }
         let path = fileURL.path
         if FileManager.default.fileExists(atPath: path) {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8), let key = parse(text) else {

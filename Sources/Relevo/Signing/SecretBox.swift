@@ -37,12 +37,16 @@ public enum MasterKeyError: Error, CustomStringConvertible, Equatable {
     case wrongLength
     case unreadableFile(String)
     case cannotCreateFile(String)
+    /// A shared database has no file beside it; every instance must be given the same key.
+    case requiredForSharedDatabase
 
     public var description: String {
         switch self {
         case .wrongLength: "the master key must be 32 bytes, given as 64 hex characters or Base64"
         case .unreadableFile(let path): "the master key file \(path) cannot be read or does not hold a valid key"
         case .cannotCreateFile(let path): "the master key file \(path) cannot be created"
+        case .requiredForSharedDatabase:
+            "on PostgreSQL, set RELEVO_MASTER_KEY (64 hex characters, e.g. from `openssl rand -hex 32`), the same on every instance"
         }
     }
 }

@@ -31,7 +31,7 @@ struct Harness {
         let logs = LogCapture()
         var logger = Logger(label: "relevo-test") { _ in logs.handler() }
         logger.logLevel = .trace
-        let app = try RelevoApp(configuration: configuration, logger: logger)
+        let app = try await RelevoApp(configuration: configuration, logger: logger)
         let seeded = try await app.seedDefaultProjectIfEmpty()
         let issued = if let seeded { seeded } else { try await app.projects.createProject(name: "again") }
         return Harness(directory: directory, app: app, projectId: issued.projectId, apiKey: issued.apiKey, logs: logs)

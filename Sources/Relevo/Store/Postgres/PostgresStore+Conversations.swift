@@ -1,0 +1,278 @@
+import NIOCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func insertBot(_ bot: Bot) async throws {
+        try await transaction { connection in
+            try await connection.run(
+                """
+                INSERT INTO bots (project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at)
+                VALUES (\(bot.projectId), \(bot.id), \(bot.name), \(bot.channelWebhookUrl), \(bot.channelSecret.storedForm),
+                    \(bot.createdAt.millisecondsSince1970), \(bot.updatedAt.millisecondsSince1970))
+                """)
+        }
+    }
+
+    public func bot(projectId: String, id: String) async throws -> Bot? {
+        try await rows(
+            """
+            SELECT project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at
+            FROM bots WHERE project_id = \(projectId) AND id = \(id)
+            """
+        ).first.map { row in
+            Bot(projectId: try row[0].decode(String.self), id: try row[1].decode(String.self), name: try row[2].decode(String.self),
+                channelWebhookUrl: try row[3].decode(String?.self),
+                channelSecret: SealedSecret(storedForm: try row[4].decode(String.self)),
+                createdAt: Timestamp(millisecondsSince1970: try row[5].decode(Int64.self)),
+                updatedAt: Timestamp(millisecondsSince1970: try row[6].decode(Int64.self)))
+        }
+    }
+
+    public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
+        let changed = try await transaction { connection -> Bool in
+            let millis = time.millisecondsSince1970
+            guard try await connection.run(
+                """
+                UPDATE bots SET channel_webhook_url = \(url), updated_at = \(millis)
+                WHERE project_id = \(projectId) AND id = \(botId) RETURNING 1
+                """) > 0
+            else { return false }
+            // Held events are unsettled already: their keys' heads do not move.
+            if url != nil, try await connection.run(
+                """
+                UPDATE events SET status = 'pending', next_attempt_at = \(millis)
+                WHERE project_id = \(projectId) AND destination = 'channel' AND bot_id = \(botId) AND status = 'held' RETURNING 1
+                """) > 0 {
+                try await Self.notifyDue(connection)
+            }
+            return true
+        }
+        guard changed else { return nil }
+        signal.signal()
+        return try await bot(projectId: projectId, id: botId)
+    }
+
+    public func upsertUser(_ user: EndUser) async throws -> EndUser {
+        try await transaction { connection in
+            try await connection.run(
+                """
+                INSERT INTO end_users (project_id, id, names, reference_id, created_at, updated_at)
+                VALUES (\(user.projectId), \(user.id), \(user.names), \(user.referenceId),
+                    \(user.createdAt.millisecondsSince1970), \(user.updatedAt.millisecondsSince1970))
+                ON CONFLICT (project_id, id) DO UPDATE SET names = excluded.names, reference_id = excluded.reference_id,
+                    updated_at = excluded.updated_at
+                """)
+        }
+        return try await self.user(projectId: user.projectId, id: user.id) ?? user
+    }
+
+    public func user(projectId: String, id: String) async throws -> EndUser? {
+        try await rows(
+            """
+            SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users
+            WHERE project_id = \(projectId) AND id = \(id)
+            """
+        ).first.map { row in
+            EndUser(projectId: try row[0].decode(String.self), id: try row[1].decode(String.self), names: try row[2].decode(String.self),
+                    referenceId: try row[3].decode(String?.self),
+                    createdAt: Timestamp(millisecondsSince1970: try row[4].decode(Int64.self)),
+                    updatedAt: Timestamp(millisecondsSince1970: try row[5].decode(Int64.self)))
+        }
+    }
+
+    public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+        if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
+        try await transaction { connection in
+            try await connection.run(
+                """
+                INSERT INTO rooms (project_id, id, bot_id, user_id, created_at)
+                VALUES (\(projectId), \(newId), \(botId), \(userId), \(time.millisecondsSince1970)) ON CONFLICT DO NOTHING
+                """)
+        }
+        guard let room = try await room(projectId: projectId, botId: botId, userId: userId) else { throw StoreError.notFound }
+        return room
+    }
+
+    public func room(projectId: String, botId: String, userId: String) async throws -> Room? {
+        try await rows(
+            "SELECT id, created_at FROM rooms WHERE project_id = \(projectId) AND bot_id = \(botId) AND user_id = \(userId)"
+        ).first.map { row in
+            Room(projectId: projectId, id: try row[0].decode(String.self), botId: botId, userId: userId,
+                 createdAt: Timestamp(millisecondsSince1970: try row[1].decode(Int64.self)))
+        }
+    }
+
+    public func conversation(projectId: String, id: String) async throws -> Conversation? {
+        try await rows("\(unescaped: Self.selectConversation) WHERE project_id = \(projectId) AND id = \(id)")
+            .first.map(Self.decodeConversation)
+    }
+
+    public func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
+        try await rows("\(unescaped: Self.selectConversation) WHERE project_id = \(projectId) AND room_id = \(roomId) AND state = 'active'")
+            .first.map(Self.decodeConversation)
+    }
+
+    public func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
+        try await rows(
+            """
+            SELECT conversation_id, id, direction, type, content, created_at FROM messages
+            WHERE project_id = \(projectId) AND conversation_id = \(conversationId) ORDER BY seq
+            """
+        ).map { row in
+            ConversationMessage(
+                conversationId: try row[0].decode(String.self), id: try row[1].decode(String.self),
+                direction: ConversationMessage.Direction(rawValue: try row[2].decode(String.self)) ?? .system,
+                type: try row[3].decode(String.self), content: (try? JSONParser.parse(try row[4].decode(String.self))) ?? .null,
+                createdAt: Timestamp(millisecondsSince1970: try row[5].decode(Int64.self)))
+        }
+    }
+
+    public func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
+        try await transaction { connection in
+            try await Self.lockOrderingKeys(events.map(\.orderingKey), connection)
+            try await connection.run(
+                """
+                INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, assignment, metadata)
+                VALUES (\(conversation.projectId), \(conversation.id), \(conversation.roomId), \(conversation.botId),
+                    \(conversation.userId), \(conversation.state.rawValue), \(conversation.startAt.millisecondsSince1970),
+                    \(conversation.assignment.map(CanonicalJSONWriter.string)), \(conversation.metadata.map(CanonicalJSONWriter.string)))
+                """)
+            try await Self.insert(messages, projectId: conversation.projectId, connection)
+            try await Self.insert(events, connection)
+        }
+        signal.signal()
+    }
+
+    public func closeConversation(
+        projectId: String, conversationId: String, at time: Timestamp, reason: String,
+        messages: [ConversationMessage], events: [OutboxEvent]
+    ) async throws -> Conversation? {
+        let closed = try await transaction { connection -> Bool in
+            try await Self.lockOrderingKeys(events.map(\.orderingKey), connection)
+            guard try await connection.run(
+                """
+                UPDATE conversations SET state = 'closed', end_at = \(time.millisecondsSince1970), ended_reason = \(reason)
+                WHERE project_id = \(projectId) AND id = \(conversationId) AND state = 'active' RETURNING 1
+                """) > 0
+            else { return false }
+            try await Self.insert(messages, projectId: projectId, connection)
+            try await Self.insert(events, connection)
+            return true
+        }
+        guard closed else { return nil }
+        signal.signal()
+        return try await conversation(projectId: projectId, id: conversationId)
+    }
+
+    /// Thrown inside ``recordOnce(_:)`` to roll back the idempotency row when the conversation closed meanwhile.
+    private struct ConversationNotActive: Error {}
+
+    public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
+        let outcome: IdempotentWriteOutcome
+        do {
+            outcome = try await transaction { connection -> IdempotentWriteOutcome in
+                try await Self.lockOrderingKeys(write.events.map(\.orderingKey), connection)
+                // The key row first: a concurrent request with the same key (on any instance) waits here
+                // for this one to commit, then finds the key taken.
+                guard try await connection.run(
+                    """
+                    INSERT INTO idempotency (project_id, scope, key, response, created_at)
+                    VALUES (\(write.projectId), \(write.scope), \(write.key), \(write.response), \(write.at.millisecondsSince1970))
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """) > 0
+                else {
+                    let previous = try await connection.rows(
+                        "SELECT response FROM idempotency WHERE project_id = \(write.projectId) AND scope = \(write.scope) AND key = \(write.key)")
+                    return .duplicate(response: try previous.first?[0].decode(String.self) ?? write.response)
+                }
+                if let conversationId = write.activeConversationId {
+                    // FOR SHARE holds off a concurrent close until this message is in.
+                    let state = try await connection.rows(
+                        "SELECT state FROM conversations WHERE project_id = \(write.projectId) AND id = \(conversationId) FOR SHARE"
+                    ).first?[0].decode(String.self)
+                    guard state == Conversation.State.active.rawValue else { throw ConversationNotActive() }
+                }
+                if let message = write.message { try await Self.insert([message], projectId: write.projectId, connection) }
+                try await Self.insert(write.events, connection)
+                return .recorded
+            }
+        } catch is ConversationNotActive {
+            return .conversationNotActive
+        }
+        if outcome == .recorded && !write.events.isEmpty { signal.signal() }
+        return outcome
+    }
+
+    public func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
+        try await rows("SELECT response FROM idempotency WHERE project_id = \(projectId) AND scope = \(scope) AND key = \(key)")
+            .first?[0].decode(String.self)
+    }
+
+    static func insert(_ messages: [ConversationMessage], projectId: String, _ connection: PostgresConnection) async throws {
+        for message in messages {
+            try await connection.run(
+                """
+                INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                VALUES (\(projectId), \(message.conversationId), \(message.id), \(message.direction.rawValue), \(message.type),
+                    \(CanonicalJSONWriter.string(message.content)), \(message.createdAt.millisecondsSince1970))
+                """)
+        }
+    }
+
+    /// Inserts events and makes each the head of its key unless the key already has one; announces them.
+    /// The caller holds the keys' locks (``lockOrderingKeys(_:_:)``).
+    static func insert(_ events: [OutboxEvent], _ connection: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        for event in events {
+            try await connection.run(
+                """
+                WITH inserted AS (
+                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
+                        status, attempt_count, next_attempt_at, created_at)
+                    VALUES (\(event.id), \(event.projectId), \(event.destination.kind), \(event.destination.botId), \(event.orderingKey),
+                        \(event.conversationId), \(event.eventType), \(ByteBuffer(bytes: event.body)), \(event.status.rawValue),
+                        \(event.attemptCount), \(event.nextAttemptAt.millisecondsSince1970), \(event.createdAt.millisecondsSince1970))
+                    RETURNING ordering_key, seq
+                )
+                INSERT INTO heads (ordering_key, seq) SELECT ordering_key, seq FROM inserted ON CONFLICT DO NOTHING
+                """)
+        }
+        try await notifyDue(connection)
+    }
+
+    /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.
+    /// The caller holds the keys' locks.
+    static func refreshHeads(_ keys: [String], _ connection: PostgresConnection) async throws {
+        guard !keys.isEmpty else { return }
+        let keys = Array(Set(keys))
+        try await connection.run(
+            """
+            WITH next AS (
+                SELECT k AS ordering_key, (SELECT MIN(seq) FROM events e
+                    WHERE e.ordering_key = k AND e.status IN ('pending', 'delivering', 'held')) AS seq
+                FROM unnest(\(keys)::text[]) AS k
+            ), removed AS (
+                DELETE FROM heads h USING next WHERE h.ordering_key = next.ordering_key AND next.seq IS NULL
+            )
+            INSERT INTO heads (ordering_key, seq) SELECT ordering_key, seq FROM next WHERE seq IS NOT NULL
+            ON CONFLICT (ordering_key) DO UPDATE SET seq = excluded.seq
+            """)
+    }
+
+    private static let selectConversation = """
+        SELECT project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason, assignment, metadata
+        FROM conversations
+        """
+
+    private static func decodeConversation(_ row: PostgresRandomAccessRow) throws -> Conversation {
+        Conversation(
+            projectId: try row[0].decode(String.self), id: try row[1].decode(String.self), roomId: try row[2].decode(String.self),
+            botId: try row[3].decode(String.self), userId: try row[4].decode(String.self),
+            state: Conversation.State(rawValue: try row[5].decode(String.self)) ?? .closed,
+            startAt: Timestamp(millisecondsSince1970: try row[6].decode(Int64.self)),
+            endAt: try row[7].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)),
+            endedReason: try row[8].decode(String?.self),
+            assignment: try row[9].decode(String?.self).flatMap { try? JSONParser.parse($0) },
+            metadata: try row[10].decode(String?.self).flatMap { try? JSONParser.parse($0) })
+    }
+}

@@ -1,0 +1,228 @@
+import NIOCore
+import PostgresNIO
+
+extension PostgresStore {
+    public var deliverySignal: WakeUpSignal { signal }
+
+    /// Leases the due heads with `FOR UPDATE SKIP LOCKED`: instances claiming at the same moment
+    /// take disjoint events, and an event stays `delivering` under one instance's lease until it is
+    /// settled or the lease ends (its instance died), when any instance may take it again.
+    ///
+    /// The claim counts the attempt (`attempt_count + 1`), so that an attempt taken over after a lease
+    /// ended gets the next number rather than the one the dead instance had started.
+    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, skipping saturated: Set<String>)
+        async throws -> [OutboxEvent]
+    {
+        let millis = now.millisecondsSince1970
+        // One statement, so no explicit transaction: the row locks last until it commits.
+        let claimed = try await rows(
+                """
+                WITH due AS (
+                    SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
+                    WHERE ((e.status = 'pending' AND e.next_attempt_at <= \(millis))
+                           OR (e.status = 'delivering' AND e.locked_until <= \(millis)))
+                      AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) <> ALL(\(Array(saturated))::text[])
+                    ORDER BY h.seq LIMIT \(limit)
+                    FOR UPDATE OF e SKIP LOCKED
+                )
+                UPDATE events e SET status = 'delivering', locked_until = \(leaseUntil.millisecondsSince1970),
+                    lease_owner = \(instanceId), attempt_count = e.attempt_count + 1
+                FROM due WHERE e.seq = due.seq
+                RETURNING \(unescaped: Self.eventColumns)
+                """)
+        // The attempt in hand is not counted yet in the event the dispatcher sees (it numbers it count + 1).
+        return try claimed.map(Self.decodeLoggedEvent).sorted { $0.sequence < $1.sequence }.map { logged in
+            var event = logged.event
+            event.attemptCount -= 1
+            return event
+        }
+    }
+
+    public func releaseClaims(_ eventIds: [String]) async throws {
+        guard !eventIds.isEmpty else { return }
+        try await transaction { connection in
+            try await connection.run(
+                """
+                UPDATE events SET status = 'pending', locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
+                WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(instanceId)
+                """)
+            try await Self.notifyDue(connection)
+        }
+        signal.signal()
+    }
+
+    public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+        let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch outcome {
+        case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
+        case .retry(let at): (.pending, at.millisecondsSince1970, nil)
+        case .failed(let at): (.failed, nil, at.millisecondsSince1970)
+        case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
+        case .held: (.held, nil, nil)
+        }
+        try await transaction { connection in
+            let key = try await connection.rows("SELECT ordering_key FROM events WHERE id = \(attempt.eventId)")
+                .first?[0].decode(String.self)
+            if finished != nil, let key { try await Self.lockOrderingKeys([key], connection) }
+            try await connection.run(
+                """
+                INSERT INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                VALUES (\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
+                    \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody))
+                ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                    status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body
+                """)
+            // Only the lease holder settles: an event cancelled meanwhile, or taken over after this
+            // instance's lease ended, keeps the state its new owner gives it.
+            let settled = try await connection.run(
+                """
+                UPDATE events SET status = \(status.rawValue), attempt_count = GREATEST(attempt_count, \(attempt.number)),
+                    next_attempt_at = COALESCE(\(next), next_attempt_at), locked_until = NULL, lease_owner = NULL,
+                    finished_at = \(finished)
+                WHERE id = \(attempt.eventId) AND status = 'delivering' AND lease_owner = \(instanceId) RETURNING 1
+                """) > 0
+            if settled, finished != nil, let key {
+                try await Self.refreshHeads([key], connection)
+                try await Self.notifyDue(connection)
+            }
+        }
+        signal.signal()
+    }
+
+    public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
+        let millis = now.millisecondsSince1970
+        return try await rows(
+            """
+            SELECT LEAST(
+                (SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending' AND next_attempt_at > \(millis)),
+                (SELECT MIN(locked_until) FROM events WHERE status = 'delivering' AND locked_until > \(millis)))
+            """
+        ).first?[0].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:))
+    }
+
+    /// Nothing to release: other instances may hold live leases, and this process's old leases
+    /// (if it died) expire on their own.
+    public func releaseInterruptedDeliveries() async throws {}
+
+    public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
+        guard let row = try await rows("SELECT \(unescaped: Self.eventColumns) FROM events e WHERE project_id = \(projectId) AND id = \(id)")
+            .first
+        else { return nil }
+        let attempts = try await rows(
+            """
+            SELECT event_id, number, started_at, duration_ms, status_code, error_class, response_body
+            FROM attempts WHERE event_id = \(id) ORDER BY number
+            """
+        ).map { row in
+            DeliveryAttempt(
+                eventId: try row[0].decode(String.self), number: try row[1].decode(Int.self),
+                startedAt: Timestamp(millisecondsSince1970: try row[2].decode(Int64.self)),
+                durationMilliseconds: try row[3].decode(Int64.self), statusCode: try row[4].decode(Int?.self),
+                errorClass: try row[5].decode(String?.self), responseBody: try row[6].decode(String?.self))
+        }
+        return (try Self.decodeLoggedEvent(row), attempts)
+    }
+
+    public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
+        async throws -> [LoggedEvent]
+    {
+        try await rows(
+            """
+            SELECT \(unescaped: Self.eventColumns) FROM events e
+            WHERE project_id = \(projectId) AND seq < \(cursor ?? Int64.max)
+              AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+              AND (\(conversationId)::text IS NULL OR conversation_id = \(conversationId))
+            ORDER BY seq DESC LIMIT \(limit)
+            """
+        ).map(Self.decodeLoggedEvent)
+    }
+
+    public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
+        let outcome = try await transaction { connection -> RedeliveryOutcome in
+            guard let row = try await connection.rows(
+                "SELECT status, ordering_key FROM events WHERE project_id = \(projectId) AND id = \(id)").first
+            else { return .notFound }
+            let key = try row[1].decode(String.self)
+            try await Self.lockOrderingKeys([key], connection)
+            // Read again under the key's lock: the event may have settled or been queued meanwhile.
+            let status = try await connection.rows("SELECT status FROM events WHERE id = \(id) FOR UPDATE")[0][0].decode(String.self)
+            guard status == "delivered" || status == "failed" else {
+                return .notRedeliverable(OutboxEvent.Status(rawValue: status) ?? .pending)
+            }
+            try await connection.run(
+                """
+                UPDATE events SET status = 'pending', next_attempt_at = \(time.millisecondsSince1970), finished_at = NULL,
+                    locked_until = NULL, lease_owner = NULL, retry_base = attempt_count WHERE id = \(id)
+                """)
+            try await Self.refreshHeads([key], connection)
+            try await Self.notifyDue(connection)
+            return .queued
+        }
+        if outcome == .queued { signal.signal() }
+        return outcome
+    }
+
+    public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
+        let count = try await transaction { connection -> Int in
+            let sinceMillis = since.millisecondsSince1970
+            let keys = try await connection.rows(
+                "SELECT DISTINCT ordering_key FROM events WHERE project_id = \(projectId) AND status = 'failed' AND created_at >= \(sinceMillis)"
+            ).map { try $0[0].decode(String.self) }
+            try await Self.lockOrderingKeys(keys, connection)
+            let count = try await connection.run(
+                """
+                UPDATE events SET status = 'pending', next_attempt_at = \(time.millisecondsSince1970), finished_at = NULL,
+                    locked_until = NULL, lease_owner = NULL, retry_base = attempt_count
+                WHERE project_id = \(projectId) AND status = 'failed' AND created_at >= \(sinceMillis) RETURNING 1
+                """)
+            try await Self.refreshHeads(keys, connection)
+            if count > 0 { try await Self.notifyDue(connection) }
+            return count
+        }
+        if count > 0 { signal.signal() }
+        return count
+    }
+
+    public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+        try await transaction { connection in
+            try await connection.run(
+                """
+                WITH old AS (
+                    SELECT id FROM events WHERE status = 'delivered' AND finished_at < \(cutoff.millisecondsSince1970)
+                    ORDER BY seq LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                ), attempts_removed AS (
+                    DELETE FROM attempts a USING old WHERE a.event_id = old.id
+                )
+                DELETE FROM events e USING old WHERE e.id = old.id RETURNING 1
+                """)
+        }
+    }
+
+    public func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
+        let row = try await rows(
+            """
+            SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')),
+                   (SELECT MIN(created_at) FROM events WHERE status = 'pending')
+            """)[0]
+        return (try row[0].decode(Int.self), try row[1].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)))
+    }
+
+    static let eventColumns = """
+        e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type, e.body, e.status,
+        e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
+        """
+
+    static func decodeLoggedEvent(_ row: PostgresRandomAccessRow) throws -> LoggedEvent {
+        let body = try row[7].decode(ByteBuffer.self)
+        let event = OutboxEvent(
+            id: try row[0].decode(String.self), projectId: try row[1].decode(String.self),
+            destination: try row[2].decode(String.self) == "channel" ? .channel(botId: try row[3].decode(String?.self) ?? "") : .panel,
+            orderingKey: try row[4].decode(String.self), conversationId: try row[5].decode(String?.self),
+            eventType: try row[6].decode(String.self), body: Array(body.readableBytesView),
+            status: OutboxEvent.Status(rawValue: try row[8].decode(String.self)) ?? .pending,
+            attemptCount: try row[9].decode(Int.self), retryBase: try row[12].decode(Int.self),
+            nextAttemptAt: Timestamp(millisecondsSince1970: try row[10].decode(Int64.self)),
+            createdAt: Timestamp(millisecondsSince1970: try row[11].decode(Int64.self)))
+        return LoggedEvent(event: event, sequence: try row[13].decode(Int64.self),
+                           finishedAt: try row[14].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)))
+    }
+}

@@ -1,0 +1,88 @@
+import PostgresNIO
+
+extension PostgresStore {
+    public func integration(projectId: String) async throws -> IntegrationRecord? {
+        try await rows("\(unescaped: Self.selectIntegration) WHERE project_id = \(projectId)").first.map(Self.decodeIntegration)
+    }
+
+    public func insertIntegration(_ integration: IntegrationRecord) async throws {
+        try await transaction { connection in
+            try await connection.run(
+                """
+                INSERT INTO integrations (project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
+                    previous_secret_sealed, previous_secret_expires_at, created_at, updated_at)
+                VALUES (\(integration.projectId), \(integration.id), \(integration.webhookUrl), \(integration.authType.rawValue),
+                    \(integration.authorization?.storedForm), \(integration.signingSecret.storedForm),
+                    \(integration.previousSigningSecret?.storedForm), \(integration.previousSecretExpiresAt?.millisecondsSince1970),
+                    \(integration.createdAt.millisecondsSince1970), \(integration.updatedAt.millisecondsSince1970))
+                """)
+        }
+    }
+
+    public func modifyIntegration(
+        projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
+    ) async throws -> IntegrationRecord? {
+        try await transaction { connection in
+            // FOR UPDATE: two instances changing the same integration apply their changes one after the other.
+            guard var record = try await connection.rows(
+                "\(unescaped: Self.selectIntegration) WHERE project_id = \(projectId) FOR UPDATE").first.map(Self.decodeIntegration)
+            else { return nil }
+            try change(&record)
+            try await connection.run(
+                """
+                UPDATE integrations SET id = \(record.id), webhook_url = \(record.webhookUrl), auth_type = \(record.authType.rawValue),
+                    authorization_sealed = \(record.authorization?.storedForm), signing_secret_sealed = \(record.signingSecret.storedForm),
+                    previous_secret_sealed = \(record.previousSigningSecret?.storedForm),
+                    previous_secret_expires_at = \(record.previousSecretExpiresAt?.millisecondsSince1970),
+                    created_at = \(record.createdAt.millisecondsSince1970), updated_at = \(record.updatedAt.millisecondsSince1970)
+                WHERE project_id = \(record.projectId)
+                """)
+            return record
+        }
+    }
+
+    public func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
+        let deleted = try await transaction { connection -> Bool in
+            guard try await connection.run("DELETE FROM integrations WHERE project_id = \(projectId) RETURNING 1") > 0 else { return false }
+            let millis = time.millisecondsSince1970
+            let keys = try await connection.rows(
+                """
+                SELECT DISTINCT ordering_key FROM events
+                WHERE project_id = \(projectId) AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
+                """
+            ).map { try $0[0].decode(String.self) }
+            try await Self.lockOrderingKeys(keys, connection)
+            try await connection.run(
+                """
+                UPDATE events SET status = 'cancelled', finished_at = \(millis), locked_until = NULL, lease_owner = NULL
+                WHERE project_id = \(projectId) AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
+                """)
+            try await Self.refreshHeads(keys, connection)
+            try await connection.run(
+                """
+                UPDATE conversations SET state = 'closed', end_at = \(millis), ended_reason = 'integration_deleted'
+                WHERE project_id = \(projectId) AND state = 'active'
+                """)
+            return true
+        }
+        return deleted
+    }
+
+    private static let selectIntegration = """
+        SELECT project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
+            previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
+        FROM integrations
+        """
+
+    private static func decodeIntegration(_ row: PostgresRandomAccessRow) throws -> IntegrationRecord {
+        IntegrationRecord(
+            id: try row[1].decode(String.self), projectId: try row[0].decode(String.self), webhookUrl: try row[2].decode(String.self),
+            authType: AuthType(rawValue: try row[3].decode(String.self)) ?? .noAuth,
+            authorization: try row[4].decode(String?.self).map(SealedSecret.init(storedForm:)),
+            signingSecret: SealedSecret(storedForm: try row[5].decode(String.self)),
+            previousSigningSecret: try row[6].decode(String?.self).map(SealedSecret.init(storedForm:)),
+            previousSecretExpiresAt: try row[7].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)),
+            createdAt: Timestamp(millisecondsSince1970: try row[8].decode(Int64.self)),
+            updatedAt: Timestamp(millisecondsSince1970: try row[9].decode(Int64.self)))
+    }
+}

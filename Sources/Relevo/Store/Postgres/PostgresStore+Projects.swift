@@ -1,0 +1,64 @@
+import PostgresNIO
+
+extension PostgresStore {
+    public func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
+        try await transaction { connection in
+            try await connection.run(
+                "INSERT INTO projects (id, name, created_at) VALUES (\(project.id), \(project.name), \(project.createdAt.millisecondsSince1970))")
+            try await Self.insert(firstKey, connection)
+        }
+    }
+
+    public func project(id: String) async throws -> Project? {
+        try await rows("SELECT id, name, created_at FROM projects WHERE id = \(id)").first.map { row in
+            Project(id: try row[0].decode(String.self), name: try row[1].decode(String.self),
+                    createdAt: Timestamp(millisecondsSince1970: try row[2].decode(Int64.self)))
+        }
+    }
+
+    public func projectCount() async throws -> Int {
+        try await rows("SELECT COUNT(*) FROM projects")[0][0].decode(Int.self)
+    }
+
+    public func addKey(_ key: APIKeyRecord) async throws {
+        try await transaction { connection in
+            guard try await connection.run("SELECT 1 FROM projects WHERE id = \(key.projectId) FOR SHARE") > 0 else {
+                throw StoreError.notFound
+            }
+            try await Self.insert(key, connection)
+        }
+    }
+
+    public func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
+        try await transaction { connection in
+            try await connection.run(
+                """
+                UPDATE api_keys SET revoked_at = \(time.millisecondsSince1970)
+                WHERE project_id = \(projectId) AND revoked_at IS NULL AND (id = \(keyId) OR hash = \(hash)) RETURNING 1
+                """) > 0
+        }
+    }
+
+    public func keys(projectId: String) async throws -> [APIKeyRecord] {
+        try await rows(
+            "SELECT id, project_id, hash, created_at, revoked_at FROM api_keys WHERE project_id = \(projectId) ORDER BY created_at, id"
+        ).map { row in
+            APIKeyRecord(
+                id: try row[0].decode(String.self), projectId: try row[1].decode(String.self), hash: try row[2].decode(String.self),
+                createdAt: Timestamp(millisecondsSince1970: try row[3].decode(Int64.self)),
+                revokedAt: try row[4].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)))
+        }
+    }
+
+    public func projectIdForKey(hash: String) async throws -> String? {
+        try await rows("SELECT project_id FROM api_keys WHERE hash = \(hash) AND revoked_at IS NULL").first?[0].decode(String.self)
+    }
+
+    private static func insert(_ key: APIKeyRecord, _ connection: PostgresConnection) async throws {
+        try await connection.run(
+            """
+            INSERT INTO api_keys (id, project_id, hash, created_at, revoked_at)
+            VALUES (\(key.id), \(key.projectId), \(key.hash), \(key.createdAt.millisecondsSince1970), \(key.revokedAt?.millisecondsSince1970))
+            """)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The shared store: one PostgreSQL database that several Relevo instances use at once.
+///
+/// Unlike SQLite, nothing is kept in memory that another instance would need: claims are leases in
+/// the `events` table (`FOR UPDATE SKIP LOCKED`), wake-ups travel through `LISTEN/NOTIFY`, and no
+/// lookup is cached (a key revoked through one instance is refused by every other on the next request).
+///
+/// The `PostgresClient` runs for as long as the store is open: `serve` and the one-shot CLI
+/// commands use the store alike, so the store owns the client's `run()` rather than a service group.
+public final class PostgresStore: RelevoStore {
+    let client: PostgresClient
+    let logger: Logger
+    let signal = WakeUpSignal()
+    /// Written into the leases this process takes, so that only the lease holder settles an event.
+    let instanceId = Identifier.generate()
+    private let running: Task<Void, Never>
+    private let listening: Task<Void, Never>
+
+    /// The NOTIFY channel every commit that makes an event due is announced on.
+    static let eventsChannel = "relevo_events"
+
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and applies pending migrations.
+    public static func open(url: String, logger: Logger) async throws -> PostgresStore {
+        let store = PostgresStore(client: PostgresClient(configuration: try PostgresURL.configuration(url), backgroundLogger: logger),
+                                  logger: logger)
+        do {
+            try await PostgresMigrations.apply(store.client, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
+    }
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        running = Task { await client.run() }
+        let signal = signal
+        // A commit by any instance that makes work due wakes this instance's dispatcher at once.
+        listening = Task {
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.eventsChannel) { notifications in
+                            signal.signal()  // whatever was announced while not listening
+                            for try await _ in notifications { signal.signal() }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("listening for new events failed; retrying", metadata: ["error_type": "\(type(of: error))"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1").collect()
+    }
+
+    public func close() async throws {
+        listening.cancel()
+        running.cancel()
+        await running.value
+    }
+
+    /// Runs `body` in a transaction, retried when PostgreSQL picked it as a deadlock or serialization
+    /// victim; a unique violation becomes ``StoreError/conflict``, an error thrown by `body` is rethrown as is.
+    @discardableResult
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var retries = 0
+        while true {
+            do {
+                return try await client.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
+            } catch {
+                let failure = Self.underlying(error)
+                switch (failure as? PSQLError)?.serverInfo?[.sqlState] {
+                case "23505": throw StoreError.conflict
+                case "40P01", "40001" where retries < 5: retries += 1
+                default: throw failure
+                }
+            }
+        }
+    }
+
+    /// One statement outside a transaction; its rows.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await client.query(query, logger: Self.quiet).collect().map { $0.makeRandomAccess() }
+    }
+
+    /// The error a transaction failed with, unwrapped from postgres-nio's transaction envelope.
+    private static func underlying(_ error: any Error) -> any Error {
+        guard let failure = error as? PostgresTransactionError else { return error }
+        return failure.closureError ?? failure.commitError ?? failure.beginError ?? error
+    }
+
+    /// Queries are not logged: their binds carry sealed secrets and message content.
+    static let quiet = Logger(label: "relevo.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Serializes the transactions that change which events of `keys` are unsettled, so that a key's
+    /// head and its events agree and sequence numbers follow commit order within a key.
+    /// Locks are taken in one order (sorted hashes) so that two such transactions cannot deadlock.
+    static func lockOrderingKeys(_ keys: [String], _ connection: PostgresConnection) async throws {
+        guard !keys.isEmpty else { return }
+        try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(\(orderingLockSpace), h)
+            FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(Array(Set(keys)))::text[]) AS k ORDER BY h) AS locks
+            """, logger: quiet
+        ).collect()
+    }
+
+    /// The first half of the two-int advisory lock keys that guard ordering keys ("RLVO").
+    static let orderingLockSpace: Int32 = 0x524C_564F
+
+    /// Announces due work to every instance (delivered at commit).
+    static func notifyDue(_ connection: PostgresConnection) async throws {
+        try await connection.query("SELECT pg_notify(\(eventsChannel), '')", logger: quiet).collect()
+    }
+}
+
+extension PostgresConnection {
+    /// Rows of one statement in the current transaction.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await self.query(query, logger: PostgresStore.quiet).collect().map { $0.makeRandomAccess() }
+    }
+
+    /// Runs one statement; returns how many rows it returned (add `RETURNING 1` to count changed rows).
+    @discardableResult
+    func run(_ query: PostgresQuery) async throws -> Int {
+        try await self.query(query, logger: PostgresStore.quiet).collect().count
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL server for the tests: started once per test process from the machine's
+/// PostgreSQL 15 (`initdb` in a temporary directory, `pg_ctl` on a loopback port), stopped when the
+/// process exits. Each test gets a fresh database of its own.
+///
+/// `RELEVO_TEST_POSTGRES_URL` (e.g. `postgres://relevo@127.0.0.1:5432/postgres?sslmode=disable`)
+/// points the tests at a server you run instead. Nothing is skipped when no server is found: the
+/// tests that need one fail, saying why.
+enum TestPostgres {
+    static let binaries = ProcessInfo.processInfo.environment["RELEVO_TEST_POSTGRES_BIN"] ?? "/usr/lib/postgresql/15/bin"
+
+    /// The URL of a new, empty database.
+    static func freshDatabase() async throws -> String {
+        let server = try await shared.start()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await offThread { try server.psql("CREATE DATABASE \(name)") }
+        return server.url(database: name)
+    }
+
+    private static let shared = Launcher()
+
+    /// Starts the server once, whichever test asks first.
+    private actor Launcher {
+        private var server: Task<Server, any Error>?
+
+        func start() async throws -> Server {
+            if let server { return try await server.value }
+            let task = Task { try await offThread { try Server.launch() } }
+            server = task
+            return try await task.value
+        }
+    }
+
+    struct Server: Sendable {
+        let host: String
+        let port: Int
+        let user: String
+        /// The data directory of a server these tests started (nil for an external one).
+        let directory: String?
+
+        func url(database: String) -> String {
+            "postgres://\(user)@\(host):\(port)/\(database)?sslmode=disable"
+        }
+
+        static func launch() throws -> Server {
+            if let external = ProcessInfo.processInfo.environment["RELEVO_TEST_POSTGRES_URL"],
+               let url = URLComponents(string: external), let host = url.host {
+                return Server(host: host, port: url.port ?? 5432, user: url.user ?? "postgres", directory: nil)
+            }
+            guard FileManager.default.isExecutableFile(atPath: "\(binaries)/initdb") else {
+                throw ServerError(description: "PostgreSQL 15 is not installed at \(binaries); set RELEVO_TEST_POSTGRES_BIN or RELEVO_TEST_POSTGRES_URL")
+            }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pg-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // initdb refuses to run as root: the server then runs as the `postgres` system user.
+            let asPostgres = geteuid() == 0
+            if asPostgres { try run("/bin/chown", ["postgres:postgres", directory]) }
+            let port = try freePort()
+            let data = directory + "/data"
+            try run("\(binaries)/initdb", ["-D", data, "-U", "relevo", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asPostgres)
+            try run("\(binaries)/pg_ctl", [
+                "-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "start",
+                "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c max_connections=300",
+            ], asPostgres: asPostgres)
+            stopAtExit(data: data, directory: directory, asPostgres: asPostgres)
+            return Server(host: "127.0.0.1", port: port, user: "relevo", directory: directory)
+        }
+
+        /// Runs one SQL command on the `postgres` database.
+        func psql(_ command: String) throws {
+            try Server.run("\(binaries)/psql", [
+                "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", "\(port)", "-U", user, "-d", "postgres", "-c", command,
+            ])
+        }
+
+        /// Runs a command through `system()` and Python's `subprocess` (which closes every inherited
+        /// descriptor): Foundation's `Process` waits until no descendant holds its end of a socket, and the
+        /// server `pg_ctl` starts would otherwise keep that, and this process's listening sockets, open.
+        private static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) throws {
+            let errors = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pg-\(UUID().uuidString).err").path
+            defer { try? FileManager.default.removeItem(atPath: errors) }
+            let closingDescriptors = ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"]
+            let words = closingDescriptors + (asPostgres ? ["runuser", "-u", "postgres", "--", executable] : [executable]) + arguments
+            let quoted = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            let status = system("cd /tmp && \(quoted) > /dev/null 2> '\(errors)'")
+            guard status == 0 else {
+                let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                throw ServerError(description: "\(executable) failed (\(status)): \(message)")
+            }
+        }
+
+        private static func freePort() throws -> Int {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                    bind(socket, address, length) == 0 && getsockname(socket, address, &length) == 0
+                }
+            }
+            guard bound else { throw ServerError(description: "no free port for PostgreSQL") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+    }
+}
+
+/// What the exit handler stops: a C function pointer cannot capture, so it reads this global.
+nonisolated(unsafe) private var stopCommand: String?
+
+private func stopAtExit(data: String, directory: String, asPostgres: Bool) {
+    let stop = "\(TestPostgres.binaries)/pg_ctl -D '\(data)' -m immediate -w stop > /dev/null 2>&1"
+    stopCommand = (asPostgres ? "runuser -u postgres -- \(stop)" : stop) + "; rm -rf '\(directory)'"
+    atexit {
+        if let command = stopCommand { _ = system(command) }
+    }
+}
