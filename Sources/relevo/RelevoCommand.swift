@@ -38,6 +38,8 @@ struct Serve: AsyncParsableCommand {
     var retrySchedule: String?
     @Option(help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
     var deliveryTimeout: Int?
+    @Option(help: "Seconds a claimed delivery stays reserved to its instance, default 60; longer than the timeout [RELEVO_DELIVERY_LEASE]")
+    var deliveryLease: Int?
     @Option(help: "Days delivered events are kept, default 30 [RELEVO_RETENTION_DAYS]") var retentionDays: Int?
 
     func run() async throws {
@@ -56,6 +58,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let seconds = deliveryTimeout ?? env["RELEVO_DELIVERY_TIMEOUT"].flatMap(Int.init) {
             configuration.deliveryTimeout = .seconds(max(1, seconds))
+        }
+        if let seconds = deliveryLease ?? env["RELEVO_DELIVERY_LEASE"].flatMap(Int.init) {
+            configuration.deliveryLease = .seconds(seconds)
+        }
+        guard configuration.deliveryLease > configuration.deliveryTimeout else {
+            throw ValidationError("--delivery-lease must be longer than --delivery-timeout, or a live attempt could be taken over")
         }
         if let days = retentionDays ?? env["RELEVO_RETENTION_DAYS"].flatMap(Int.init) {
             configuration.retention = .seconds(max(1, days) * 86_400)

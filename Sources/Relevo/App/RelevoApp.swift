@@ -82,6 +82,7 @@ public struct RelevoApp: Sendable {
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout))
         var dispatcherConfiguration = dispatcherConfiguration
         dispatcherConfiguration.retryPolicy = configuration.retryPolicy
+        dispatcherConfiguration.lease = configuration.deliveryLease
         return [
             HTTPClientService(client: client),
             Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger, metrics: metrics),

@@ -4,7 +4,7 @@ import Logging
 public struct RelevoConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    /// `sqlite://./relative.sqlite`, `sqlite:///absolute.sqlite` or (later) `postgres://…`.
+    /// `sqlite://./relative.sqlite`, `sqlite:///absolute.sqlite` or `postgres://user@host:5432/database`.
     public var databaseURL = "sqlite://./relevo-data/relevo.sqlite"
     /// Accept `http` webhooks and local addresses: for panels on the same machine, never production.
     public var allowInsecureWebhooks = false
@@ -16,6 +16,10 @@ public struct RelevoConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// How long a panel or channel has to answer one delivery (§5.1).
     public var deliveryTimeout: Duration = .seconds(15)
+    /// How long a claimed delivery is reserved for the instance that claimed it. On PostgreSQL, when
+    /// an instance dies mid-delivery, another one takes its events over once this has passed.
+    /// Longer than `deliveryTimeout`, so that a live attempt is never taken over.
+    public var deliveryLease: Duration = .seconds(60)
     /// Delivered events older than this are pruned with their attempts.
     public var retention: Duration = .seconds(30 * 86_400)
     /// When failed deliveries are tried again (§5.2).
