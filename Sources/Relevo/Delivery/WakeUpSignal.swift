@@ -7,7 +7,7 @@ import Synchronization
 public final class WakeUpSignal: Sendable {
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: CheckedContinuation<Bool, Never>?
         var generation = 0
     }
 
@@ -17,7 +17,7 @@ public final class WakeUpSignal: Sendable {
 
     /// Wakes the waiter, or the next one to wait.
     public func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
                 return nil
@@ -25,11 +25,12 @@ public final class WakeUpSignal: Sendable {
             state.waiter = nil
             return waiter
         }
-        waiter?.resume()
+        waiter?.resume(returning: true)
     }
 
-    /// Returns at the next signal, after `timeout`, or when the task is cancelled.
-    public func wait(upTo timeout: Duration) async {
+    /// Returns at the next signal (true), after `timeout` or when the task is cancelled (false).
+    @discardableResult
+    public func wait(upTo timeout: Duration) async -> Bool {
         let generation: Int? = state.withLock { state in
             if state.pending {
                 state.pending = false
@@ -38,39 +39,41 @@ public final class WakeUpSignal: Sendable {
             state.generation += 1
             return state.generation
         }
-        guard let generation else { return }
-        await withTaskGroup(of: Void.self) { group in
+        guard let generation else { return true }
+        return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 self.expire(generation)
+                return false
             }
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    let resumeNow = self.state.withLock { state -> Bool in
+                    let resumeNow = self.state.withLock { state -> Bool? in
                         if state.pending {
                             state.pending = false
                             return true
                         }
-                        guard state.generation == generation else { return true }
+                        guard state.generation == generation else { return false }  // expired already
                         state.waiter = continuation
-                        return false
+                        return nil
                     }
-                    if resumeNow { continuation.resume() }
+                    if let resumeNow { continuation.resume(returning: resumeNow) }
                 }
             }
-            await group.next()
+            let signalled = await group.next() ?? false
             group.cancelAll()
+            return signalled
         }
     }
 
     /// Ends the wait of `generation` (timeout or cancellation) without leaving a signal behind.
     private func expire(_ generation: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard state.generation == generation else { return nil }
             state.generation += 1  // a late installer of this generation resumes at once
             defer { state.waiter = nil }
             return state.waiter
         }
-        waiter?.resume()
+        waiter?.resume(returning: false)
     }
 }

@@ -123,8 +123,15 @@ extension SQLiteStore {
         var sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?"
         var arguments: [SQLiteParameter] = [.text(projectId), .integer(cursor ?? Int64.max)]
         if let status {
-            sql += " AND status = ?"
-            arguments.append(.text(status.rawValue))
+            // Claims live in memory: `delivering` is a pending row with an attempt in flight.
+            let inFlight = claims.withLock { Array($0) }.map { SQLiteParameter.text($0) }
+            let list = inFlight.map { _ in "?" }.joined(separator: ",")
+            switch status {
+            case .delivering: sql += " AND status = 'pending' AND id IN (\(list))"
+            case .pending: sql += " AND status = 'pending' AND id NOT IN (\(list))"
+            default: sql += " AND status = ?"
+            }
+            arguments += status == .delivering || status == .pending ? inFlight : [.text(status.rawValue)]
         }
         if let conversationId {
             sql += " AND conversation_id = ?"
@@ -141,7 +148,8 @@ extension SQLiteStore {
                 db, sql: "SELECT status FROM events WHERE project_id = ? AND id = ?", arguments: [projectId, id])
             else { return .notFound }
             guard status == "delivered" || status == "failed" else {
-                return .notRedeliverable(OutboxEvent.Status(rawValue: status) ?? .pending)
+                let inFlight = status == "pending" && self.claims.withLock { $0.contains(id) }
+                return .notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending)
             }
             try db.execute(
                 sql: """
