@@ -99,6 +99,25 @@ struct StoreContractTests {
         try await store.ping()
     }
 
+    /// Instances starting together on an empty database seed one default project between them.
+    @Test(arguments: Backend.allCases)
+    func onlyOneFirstProjectIsSeeded(backend: Backend) async throws {
+        let (stores, directory) = try await Self.open(backend, instances: 2)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let seeded = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<6 {
+                group.addTask {
+                    try await stores[index % 2].createFirstProject(
+                        Project(id: "p\(index)", name: "default", createdAt: .init(millisecondsSince1970: 1)),
+                        firstKey: Self.key("p\(index)", "k\(index)"))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(seeded.filter { $0 }.count == 1)
+        #expect(try await stores[1].projectCount() == 1)
+    }
+
     /// Many concurrent writes, some of them conflicting: each conflict fails alone, every other write is kept.
     @Test(arguments: Backend.allCases)
     func concurrentWritesFailOnlyTheConflictingOnes(backend: Backend) async throws {

@@ -47,7 +47,7 @@ public struct RelevoApp: Sendable {
     /// Returns its key (to be shown once) or nil when projects already exist.
     public func seedDefaultProjectIfEmpty() async throws -> ProjectService.IssuedKey? {
         guard try await store.projectCount() == 0 else { return nil }
-        return try await projects.createProject(name: "default")
+        return try await projects.seedDefaultProject()
     }
 
     /// The HTTP router with every route of the contract.

@@ -28,6 +28,17 @@ public struct ProjectService: Sendable {
         return IssuedKey(projectId: projectId, keyId: record.id, apiKey: key)
     }
 
+    /// Creates project `default` when the store has no project yet; nil when it has one (another
+    /// instance may have seeded it a moment ago).
+    public func seedDefaultProject() async throws -> IssuedKey? {
+        let projectId = Identifier.generate()
+        let (record, key) = newKey(projectId: projectId)
+        guard try await store.createFirstProject(Project(id: projectId, name: "default", createdAt: now()), firstKey: record) else {
+            return nil
+        }
+        return IssuedKey(projectId: projectId, keyId: record.id, apiKey: key)
+    }
+
     /// Issues another key for an existing project.
     public func createKey(projectId: String) async throws -> IssuedKey {
         let (record, key) = newKey(projectId: projectId)

@@ -3,6 +3,9 @@
 public protocol ProjectStore: Sendable {
     /// Creates a project together with its first key, atomically. Throws ``StoreError/conflict`` if the id is taken.
     func createProject(_ project: Project, firstKey: APIKeyRecord) async throws
+    /// Creates the project and its key only when the store has no project at all; false when it has one.
+    /// Instances starting together on an empty shared database seed one project, not one each.
+    func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool
     /// The project with this id, if any.
     func project(id: String) async throws -> Project?
     /// How many projects exist (`serve` seeds `default` when there are none).

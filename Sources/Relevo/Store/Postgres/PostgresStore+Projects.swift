@@ -2,11 +2,23 @@ import PostgresNIO
 
 extension PostgresStore {
     public func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
+        try await transaction { connection in try await Self.insert(project, firstKey: firstKey, connection) }
+    }
+
+    public func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
         try await transaction { connection in
-            try await connection.run(
-                "INSERT INTO projects (id, name, created_at) VALUES (\(project.id), \(project.name), \(project.createdAt.millisecondsSince1970))")
-            try await Self.insert(firstKey, connection)
+            // Conflicts with itself and with inserts: instances seeding at once take turns, and the later ones find a project.
+            try await connection.run("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
+            guard try await connection.rows("SELECT 1 FROM projects LIMIT 1").isEmpty else { return false }
+            try await Self.insert(project, firstKey: firstKey, connection)
+            return true
         }
+    }
+
+    private static func insert(_ project: Project, firstKey: APIKeyRecord, _ connection: PostgresConnection) async throws {
+        try await connection.run(
+            "INSERT INTO projects (id, name, created_at) VALUES (\(project.id), \(project.name), \(project.createdAt.millisecondsSince1970))")
+        try await insert(firstKey, connection)
     }
 
     public func project(id: String) async throws -> Project? {

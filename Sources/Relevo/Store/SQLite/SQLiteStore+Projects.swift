@@ -2,12 +2,22 @@ import GRDB
 
 extension SQLiteStore {
     public func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
+        try await write { db in try Self.insert(project, firstKey: firstKey, db) }
+    }
+
+    public func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
         try await write { db in
-            try db.execute(
-                sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
-                arguments: [project.id, project.name, project.createdAt.millisecondsSince1970])
-            try Self.insert(firstKey, db)
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM projects") == 0 else { return false }
+            try Self.insert(project, firstKey: firstKey, db)
+            return true
         }
+    }
+
+    private static func insert(_ project: Project, firstKey: APIKeyRecord, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
+            arguments: [project.id, project.name, project.createdAt.millisecondsSince1970])
+        try insert(firstKey, db)
     }
 
     public func project(id: String) async throws -> Project? {
