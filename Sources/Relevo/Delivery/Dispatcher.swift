@@ -19,7 +19,7 @@ public final class Dispatcher: Service, Sendable {
         public var idlePoll: Duration = .seconds(1)
         public var retryPolicy = RetryPolicy.standard
         /// On graceful shutdown, how long attempts in flight may take before they are abandoned
-        /// (their events stay claimed and are due again on the next start or when the lease ends).
+        /// (their claims are given back: the events are due again at once, for any instance).
         public var shutdownGrace: Duration = .seconds(10)
         public init() {}
     }
@@ -34,6 +34,8 @@ public final class Dispatcher: Service, Sendable {
     private let inFlight = Mutex<[String: Int]>([:])
     /// Set by graceful shutdown: no new claims.
     private let stopping = Mutex(false)
+    /// Events whose attempt the end of the shutdown grace cut short; their claims are given back.
+    private let abandoned = Mutex<[String]>([])
 
     public init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger, metrics: DeliveryMetrics? = nil) {
@@ -64,6 +66,9 @@ public final class Dispatcher: Service, Sendable {
         } onCancel: {
             loop.cancel()
         }
+        // Another instance (PostgreSQL) need not wait for the lease to end to send these again.
+        let unfinished = abandoned.withLock { $0 }
+        if !unfinished.isEmpty { try? await store.releaseClaims(unfinished) }
     }
 
     private func loop() async {
@@ -132,8 +137,11 @@ public final class Dispatcher: Service, Sendable {
         let started = now()
         let clock = ContinuousClock.now
         let result = await attempt.run(event, attemptNumber: number, at: started)
-        // Abandoned at shutdown: no attempt is recorded; the claim comes back on the next start or at lease end.
-        if Task.isCancelled { return }
+        // Abandoned at shutdown: no attempt is recorded, and the claim is given back when the loop has ended.
+        if Task.isCancelled {
+            abandoned.withLock { $0.append(event.id) }
+            return
+        }
         let elapsed = ContinuousClock.now - clock
         let record = DeliveryAttempt(
             eventId: event.id, number: number, startedAt: started,
