@@ -1,14 +1,21 @@
 // A fast panel for the benchmarks: answers 200 to every POST and records when each `message`
-// event arrived. GET /stats → {"received": N, "arrivals": {"<message id>": <ns since start>}}.
+// event arrived. GET /stats → {"received": N, "arrivals": {"<message id>": <ns since start>}};
+// DELETE /stats forgets them (between two benchmarks on the same panel).
 // Usage: node Benchmarks/panel.mjs → prints {"port": N}.
 import http from 'node:http';
 
 const start = process.hrtime.bigint();
-const arrivals = {};
+let arrivals = {};
 let received = 0;
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received, arrivals }));
+    return;
+  }
+  if (req.method === 'DELETE' && req.url === '/stats') {
+    arrivals = {};
+    received = 0;
+    res.writeHead(204).end();
     return;
   }
   let text = '';

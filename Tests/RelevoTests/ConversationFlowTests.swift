@@ -18,25 +18,36 @@ struct ConversationFlowTests {
         var channelSecret = ""
         var retrySchedule = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms"
 
-        var base: String { "/v1/external-support/\(projectId)" }
-        var arguments: [String] { Self.arguments(directory: directory, retrySchedule: retrySchedule) }
+        /// `--database` and the environment (the master key, required on PostgreSQL) of every start.
+        var database = ""
+        var environment: [String: String] = [:]
 
-        static func arguments(directory: URL, retrySchedule: String) -> [String] {
-            ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--allow-insecure-webhooks",
-             "--retry-schedule", retrySchedule, "--rate-limit", "0"]
+        var base: String { "/v1/external-support/\(projectId)" }
+        var arguments: [String] { Self.arguments(database: database, retrySchedule: retrySchedule) }
+
+        static func arguments(database: String, retrySchedule: String) -> [String] {
+            ["--database", database, "--allow-insecure-webhooks", "--retry-schedule", retrySchedule, "--rate-limit", "0"]
         }
 
-        static func make(retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms") async throws -> World {
+        /// A live server on a new SQLite file or a new PostgreSQL database, with live panel and channel receivers.
+        static func make(_ backend: StoreContractTests.Backend = .sqlite,
+                         retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms") async throws -> World {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-flow-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let database: String, environment: [String: String]
+            switch backend {
+            case .sqlite: (database, environment) = ("sqlite://\(directory.path)/relevo.sqlite", [:])
+            case .postgres: (database, environment) = (try await TestPostgres.freshDatabase(), ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
+            }
             let panel = WebhookReceiver(), channel = WebhookReceiver()
             try await panel.start()
             try await channel.start()
-            let server = try ServerProcess(arguments: arguments(directory: directory, retrySchedule: retrySchedule), directory: directory)
+            let server = try ServerProcess(arguments: arguments(database: database, retrySchedule: retrySchedule), directory: directory,
+                                           environment: environment)
             try await server.waitUntilListening()
             return World(directory: directory, server: server, panel: panel, channel: channel,
                          projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
-                         retrySchedule: retrySchedule)
+                         retrySchedule: retrySchedule, database: database, environment: environment)
         }
 
         /// Integration (bearer credential), a bot with a channel, and a user.
@@ -77,8 +88,9 @@ struct ConversationFlowTests {
         HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Array(secret.utf8))).map { String(format: "%02x", $0) }.joined()
     }
 
-    @Test func aWholeConversationReachesBothSidesSignedAndInOrder() async throws {
-        var world = try await World.make()
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func aWholeConversationReachesBothSidesSignedAndInOrder(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
 
@@ -165,8 +177,9 @@ struct ConversationFlowTests {
 }
 
 extension ConversationFlowTests {
-    @Test func aPanelThatIsDownGetsEverythingLaterInOrder() async throws {
-        var world = try await World.make()
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func aPanelThatIsDownGetsEverythingLaterInOrder(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
         world.panel.answer(next: [503, 500, 502])  // the first three attempts fail
@@ -190,8 +203,9 @@ extension ConversationFlowTests {
         #expect(accepted.allSatisfy { $0.json["conversation"]?["id"] == .string(conversationId) })
     }
 
-    @Test func eventsPendingWhenTheServerIsKilledAreDeliveredAfterRestart() async throws {
-        var world = try await World.make()
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func eventsPendingWhenTheServerIsKilledAreDeliveredAfterRestart(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
         world.panel.answer(always: 500)  // the panel refuses everything for now
@@ -205,7 +219,7 @@ extension ConversationFlowTests {
         #expect(world.panel.accepted.isEmpty)
 
         world.panel.answer(always: 200)
-        let restarted = try ServerProcess(arguments: world.arguments, directory: world.directory)
+        let restarted = try ServerProcess(arguments: world.arguments, directory: world.directory, environment: world.environment)
         defer { restarted.stop() }
         try await restarted.waitUntilListening()
         let accepted = await world.panel.waitForAccepted(6)
@@ -218,8 +232,9 @@ extension ConversationFlowTests {
 }
 
 extension ConversationFlowTests {
-    @Test func channelDeliveriesWaitForABotURLThenGoInOrder() async throws {
-        var world = try await World.make()
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func channelDeliveriesWaitForABotURLThenGoInOrder(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
         _ = try await world.server.data("POST", "/v1/projects/\(world.projectId)/bots", key: world.key,
@@ -240,8 +255,9 @@ extension ConversationFlowTests {
         #expect(delivered.map { $0.json["value"]?["content"]?["body"] ?? .null } == ["first", "second"])
     }
 
-    @Test func deletingTheIntegrationCancelsItsQueueAndClosesConversations() async throws {
-        var world = try await World.make()
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func deletingTheIntegrationCancelsItsQueueAndClosesConversations(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
         world.panel.answer(always: 500)

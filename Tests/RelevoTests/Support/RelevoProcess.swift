@@ -55,11 +55,12 @@ final class ServerProcess: @unchecked Sendable {
     let stdoutFile: URL
     private(set) var port = 0
 
-    init(arguments: [String], directory: URL) throws {
+    init(arguments: [String], directory: URL, environment: [String: String] = [:]) throws {
         stdoutFile = directory.appendingPathComponent("stdout-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         process.executableURL = RelevoBinary.url
         process.arguments = ["serve", "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = FileHandle.nullDevice
         try process.run()

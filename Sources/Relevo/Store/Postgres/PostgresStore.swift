@@ -23,23 +23,53 @@ public final class PostgresStore: RelevoStore {
     /// The NOTIFY channel every commit that makes an event due is announced on.
     static let eventsChannel = "relevo_events"
 
-    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and applies pending migrations.
-    public static func open(url: String, logger: Logger) async throws -> PostgresStore {
-        let store = PostgresStore(client: PostgresClient(configuration: try PostgresURL.configuration(url), backgroundLogger: logger),
-                                  logger: logger)
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and applies pending
+    /// migrations. Fails when no connection succeeds within `connectTimeout`, rather than waiting forever.
+    public static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws -> PostgresStore {
+        let configuration = try PostgresURL.configuration(url)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The client must be running before the first query asks it for a connection.
+        let (started, start) = AsyncStream<Void>.makeStream()
+        let running = Task {
+            start.finish()
+            await client.run()
+        }
+        for await _ in started {}
         do {
-            try await PostgresMigrations.apply(store.client, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await client.query("SELECT 1", logger: quiet).collect() }
+                group.addTask {
+                    try await Task.sleep(for: connectTimeout)
+                    throw Unreachable(host: configuration.host ?? "?", port: configuration.port ?? 5432, timeout: connectTimeout)
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            try await PostgresMigrations.apply(client, logger: logger)
         } catch {
-            try? await store.close()
+            running.cancel()
+            await running.value
             throw error
         }
-        return store
+        return PostgresStore(client: client, running: running, logger: logger)
     }
 
-    private init(client: PostgresClient, logger: Logger) {
+    /// No connection to the database could be made at start.
+    public struct Unreachable: Error, CustomStringConvertible {
+        let host: String
+        let port: Int
+        let timeout: Duration
+
+        public var description: String {
+            "cannot connect to PostgreSQL at \(host):\(port) within \(timeout.components.seconds) s; "
+                + "the log lines above say why (refused, authentication, unknown database, TLS)"
+        }
+    }
+
+    private init(client: PostgresClient, running: Task<Void, Never>, logger: Logger) {
         self.client = client
         self.logger = logger
-        running = Task { await client.run() }
+        self.running = running
         let signal = signal
         // A commit by any instance that makes work due wakes this instance's dispatcher at once.
         listening = Task {
@@ -61,7 +91,7 @@ public final class PostgresStore: RelevoStore {
     }
 
     public func ping() async throws {
-        try await client.query("SELECT 1").collect()
+        try await client.query("SELECT 1", logger: Self.quiet).collect()
     }
 
     public func close() async throws {
