@@ -11,8 +11,8 @@
 #                       → RELEVO_PID, RELEVO_BASE; logs in $TMP/N.stdout.log and $TMP/N.stderr.log
 #   read_banner N       projectId / x-api-key printed by instance N (the first on an empty database)
 #                       → PROJECT, KEY
-#   run_delivery BASES PROJECT KEY OUT   Benchmarks/delivery.mjs (BASES comma-separated) → stdout and
-#                       OUT, its status; RESULT_JSON is its RESULT line
+#   run_delivery BASES PROJECT KEY OUT   Benchmarks/delivery.mjs (BASES comma-separated) → OUT, then
+#                       stdout; returns its status; RESULT_JSON is its RESULT line
 #   stop_processes PID… SIGTERM, wait for each (SIGKILL after 60 s), forget them
 #   log_summary N       stderr of instance N: line count and its non-info lines, grouped
 
@@ -118,9 +118,16 @@ read_banner() {
 }
 
 run_delivery() {
-  local status=0
+  local status=0 pid
+  # In the background and waited for, so that a TERM to this script is handled at once (bash runs
+  # traps only between foreground commands); it prints only at the end anyway.
   RATE="${RATE:-500}" PANEL_URL="http://127.0.0.1:$PANEL_PORT" PANEL_START_NS="$PANEL_START" \
-    node Benchmarks/delivery.mjs "$1" "$2" "$3" | tee "$4" || status=$?
+    node Benchmarks/delivery.mjs "$1" "$2" "$3" >"$4" &
+  pid=$!
+  PIDS+=("$pid")
+  wait "$pid" || status=$?
+  stop_processes "$pid"
+  cat "$4"
   RESULT_JSON="$(sed -n 's/^RESULT //p' "$4")"
   return "$status"
 }

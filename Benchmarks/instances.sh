@@ -20,6 +20,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_init
+# What was built (the tree may hold uncommitted work).
+BUILT="$(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(git status --porcelain -- Sources Package.swift Package.resolved 2>/dev/null | wc -l) uncommitted file(s) under Sources/ and Package.*"
 export MESSAGES="${MESSAGES:-8000}"
 : "${RELEVO_MASTER_KEY:=$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
 export RELEVO_MASTER_KEY  # the same for every instance
@@ -64,11 +66,12 @@ CEILING_AFTER="$(measure_ceiling)"
 echo
 echo "relevo stderr logs:"
 cat "$TMP/logs.txt"
-python3 - "$CEILING_BEFORE" "$CEILING_AFTER" "$RESULTS" "$(nproc)" "${RATE:-500}" "$MESSAGES" <<'PY'
+python3 - "$CEILING_BEFORE" "$CEILING_AFTER" "$RESULTS" "$(nproc)" "${RATE:-500}" "$MESSAGES" "$BUILT" <<'PY'
 import json, sys
-before, after, path, cores, rate, messages = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+before, after, path, cores, rate, messages, built = float(sys.argv[1]), float(sys.argv[2]), *sys.argv[3:]
 ceiling = (before + after) / 2
 print()
+print(f"relevo: release build (.build-bench) of {built}")
 print(f"ceiling (wrk → panel, 10 s, 64 connections): {before:.0f} req/s before, {after:.0f} after; mean {ceiling:.0f}")
 print(f"all on {cores} cores: load generator (node), panel (node), PostgreSQL and relevo compete for them")
 print()

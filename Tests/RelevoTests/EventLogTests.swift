@@ -16,8 +16,9 @@ struct EventLogTests {
         return []
     }
 
-    @Test func failedEventsShowTheirAttemptsAndCanBeRedelivered() async throws {
-        var world = try await World.make(retrySchedule: "50ms,50ms")  // 3 attempts in all
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func failedEventsShowTheirAttemptsAndCanBeRedelivered(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend, retrySchedule: "50ms,50ms")  // 3 attempts in all
         defer { world.tearDown() }
         try await world.configure()
         world.panel.answer(always: 500)

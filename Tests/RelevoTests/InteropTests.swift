@@ -57,10 +57,11 @@ struct InteropTests {
         }
     }
 
-    @Test func nodeAndStandardWebhooksVerifiersAcceptAWholeConversationAcrossARegeneration() async throws {
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func nodeAndStandardWebhooksVerifiersAcceptAWholeConversationAcrossARegeneration(backend: StoreContractTests.Backend) async throws {
         let panel = try await offThread { try NodePanel() }
         defer { panel.stop() }
-        var world = try await ConversationFlowTests.World.make()
+        var world = try await ConversationFlowTests.World.make(backend)
         defer { world.tearDown() }
         // The integration points at the Node panel instead of the plain receiver.
         let created = try await world.server.data("POST", world.base, key: world.key, body: """
