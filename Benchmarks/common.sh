@@ -30,11 +30,11 @@ bench_init() {
 
 bench_cleanup() {
   local status=$?
+  set +e
   trap - INT TERM
-  # Newest first: relevo before the panel and PostgreSQL it talks to.
-  local reversed=() i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do reversed+=("${PIDS[i]}"); done
-  [[ ${#reversed[@]} -eq 0 ]] || stop_processes "${reversed[@]}"
+  # One at a time, newest first: relevo (and the load generator) before the panel and the PostgreSQL
+  # they talk to (relevo asked to stop while its database is gone may keep retrying until SIGKILL).
+  while [[ ${#PIDS[@]} -gt 0 ]]; do stop_processes "${PIDS[-1]}"; done
   if [[ -n "${KEEP_LOGS:-}" ]]; then echo "logs kept in $TMP" >&2; else rm -rf "$TMP"; fi
   return "$status"
 }
@@ -49,11 +49,17 @@ running() {
 stop_processes() {
   local p _ kept=()
   for p; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 600); do
+    kept=()
+    for p; do running "$p" && kept+=("$p"); done
+    [[ ${#kept[@]} -eq 0 ]] && break
+    sleep 0.1
+  done
   for p; do
-    for _ in $(seq 600); do running "$p" || break; sleep 0.1; done
-    running "$p" && kill -KILL "$p" 2>/dev/null
+    if running "$p"; then echo "pid $p still running 60 s after SIGTERM: SIGKILL" >&2; kill -KILL "$p" 2>/dev/null || true; fi
     wait "$p" 2>/dev/null || true
   done
+  kept=()
   for p in "${PIDS[@]}"; do [[ " $* " == *" $p "* ]] || kept+=("$p"); done
   PIDS=(${kept[@]+"${kept[@]}"})
 }

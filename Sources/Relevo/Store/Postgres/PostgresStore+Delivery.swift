@@ -40,11 +40,12 @@ extension PostgresStore {
 
     public func releaseClaims(_ eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }
+        let owner = instanceId
         try await transaction { connection in
             try await connection.run(
                 """
                 UPDATE events SET status = 'pending', locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
-                WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(instanceId)
+                WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner)
                 """)
             try await Self.notifyDue(connection)
         }
@@ -59,6 +60,7 @@ extension PostgresStore {
         case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
         case .held: (.held, nil, nil)
         }
+        let owner = instanceId
         try await transaction { connection in
             let key = try await connection.rows("SELECT ordering_key FROM events WHERE id = \(attempt.eventId)")
                 .first?[0].decode(String.self)
@@ -78,7 +80,7 @@ extension PostgresStore {
                 UPDATE events SET status = \(status.rawValue), attempt_count = GREATEST(attempt_count, \(attempt.number)),
                     next_attempt_at = COALESCE(\(next), next_attempt_at), locked_until = NULL, lease_owner = NULL,
                     finished_at = \(finished)
-                WHERE id = \(attempt.eventId) AND status = 'delivering' AND lease_owner = \(instanceId) RETURNING 1
+                WHERE id = \(attempt.eventId) AND status = 'delivering' AND lease_owner = \(owner) RETURNING 1
                 """) > 0
             if settled, finished != nil, let key {
                 try await Self.refreshHeads([key], connection)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The shared store: one PostgreSQL database that several Relevo instances use at once.
 ///
@@ -91,7 +92,7 @@ public final class PostgresStore: RelevoStore {
     }
 
     public func ping() async throws {
-        try await client.query("SELECT 1", logger: Self.quiet).collect()
+        _ = try await rows("SELECT 1")
     }
 
     public func close() async throws {
@@ -103,25 +104,61 @@ public final class PostgresStore: RelevoStore {
     /// Runs `body` in a transaction, retried when PostgreSQL picked it as a deadlock or serialization
     /// victim; a unique violation becomes ``StoreError/conflict``, an error thrown by `body` is rethrown as is.
     @discardableResult
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var retries = 0
         while true {
             do {
-                return try await client.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
+                return try await withConnection { connection in
+                    try await connection.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
+                }
             } catch {
                 let failure = Self.underlying(error)
-                switch (failure as? PSQLError)?.serverInfo?[.sqlState] {
-                case "23505": throw StoreError.conflict
-                case "40P01", "40001" where retries < 5: retries += 1
-                default: throw failure
-                }
+                let state = (failure as? PSQLError)?.serverInfo?[.sqlState]
+                if state == "23505" { throw StoreError.conflict }
+                guard state == "40P01" || state == "40001", retries < 5 else { throw failure }
+                retries += 1
             }
         }
     }
 
     /// One statement outside a transaction; its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await client.query(query, logger: Self.quiet).collect().map { $0.makeRandomAccess() }
+        try await withConnection { connection in try await connection.rows(query) }
+    }
+
+    /// How long a request waits for a pooled connection before it fails: while the database is down,
+    /// requests (and `/health`) answer with an error instead of hanging.
+    static let connectionWait: Duration = .seconds(5)
+
+    /// Runs `body` on a pooled connection, failing with ``Unavailable`` when none is handed out in
+    /// ``connectionWait`` (only the wait for a connection is bounded, never the work on it).
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let acquired = ConnectionAcquired()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    acquired.flag.withLock { $0 = true }
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.connectionWait)
+                if !acquired.flag.withLock({ $0 }) { throw Unavailable() }
+                return nil
+            }
+            while let result = try await group.next() {
+                if let result {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw Unavailable()
+        }
+    }
+
+    /// The database handed out no connection in time (down, unreachable or saturated).
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String { "PostgreSQL handed out no connection within \(PostgresStore.connectionWait.components.seconds) s" }
     }
 
     /// The error a transaction failed with, unwrapped from postgres-nio's transaction envelope.
@@ -166,4 +203,9 @@ extension PostgresConnection {
     func run(_ query: PostgresQuery) async throws -> Int {
         try await self.query(query, logger: PostgresStore.quiet).collect().count
     }
+}
+
+/// Set once a pooled connection was handed out (``PostgresStore/withConnection(_:)``).
+private final class ConnectionAcquired: Sendable {
+    let flag = Mutex(false)
 }
