@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,28 +47,56 @@ enum TestPostgres {
             "postgres://\(user)@\(host):\(port)/\(database)?sslmode=disable"
         }
 
+        /// The server named by `RELEVO_TEST_POSTGRES_URL`, or one of our own.
         static func launch() throws -> Server {
             if let external = ProcessInfo.processInfo.environment["RELEVO_TEST_POSTGRES_URL"],
                let url = URLComponents(string: external), let host = url.host {
                 return Server(host: host, port: url.port ?? 5432, user: url.user ?? "postgres", directory: nil)
             }
+            return try startOwn()
+        }
+
+        /// A new server in a temporary directory, stopped (and removed) when the test process exits.
+        static func startOwn() throws -> Server {
             guard FileManager.default.isExecutableFile(atPath: "\(binaries)/initdb") else {
                 throw ServerError(description: "PostgreSQL 15 is not installed at \(binaries); set RELEVO_TEST_POSTGRES_BIN or RELEVO_TEST_POSTGRES_URL")
             }
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pg-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            // initdb refuses to run as root: the server then runs as the `postgres` system user.
-            let asPostgres = geteuid() == 0
             if asPostgres { try run("/bin/chown", ["postgres:postgres", directory]) }
-            let port = try freePort()
-            let data = directory + "/data"
-            try run("\(binaries)/initdb", ["-D", data, "-U", "relevo", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asPostgres)
-            try run("\(binaries)/pg_ctl", [
-                "-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "start",
-                "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c max_connections=300",
-            ], asPostgres: asPostgres)
-            stopAtExit(data: data, directory: directory, asPostgres: asPostgres)
-            return Server(host: "127.0.0.1", port: port, user: "relevo", directory: directory)
+            try run("\(binaries)/initdb", ["-D", directory + "/data", "-U", "relevo", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                    asPostgres: asPostgres)
+            let server = Server(host: "127.0.0.1", port: try freePort(), user: "relevo", directory: directory)
+            cleanUpAtExit(server.pgctl(["-m", "immediate", "stop"]) + "; rm -rf '\(directory)'")
+            try server.start()
+            return server
+        }
+
+        /// initdb refuses to run as root: the server then runs as the `postgres` system user.
+        static var asPostgres: Bool { geteuid() == 0 }
+
+        /// Starts (again) a server these tests created.
+        func start() throws {
+            try Server.run("/bin/sh", ["-c", pgctl([
+                "-l", "\(directory ?? "")/server.log", "-w", "-t", "60", "start",
+                "-o", "-p \(port) -k \(directory ?? "") -c listen_addresses=127.0.0.1 -c max_connections=300",
+            ])])
+        }
+
+        /// Stops a server these tests created (an outage).
+        func stop() throws {
+            try Server.run("/bin/sh", ["-c", pgctl(["-m", "fast", "-w", "stop"])])
+        }
+
+        /// A `pg_ctl` command line for this server's data directory, as the user the server runs as.
+        private func pgctl(_ arguments: [String]) -> String {
+            let words = (Server.asPostgres ? ["runuser", "-u", "postgres", "--"] : [])
+                + ["\(binaries)/pg_ctl", "-D", "\(directory ?? "")/data"] + arguments
+            return words.map(Server.quote).joined(separator: " ")
+        }
+
+        static func quote(_ word: String) -> String {
+            "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }
 
         /// Runs one SQL command on the `postgres` database.
@@ -85,7 +114,7 @@ enum TestPostgres {
             defer { try? FileManager.default.removeItem(atPath: errors) }
             let closingDescriptors = ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"]
             let words = closingDescriptors + (asPostgres ? ["runuser", "-u", "postgres", "--", executable] : [executable]) + arguments
-            let quoted = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            let quoted = words.map(quote).joined(separator: " ")
             let status = system("cd /tmp && \(quoted) > /dev/null 2> '\(errors)'")
             guard status == 0 else {
                 let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
@@ -111,13 +140,17 @@ enum TestPostgres {
     }
 }
 
-/// What the exit handler stops: a C function pointer cannot capture, so it reads this global.
-nonisolated(unsafe) private var stopCommand: String?
+/// Shell commands the exit handler runs (stopping and removing the servers these tests started).
+private let exitCommands = Mutex<[String]>([])
 
-private func stopAtExit(data: String, directory: String, asPostgres: Bool) {
-    let stop = "\(TestPostgres.binaries)/pg_ctl -D '\(data)' -m immediate -w stop > /dev/null 2>&1"
-    stopCommand = (asPostgres ? "runuser -u postgres -- \(stop)" : stop) + "; rm -rf '\(directory)'"
-    atexit {
-        if let command = stopCommand { _ = system(command) }
+private func cleanUpAtExit(_ command: String) {
+    let first = exitCommands.withLock { commands in
+        commands.append(command)
+        return commands.count == 1
+    }
+    if first {
+        atexit {
+            for command in exitCommands.withLock({ $0 }) { _ = system("(" + command + ") > /dev/null 2>&1") }
+        }
     }
 }
