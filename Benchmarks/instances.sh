@@ -26,6 +26,9 @@ export MESSAGES="${MESSAGES:-8000}"
 : "${RELEVO_MASTER_KEY:=$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
 export RELEVO_MASTER_KEY  # the same for every instance
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
+for config in $CONFIGS; do
+  [[ " sqlite pg1 pg2 " == *" $config "* ]] || { echo "unknown configuration $config (sqlite, pg1, pg2)" >&2; exit 2; }
+done
 RESULTS="$TMP/results.tsv"
 : >"$RESULTS"
 : >"$TMP/logs.txt"
@@ -58,7 +61,6 @@ for config in $CONFIGS; do
     sqlite) measure sqlite "SQLite, 1 instance" "sqlite://$TMP/relevo.sqlite" 1 ;;
     pg1) measure pg1 "PostgreSQL, 1 instance" "$(create_database bench_pg1)" 1 ;;
     pg2) measure pg2 "PostgreSQL, 2 instances" "$(create_database bench_pg2)" 2 ;;
-    *) echo "unknown configuration $config (sqlite, pg1, pg2)" >&2; exit 2 ;;
   esac
 done
 
