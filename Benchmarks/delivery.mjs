@@ -1,20 +1,25 @@
 // Delivery benchmark: channel message POSTed to Relevo → `message` event received by a panel.
 // Usage: node Benchmarks/delivery.mjs BASE_URL[,BASE_URL…] PROJECT_ID API_KEY
 // Several base URLs (instances sharing one database): conversation c lives on instance c mod N — it is
-// started there and all its messages go there. Every conversation sends one message at a time, the next
-// only after the 200 for the previous one, so each conversation's messages are accepted in send order.
-// Env: MESSAGES (throughput phase, default 4000), RATE (latency phase, events/s, default 200),
-//      SECONDS (latency phase length, default 10), CONVERSATIONS (default 50), CONCURRENCY (default 32).
+// started there and all its messages go there.
+//  Throughput: `wrk` (Benchmarks/channel.lua, one wrk per instance, CONNECTIONS connections in all) posts
+//    messages for SECONDS_A seconds; events/s = messages accepted (200) / (last panel arrival − first post).
+//    wrk is the client because it is the client of the ceiling too, and it leaves the CPU to Relevo.
+//  Latency: messages at a fixed RATE for SECONDS; each conversation posts one message at a time, a
+//    message due while its conversation waits for a 200 is posted after it, latency counted from when it was due.
+// Env: SECONDS_A (default 10), CONNECTIONS (default 64), RATE (default 200), SECONDS (default 10),
+//      CONVERSATIONS (default 500).
 import http from 'node:http';
+import { spawn } from 'node:child_process';
 
 const [baseList, project, key] = process.argv.slice(2);
 const bases = baseList.split(',');
-const MESSAGES = +(process.env.MESSAGES ?? 4000);
+const SECONDS_A = +(process.env.SECONDS_A ?? 10);
+const CONNECTIONS = +(process.env.CONNECTIONS ?? 64);
 const RATE = +(process.env.RATE ?? 200);
 const SECONDS = +(process.env.SECONDS ?? 10);
-const CONVERSATIONS = +(process.env.CONVERSATIONS ?? 50);
-const CONCURRENCY = +(process.env.CONCURRENCY ?? 32);
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const CONVERSATIONS = +(process.env.CONVERSATIONS ?? 500);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 function call(base, method, path, body) {
   return new Promise((resolve, reject) => {
@@ -25,7 +30,7 @@ function call(base, method, path, body) {
     }, (res) => {
       let text = '';
       res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
+      res.on('end', () => (res.statusCode < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
     });
     req.on('error', reject);
     if (data) req.write(data);
@@ -33,67 +38,65 @@ function call(base, method, path, body) {
   });
 }
 
-// The panel is a separate process (Benchmarks/panel.mjs) so it never competes with this client's
-// event loop; its clock (hrtime) is the same monotonic clock as ours.
+// The panel is a separate process (Benchmarks/panel.mjs); its clock (hrtime) is the same monotonic
+// clock as ours, offset by its start.
 const panelBase = process.env.PANEL_URL;
-const panelURL = `${panelBase}/hook`;
-const arrivals = new Map();
-const stats = () => new Promise((resolve, reject) => {
-  http.get(`${panelBase}/stats`, (res) => { let t = ''; res.on('data', (c) => (t += c)); res.on('end', () => resolve(JSON.parse(t))); }).on('error', reject);
-});
 const panelStart = BigInt(process.env.PANEL_START_NS ?? '0');
-async function untilArrived(ids, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { arrivals: seen } = await stats();
-    for (const [id, ns] of Object.entries(seen)) arrivals.set(id, BigInt(ns));
-    if (ids.every((id) => arrivals.has(id))) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
+const now = () => Number(process.hrtime.bigint() - panelStart);
+const stats = () => call(panelBase, 'GET', '/stats');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const baseOf = (conversation) => bases[conversation % bases.length];
-await call(bases[0], 'POST', `/v1/external-support/${project}`, { webhookUrl: panelURL });
+await call(bases[0], 'POST', `/v1/external-support/${project}`, { webhookUrl: `${panelBase}/hook` });
 await call(bases[0], 'POST', `/v1/projects/${project}/bots`, { id: 'bench-bot', name: 'Bench' });
-for (let i = 0; i < CONVERSATIONS; i++) {
-  await call(baseOf(i), 'PUT', `/v1/projects/${project}/users/u${i}`, { names: `User ${i}` });
-  await call(baseOf(i), 'POST', `/v1/external-support/${project}/conversations/start`, { botId: 'bench-bot', userId: `u${i}` });
+for (let i = 0; i < CONVERSATIONS; i += 32) {
+  await Promise.all(Array.from({ length: Math.min(32, CONVERSATIONS - i) }, async (_, k) => {
+    const c = i + k;
+    await call(baseOf(c), 'PUT', `/v1/projects/${project}/users/u${c}`, { names: `User ${c}` });
+    await call(baseOf(c), 'POST', `/v1/external-support/${project}/conversations/start`, { botId: 'bench-bot', userId: `u${c}` });
+  }));
 }
+// Let the conversation.start events go out before measuring.
+for (let i = 0; i < 600 && (await stats()).received < CONVERSATIONS; i++) await sleep(50);
+await call(panelBase, 'DELETE', '/stats');
+
+// Throughput.
+function runWrk(instance) {
+  return new Promise((resolve, reject) => {
+    const connections = Math.max(1, Math.round(CONNECTIONS / bases.length));
+    const child = spawn('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${SECONDS_A}s`,
+      '-s', 'Benchmarks/channel.lua', bases[instance], '--', project, key, String(CONVERSATIONS), String(bases.length), String(instance), `t${instance}`]);
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => process.stderr.write(c));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('WRK '));
+      if (code !== 0 || !line) reject(new Error(`wrk exited with ${code}: ${out}`)); else resolve(JSON.parse(line.slice(4)));
+    });
+  });
+}
+const startA = now();
+const runs = await Promise.all(bases.map((_, i) => runWrk(i)));
+const acceptedA = now();
+const posted = runs.reduce((n, r) => n + r.requests, 0);
+const refused = runs.reduce((n, r) => n + r.non2xx + r.socketErrors, 0);
+const accepted = posted - runs.reduce((n, r) => n + r.non2xx, 0);
+let panel = await stats();
+for (let i = 0; i < 2400 && panel.messages < accepted; i++) { await sleep(50); panel = await stats(); }
+const completeA = panel.messages >= accepted && refused === 0;
+const seconds = (a, b) => (b - a) / 1e9;
+const throughput = accepted / seconds(startA, panel.lastArrival);
+
+// Latency at a fixed arrival rate.
 const sent = new Map();
-const now = () => process.hrtime.bigint() - panelStart;
-// Sent times in the panel's clock: both processes read the same monotonic clock, offset by its start.
-// Message i belongs to conversation i mod CONVERSATIONS.
-const send = (id, i, sentAt = now()) => {
+const latencyIds = [];
+const send = (id, i, sentAt) => {
   sent.set(id, sentAt);
   const conversation = i % CONVERSATIONS;
   return call(baseOf(conversation), 'POST', `/v1/projects/${project}/channel/messages`,
     { botId: 'bench-bot', userId: `u${conversation}`, value: { id, type: 'text', content: { body: `benchmark message ${id}` } } });
 };
-
-// Phase A: throughput — MESSAGES messages as fast as CONCURRENCY clients can post them: each
-// conversation posts its messages one after the other, at most CONCURRENCY posts in flight in all
-// (handed out first come, first served, so conversations take turns).
-const ids = Array.from({ length: MESSAGES }, (_, i) => `t-${i}`);
-let permits = CONCURRENCY;
-const waiting = [];
-const acquire = () => (permits > 0 ? (permits--, Promise.resolve()) : new Promise((resolve) => waiting.push(resolve)));
-const release = () => { const next = waiting.shift(); if (next) next(); else permits++; };
-const startA = now();
-await Promise.all(Array.from({ length: Math.min(CONVERSATIONS, MESSAGES) }, async (_, c) => {
-  for (let i = c; i < MESSAGES; i += CONVERSATIONS) {
-    await acquire();
-    try { await send(ids[i], i); } finally { release(); }
-  }
-}));
-const acceptedA = now();
-const completeA = await untilArrived(ids, 120000);
-const endA = ids.reduce((latest, id) => (arrivals.get(id) > latest ? arrivals.get(id) : latest), 0n);
-const seconds = (a, b) => Number(b - a) / 1e9;
-
-// Phase B: latency at a fixed arrival rate. A message whose conversation still waits for the 200 of
-// its previous one is posted right after that 200; its latency counts from when it was due.
-const latencyIds = [];
 const interval = 1000 / RATE;
 const startB = Date.now();
 const tails = Array.from({ length: CONVERSATIONS }, () => Promise.resolve());
@@ -111,17 +114,25 @@ await new Promise((resolve) => {
   };
   tick();
 });
-const completeB = await untilArrived(latencyIds, 60000);
-const latencies = latencyIds.filter((id) => arrivals.has(id)).map((id) => Number(arrivals.get(id) - sent.get(id)) / 1e6).sort((a, b) => a - b);
+let arrivals = {};
+for (let i = 0; i < 1200; i++) {
+  arrivals = (await stats()).arrivals;
+  if (latencyIds.every((id) => id in arrivals)) break;
+  await sleep(50);
+}
+const completeB = latencyIds.every((id) => id in arrivals);
+const latencies = latencyIds.filter((id) => id in arrivals).map((id) => (arrivals[id] - sent.get(id)) / 1e6).sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
 
-console.log(`throughput: ${MESSAGES} messages over ${CONVERSATIONS} conversations, ${Math.min(CONCURRENCY, CONVERSATIONS)} concurrent posts` +
-  (bases.length > 1 ? `, conversations spread over ${bases.length} instances` : ''));
-console.log(`  accepted by Relevo in ${seconds(startA, acceptedA).toFixed(2)} s (${(MESSAGES / seconds(startA, acceptedA)).toFixed(0)} msg/s)`);
-console.log(`  all at the panel in ${seconds(startA, endA).toFixed(2)} s: ${(MESSAGES / seconds(startA, endA)).toFixed(0)} events/s${completeA ? '' : ' (INCOMPLETE)'}`);
+console.log(`throughput: wrk, ${CONNECTIONS} connections for ${SECONDS_A} s, ${CONVERSATIONS} conversations` +
+  (bases.length > 1 ? ` spread over ${bases.length} instances` : ''));
+console.log(`  ${accepted} messages accepted (${(accepted / seconds(startA, acceptedA)).toFixed(0)} msg/s)` +
+  (refused ? `, ${refused} refused or failed` : ''));
+console.log(`  ${panel.messages} at the panel, the last ${seconds(startA, panel.lastArrival).toFixed(2)} s after the first post: ` +
+  `${throughput.toFixed(0)} events/s${completeA ? '' : ' (INCOMPLETE)'}`);
 console.log(`latency at ${RATE} events/s for ${SECONDS} s (${latencies.length}/${latencyIds.length} delivered${completeB ? '' : ', INCOMPLETE'}):`);
 console.log(`  channel POST → panel receipt: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${latencies.at(-1).toFixed(2)} ms`);
-console.log(`RESULT ${JSON.stringify({ eventsPerSecond: MESSAGES / seconds(startA, endA), acceptedPerSecond: MESSAGES / seconds(startA, acceptedA),
+console.log(`RESULT ${JSON.stringify({ eventsPerSecond: throughput, acceptedPerSecond: accepted / seconds(startA, acceptedA),
   p50: +pct(0.5), p99: +pct(0.99), rate: RATE, complete: completeA && completeB })}`);
 agent.destroy();
 process.exit(completeA && completeB ? 0 : 1);

@@ -1,20 +1,24 @@
-// A fast panel for the benchmarks: answers 200 to every POST and records when each `message`
-// event arrived. GET /stats → {"received": N, "arrivals": {"<message id>": <ns since start>}};
-// DELETE /stats forgets them (between two benchmarks on the same panel).
-// Usage: node Benchmarks/panel.mjs → prints {"port": N}.
+// A fast panel for the benchmarks: answers 200 to every POST, counts the `message` events and when the
+// last one arrived, and records when each latency-phase message (id `l-…`) arrived.
+// GET /stats → {"now": ns, "received": N, "messages": N, "lastArrival": ns, "arrivals": {"l-…": ns}}
+// (ns since this process started); DELETE /stats forgets everything (between two benchmarks).
+// Usage: node Benchmarks/panel.mjs → prints {"port": N, "start": <hrtime ns>}.
 import http from 'node:http';
 
 const start = process.hrtime.bigint();
+const since = () => Number(process.hrtime.bigint() - start);
 let arrivals = {};
 let received = 0;
+let messages = 0;
+let lastArrival = 0;
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received, arrivals }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ now: since(), received, messages, lastArrival, arrivals }));
     return;
   }
   if (req.method === 'DELETE' && req.url === '/stats') {
     arrivals = {};
-    received = 0;
+    received = messages = lastArrival = 0;
     res.writeHead(204).end();
     return;
   }
@@ -24,7 +28,11 @@ const server = http.createServer((req, res) => {
     received++;
     try {
       const event = JSON.parse(text);
-      if (event.event_type === 'message') arrivals[event.value.id] = Number(process.hrtime.bigint() - start);
+      if (event.event_type === 'message') {
+        messages++;
+        lastArrival = since();
+        if (event.value.id.startsWith('l-')) arrivals[event.value.id] = lastArrival;
+      }
     } catch {}
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });

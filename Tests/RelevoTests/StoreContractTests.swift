@@ -216,7 +216,7 @@ struct RetentionTests {
         let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
                                         startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
         try await store.startConversation(conversation, messages: [], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
-        let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, skipping: [])
+        let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, room: DestinationRoom(maximumPerDestination: 16))
         #expect(claimed.count == 7)
         for (index, claim) in claimed.enumerated() {
             let settledAt = Timestamp(millisecondsSince1970: index < 5 ? 10 * day : 99 * day)  // five old, two recent

@@ -76,7 +76,7 @@ public struct RelevoApp: Sendable {
 
     /// The delivery worker and the HTTP client it sends with (shut down after it).
     public func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) -> [any Service] {
-        let client = WebhookSender.makeClient()
+        let client = WebhookSender.makeClient(connectionsPerHost: dispatcherConfiguration.maximumInFlightPerDestination)
         let runner = DeliveryAttemptRunner(
             store: store, integrations: integrations, secrets: secrets, destinationGuard: destinationGuard,
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout))

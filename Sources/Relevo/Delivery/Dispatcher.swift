@@ -31,7 +31,7 @@ public final class Dispatcher: Service, Sendable {
     let logger: Logger
     let metrics: DeliveryMetrics?
     /// Attempts in flight, per destination key.
-    private let inFlight = Mutex<[String: Int]>([:])
+    private let inFlight: Mutex<DestinationRoom>
     /// Set by graceful shutdown: no new claims.
     private let stopping = Mutex(false)
     /// Events whose attempt the end of the shutdown grace cut short; their claims are given back.
@@ -45,6 +45,7 @@ public final class Dispatcher: Service, Sendable {
         self.configuration = configuration
         self.now = now
         self.logger = logger
+        inFlight = Mutex(DestinationRoom(maximumPerDestination: configuration.maximumInFlightPerDestination))
     }
 
     public func run() async throws {
@@ -74,16 +75,14 @@ public final class Dispatcher: Service, Sendable {
     private func loop() async {
         await withDiscardingTaskGroup { group in
                 while !stopping.withLock({ $0 }) && !Task.isCancelled {
-                    let (free, saturated) = inFlight.withLock { counts in
-                        (configuration.maximumInFlight - counts.values.reduce(0, +),
-                         Set(counts.filter { $0.value >= configuration.maximumInFlightPerDestination }.keys))
-                    }
+                    let room = inFlight.withLock { $0 }
+                    let free = configuration.maximumInFlight - room.totalInFlight
                     var claimed: [OutboxEvent] = []
                     if free > 0 {
                         do {
                             let time = now()
                             claimed = try await store.claimDueEvents(
-                                now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, skipping: saturated)
+                                now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, room: room)
                         } catch {
                             logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
                         }
@@ -92,12 +91,12 @@ public final class Dispatcher: Service, Sendable {
                     if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
                     for event in startable {
                         group.addTask {
-                            await self.deliver(event)
-                            self.inFlight.withLock { counts in
-                                counts[event.destinationKey, default: 1] -= 1
-                                if counts[event.destinationKey] == 0 { counts[event.destinationKey] = nil }
+                            await self.deliver(event) {
+                                // The destination's slot is free once its answer is in, before the
+                                // attempt is recorded: the bound is on requests the panel sees at once.
+                                self.inFlight.withLock { $0.give(event.destinationKey) }
+                                self.store.deliverySignal.signal()
                             }
-                            self.store.deliverySignal.signal()
                         }
                     }
                     if claimed.isEmpty || claimed.count == free {
@@ -107,17 +106,13 @@ public final class Dispatcher: Service, Sendable {
             }
     }
 
-    /// Counts the claimed events in, up to each destination's bound; the rest are given back.
+    /// Counts the claimed events in, up to each destination's bound; the rest are given back (a store
+    /// shared by several instances may hand out more than this instance's room).
     private func admit(_ claimed: [OutboxEvent]) -> (startable: [OutboxEvent], overflow: [OutboxEvent]) {
-        inFlight.withLock { counts in
+        inFlight.withLock { room in
             var startable: [OutboxEvent] = [], overflow: [OutboxEvent] = []
             for event in claimed {
-                if counts[event.destinationKey, default: 0] < configuration.maximumInFlightPerDestination {
-                    counts[event.destinationKey, default: 0] += 1
-                    startable.append(event)
-                } else {
-                    overflow.append(event)
-                }
+                if room.take(event.destinationKey) { startable.append(event) } else { overflow.append(event) }
             }
             return (startable, overflow)
         }
@@ -131,12 +126,13 @@ public final class Dispatcher: Service, Sendable {
         return min(wait, configuration.idlePoll)
     }
 
-    /// One attempt for `event`, then its settlement.
-    func deliver(_ event: OutboxEvent) async {
+    /// One attempt for `event`, then its settlement; `answered` runs in between.
+    func deliver(_ event: OutboxEvent, answered: () -> Void) async {
         let number = event.attemptCount + 1
         let started = now()
         let clock = ContinuousClock.now
         let result = await attempt.run(event, attemptNumber: number, at: started)
+        answered()
         // Abandoned at shutdown: no attempt is recorded, and the claim is given back when the loop has ended.
         if Task.isCancelled {
             abandoned.withLock { $0.append(event.id) }
@@ -161,14 +157,11 @@ public final class Dispatcher: Service, Sendable {
                 outcome = .failed(at: finished)
             }
         }
-        var metadata: Logger.Metadata = [
-            "project_id": .string(event.projectId), "event_id": .string(event.id), "attempt": .stringConvertible(number),
-            "destination": .string(event.destination.kind), "outcome": .string("\(outcome)"),
-        ]
-        if let conversationId = event.conversationId { metadata["conversation_id"] = .string(conversationId) }
-        if let code = result.statusCode { metadata["status"] = .stringConvertible(code) }
-        if let errorClass = result.errorClass { metadata["error_class"] = .string(errorClass) }
-        logger.info("delivery attempt", metadata: metadata)
+        // Successful attempts are the bulk of the traffic (and all in the event log): one line each at
+        // debug. Failures, retries, holds and cancellations stay at info. The metadata is built only
+        // when the line is written.
+        let level: Logger.Level = if case .delivered = outcome { .debug } else { .info }
+        logger.log(level: level, "delivery attempt", metadata: Self.metadata(event, attempt: number, result: result, outcome: outcome))
         metrics?.attempted(event, duration: elapsed, outcome: outcome)
         do {
             try await store.finishAttempt(record, outcome: outcome)
@@ -176,6 +169,21 @@ public final class Dispatcher: Service, Sendable {
             // The lease expires and the event is tried again: at-least-once holds.
             logger.error("recording an attempt failed", metadata: ["event_id": .string(event.id)])
         }
+    }
+}
+
+extension Dispatcher {
+    static func metadata(_ event: OutboxEvent, attempt number: Int, result: DeliveryAttemptRunner.Result, outcome: DeliveryOutcome)
+        -> Logger.Metadata
+    {
+        var metadata: Logger.Metadata = [
+            "project_id": .string(event.projectId), "event_id": .string(event.id), "attempt": .stringConvertible(number),
+            "destination": .string(event.destination.kind), "outcome": .string("\(outcome)"),
+        ]
+        if let conversationId = event.conversationId { metadata["conversation_id"] = .string(conversationId) }
+        if let code = result.statusCode { metadata["status"] = .stringConvertible(code) }
+        if let errorClass = result.errorClass { metadata["error_class"] = .string(errorClass) }
+        return metadata
     }
 }
 

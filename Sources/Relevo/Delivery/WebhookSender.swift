@@ -25,13 +25,15 @@ public struct WebhookSender: Sendable {
         self.timeout = timeout
     }
 
-    /// An HTTP client configured for webhooks: redirects are failures, bodies are not decompressed.
-    public static func makeClient() -> HTTPClient {
+    /// An HTTP client configured for webhooks: redirects are failures, bodies are not decompressed,
+    /// and as many connections per host as the dispatcher lets attempts run at once to one
+    /// destination (AsyncHTTPClient's default of 8 would queue the rest inside the client).
+    public static func makeClient(connectionsPerHost: Int) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(15)),
             decompression: .disabled)
-        configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -3,10 +3,10 @@ public protocol DeliveryStore: Sendable {
     /// Leases up to `limit` due events until `leaseUntil`, oldest first, only the head of each
     /// ordering key (no older event of the key still pending, delivering or held), and marks them `delivering`.
     /// An event whose lease expired (its worker died) is due again.
-    /// Destinations in `saturated` (``OutboxEvent/destinationKey``) are skipped: they have enough in flight.
-    func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, skipping saturated: Set<String>) async throws -> [OutboxEvent]
+    /// No destination (``OutboxEvent/destinationKey``) gets more events than `room` lets it start.
+    func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom) async throws -> [OutboxEvent]
 
-    /// Gives back claimed events without an attempt (the dispatcher took more than a destination may have).
+    /// Gives back claimed events without an attempt (abandoned at shutdown, or more than a destination had room for).
     func releaseClaims(_ eventIds: [String]) async throws
 
     /// Records `attempt` and settles the event: delivered, due again at a time, failed, or cancelled.

@@ -3,10 +3,14 @@ import Crypto
 /// Random identifiers and secrets from the system CSPRNG.
 enum SecureRandom {
 
-    /// `count` random bytes.
+    /// `count` random bytes, eight per call to the system generator (one system call each).
     static func bytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var out: [UInt8] = []
+        out.reserveCapacity(count + 7)
+        while out.count < count { withUnsafeBytes(of: generator.next() as UInt64) { out.append(contentsOf: $0) } }
+        out.removeLast(out.count - count)
+        return out
     }
 
     /// `byteCount` random bytes as lowercase hex (so twice as many characters).

@@ -10,7 +10,7 @@ extension PostgresStore {
     ///
     /// The claim counts the attempt (`attempt_count + 1`), so that an attempt taken over after a lease
     /// ended gets the next number rather than the one the dead instance had started.
-    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, skipping saturated: Set<String>)
+    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
         async throws -> [OutboxEvent]
     {
         let millis = now.millisecondsSince1970
@@ -21,7 +21,7 @@ extension PostgresStore {
                     SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
                     WHERE ((e.status = 'pending' AND e.next_attempt_at <= \(millis))
                            OR (e.status = 'delivering' AND e.locked_until <= \(millis)))
-                      AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) <> ALL(\(Array(saturated))::text[])
+                      AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) <> ALL(\(Array(room.saturated))::text[])
                     ORDER BY h.seq LIMIT \(limit)
                     FOR UPDATE OF e SKIP LOCKED
                 )

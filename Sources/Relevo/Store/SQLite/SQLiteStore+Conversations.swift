@@ -4,7 +4,7 @@ import GRDB
 extension SQLiteStore {
     public func insertBot(_ bot: Bot) async throws {
         try await write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO bots (project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -20,12 +20,12 @@ extension SQLiteStore {
 
     public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
         let changed = try await write { db -> Bool in
-            try db.execute(
+            try db.run(
                 sql: "UPDATE bots SET channel_webhook_url = ?, updated_at = ? WHERE project_id = ? AND id = ?",
                 arguments: [url, time.millisecondsSince1970, projectId, botId])
             guard db.changesCount > 0 else { return false }
             if url != nil {
-                try db.execute(
+                try db.run(
                     sql: """
                         UPDATE events SET status = 'pending', next_attempt_at = ?
                         WHERE project_id = ? AND destination = 'channel' AND bot_id = ? AND status = 'held'
@@ -39,7 +39,7 @@ extension SQLiteStore {
 
     public func upsertUser(_ user: EndUser) async throws -> EndUser {
         try await write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO end_users (project_id, id, names, reference_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (project_id, id) DO UPDATE SET names = excluded.names, reference_id = excluded.reference_id,
@@ -65,7 +65,7 @@ extension SQLiteStore {
     public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
         if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
         try await write { db in
-            try db.execute(
+            try db.run(
                 sql: "INSERT OR IGNORE INTO rooms (project_id, id, bot_id, user_id, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [projectId, newId, botId, userId, time.millisecondsSince1970])
         }
@@ -110,7 +110,7 @@ extension SQLiteStore {
 
     public func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
         try await write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason,
                         assignment, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -129,7 +129,7 @@ extension SQLiteStore {
         messages: [ConversationMessage], events: [OutboxEvent]
     ) async throws -> Conversation? {
         let closed = try await write { db -> Bool in
-            try db.execute(
+            try db.run(
                 sql: "UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = ? WHERE project_id = ? AND id = ? AND state = 'active'",
                 arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
             guard db.changesCount > 0 else { return false }
@@ -144,20 +144,20 @@ extension SQLiteStore {
 
     public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
         let outcome = try await self.write { db -> IdempotentWriteOutcome in
-            if let previous = try String.fetchOne(
-                db, sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
-                arguments: [write.projectId, write.scope, write.key]) {
-                return .duplicate(response: previous)
-            }
+            let previous = { try db.string(sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
+                                           arguments: [write.projectId, write.scope, write.key]) }
             if let conversationId = write.activeConversationId {
-                let state = try String.fetchOne(
-                    db, sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
-                    arguments: [write.projectId, conversationId])
-                guard state == Conversation.State.active.rawValue else { return .conversationNotActive }
+                let state = try db.string(sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
+                                          arguments: [write.projectId, conversationId])
+                guard state == Conversation.State.active.rawValue else {
+                    return try previous().map { .duplicate(response: $0) } ?? .conversationNotActive
+                }
             }
-            try db.execute(
-                sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?)",
+            // Inserting first answers "is it a repeat?" in the same step; a repeat reads the first answer.
+            try db.run(
+                sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [write.projectId, write.scope, write.key, write.response, write.at.millisecondsSince1970])
+            if db.changesCount == 0, let first = try previous() { return .duplicate(response: first) }
             if let message = write.message { try Self.insert([message], projectId: write.projectId, db) }
             try Self.insert(write.events, db)
             return .recorded
@@ -174,7 +174,7 @@ extension SQLiteStore {
 
     static func insert(_ messages: [ConversationMessage], projectId: String, _ db: Database) throws {
         for message in messages {
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -186,7 +186,7 @@ extension SQLiteStore {
 
     static func insert(_ events: [OutboxEvent], _ db: Database) throws {
         for event in events {
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
                         status, attempt_count, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -195,7 +195,7 @@ extension SQLiteStore {
                             event.conversationId, event.eventType, Data(event.body), event.status.rawValue, event.attemptCount,
                             event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
             // A key that already has an unsettled event keeps its (older) head.
-            try db.execute(sql: "INSERT OR IGNORE INTO heads (ordering_key, seq) VALUES (?, ?)",
+            try db.run(sql: "INSERT OR IGNORE INTO heads (ordering_key, seq) VALUES (?, ?)",
                            arguments: [event.orderingKey, db.lastInsertedRowID])
         }
     }
@@ -203,12 +203,11 @@ extension SQLiteStore {
     /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.
     static func refreshHeads(_ keys: [String], _ db: Database) throws {
         for key in Set(keys) {
-            if let seq = try Int64.fetchOne(
-                db, sql: "SELECT MIN(seq) FROM events WHERE ordering_key = ? AND status IN ('pending', 'delivering', 'held')",
-                arguments: [key]) {
-                try db.execute(sql: "INSERT OR REPLACE INTO heads (ordering_key, seq) VALUES (?, ?)", arguments: [key, seq])
+            if let seq = try db.integer(
+                sql: "SELECT MIN(seq) FROM events WHERE ordering_key = ? AND status IN ('pending', 'delivering', 'held')", arguments: [key]) {
+                try db.run(sql: "INSERT OR REPLACE INTO heads (ordering_key, seq) VALUES (?, ?)", arguments: [key, seq])
             } else {
-                try db.execute(sql: "DELETE FROM heads WHERE ordering_key = ?", arguments: [key])
+                try db.run(sql: "DELETE FROM heads WHERE ordering_key = ?", arguments: [key])
             }
         }
     }

@@ -8,36 +8,45 @@ extension SQLiteStore {
 
     /// One SQLite server per file delivers (see the README), so claims are kept in memory: claiming is
     /// a read, not a commit, and a crash leaves nothing to release — the events simply stay pending.
-    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, skipping saturated: Set<String>)
+    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
         async throws -> [OutboxEvent]
     {
-        let busy = Array(claims.withLock { $0 })
-        var arguments: [SQLiteParameter] = [.integer(now.millisecondsSince1970)]
+        var room = room
+        let busy = claims.withLock { $0 }
         // Heads only: the oldest unsettled event of each key, so nothing overtakes an older event.
-        // CROSS JOIN makes SQLite walk the heads in order rather than every pending event.
-        var sql = """
-            SELECT \(Self.eventColumns) FROM heads h INDEXED BY heads_by_seq CROSS JOIN events e ON e.seq = h.seq
-            WHERE e.status = 'pending' AND e.next_attempt_at <= ?
+        // CROSS JOIN makes SQLite walk the heads in order rather than every pending event. The lists
+        // travel as one JSON parameter each, so the statement's text never changes and stays prepared.
+        let heads = try reader.fetchAll(
             """
-        if !busy.isEmpty {
-            sql += " AND e.id NOT IN (\(busy.map { _ in "?" }.joined(separator: ",")))"
-            arguments += busy.map { .text($0) }
-        }
-        if !saturated.isEmpty {
-            sql += " AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (\(saturated.map { _ in "?" }.joined(separator: ",")))"
-            arguments += saturated.map { .text($0) }
-        }
-        sql += " ORDER BY h.seq LIMIT ?"
-        arguments.append(.integer(Int64(limit)))
-        let candidates = try reader.fetchAll(sql, arguments).map(Self.decodeEvent)
+            SELECT e.seq, e.id, e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')
+            FROM heads h INDEXED BY heads_by_seq CROSS JOIN events e ON e.seq = h.seq
+            WHERE e.status = 'pending' AND e.next_attempt_at <= ?
+              AND e.id NOT IN (SELECT value FROM json_each(?))
+              AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (SELECT value FROM json_each(?))
+            ORDER BY h.seq LIMIT ?
+            """,
+            [.integer(now.millisecondsSince1970), .text(Self.jsonArray(busy)), .text(Self.jsonArray(room.saturated)),
+             .integer(Int64(limit))])
+        // Within each destination's room; the bodies are read for the chosen events only.
+        let chosen = heads.filter { room.take($0[2].text ?? "") }.compactMap { $0[0].integer }
+        guard !chosen.isEmpty else { return [] }
+        let candidates = try reader.fetchAll(
+            "SELECT \(Self.eventColumns) FROM events e WHERE e.seq IN (SELECT value FROM json_each(?)) ORDER BY e.seq",
+            [.text("[" + chosen.map(String.init).joined(separator: ",") + "]")]
+        ).map(Self.decodeEvent)
         return claims.withLock { claimed in
             candidates.compactMap { event in
-                guard claimed.insert(event.id).inserted else { return nil }
+                guard event.status == .pending, claimed.insert(event.id).inserted else { return nil }
                 var event = event
                 event.status = .delivering
                 return event
             }
         }
+    }
+
+    /// A JSON array of strings, for `json_each(?)`.
+    static func jsonArray<S: Sequence<String>>(_ values: S) -> String {
+        CanonicalJSONWriter.string(.array(values.map(JSONValue.string)))
     }
 
     public func releaseClaims(_ eventIds: [String]) async throws {
@@ -57,7 +66,7 @@ extension SQLiteStore {
             var settledKeys: [String] = []
             for settlement in batch {
                 let attempt = settlement.attempt
-                try db.execute(
+                try db.run(
                     sql: """
                         INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -72,15 +81,14 @@ extension SQLiteStore {
                 case .held: (.held, nil, nil)
                 }
                 // Only the lease holder settles: an event cancelled meanwhile (integration deleted) stays cancelled.
-                try db.execute(
+                try db.run(
                     sql: """
                         UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
                             next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
                         WHERE id = ? AND status IN ('pending', 'delivering')
                         """,
                     arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
-                if finished != nil, let key = try String.fetchOne(
-                    db, sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId]) {
+                if finished != nil, let key = try db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId]) {
                     settledKeys.append(key)
                 }
             }
@@ -124,14 +132,13 @@ extension SQLiteStore {
         var arguments: [SQLiteParameter] = [.text(projectId), .integer(cursor ?? Int64.max)]
         if let status {
             // Claims live in memory: `delivering` is a pending row with an attempt in flight.
-            let inFlight = claims.withLock { Array($0) }.map { SQLiteParameter.text($0) }
-            let list = inFlight.map { _ in "?" }.joined(separator: ",")
+            let inFlight = SQLiteParameter.text(Self.jsonArray(claims.withLock { $0 }))
             switch status {
-            case .delivering: sql += " AND status = 'pending' AND id IN (\(list))"
-            case .pending: sql += " AND status = 'pending' AND id NOT IN (\(list))"
+            case .delivering: sql += " AND status = 'pending' AND id IN (SELECT value FROM json_each(?))"
+            case .pending: sql += " AND status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))"
             default: sql += " AND status = ?"
             }
-            arguments += status == .delivering || status == .pending ? inFlight : [.text(status.rawValue)]
+            arguments.append(status == .delivering || status == .pending ? inFlight : .text(status.rawValue))
         }
         if let conversationId {
             sql += " AND conversation_id = ?"
@@ -144,20 +151,19 @@ extension SQLiteStore {
 
     public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
         let outcome = try await write { db -> RedeliveryOutcome in
-            guard let status = try String.fetchOne(
-                db, sql: "SELECT status FROM events WHERE project_id = ? AND id = ?", arguments: [projectId, id])
+            guard let status = try db.string(sql: "SELECT status FROM events WHERE project_id = ? AND id = ?", arguments: [projectId, id])
             else { return .notFound }
             guard status == "delivered" || status == "failed" else {
                 let inFlight = status == "pending" && self.claims.withLock { $0.contains(id) }
                 return .notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending)
             }
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
                         retry_base = attempt_count WHERE project_id = ? AND id = ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, id])
-            try Self.refreshHeads(try String.fetchAll(db, sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [id]), db)
+            try Self.refreshHeads(try db.strings(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [id]), db)
             return .queued
         }
         if outcome == .queued { signal.signal() }
@@ -166,10 +172,9 @@ extension SQLiteStore {
 
     public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
         let count = try await write { db -> Int in
-            let keys = try String.fetchAll(
-                db, sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
+            let keys = try db.strings(sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
                 arguments: [projectId, since.millisecondsSince1970])
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
                         retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
@@ -201,12 +206,11 @@ extension SQLiteStore {
 
     public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
-            let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY seq LIMIT ?",
+            let ids = try db.strings(sql: "SELECT id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY seq LIMIT ?",
                 arguments: [cutoff.millisecondsSince1970, limit])
             for id in ids {
-                try db.execute(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM events WHERE id = ?", arguments: [id])
+                try db.run(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
+                try db.run(sql: "DELETE FROM events WHERE id = ?", arguments: [id])
             }
             return ids.count
         }

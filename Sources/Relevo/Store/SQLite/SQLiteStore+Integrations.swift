@@ -9,7 +9,7 @@ extension SQLiteStore {
 
     public func insertIntegration(_ integration: IntegrationRecord) async throws {
         try await write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO integrations (project_id, id, webhook_url, auth_type, authorization_sealed,
                         signing_secret_sealed, previous_secret_sealed, previous_secret_expires_at, created_at, updated_at)
@@ -25,7 +25,7 @@ extension SQLiteStore {
         try await write { db in
             guard var record = try Self.fetchIntegration(projectId, db) else { return nil }
             try change(&record)
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE integrations SET id = ?, webhook_url = ?, auth_type = ?, authorization_sealed = ?,
                         signing_secret_sealed = ?, previous_secret_sealed = ?, previous_secret_expires_at = ?,
@@ -39,22 +39,21 @@ extension SQLiteStore {
 
     public func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
+            try db.run(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
             guard db.changesCount > 0 else { return false }
             let millis = time.millisecondsSince1970
-            let keys = try String.fetchAll(
-                db, sql: """
+            let keys = try db.strings(sql: """
                     SELECT DISTINCT ordering_key FROM events
                     WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
                     """, arguments: [projectId])
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE events SET status = 'cancelled', finished_at = ?, locked_until = NULL
                     WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
                     """,
                 arguments: [millis, projectId])
             try Self.refreshHeads(keys, db)
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = 'integration_deleted'
                     WHERE project_id = ? AND state = 'active'

@@ -14,7 +14,7 @@ extension SQLiteStore {
     }
 
     private static func insert(_ project: Project, firstKey: APIKeyRecord, _ db: Database) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
             arguments: [project.id, project.name, project.createdAt.millisecondsSince1970])
         try insert(firstKey, db)
@@ -41,7 +41,7 @@ extension SQLiteStore {
 
     public func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
         try await write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE api_keys SET revoked_at = ?
                     WHERE project_id = ? AND revoked_at IS NULL AND (id = ? OR hash = ?)
@@ -70,7 +70,7 @@ extension SQLiteStore {
     }
 
     private static func insert(_ key: APIKeyRecord, _ db: Database) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO api_keys (id, project_id, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [key.id, key.projectId, key.hash, key.createdAt.millisecondsSince1970, key.revokedAt?.millisecondsSince1970])
     }

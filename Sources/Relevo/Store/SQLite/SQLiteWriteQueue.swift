@@ -33,17 +33,7 @@ final class SQLiteWriteQueue: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { db in
-                    let outcome: Result<T, any Error>
-                    do {
-                        var value: T?
-                        try db.inSavepoint {
-                            value = try body(db)
-                            return .commit
-                        }
-                        outcome = .success(value!)
-                    } catch {
-                        outcome = .failure(error)  // rolled back to its savepoint; the others are untouched
-                    }
+                    let outcome = Self.inSavepoint(db) { try body(db) }
                     return { continuation.resume(with: outcome) }
                 },
                 fail: { error in continuation.resume(throwing: error) })
@@ -54,6 +44,25 @@ final class SQLiteWriteQueue: Sendable {
                 return true
             }
             if leads { Task { await self.drain() } }
+        }
+    }
+
+    /// Runs `body` in a savepoint of the batch transaction: if it throws, only its own changes are
+    /// rolled back. The savepoint statements are cached (GRDB's `inSavepoint` parses them each time).
+    private static func inSavepoint<T>(_ db: Database, _ body: () throws -> T) -> Result<T, any Error> {
+        do {
+            try db.run(sql: "SAVEPOINT job")
+        } catch {
+            return .failure(error)
+        }
+        do {
+            let value = try body()
+            try db.run(sql: "RELEASE job")
+            return .success(value)
+        } catch {
+            try? db.run(sql: "ROLLBACK TO job")
+            try? db.run(sql: "RELEASE job")
+            return .failure(error)
         }
     }
 

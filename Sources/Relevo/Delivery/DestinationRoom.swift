@@ -1,0 +1,40 @@
+/// How many more attempts each destination may start: the dispatcher's bound per destination
+/// (a project's panel, a bot's channel), so that one slow panel cannot take every slot.
+///
+/// The dispatcher keeps the live counts; a claim gets a copy, so the store hands out no more
+/// events of a destination than it may start — nothing is claimed only to be given back.
+public struct DestinationRoom: Sendable, Equatable {
+    /// Most attempts in flight to one destination.
+    public let maximumPerDestination: Int
+    /// Attempts in flight, by ``OutboxEvent/destinationKey``; absent means none.
+    public private(set) var inFlight: [String: Int]
+
+    public init(maximumPerDestination: Int, inFlight: [String: Int] = [:]) {
+        self.maximumPerDestination = maximumPerDestination
+        self.inFlight = inFlight
+    }
+
+    /// A room that admits nothing more to `saturated` and is unbounded elsewhere.
+    public static func skipping(_ saturated: Set<String>) -> DestinationRoom {
+        DestinationRoom(maximumPerDestination: .max, inFlight: Dictionary(uniqueKeysWithValues: saturated.map { ($0, Int.max) }))
+    }
+
+    /// Destinations that may start nothing more now.
+    public var saturated: Set<String> { Set(inFlight.filter { $0.value >= maximumPerDestination }.keys) }
+
+    public var totalInFlight: Int { inFlight.values.reduce(0) { $0 &+ $1 } }
+
+    /// Counts one more attempt to `destination` if it has room; false when it has none.
+    public mutating func take(_ destination: String) -> Bool {
+        let current = inFlight[destination, default: 0]
+        guard current < maximumPerDestination else { return false }
+        inFlight[destination] = current + 1
+        return true
+    }
+
+    /// An attempt to `destination` ended.
+    public mutating func give(_ destination: String) {
+        let remaining = inFlight[destination, default: 1] - 1
+        inFlight[destination] = remaining > 0 ? remaining : nil
+    }
+}
