@@ -34,9 +34,11 @@ public struct DeliveryAttemptRunner: Sendable {
         do {
             switch event.destination {
             case .panel:
-                guard let integration = try await store.integration(projectId: event.projectId),
-                      let signing = try await integrations.signingSecrets(projectId: event.projectId), !signing.isEmpty
-                else { return Result(disposition: .cancelled, errorClass: "integration_deleted") }
+                guard let integration = try await store.integration(projectId: event.projectId) else {
+                    return Result(disposition: .cancelled, errorClass: "integration_deleted")
+                }
+                let signing = integrations.signingSecrets(of: integration)
+                guard !signing.isEmpty else { return Result(disposition: .notSent, errorClass: "secret_unreadable") }
                 let credential = integration.authorization
                     .flatMap { secrets.open($0, context: IntegrationService.credentialContext(integration.id)) }
                     .flatMap { PanelCredential.header(for: integration.authType, authorization: $0) }

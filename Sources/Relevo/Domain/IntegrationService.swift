@@ -137,7 +137,11 @@ public struct IntegrationService: Sendable {
     /// The secrets that currently verify inbound webhooks: the current one, and the previous one
     /// while its grace period lasts. Nil when the project has no integration.
     public func signingSecrets(projectId: String) async throws -> [String]? {
-        guard let record = try await store.integration(projectId: projectId) else { return nil }
+        try await store.integration(projectId: projectId).map(signingSecrets(of:))
+    }
+
+    /// The secrets of `record` that verify and sign now (see ``signingSecrets(projectId:)``).
+    func signingSecrets(of record: IntegrationRecord) -> [String] {
         var result = [secrets.open(record.signingSecret, context: Self.signingContext(record.id))].compactMap { $0 }
         if let previous = record.previousSigningSecret, let expiry = record.previousSecretExpiresAt, now() < expiry,
            let text = secrets.open(previous, context: Self.signingContext(record.id)) {

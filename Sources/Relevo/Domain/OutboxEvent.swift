@@ -58,11 +58,20 @@ public struct OutboxEvent: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
+    /// `evt_`, 12 hex digits of the creation millisecond, 12 random hex digits (48 bits). Ids sort by
+    /// creation time, as Svix's do, so the indexes keyed by event id (the id itself, attempts) grow
+    /// at one end: a batch of new events dirties one page of each, not one page per event.
+    static func newId(at time: Timestamp) -> String {
+        let millis = UInt64(max(0, time.millisecondsSince1970))
+        let clock = (0..<6).reversed().map { UInt8(truncatingIfNeeded: millis >> (8 * UInt64($0))) }
+        return "evt_" + Hex.encode(clock + SecureRandom.bytes(6))
+    }
+
     /// A new event, due now.
     static func make(projectId: String, destination: Destination, conversationId: String, eventType: String,
                      body: JSONValue, held: Bool = false, at time: Timestamp) -> OutboxEvent {
         OutboxEvent(
-            id: "evt_" + SecureRandom.hex(byteCount: 12), projectId: projectId, destination: destination,
+            id: newId(at: time), projectId: projectId, destination: destination,
             orderingKey: "\(destination.kind):\(projectId):\(conversationId)", conversationId: conversationId,
             eventType: eventType, body: CanonicalJSONWriter.bytes(body), status: held ? .held : .pending,
             nextAttemptAt: time, createdAt: time)

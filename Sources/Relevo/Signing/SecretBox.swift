@@ -1,14 +1,21 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Encrypts secrets at rest with AES-256-GCM under the operator's master key.
 ///
 /// Each secret is bound to its row and purpose through the associated data (for example
 /// `integration:P:signingSecret`), so a ciphertext copied into another row does not open.
+///
+/// Every delivery attempt signs with the integration's secret, so opened secrets are kept in a small
+/// cache keyed by their sealed form and context: the same ciphertext always opens to the same text,
+/// and a regenerated secret is a new ciphertext.
 public struct SecretBox: Sendable {
     /// Raw key bytes; `SymmetricKey` is not `Sendable` in this swift-crypto, so it is made per call.
     private let keyBytes: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+    private let opened = OpenedSecrets()
+    private static let cacheLimit = 4096
 
     public init(masterKey: [UInt8]) throws(MasterKeyError) {
         guard masterKey.count == 32 else { throw .wrongLength }
@@ -23,6 +30,17 @@ public struct SecretBox: Sendable {
 
     /// The plaintext, or nil when the value was sealed with another key or for another context.
     public func open(_ sealed: SealedSecret, context: String) -> String? {
+        let cacheKey = context + "\u{0}" + sealed.storedForm
+        if let plaintext = opened.texts.withLock({ $0[cacheKey] }) { return plaintext }
+        guard let plaintext = decrypt(sealed, context: context) else { return nil }
+        opened.texts.withLock { cache in
+            if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[cacheKey] = plaintext
+        }
+        return plaintext
+    }
+
+    private func decrypt(_ sealed: SealedSecret, context: String) -> String? {
         guard sealed.storedForm.hasPrefix("v1."),
               let combined = Data(base64Encoded: String(sealed.storedForm.dropFirst(3))),
               let box = try? AES.GCM.SealedBox(combined: combined),
@@ -30,6 +48,11 @@ public struct SecretBox: Sendable {
         else { return nil }
         return String(decoding: plaintext, as: UTF8.self)
     }
+}
+
+/// The cache of ``SecretBox/open(_:context:)``, shared by the box's copies.
+private final class OpenedSecrets: Sendable {
+    let texts = Mutex<[String: String]>([:])
 }
 
 /// Why no master key could be had.

@@ -150,6 +150,49 @@ enum SQLiteMigrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("003_lighter_delivery_writes") { db in
+            // Every event is written twice (queued, settled) and each index is a B-tree to update, most
+            // on a page of their own: keep only what a query needs, partial where only few rows matter.
+            // The server keeps the heads in memory (SQLiteDeliverySchedule, read from events_unsettled at
+            // start), claims read no index, and retries are timed in memory too.
+            try db.execute(sql: """
+                DROP TABLE heads;
+                DROP INDEX events_due;
+                DROP INDEX events_settled;
+                DROP INDEX events_by_project_status;
+                -- Retention: delivered events by age.
+                CREATE INDEX events_delivered ON events(finished_at) WHERE status = 'delivered';
+                -- The event log filtered by `failed`, and bulk redelivery. Other statuses are either most
+                -- events (delivered) or recent ones (pending): the log walks events_by_project for them.
+                CREATE INDEX events_failed ON events(project_id, seq) WHERE status = 'failed';
+                -- Clustered by their keys: one B-tree per table instead of a table and its key index.
+                CREATE TABLE idempotency_by_key (
+                    project_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (project_id, scope, key)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO idempotency_by_key SELECT project_id, scope, key, response, created_at FROM idempotency;
+                DROP TABLE idempotency;
+                ALTER TABLE idempotency_by_key RENAME TO idempotency;
+                CREATE TABLE attempts_by_event (
+                    event_id TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    status_code INTEGER,
+                    error_class TEXT,
+                    response_body TEXT,
+                    PRIMARY KEY (event_id, number)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO attempts_by_event
+                    SELECT event_id, number, started_at, duration_ms, status_code, error_class, response_body FROM attempts;
+                DROP TABLE attempts;
+                ALTER TABLE attempts_by_event RENAME TO attempts;
+                """)
+        }
         return migrator
     }
 }

@@ -19,21 +19,18 @@ extension SQLiteStore {
     }
 
     public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
-        let changed = try await write { db -> Bool in
+        let (changed, _) = try await write({ db -> (Bool, [SQLiteDeliverySchedule.KeyHead]) in
             try db.run(
                 sql: "UPDATE bots SET channel_webhook_url = ?, updated_at = ? WHERE project_id = ? AND id = ?",
                 arguments: [url, time.millisecondsSince1970, projectId, botId])
-            guard db.changesCount > 0 else { return false }
-            if url != nil {
-                try db.run(
-                    sql: """
-                        UPDATE events SET status = 'pending', next_attempt_at = ?
-                        WHERE project_id = ? AND destination = 'channel' AND bot_id = ? AND status = 'held'
-                        """,
-                    arguments: [time.millisecondsSince1970, projectId, botId])
-            }
-            return true
-        }
+            guard db.changesCount > 0 else { return (false, []) }
+            guard url != nil else { return (true, []) }
+            let keys = try db.strings(
+                sql: "UPDATE events SET status = 'pending', next_attempt_at = ? WHERE project_id = ? AND destination = 'channel' AND bot_id = ? AND status = 'held' RETURNING ordering_key",
+                arguments: [time.millisecondsSince1970, projectId, botId])
+            return (true, try Self.currentHeads(keys, db))
+        }, afterCommit: { self.schedule.update($0.1) })
+        if changed { wakeDispatcher() }
         return changed ? try await bot(projectId: projectId, id: botId) : nil
     }
 
@@ -109,7 +106,7 @@ extension SQLiteStore {
     }
 
     public func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
-        try await write { db in
+        try await write({ db in
             try db.run(
                 sql: """
                     INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason,
@@ -119,8 +116,8 @@ extension SQLiteStore {
                             conversation.state.rawValue, conversation.startAt.millisecondsSince1970, nil, nil,
                             conversation.assignment.map(CanonicalJSONWriter.string), conversation.metadata.map(CanonicalJSONWriter.string)])
             try Self.insert(messages, projectId: conversation.projectId, db)
-            try Self.insert(events, db)
-        }
+            return try Self.insert(events, db)
+        }, afterCommit: { self.schedule.offer($0) })
         wakeDispatcher()
     }
 
@@ -128,40 +125,38 @@ extension SQLiteStore {
         projectId: String, conversationId: String, at time: Timestamp, reason: String,
         messages: [ConversationMessage], events: [OutboxEvent]
     ) async throws -> Conversation? {
-        let closed = try await write { db -> Bool in
+        let heads = try await write({ db -> [SQLiteDeliverySchedule.Head]? in
             try db.run(
                 sql: "UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = ? WHERE project_id = ? AND id = ? AND state = 'active'",
                 arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
-            guard db.changesCount > 0 else { return false }
+            guard db.changesCount > 0 else { return nil }
             try Self.insert(messages, projectId: projectId, db)
-            try Self.insert(events, db)
-            return true
-        }
-        guard closed else { return nil }
+            return try Self.insert(events, db)
+        }, afterCommit: { heads in heads.map { self.schedule.offer($0) } })
+        guard heads != nil else { return nil }
         wakeDispatcher()
         return try await conversation(projectId: projectId, id: conversationId)
     }
 
     public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        let outcome = try await self.write { db -> IdempotentWriteOutcome in
+        let (outcome, _) = try await self.write({ db -> (IdempotentWriteOutcome, [SQLiteDeliverySchedule.Head]) in
             let previous = { try db.string(sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
                                            arguments: [write.projectId, write.scope, write.key]) }
             if let conversationId = write.activeConversationId {
                 let state = try db.string(sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
                                           arguments: [write.projectId, conversationId])
                 guard state == Conversation.State.active.rawValue else {
-                    return try previous().map { .duplicate(response: $0) } ?? .conversationNotActive
+                    return (try previous().map { .duplicate(response: $0) } ?? .conversationNotActive, [])
                 }
             }
             // Inserting first answers "is it a repeat?" in the same step; a repeat reads the first answer.
             try db.run(
                 sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [write.projectId, write.scope, write.key, write.response, write.at.millisecondsSince1970])
-            if db.changesCount == 0, let first = try previous() { return .duplicate(response: first) }
+            if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
             if let message = write.message { try Self.insert([message], projectId: write.projectId, db) }
-            try Self.insert(write.events, db)
-            return .recorded
-        }
+            return (.recorded, try Self.insert(write.events, db))
+        }, afterCommit: { self.schedule.offer($0.1) })
         if outcome == .recorded && !write.events.isEmpty { wakeDispatcher() }
         return outcome
     }
@@ -184,8 +179,10 @@ extension SQLiteStore {
         }
     }
 
-    static func insert(_ events: [OutboxEvent], _ db: Database) throws {
-        for event in events {
+    /// Inserts `events`; returns each as the head its key gets if it has none yet (the schedule decides after the commit).
+    @discardableResult
+    static func insert(_ events: [OutboxEvent], _ db: Database) throws -> [SQLiteDeliverySchedule.Head] {
+        try events.map { event in
             try db.run(
                 sql: """
                     INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
@@ -194,21 +191,9 @@ extension SQLiteStore {
                 arguments: [event.id, event.projectId, event.destination.kind, event.destination.botId, event.orderingKey,
                             event.conversationId, event.eventType, Data(event.body), event.status.rawValue, event.attemptCount,
                             event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
-            // A key that already has an unsettled event keeps its (older) head.
-            try db.run(sql: "INSERT OR IGNORE INTO heads (ordering_key, seq) VALUES (?, ?)",
-                           arguments: [event.orderingKey, db.lastInsertedRowID])
-        }
-    }
-
-    /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.
-    static func refreshHeads(_ keys: [String], _ db: Database) throws {
-        for key in Set(keys) {
-            if let seq = try db.integer(
-                sql: "SELECT MIN(seq) FROM events WHERE ordering_key = ? AND status IN ('pending', 'delivering', 'held')", arguments: [key]) {
-                try db.run(sql: "INSERT OR REPLACE INTO heads (ordering_key, seq) VALUES (?, ?)", arguments: [key, seq])
-            } else {
-                try db.run(sql: "DELETE FROM heads WHERE ordering_key = ?", arguments: [key])
-            }
+            return SQLiteDeliverySchedule.Head(
+                seq: db.lastInsertedRowID, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,
+                held: event.status == .held, due: event.nextAttemptAt.millisecondsSince1970)
         }
     }
 

@@ -6,41 +6,35 @@ extension SQLiteStore {
 
     func wakeDispatcher() { signal.signal() }
 
-    /// One SQLite server per file delivers (see the README), so claims are kept in memory: claiming is
-    /// a read, not a commit, and a crash leaves nothing to release — the events simply stay pending.
+    /// One SQLite server per file delivers (see the README), so the heads and the claims are kept in
+    /// memory (``SQLiteDeliverySchedule``): claiming costs no query but the read of the bodies, and a
+    /// crash leaves nothing to release — the events simply stay pending in the file.
     public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
         async throws -> [OutboxEvent]
     {
-        var room = room
-        let busy = claims.withLock { $0 }
-        // Heads only: the oldest unsettled event of each key, so nothing overtakes an older event.
-        // CROSS JOIN makes SQLite walk the heads in order rather than every pending event. The lists
-        // travel as one JSON parameter each, so the statement's text never changes and stays prepared.
-        let heads = try reader.fetchAll(
-            """
-            SELECT e.seq, e.id, e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')
-            FROM heads h INDEXED BY heads_by_seq CROSS JOIN events e ON e.seq = h.seq
-            WHERE e.status = 'pending' AND e.next_attempt_at <= ?
-              AND e.id NOT IN (SELECT value FROM json_each(?))
-              AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) NOT IN (SELECT value FROM json_each(?))
-            ORDER BY h.seq LIMIT ?
-            """,
-            [.integer(now.millisecondsSince1970), .text(Self.jsonArray(busy)), .text(Self.jsonArray(room.saturated)),
-             .integer(Int64(limit))])
-        // Within each destination's room; the bodies are read for the chosen events only.
-        let chosen = heads.filter { room.take($0[2].text ?? "") }.compactMap { $0[0].integer }
+        let time = now.millisecondsSince1970
+        let chosen = schedule.claim(now: time, limit: limit, room: room)
         guard !chosen.isEmpty else { return [] }
-        let candidates = try reader.fetchAll(
-            "SELECT \(Self.eventColumns) FROM events e WHERE e.seq IN (SELECT value FROM json_each(?)) ORDER BY e.seq",
-            [.text("[" + chosen.map(String.init).joined(separator: ",") + "]")]
-        ).map(Self.decodeEvent)
-        return claims.withLock { claimed in
-            candidates.compactMap { event in
-                guard event.status == .pending, claimed.insert(event.id).inserted else { return nil }
-                var event = event
-                event.status = .delivering
-                return event
-            }
+        let events: [OutboxEvent]
+        do {
+            events = try reader.fetchAll(
+                "SELECT \(Self.eventColumns) FROM events e WHERE e.seq IN (SELECT value FROM json_each(?)) ORDER BY e.seq",
+                [.text("[" + chosen.map { String($0.seq) }.joined(separator: ",") + "]")]
+            ).map(Self.decodeEvent)
+        } catch {
+            schedule.release(chosen.map(\.id))
+            throw error
+        }
+        // An event settled otherwise since its head was filed (its integration deleted) is not sent.
+        let claimed = events.filter { $0.status == .pending }
+        if claimed.count < chosen.count {
+            let kept = Set(claimed.map(\.id))
+            schedule.release(chosen.map(\.id).filter { !kept.contains($0) })
+        }
+        return claimed.map { event in
+            var event = event
+            event.status = .delivering
+            return event
         }
     }
 
@@ -50,56 +44,87 @@ extension SQLiteStore {
     }
 
     public func releaseClaims(_ eventIds: [String]) async throws {
-        claims.withLock { claimed in for id in eventIds { claimed.remove(id) } }
+        schedule.release(eventIds)
         signal.signal()
     }
 
     public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
-        defer { claims.withLock { _ = $0.remove(attempt.eventId) } }
-        try await settle([Settlement(attempt: attempt, outcome: outcome)])
+        do {
+            try await settle(attempt, outcome: outcome)
+        } catch {
+            // Not recorded: the event is claimable again (at-least-once), as after a restart.
+            schedule.release([attempt.eventId])
+            throw error
+        }
         signal.signal()
     }
 
-    /// Records attempts and settles their events (attempts finishing together share a commit: ``SQLiteWriteQueue``).
-    func settle(_ batch: [Settlement]) async throws {
-        try await write { db in
-            var settledKeys: [String] = []
-            for settlement in batch {
-                let attempt = settlement.attempt
-                try db.run(
-                    sql: """
-                        INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
-                                attempt.statusCode, attempt.errorClass, attempt.responseBody])
-                let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch settlement.outcome {
-                case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
-                case .retry(let at): (.pending, at.millisecondsSince1970, nil)
-                case .failed(let at): (.failed, nil, at.millisecondsSince1970)
-                case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
-                case .held: (.held, nil, nil)
-                }
-                // Only the lease holder settles: an event cancelled meanwhile (integration deleted) stays cancelled.
-                try db.run(
-                    sql: """
-                        UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
-                            next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
-                        WHERE id = ? AND status IN ('pending', 'delivering')
-                        """,
-                    arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
-                if finished != nil, let key = try db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId]) {
-                    settledKeys.append(key)
-                }
-            }
-            try Self.refreshHeads(settledKeys, db)
+    /// Records the attempt and settles its event; once durable, the schedule learns the key's head
+    /// (the same event due later, a held one, the next event, or none).
+    func settle(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+        let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch outcome {
+        case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
+        case .retry(let at): (.pending, at.millisecondsSince1970, nil)
+        case .failed(let at): (.failed, nil, at.millisecondsSince1970)
+        case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
+        case .held: (.held, nil, nil)
         }
+        try await write({ db in
+            try db.run(
+                sql: """
+                    INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
+                            attempt.statusCode, attempt.errorClass, attempt.responseBody])
+            // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
+            guard let key = try db.string(
+                sql: """
+                    UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
+                        next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
+                    WHERE id = ? AND status = 'pending' RETURNING ordering_key
+                    """,
+                arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
+            else { return [] }
+            return try Self.currentHeads([key], db)
+        }, afterCommit: { heads in
+            self.schedule.update(heads, settled: attempt.eventId)
+        })
     }
 
     public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
-        try reader.fetchOne(
-            "SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending' AND next_attempt_at > ?", [.integer(now.millisecondsSince1970)]
-        )?[0].integer.map(Timestamp.init(millisecondsSince1970:))
+        schedule.nextDue(after: now.millisecondsSince1970).map(Timestamp.init(millisecondsSince1970:))
+    }
+
+    /// The head of each of `keys` as the transaction sees it: its oldest unsettled event, or nil.
+    static func currentHeads(_ keys: some Sequence<String>, _ db: Database) throws -> [SQLiteDeliverySchedule.KeyHead] {
+        try Set(keys).map { key in
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT \(headColumns) FROM events
+                    WHERE ordering_key = ? AND status IN ('pending', 'delivering', 'held') ORDER BY seq LIMIT 1
+                    """),
+                arguments: [key])
+            return (key, row.map { decodeHead(columns($0)) })
+        }
+    }
+
+    /// Every key's head, read at start: the oldest unsettled event of each ordering key.
+    static func allHeads(_ reader: SQLiteReader) throws -> [SQLiteDeliverySchedule.Head] {
+        try reader.fetchAll(
+            """
+            SELECT \(headColumns) FROM events WHERE seq IN (
+                SELECT MIN(seq) FROM events WHERE status IN ('pending', 'delivering', 'held') GROUP BY ordering_key)
+            """, []
+        ).map(decodeHead)
+    }
+
+    static let headColumns = "seq, id, ordering_key, project_id || ':' || destination || COALESCE(':' || bot_id, ''), status, next_attempt_at"
+
+    static func decodeHead(_ row: [SQLiteColumn]) -> SQLiteDeliverySchedule.Head {
+        SQLiteDeliverySchedule.Head(
+            seq: row[0].integer ?? 0, id: row[1].text ?? "", orderingKey: row[2].text ?? "", destination: row[3].text ?? "",
+            held: row[4].text == OutboxEvent.Status.held.rawValue, due: row[5].integer ?? 0)
     }
 
     /// Nothing to do: SQLite claims live in memory (one delivering server per file), so events whose
@@ -132,13 +157,18 @@ extension SQLiteStore {
         var arguments: [SQLiteParameter] = [.text(projectId), .integer(cursor ?? Int64.max)]
         if let status {
             // Claims live in memory: `delivering` is a pending row with an attempt in flight.
-            let inFlight = SQLiteParameter.text(Self.jsonArray(claims.withLock { $0 }))
+            let inFlight = SQLiteParameter.text(Self.jsonArray(schedule.claimedIds))
             switch status {
-            case .delivering: sql += " AND status = 'pending' AND id IN (SELECT value FROM json_each(?))"
-            case .pending: sql += " AND status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))"
-            default: sql += " AND status = ?"
+            case .delivering:
+                sql += " AND status = 'pending' AND id IN (SELECT value FROM json_each(?))"
+                arguments.append(inFlight)
+            case .pending:
+                sql += " AND status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))"
+                arguments.append(inFlight)
+            default:
+                // A literal (the status is one of a fixed set), so `failed` can use its partial index.
+                sql += " AND status = '\(status.rawValue)'"
             }
-            arguments.append(status == .delivering || status == .pending ? inFlight : .text(status.rawValue))
         }
         if let conversationId {
             sql += " AND conversation_id = ?"
@@ -150,12 +180,14 @@ extension SQLiteStore {
     }
 
     public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
-        let outcome = try await write { db -> RedeliveryOutcome in
-            guard let status = try db.string(sql: "SELECT status FROM events WHERE project_id = ? AND id = ?", arguments: [projectId, id])
-            else { return .notFound }
+        let (outcome, _) = try await write({ db -> (RedeliveryOutcome, [SQLiteDeliverySchedule.KeyHead]) in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT status, ordering_key FROM events WHERE project_id = ? AND id = ?"), arguments: [projectId, id])
+            else { return (.notFound, []) }
+            let status: String = row[0], key: String = row[1]
             guard status == "delivered" || status == "failed" else {
-                let inFlight = status == "pending" && self.claims.withLock { $0.contains(id) }
-                return .notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending)
+                let inFlight = status == "pending" && self.schedule.isClaimed(id)
+                return (.notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending), [])
             }
             try db.run(
                 sql: """
@@ -163,16 +195,16 @@ extension SQLiteStore {
                         retry_base = attempt_count WHERE project_id = ? AND id = ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, id])
-            try Self.refreshHeads(try db.strings(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [id]), db)
-            return .queued
-        }
+            return (.queued, try Self.currentHeads([key], db))
+        }, afterCommit: { self.schedule.update($0.1) })
         if outcome == .queued { signal.signal() }
         return outcome
     }
 
     public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
-        let count = try await write { db -> Int in
-            let keys = try db.strings(sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
+        let (count, _) = try await write({ db -> (Int, [SQLiteDeliverySchedule.KeyHead]) in
+            let keys = try db.strings(
+                sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
                 arguments: [projectId, since.millisecondsSince1970])
             try db.run(
                 sql: """
@@ -180,10 +212,8 @@ extension SQLiteStore {
                         retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, since.millisecondsSince1970])
-            let count = db.changesCount
-            try Self.refreshHeads(keys, db)
-            return count
-        }
+            return (db.changesCount, try Self.currentHeads(keys, db))
+        }, afterCommit: { self.schedule.update($0.1) })
         if count > 0 { signal.signal() }
         return count
     }
@@ -206,7 +236,7 @@ extension SQLiteStore {
 
     public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
-            let ids = try db.strings(sql: "SELECT id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY seq LIMIT ?",
+            let ids = try db.strings(sql: "SELECT id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY finished_at LIMIT ?",
                 arguments: [cutoff.millisecondsSince1970, limit])
             for id in ids {
                 try db.run(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
@@ -217,17 +247,18 @@ extension SQLiteStore {
     }
 
     public func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
+        // The oldest pending event heads its key (or waits behind a held one): the schedule knows the heads.
         let row = try reader.fetchOne(
             """
             SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')),
-                   (SELECT MIN(created_at) FROM events WHERE status = 'pending')
-            """, [])
+                   (SELECT created_at FROM events WHERE seq = ?)
+            """, [schedule.oldestWaiting().map(SQLiteParameter.integer) ?? .null])
         return (Int(row?[0].integer ?? 0), row?[1].integer.map(Timestamp.init(millisecondsSince1970:)))
     }
 
     /// A pending event with an attempt in flight is shown as `delivering`.
     private func inFlightView(_ logged: LoggedEvent) -> LoggedEvent {
-        guard logged.event.status == .pending, claims.withLock({ $0.contains(logged.event.id) }) else { return logged }
+        guard logged.event.status == .pending, schedule.isClaimed(logged.event.id) else { return logged }
         var event = logged.event
         event.status = .delivering
         return LoggedEvent(event: event, sequence: logged.sequence, finishedAt: logged.finishedAt)
@@ -248,10 +279,4 @@ extension SQLiteStore {
             nextAttemptAt: Timestamp(millisecondsSince1970: row[10].integer ?? 0),
             createdAt: Timestamp(millisecondsSince1970: row[11].integer ?? 0))
     }
-}
-
-/// One attempt and how it settles its event, as queued for a group commit.
-struct Settlement: Sendable {
-    let attempt: DeliveryAttempt
-    let outcome: DeliveryOutcome
 }

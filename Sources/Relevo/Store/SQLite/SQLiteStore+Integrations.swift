@@ -38,29 +38,25 @@ extension SQLiteStore {
     }
 
     public func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
-        try await write { db in
+        let millis = time.millisecondsSince1970
+        return try await write({ db -> (deleted: Bool, heads: [SQLiteDeliverySchedule.KeyHead]) in
             try db.run(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
-            guard db.changesCount > 0 else { return false }
-            let millis = time.millisecondsSince1970
-            let keys = try db.strings(sql: """
-                    SELECT DISTINCT ordering_key FROM events
-                    WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
-                    """, arguments: [projectId])
-            try db.run(
+            guard db.changesCount > 0 else { return (false, []) }
+            let keys = try db.strings(
                 sql: """
                     UPDATE events SET status = 'cancelled', finished_at = ?, locked_until = NULL
                     WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
+                    RETURNING ordering_key
                     """,
                 arguments: [millis, projectId])
-            try Self.refreshHeads(keys, db)
             try db.run(
                 sql: """
                     UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = 'integration_deleted'
                     WHERE project_id = ? AND state = 'active'
                     """,
                 arguments: [millis, projectId])
-            return true
-        }
+            return (true, try Self.currentHeads(keys, db))
+        }, afterCommit: { self.schedule.update($0.heads) }).deleted
     }
 
     /// The columns of `integrations` in `INSERT` order; ``decodeIntegration(_:)`` reads them by position.

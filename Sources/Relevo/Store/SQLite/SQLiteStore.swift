@@ -15,8 +15,8 @@ public final class SQLiteStore: RelevoStore {
     let reader: SQLiteReader
     let cache: SQLiteReadCache
     let signal = WakeUpSignal()
-    /// Events with an attempt in flight (claims are in memory: one delivering server per file).
-    let claims = Mutex<Set<String>>([])
+    /// The heads the dispatcher may claim, and the claims (in memory: one delivering server per file).
+    let schedule = SQLiteDeliverySchedule()
     let writes: SQLiteWriteQueue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -36,6 +36,7 @@ public final class SQLiteStore: RelevoStore {
         reader = SQLiteReader(path: path)
         writes = SQLiteWriteQueue(pool: pool)
         cache = SQLiteReadCache(changes: SQLiteChangeStamp(databasePath: path))
+        schedule.load(try Self.allHeads(reader))
     }
 
     public func ping() async throws {
@@ -49,9 +50,11 @@ public final class SQLiteStore: RelevoStore {
     }
 
     /// Every write goes through the group-commit queue; SQLite's constraint failures become ``StoreError/conflict``.
-    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    /// `afterCommit` runs once the write is durable, in commit order with the other writes' (it updates the schedule).
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T,
+                            afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
         do {
-            return try await writes.write(body)
+            return try await writes.write(body, afterCommit: afterCommit)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.conflict
         }

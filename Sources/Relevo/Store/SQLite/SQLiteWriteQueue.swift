@@ -29,12 +29,18 @@ final class SQLiteWriteQueue: Sendable {
 
     init(pool: DatabasePool) { self.pool = pool }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body` in the next batch; `afterCommit` gets its result once the batch is durable, before
+    /// the next batch starts and in the batch's order, so what it records follows the commit order.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
+                            afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { db in
                     let outcome = Self.inSavepoint(db) { try body(db) }
-                    return { continuation.resume(with: outcome) }
+                    return {
+                        if let afterCommit, case .success(let value) = outcome { afterCommit(value) }
+                        continuation.resume(with: outcome)
+                    }
                 },
                 fail: { error in continuation.resume(throwing: error) })
             let leads = state.withLock { state -> Bool in

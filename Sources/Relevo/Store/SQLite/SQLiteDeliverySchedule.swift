@@ -1,0 +1,165 @@
+import HeapModule
+import Synchronization
+
+/// Which events the SQLite store's dispatcher may claim, kept in memory.
+///
+/// One SQLite server delivers per file (see the README), so the schedule need not be shared: the
+/// events table stays the durable record, and this is its index of *heads* — the oldest unsettled
+/// event of each ordering key, the only one of the key that may go out. Every write that changes
+/// a head (new events, settlements, redeliveries, holds released, cancellations) reports the key's
+/// head as of its transaction, and the store applies those reports right after the commit, in
+/// commit order (``SQLiteWriteQueue``). A claim is then a few heap operations, however many events
+/// wait, and no write maintains a heads table.
+///
+/// Heads wait in a heap by due time; a claim moves the due ones to one heap per destination, by
+/// age, so a destination without room costs a claim nothing.
+final class SQLiteDeliverySchedule: Sendable {
+    /// The oldest unsettled event of an ordering key.
+    struct Head: Sendable, Equatable {
+        let seq: Int64
+        let id: String
+        let orderingKey: String
+        /// ``OutboxEvent/destinationKey``.
+        let destination: String
+        /// Waiting for its bot's `channelWebhookUrl`: never claimed.
+        let held: Bool
+        /// `next_attempt_at` in milliseconds.
+        let due: Int64
+    }
+
+    /// An ordering key and its head (nil: nothing unsettled left).
+    typealias KeyHead = (key: String, head: Head?)
+
+    private struct Ready: Comparable {
+        let seq: Int64
+        let key: String
+        static func < (a: Ready, b: Ready) -> Bool { a.seq < b.seq }
+    }
+
+    private struct Later: Comparable {
+        let due: Int64
+        let seq: Int64
+        let key: String
+        static func < (a: Later, b: Later) -> Bool { (a.due, a.seq) < (b.due, b.seq) }
+    }
+
+    private struct State {
+        var heads: [String: Head] = [:]
+        /// Unclaimed heads that were due at the last claim, by destination. Entries go stale when
+        /// their head moves on; a stale entry is dropped when it comes to the top.
+        var ready: [String: Heap<Ready>] = [:]
+        var later = Heap<Later>()
+        /// Events with an attempt in flight, and their ordering keys.
+        var claimed: [String: String] = [:]
+
+        /// Files `head` where a claim will look for it: by due time; a claim moves it to its
+        /// destination's line when due (so filing needs no clock).
+        mutating func file(_ head: Head) {
+            guard !head.held, claimed[head.id] == nil else { return }
+            later.insert(Later(due: head.due, seq: head.seq, key: head.orderingKey))
+        }
+
+        /// The head an entry stands for, if it is still the key's head and free to claim.
+        func isCurrent(seq: Int64, key: String) -> Head? {
+            guard let head = heads[key], head.seq == seq, !head.held, claimed[head.id] == nil else { return nil }
+            return head
+        }
+    }
+
+    private let state = Mutex(State())
+
+    /// Replaces everything with `heads` (read at start from the events table).
+    func load(_ heads: [Head]) {
+        state.withLock { state in
+            state = State()
+            for head in heads {
+                state.heads[head.orderingKey] = head
+                state.file(head)
+            }
+        }
+    }
+
+    /// After a commit that inserted events: a key without a head gets the new event as its head.
+    func offer(_ candidates: [Head]) {
+        state.withLock { state in
+            for head in candidates where state.heads[head.orderingKey] == nil {
+                state.heads[head.orderingKey] = head
+                state.file(head)
+            }
+        }
+    }
+
+    /// After a commit that changed the heads of `keys`: their heads as that transaction saw them
+    /// (nil: nothing unsettled left). `settled` is an event whose attempt has ended.
+    func update(_ heads: [KeyHead], settled: String? = nil) {
+        state.withLock { state in
+            if let settled { state.claimed[settled] = nil }
+            for (key, head) in heads {
+                state.heads[key] = head
+                if let head { state.file(head) }
+            }
+        }
+    }
+
+    /// Takes up to `limit` due heads, oldest first, no more per destination than `room` allows,
+    /// and marks them claimed.
+    func claim(now: Int64, limit: Int, room: DestinationRoom) -> [Head] {
+        state.withLock { state in
+            while let top = state.later.min, top.due <= now {
+                state.later.removeMin()
+                if let head = state.isCurrent(seq: top.seq, key: top.key), head.due == top.due {
+                    state.ready[head.destination, default: Heap()].insert(Ready(seq: head.seq, key: head.orderingKey))
+                }
+            }
+            var room = room
+            var candidates: [Head] = []
+            for destination in Array(state.ready.keys) {
+                while room.take(destination), var heap = state.ready.removeValue(forKey: destination) {
+                    var found: Head?
+                    while found == nil, let top = heap.popMin() {
+                        // A head retried meanwhile is due later: its entry in `later` stands for it.
+                        found = state.isCurrent(seq: top.seq, key: top.key).flatMap { $0.due <= now ? $0 : nil }
+                    }
+                    if !heap.isEmpty { state.ready[destination] = heap }
+                    guard let found else { break }
+                    candidates.append(found)
+                }
+            }
+            candidates.sort { $0.seq < $1.seq }
+            for head in candidates.dropFirst(limit) { state.file(head) }  // over the limit: back in line
+            let taken = candidates.prefix(limit)
+            for head in taken { state.claimed[head.id] = head.orderingKey }
+            return Array(taken)
+        }
+    }
+
+    /// Gives claims back without an attempt: their heads are due again.
+    func release(_ ids: [String]) {
+        state.withLock { state in
+            for id in ids {
+                guard let key = state.claimed.removeValue(forKey: id) else { continue }
+                if let head = state.heads[key], head.id == id { state.file(head) }
+            }
+        }
+    }
+
+    func isClaimed(_ id: String) -> Bool { state.withLock { $0.claimed[id] != nil } }
+
+    var claimedIds: [String] { state.withLock { Array($0.claimed.keys) } }
+
+    /// The `seq` of the oldest head not held (pending or in flight).
+    func oldestWaiting() -> Int64? {
+        state.withLock { state in state.heads.values.lazy.filter { !$0.held }.map(\.seq).min() }
+    }
+
+    /// The earliest due time after `now` among heads waiting for a retry.
+    func nextDue(after now: Int64) -> Int64? {
+        state.withLock { state in
+            while let top = state.later.min {
+                if state.isCurrent(seq: top.seq, key: top.key)?.due == top.due { return max(top.due, now) }
+                state.later.removeMin()  // stale
+            }
+            return nil
+        }
+    }
+}
