@@ -1,6 +1,6 @@
 // A fast panel for the benchmarks: answers 200 to every POST, counts the `message` events and when the
 // last one arrived, and records when each latency-phase message (id `l-…`) arrived.
-// GET /stats → {"now": ns, "received": N, "messages": N, "lastArrival": ns, "arrivals": {"l-…": ns}}
+// GET /stats → {"now": ns, "received": N, "messages": N, "firstArrival": ns, "lastArrival": ns, "arrivals": {"l-…": ns}}
 // (ns since this process started); DELETE /stats forgets everything (between two benchmarks).
 // Usage: node Benchmarks/panel.mjs → prints {"port": N, "start": <hrtime ns>}.
 import http from 'node:http';
@@ -10,15 +10,16 @@ const since = () => Number(process.hrtime.bigint() - start);
 let arrivals = {};
 let received = 0;
 let messages = 0;
+let firstArrival = 0;
 let lastArrival = 0;
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ now: since(), received, messages, lastArrival, arrivals }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ now: since(), received, messages, firstArrival, lastArrival, arrivals }));
     return;
   }
   if (req.method === 'DELETE' && req.url === '/stats') {
     arrivals = {};
-    received = messages = lastArrival = 0;
+    received = messages = firstArrival = lastArrival = 0;
     res.writeHead(204).end();
     return;
   }
@@ -29,8 +30,8 @@ const server = http.createServer((req, res) => {
     try {
       const event = JSON.parse(text);
       if (event.event_type === 'message') {
-        messages++;
         lastArrival = since();
+        if (messages++ === 0) firstArrival = lastArrival;
         if (event.value.id.startsWith('l-')) arrivals[event.value.id] = lastArrival;
       }
     } catch {}

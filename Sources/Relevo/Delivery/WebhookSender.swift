@@ -38,29 +38,15 @@ public struct WebhookSender: Sendable {
     }
 
     public func post(url: String, headers: [(String, String)], body: [UInt8]) async -> Result {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
         do {
+            let request = try HTTPClient.Request(
+                url: url, method: .POST, headers: HTTPHeaders(headers), body: .byteBuffer(ByteBuffer(bytes: body)))
             let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-            let response = try await client.execute(request, deadline: .now() + .milliseconds(milliseconds))
-            var kept = ByteBuffer()
-            do {
-                for try await chunk in response.body {
-                    var chunk = chunk
-                    let room = Self.keptResponseBytes - kept.readableBytes
-                    if room > 0, let slice = chunk.readSlice(length: min(room, chunk.readableBytes)) {
-                        var slice = slice
-                        kept.writeBuffer(&slice)
-                    }
-                    if kept.readableBytes >= Self.keptResponseBytes { break }
-                }
-            } catch {
-                // The status already arrived; a body cut short does not change the outcome.
-            }
-            let code = Int(response.status.code)
-            var result = Result(statusCode: code, errorClass: nil, responseBody: String(decoding: kept.readableBytesView, as: UTF8.self))
+            let response = try await client.execute(
+                request: request, delegate: KeptResponse(limit: Self.keptResponseBytes), deadline: .now() + .milliseconds(milliseconds)
+            ).futureResult.get()
+            let code = response.status
+            var result = Result(statusCode: code, errorClass: nil, responseBody: String(buffer: response.body))
             if (300..<400).contains(code) { result.errorClass = "redirect" } else if !(200..<300).contains(code) { result.errorClass = "http_status" }
             if code == 429 || code == 503, let header = response.headers.first(name: "retry-after") {
                 result.retryAfter = Self.parseRetryAfter(header)
