@@ -78,13 +78,17 @@ extension SQLiteStore {
                 arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
                             attempt.statusCode, attempt.errorClass, attempt.responseBody])
             // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
-            guard let key = try db.string(
+            // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
+            // and freed per statement, which cost more than the update itself.)
+            try db.run(
                 sql: """
                     UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
                         next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
-                    WHERE id = ? AND status = 'pending' RETURNING ordering_key
+                    WHERE id = ? AND status = 'pending'
                     """,
                 arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
+            guard db.changesCount > 0,
+                  let key = try db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
             return try Self.currentHeads([key], db)
         }, afterCommit: { heads in

@@ -31,7 +31,13 @@ public final class SQLiteStore: RelevoStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         // GRDB sets NORMAL when it enables WAL; FULL makes every commit durable across power loss,
         // which the outbox promises (§5.2). Synchronous is per connection and all writes use this one.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // A group commit touches many pages (every index of every event of the batch): with SQLite's
+        // default 2 MiB page cache the writer re-read them from the file and spilled them into the WAL
+        // mid-transaction. 32 MiB keeps a batch's pages in memory.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+        }
         try SQLiteMigrations.migrator.migrate(pool)
         reader = SQLiteReader(path: path)
         writes = SQLiteWriteQueue(pool: pool)
