@@ -157,6 +157,11 @@ enum SQLiteMigrations {
             // start), claims read no index, and retries are timed in memory too.
             try db.execute(sql: """
                 DROP TABLE heads;
+                -- Unsettled (pending, held) is exactly `finished_at IS NULL`. A condition with IN made
+                -- SQLite build two temporary tables for every UPDATE of an event, to test the old and
+                -- the new row against the list.
+                DROP INDEX events_unsettled;
+                CREATE INDEX events_unsettled ON events(ordering_key, seq) WHERE finished_at IS NULL;
                 DROP INDEX events_due;
                 DROP INDEX events_settled;
                 DROP INDEX events_by_project_status;

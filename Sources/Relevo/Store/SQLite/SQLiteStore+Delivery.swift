@@ -17,10 +17,11 @@ extension SQLiteStore {
         guard !chosen.isEmpty else { return [] }
         let events: [OutboxEvent]
         do {
-            events = try reader.fetchAll(
-                "SELECT \(Self.eventColumns) FROM events e WHERE e.seq IN (SELECT value FROM json_each(?)) ORDER BY e.seq",
-                [.text("[" + chosen.map { String($0.seq) }.joined(separator: ",") + "]")]
-            ).map(Self.decodeEvent)
+            // One primary-key lookup each: an `IN (…)` list would build a temporary index (and page
+            // cache) per claim.
+            events = try chosen.compactMap { head in
+                try reader.fetchOne("SELECT \(Self.eventColumns) FROM events e WHERE e.seq = ?", [.integer(head.seq)]).map(Self.decodeEvent)
+            }
         } catch {
             schedule.release(chosen.map(\.id))
             throw error
@@ -101,12 +102,13 @@ extension SQLiteStore {
     }
 
     /// The head of each of `keys` as the transaction sees it: its oldest unsettled event, or nil.
+    /// (Unsettled is `finished_at IS NULL`, the condition of events_unsettled, see migration 003.)
     static func currentHeads(_ keys: some Sequence<String>, _ db: Database) throws -> [SQLiteDeliverySchedule.KeyHead] {
         try Set(keys).map { key in
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     SELECT \(headColumns) FROM events
-                    WHERE ordering_key = ? AND status IN ('pending', 'delivering', 'held') ORDER BY seq LIMIT 1
+                    WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
                     """),
                 arguments: [key])
             return (key, row.map { decodeHead(columns($0)) })
@@ -118,7 +120,7 @@ extension SQLiteStore {
         try reader.fetchAll(
             """
             SELECT \(headColumns) FROM events WHERE seq IN (
-                SELECT MIN(seq) FROM events WHERE status IN ('pending', 'delivering', 'held') GROUP BY ordering_key)
+                SELECT MIN(seq) FROM events WHERE finished_at IS NULL GROUP BY ordering_key)
             """, []
         ).map(decodeHead)
     }
@@ -254,7 +256,7 @@ extension SQLiteStore {
         // The oldest pending event heads its key (or waits behind a held one): the schedule knows the heads.
         let row = try reader.fetchOne(
             """
-            SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')),
+            SELECT (SELECT COUNT(*) FROM events WHERE finished_at IS NULL),
                    (SELECT created_at FROM events WHERE seq = ?)
             """, [schedule.oldestWaiting().map(SQLiteParameter.integer) ?? .null])
         return (Int(row?[0].integer ?? 0), row?[1].integer.map(Timestamp.init(millisecondsSince1970:)))

@@ -45,7 +45,7 @@ extension SQLiteStore {
             let keys = try db.strings(
                 sql: """
                     UPDATE events SET status = 'cancelled', finished_at = ?, locked_until = NULL
-                    WHERE project_id = ? AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
+                    WHERE project_id = ? AND destination = 'panel' AND finished_at IS NULL
                     RETURNING ordering_key
                     """,
                 arguments: [millis, projectId])
