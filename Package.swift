@@ -36,11 +36,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HeapModule", package: "swift-collections"),
-                "CMallocTuning",
             ],
             resources: [.copy("Resources/openapi.yaml")]
         ),
-        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "relevo",
             dependencies: [

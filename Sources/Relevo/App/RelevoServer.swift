@@ -1,4 +1,3 @@
-import CMallocTuning
 import Foundation
 import Hummingbird
 import Logging
@@ -6,7 +5,6 @@ import Logging
 /// `relevo serve`: open the store, seed the default project on first start, run until SIGTERM/SIGINT.
 public enum RelevoServer {
     public static func run(configuration: RelevoConfiguration) async throws {
-        keepFreedMemory()
         let app = try await RelevoApp(configuration: configuration)
         if let seeded = try await app.seedDefaultProjectIfEmpty() {
             Console.write("""
@@ -25,18 +23,6 @@ public enum RelevoServer {
             Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
         }
         try await application.runService()
-    }
-}
-
-extension RelevoServer {
-    /// glibc gives the free top of each thread's heap back to the kernel once it passes 128 KiB
-    /// (`madvise`), and the next allocations fault the pages in again: under load that was 30 000
-    /// page faults a second and a tenth of the throughput. A server's heap is reused at once, so it
-    /// keeps up to 256 MiB free instead (the `MALLOC_TRIM_THRESHOLD_` environment variable still wins).
-    static func keepFreedMemory() {
-        if ProcessInfo.processInfo.environment["MALLOC_TRIM_THRESHOLD_"] == nil {
-            _ = relevo_set_malloc_trim_threshold(256 << 20)
-        }
     }
 }
 
