@@ -46,6 +46,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks/ClaimCost: claim cost at 1 000 and 1 000 000 pending events (run on demand, not by the tests).
+        .executableTarget(
+            name: "relevo-claim-cost",
+            dependencies: ["Relevo", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/ClaimCost"
+        ),
         .testTarget(
             name: "RelevoTests",
             dependencies: [

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks/delivery.sh: end-to-end delivery on a release build with the SQLite store (synchronous=FULL).
-#  (a) throughput: events/s from channel messages accepted to panel 2xx, against the physical ceiling
-#      measured in the same run (wrk POSTing the same kind of body straight to the same panel);
+#  (a) throughput: events/s from channel messages accepted to panel 2xx (wrk posting channel messages
+#      over 500 conversations for 10 s), against the physical ceiling measured in the same run (wrk
+#      POSTing the same kind of body straight to the same panel, same connections);
 #  (b) latency p50/p99 at a fixed arrival rate (RATE, default 500 events/s);
 #  (d) peak resident memory of Relevo over the run (VmHWM).
-# Usage: bash Benchmarks/delivery.sh   Env: MESSAGES, RATE, SECONDS, CONVERSATIONS, CONCURRENCY (delivery.mjs),
+# Usage: bash Benchmarks/delivery.sh   Env: SECONDS_A, CONNECTIONS, RATE, SECONDS, CONVERSATIONS (delivery.mjs),
 #        PORT, KEEP_LOGS=1. SQLite vs PostgreSQL with one and two instances: Benchmarks/instances.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -14,7 +14,7 @@
 # The load generator, the panel, PostgreSQL and Relevo all share this machine's cores.
 #
 # Usage: bash Benchmarks/instances.sh
-# Env:   MESSAGES (default 8000), RATE, SECONDS, CONVERSATIONS, CONCURRENCY (delivery.mjs);
+# Env:   SECONDS_A, CONNECTIONS, RATE, SECONDS, CONVERSATIONS (delivery.mjs);
 #        CONFIGS (default "sqlite pg1 pg2"), PORT (first port tried), KEEP_LOGS=1 (keep the temp dir).
 # Every process started here (relevo, panel, PostgreSQL) is stopped on exit, failure and Ctrl-C too.
 set -euo pipefail
@@ -22,7 +22,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_init
 # What was built (the tree may hold uncommitted work).
 BUILT="$(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(git status --porcelain -- Sources Package.swift Package.resolved 2>/dev/null | wc -l) uncommitted file(s) under Sources/ and Package.*"
-export MESSAGES="${MESSAGES:-8000}"
 : "${RELEVO_MASTER_KEY:=$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
 export RELEVO_MASTER_KEY  # the same for every instance
 CONFIGS="${CONFIGS:-sqlite pg1 pg2}"
@@ -68,9 +67,9 @@ CEILING_AFTER="$(measure_ceiling)"
 echo
 echo "relevo stderr logs:"
 cat "$TMP/logs.txt"
-python3 - "$CEILING_BEFORE" "$CEILING_AFTER" "$RESULTS" "$(nproc)" "${RATE:-500}" "$MESSAGES" "$BUILT" <<'PY'
+python3 - "$CEILING_BEFORE" "$CEILING_AFTER" "$RESULTS" "$(nproc)" "${RATE:-500}" "${SECONDS_A:-10}" "$BUILT" <<'PY'
 import json, sys
-before, after, path, cores, rate, messages, built = float(sys.argv[1]), float(sys.argv[2]), *sys.argv[3:]
+before, after, path, cores, rate, seconds, built = float(sys.argv[1]), float(sys.argv[2]), *sys.argv[3:]
 ceiling = (before + after) / 2
 print()
 print(f"relevo: release build (.build-bench) of {built}")
@@ -93,6 +92,6 @@ for n, row in enumerate(rows):
     if n == 0:
         print("  ".join("-" * w for w in widths))
 print()
-print(f"events/s: {messages} messages posted as fast as possible, first post to last arrival; ratio to the mean ceiling")
+print(f"events/s: wrk posting channel messages for {seconds} s (64 connections), messages accepted / (last panel arrival - first post); ratio to the mean ceiling")
 print(f"p50/p99: channel POST → panel receipt at a fixed {rate} events/s, for information")
 PY
