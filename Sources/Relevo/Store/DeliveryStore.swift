@@ -53,6 +53,20 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case held
 }
 
+extension DeliveryOutcome {
+    /// The event's columns once settled so: its status, when it is due again (a retry, in
+    /// milliseconds), and when it settled (nil while it still waits: retried or held).
+    var storedColumns: (status: OutboxEvent.Status, nextAttemptAt: Int64?, finishedAt: Int64?) {
+        switch self {
+        case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
+        case .retry(let at): (.pending, at.millisecondsSince1970, nil)
+        case .failed(let at): (.failed, nil, at.millisecondsSince1970)
+        case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
+        case .held: (.held, nil, nil)
+        }
+    }
+}
+
 /// An event as the log shows it: its position and when it settled.
 public struct LoggedEvent: Sendable, Equatable {
     public let event: OutboxEvent

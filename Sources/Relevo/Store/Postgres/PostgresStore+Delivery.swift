@@ -53,13 +53,7 @@ extension PostgresStore {
     }
 
     public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
-        let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch outcome {
-        case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
-        case .retry(let at): (.pending, at.millisecondsSince1970, nil)
-        case .failed(let at): (.failed, nil, at.millisecondsSince1970)
-        case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
-        case .held: (.held, nil, nil)
-        }
+        let (status, next, finished) = outcome.storedColumns
         let owner = instanceId
         try await transaction { connection in
             let key = try await connection.rows("SELECT ordering_key FROM events WHERE id = \(attempt.eventId)")

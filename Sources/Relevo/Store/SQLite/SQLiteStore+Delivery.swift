@@ -63,13 +63,7 @@ extension SQLiteStore {
     /// Records the attempt and settles its event; once durable, the schedule learns the key's head
     /// (the same event due later, a held one, the next event, or none).
     func settle(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
-        let (status, next, finished): (OutboxEvent.Status, Int64?, Int64?) = switch outcome {
-        case .delivered(let at): (.delivered, nil, at.millisecondsSince1970)
-        case .retry(let at): (.pending, at.millisecondsSince1970, nil)
-        case .failed(let at): (.failed, nil, at.millisecondsSince1970)
-        case .cancelled(let at): (.cancelled, nil, at.millisecondsSince1970)
-        case .held: (.held, nil, nil)
-        }
+        let (status, next, finished) = outcome.storedColumns
         try await write({ db in
             try db.run(
                 sql: """
