@@ -8,34 +8,56 @@ extension PostgresStore {
     /// take disjoint events, and an event stays `delivering` under one instance's lease until it is
     /// settled or the lease ends (its instance died), when any instance may take it again.
     ///
+    /// Two statements: the due heads are read first (no locks) and cut to each destination's room, and
+    /// only those are leased. One statement could not apply the room, and leasing what a busy panel
+    /// cannot take only to give it back cost a transaction per claim.
+    ///
     /// The claim counts the attempt (`attempt_count + 1`), so that an attempt taken over after a lease
     /// ended gets the next number rather than the one the dead instance had started.
     public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
         async throws -> [OutboxEvent]
     {
         let millis = now.millisecondsSince1970
-        // One statement, so no explicit transaction: the row locks last until it commits.
+        var room = room
+        let candidates = try await rows(
+            """
+            SELECT e.seq, \(unescaped: Self.destinationKey) FROM heads h JOIN events e ON e.seq = h.seq
+            WHERE \(unescaped: Self.claimable(millis))
+              AND \(unescaped: Self.destinationKey) <> ALL(\(Array(room.saturated))::text[])
+            ORDER BY h.seq LIMIT \(limit)
+            """)
+        let chosen = try candidates.compactMap { row in
+            try room.take(row[1].decode(String.self)) ? try row[0].decode(Int64.self) : nil
+        }
+        guard !chosen.isEmpty else { return [] }
+        // One statement, so no explicit transaction: the row locks last until it commits. The head and
+        // the due state are checked again under the lock (another instance may have taken or settled it).
         let claimed = try await rows(
-                """
-                WITH due AS (
-                    SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
-                    WHERE ((e.status = 'pending' AND e.next_attempt_at <= \(millis))
-                           OR (e.status = 'delivering' AND e.locked_until <= \(millis)))
-                      AND (e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, '')) <> ALL(\(Array(room.saturated))::text[])
-                    ORDER BY h.seq LIMIT \(limit)
-                    FOR UPDATE OF e SKIP LOCKED
-                )
-                UPDATE events e SET status = 'delivering', locked_until = \(leaseUntil.millisecondsSince1970),
-                    lease_owner = \(instanceId), attempt_count = e.attempt_count + 1
-                FROM due WHERE e.seq = due.seq
-                RETURNING \(unescaped: Self.eventColumns)
-                """)
+            """
+            WITH due AS (
+                SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
+                WHERE e.seq = ANY(\(chosen)::bigint[]) AND \(unescaped: Self.claimable(millis))
+                FOR UPDATE OF e SKIP LOCKED
+            )
+            UPDATE events e SET status = 'delivering', locked_until = \(leaseUntil.millisecondsSince1970),
+                lease_owner = \(instanceId), attempt_count = e.attempt_count + 1
+            FROM due WHERE e.seq = due.seq
+            RETURNING \(unescaped: Self.eventColumns)
+            """)
         // The attempt in hand is not counted yet in the event the dispatcher sees (it numbers it count + 1).
         return try claimed.map(Self.decodeLoggedEvent).sorted { $0.sequence < $1.sequence }.map { logged in
             var event = logged.event
             event.attemptCount -= 1
             return event
         }
+    }
+
+    /// ``OutboxEvent/destinationKey`` of the row `e`.
+    private static let destinationKey = "(e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, ''))"
+
+    /// Due now: pending and due, or leased by an instance whose lease has ended. `millis` is an integer.
+    private static func claimable(_ millis: Int64) -> String {
+        "((e.status = 'pending' AND e.next_attempt_at <= \(millis)) OR (e.status = 'delivering' AND e.locked_until <= \(millis)))"
     }
 
     public func releaseClaims(_ eventIds: [String]) async throws {
