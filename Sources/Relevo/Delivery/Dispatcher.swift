@@ -30,8 +30,8 @@ public final class Dispatcher: Service, Sendable {
     let now: @Sendable () -> Timestamp
     let logger: Logger
     let metrics: DeliveryMetrics?
-    /// Attempts in flight, per destination key.
-    private let inFlight: Mutex<DestinationRoom>
+    /// Attempts in flight, and claimed events waiting for a slot, per destination.
+    private let slots: Mutex<Slots>
     /// Set by graceful shutdown: no new claims.
     private let stopping = Mutex(false)
     /// Events whose attempt the end of the shutdown grace cut short; their claims are given back.
@@ -45,7 +45,38 @@ public final class Dispatcher: Service, Sendable {
         self.configuration = configuration
         self.now = now
         self.logger = logger
-        inFlight = Mutex(DestinationRoom(maximumPerDestination: configuration.maximumInFlightPerDestination))
+        slots = Mutex(Slots(started: DestinationRoom(maximumPerDestination: configuration.maximumInFlightPerDestination)))
+    }
+
+    /// Claims run ahead of the attempts: up to one bound's worth per destination (and overall) is
+    /// claimed and waits here, so a slot freed by an answer is filled at once instead of after a claim's
+    /// round trip to the store (on PostgreSQL that round trip, not the panel, set the pace).
+    private struct Slots {
+        var started: DestinationRoom
+        var waiting: [String: [OutboxEvent]] = [:]
+        var waitingCount = 0
+
+        /// Waiting events that may start now, taken out of the line and counted in.
+        mutating func startable() -> [OutboxEvent] {
+            var ready: [OutboxEvent] = []
+            for (destination, line) in waiting {
+                var line = line[...]
+                while let next = line.first, started.take(destination) {
+                    ready.append(next)
+                    line = line.dropFirst()
+                }
+                waiting[destination] = line.isEmpty ? nil : Array(line)
+            }
+            waitingCount -= ready.count
+            return ready
+        }
+
+        /// What a claim may add: room for what is in flight or waiting, up to twice the bound.
+        var claimRoom: DestinationRoom {
+            var counts = started.inFlight
+            for (destination, line) in waiting { counts[destination, default: 0] += line.count }
+            return DestinationRoom(maximumPerDestination: 2 * started.maximumPerDestination, inFlight: counts)
+        }
     }
 
     public func run() async throws {
@@ -74,47 +105,65 @@ public final class Dispatcher: Service, Sendable {
 
     private func loop() async {
         await withDiscardingTaskGroup { group in
-                while !stopping.withLock({ $0 }) && !Task.isCancelled {
-                    let room = inFlight.withLock { $0 }
-                    let free = configuration.maximumInFlight - room.totalInFlight
-                    var claimed: [OutboxEvent] = []
-                    if free > 0 {
-                        do {
-                            let time = now()
-                            claimed = try await store.claimDueEvents(
-                                now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, room: room)
-                        } catch {
-                            logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
-                        }
-                    }
-                    let (startable, overflow) = admit(claimed)
-                    if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
-                    for event in startable {
-                        group.addTask {
-                            await self.deliver(event) {
-                                // The destination's slot is free once its answer is in, before the
-                                // attempt is recorded: the bound is on requests the panel sees at once.
-                                self.inFlight.withLock { $0.give(event.destinationKey) }
-                                self.store.deliverySignal.signal()
-                            }
-                        }
-                    }
-                    if claimed.isEmpty || claimed.count == free {
-                        await store.deliverySignal.wait(upTo: await sleepBudget())
+            while !stopping.withLock({ $0 }) && !Task.isCancelled {
+                start(slots.withLock { $0.startable() }, in: &group)
+                let (room, free) = slots.withLock {
+                    ($0.claimRoom, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
+                }
+                var claimed: [OutboxEvent] = []
+                if free > 0 {
+                    do {
+                        let time = now()
+                        claimed = try await store.claimDueEvents(
+                            now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, room: room)
+                    } catch {
+                        logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
                     }
                 }
+                let overflow = queue(claimed)
+                if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
+                start(slots.withLock { $0.startable() }, in: &group)
+                if claimed.isEmpty || free <= 0 {
+                    await store.deliverySignal.wait(upTo: await sleepBudget())
+                }
             }
+        }
+        // Claimed but never started (shutdown): given back with the abandoned ones.
+        let unstarted = slots.withLock { slots in
+            defer { slots.waiting = [:]; slots.waitingCount = 0 }
+            return slots.waiting.values.flatMap { $0.map(\.id) }
+        }
+        abandoned.withLock { $0.append(contentsOf: unstarted) }
     }
 
-    /// Counts the claimed events in, up to each destination's bound; the rest are given back (a store
-    /// shared by several instances may hand out more than this instance's room).
-    private func admit(_ claimed: [OutboxEvent]) -> (startable: [OutboxEvent], overflow: [OutboxEvent]) {
-        inFlight.withLock { room in
-            var startable: [OutboxEvent] = [], overflow: [OutboxEvent] = []
-            for event in claimed {
-                if room.take(event.destinationKey) { startable.append(event) } else { overflow.append(event) }
+    private func start(_ events: [OutboxEvent], in group: inout DiscardingTaskGroup) {
+        for event in events {
+            group.addTask {
+                await self.deliver(event) {
+                    // The destination's slot is free once its answer is in, before the attempt is
+                    // recorded: the bound is on requests the panel sees at once.
+                    self.slots.withLock { $0.started.give(event.destinationKey) }
+                    self.store.deliverySignal.signal()
+                }
             }
-            return (startable, overflow)
+        }
+    }
+
+    /// Puts claimed events in their destination's line, up to the claim room; the rest are given back
+    /// (a store shared by several instances may hand out more than this instance asked for).
+    private func queue(_ claimed: [OutboxEvent]) -> [OutboxEvent] {
+        slots.withLock { slots in
+            var room = slots.claimRoom
+            var overflow: [OutboxEvent] = []
+            for event in claimed {
+                if room.take(event.destinationKey) {
+                    slots.waiting[event.destinationKey, default: []].append(event)
+                    slots.waitingCount += 1
+                } else {
+                    overflow.append(event)
+                }
+            }
+            return overflow
         }
     }
 

@@ -14,20 +14,25 @@ extension ConversationService {
         try errors.check()
         guard let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
 
-        if let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
+        // One read for the common case (a known user writing in an existing room); writes only for what is new.
+        let known = try await store.channelMessageContext(projectId: projectId, botId: botId, userId: userId, key: value.id)
+        if let previous = known.previousResponse {
             return try MessageReceipt(data: JSONParser.parse(previous))
         }
-        let bot = try await bots.bot(projectId: projectId, id: botId)
-        let existing = try await store.user(projectId: projectId, id: userId)
+        guard let bot = known.bot else { throw DomainError.notFound(.bot, id: botId) }
+        let existing = known.user
         // The user is written only when new or renamed: most messages come from known users.
         let user = if let existing, userName == nil || userName == existing.names { existing } else {
             try await bots.upsertUser(projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
                                       referenceId: existing?.referenceId)
         }
         let time = now()
-        let room = try await store.ensureRoom(projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), at: time)
-        for _ in 0..<2 {  // once more if the conversation closes between the read and the write
-            let active = try await store.activeConversation(projectId: projectId, roomId: room.id)
+        let room = if let room = known.room { room } else {
+            try await store.ensureRoom(projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), at: time)
+        }
+        for attempt in 0..<2 {  // once more if the conversation closes between the read and the write
+            let active = attempt == 0 && known.room != nil
+                ? known.activeConversation : try await store.activeConversation(projectId: projectId, roomId: room.id)
             var write = IdempotentWrite(
                 projectId: projectId, scope: "channel", key: value.id,
                 response: CanonicalJSONWriter.string(.members(["routedTo": "bot"])),

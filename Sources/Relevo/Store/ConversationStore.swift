@@ -38,6 +38,27 @@ public protocol ConversationStore: Sendable {
 
     /// The first answer recorded for an idempotency key, if any.
     func recordedResponse(projectId: String, scope: String, key: String) async throws -> String?
+
+    /// Everything a channel message reads before it writes, in one read (one round trip on PostgreSQL).
+    func channelMessageContext(projectId: String, botId: String, userId: String, key: String) async throws -> ChannelMessageContext
+}
+
+/// What ``ConversationStore/channelMessageContext(projectId:botId:userId:key:)`` reads: the first answer to
+/// the message id (a repeat), the bot, the user, their room and its active conversation; nil where none.
+public struct ChannelMessageContext: Sendable, Equatable {
+    public var previousResponse: String?
+    public var bot: Bot?
+    public var user: EndUser?
+    public var room: Room?
+    public var activeConversation: Conversation?
+
+    public init(previousResponse: String?, bot: Bot?, user: EndUser?, room: Room?, activeConversation: Conversation?) {
+        self.previousResponse = previousResponse
+        self.bot = bot
+        self.user = user
+        self.room = room
+        self.activeConversation = activeConversation
+    }
 }
 
 /// What ``ConversationStore/recordOnce(_:)`` writes.

@@ -19,13 +19,42 @@ extension PostgresStore {
             SELECT project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at
             FROM bots WHERE project_id = \(projectId) AND id = \(id)
             """
-        ).first.map { row in
-            Bot(projectId: try row[0].decode(String.self), id: try row[1].decode(String.self), name: try row[2].decode(String.self),
-                channelWebhookUrl: try row[3].decode(String?.self),
-                channelSecret: SealedSecret(storedForm: try row[4].decode(String.self)),
-                createdAt: Timestamp(millisecondsSince1970: try row[5].decode(Int64.self)),
-                updatedAt: Timestamp(millisecondsSince1970: try row[6].decode(Int64.self)))
-        }
+        ).first.map { try Self.decodeBot($0, from: 0) }
+    }
+
+    private static func decodeBot(_ row: PostgresRandomAccessRow, from at: Int) throws -> Bot {
+        Bot(projectId: try row[at].decode(String.self), id: try row[at + 1].decode(String.self), name: try row[at + 2].decode(String.self),
+            channelWebhookUrl: try row[at + 3].decode(String?.self),
+            channelSecret: SealedSecret(storedForm: try row[at + 4].decode(String.self)),
+            createdAt: Timestamp(millisecondsSince1970: try row[at + 5].decode(Int64.self)),
+            updatedAt: Timestamp(millisecondsSince1970: try row[at + 6].decode(Int64.self)))
+    }
+
+    public func channelMessageContext(projectId: String, botId: String, userId: String, key: String) async throws -> ChannelMessageContext {
+        // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
+        guard let row = try await rows(
+            """
+            SELECT (SELECT response FROM idempotency WHERE project_id = \(projectId) AND scope = 'channel' AND key = \(key)),
+                b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
+                u.project_id, u.id, u.names, u.reference_id, u.created_at, u.updated_at,
+                r.id, r.created_at,
+                c.project_id, c.id, c.room_id, c.bot_id, c.user_id, c.state, c.start_at, c.end_at, c.ended_reason, c.assignment, c.metadata
+            FROM (SELECT 1) AS one
+            LEFT JOIN bots b ON b.project_id = \(projectId) AND b.id = \(botId)
+            LEFT JOIN end_users u ON u.project_id = \(projectId) AND u.id = \(userId)
+            LEFT JOIN rooms r ON r.project_id = \(projectId) AND r.bot_id = \(botId) AND r.user_id = \(userId)
+            LEFT JOIN conversations c ON c.project_id = \(projectId) AND c.room_id = r.id AND c.state = 'active'
+            """
+        ).first else { throw StoreError.notFound }
+        return ChannelMessageContext(
+            previousResponse: try row[0].decode(String?.self),
+            bot: try row[1].decode(String?.self) == nil ? nil : try Self.decodeBot(row, from: 1),
+            user: try row[8].decode(String?.self) == nil ? nil : try Self.decodeUser(row, from: 8),
+            room: try row[14].decode(String?.self).map { id in
+                Room(projectId: projectId, id: id, botId: botId, userId: userId,
+                     createdAt: Timestamp(millisecondsSince1970: try row[15].decode(Int64.self)))
+            },
+            activeConversation: try row[16].decode(String?.self) == nil ? nil : try Self.decodeConversation(row, from: 16))
     }
 
     public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
@@ -72,12 +101,14 @@ extension PostgresStore {
             SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users
             WHERE project_id = \(projectId) AND id = \(id)
             """
-        ).first.map { row in
-            EndUser(projectId: try row[0].decode(String.self), id: try row[1].decode(String.self), names: try row[2].decode(String.self),
-                    referenceId: try row[3].decode(String?.self),
-                    createdAt: Timestamp(millisecondsSince1970: try row[4].decode(Int64.self)),
-                    updatedAt: Timestamp(millisecondsSince1970: try row[5].decode(Int64.self)))
-        }
+        ).first.map { try Self.decodeUser($0, from: 0) }
+    }
+
+    private static func decodeUser(_ row: PostgresRandomAccessRow, from at: Int) throws -> EndUser {
+        EndUser(projectId: try row[at].decode(String.self), id: try row[at + 1].decode(String.self), names: try row[at + 2].decode(String.self),
+                referenceId: try row[at + 3].decode(String?.self),
+                createdAt: Timestamp(millisecondsSince1970: try row[at + 4].decode(Int64.self)),
+                updatedAt: Timestamp(millisecondsSince1970: try row[at + 5].decode(Int64.self)))
     }
 
     public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
@@ -265,14 +296,18 @@ extension PostgresStore {
         """
 
     private static func decodeConversation(_ row: PostgresRandomAccessRow) throws -> Conversation {
+        try decodeConversation(row, from: 0)
+    }
+
+    private static func decodeConversation(_ row: PostgresRandomAccessRow, from at: Int) throws -> Conversation {
         Conversation(
-            projectId: try row[0].decode(String.self), id: try row[1].decode(String.self), roomId: try row[2].decode(String.self),
-            botId: try row[3].decode(String.self), userId: try row[4].decode(String.self),
-            state: Conversation.State(rawValue: try row[5].decode(String.self)) ?? .closed,
-            startAt: Timestamp(millisecondsSince1970: try row[6].decode(Int64.self)),
-            endAt: try row[7].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)),
-            endedReason: try row[8].decode(String?.self),
-            assignment: try row[9].decode(String?.self).flatMap { try? JSONParser.parse($0) },
-            metadata: try row[10].decode(String?.self).flatMap { try? JSONParser.parse($0) })
+            projectId: try row[at].decode(String.self), id: try row[at + 1].decode(String.self), roomId: try row[at + 2].decode(String.self),
+            botId: try row[at + 3].decode(String.self), userId: try row[at + 4].decode(String.self),
+            state: Conversation.State(rawValue: try row[at + 5].decode(String.self)) ?? .closed,
+            startAt: Timestamp(millisecondsSince1970: try row[at + 6].decode(Int64.self)),
+            endAt: try row[at + 7].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)),
+            endedReason: try row[at + 8].decode(String?.self),
+            assignment: try row[at + 9].decode(String?.self).flatMap { try? JSONParser.parse($0) },
+            metadata: try row[at + 10].decode(String?.self).flatMap { try? JSONParser.parse($0) })
     }
 }

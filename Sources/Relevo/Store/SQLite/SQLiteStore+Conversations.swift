@@ -52,11 +52,40 @@ extension SQLiteStore {
         try reader.fetchOne(
             "SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users WHERE project_id = ? AND id = ?",
             [.text(projectId), .text(id)]
-        ).map { row in
-            EndUser(projectId: row[0].text ?? "", id: row[1].text ?? "", names: row[2].text ?? "", referenceId: row[3].text,
-                    createdAt: Timestamp(millisecondsSince1970: row[4].integer ?? 0),
-                    updatedAt: Timestamp(millisecondsSince1970: row[5].integer ?? 0))
-        }
+        ).map { Self.decodeUser($0[...]) }
+    }
+
+    public func channelMessageContext(projectId: String, botId: String, userId: String, key: String) async throws -> ChannelMessageContext {
+        // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
+        let row = try reader.fetchOne(
+            """
+            SELECT (SELECT response FROM idempotency WHERE project_id = ?1 AND scope = 'channel' AND key = ?4),
+                b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
+                u.project_id, u.id, u.names, u.reference_id, u.created_at, u.updated_at,
+                r.id, r.created_at,
+                c.project_id, c.id, c.room_id, c.bot_id, c.user_id, c.state, c.start_at, c.end_at, c.ended_reason, c.assignment, c.metadata
+            FROM (SELECT 1) AS one
+            LEFT JOIN bots b ON b.project_id = ?1 AND b.id = ?2
+            LEFT JOIN end_users u ON u.project_id = ?1 AND u.id = ?3
+            LEFT JOIN rooms r ON r.project_id = ?1 AND r.bot_id = ?2 AND r.user_id = ?3
+            LEFT JOIN conversations c ON c.project_id = ?1 AND c.room_id = r.id AND c.state = 'active'
+            """,
+            [.text(projectId), .text(botId), .text(userId), .text(key)]) ?? []
+        guard row.count == 27 else { throw StoreError.notFound }
+        return ChannelMessageContext(
+            previousResponse: row[0].text,
+            bot: row[1] == .null ? nil : Self.decodeBot(Array(row[1...7])),
+            user: row[8] == .null ? nil : Self.decodeUser(row[8...13]),
+            room: row[14] == .null ? nil : Room(projectId: projectId, id: row[14].text ?? "", botId: botId, userId: userId,
+                                                createdAt: Timestamp(millisecondsSince1970: row[15].integer ?? 0)),
+            activeConversation: row[16] == .null ? nil : Self.decodeConversation(Array(row[16...26])))
+    }
+
+    private static func decodeUser(_ row: ArraySlice<SQLiteColumn>) -> EndUser {
+        let at = row.startIndex
+        return EndUser(projectId: row[at].text ?? "", id: row[at + 1].text ?? "", names: row[at + 2].text ?? "", referenceId: row[at + 3].text,
+                       createdAt: Timestamp(millisecondsSince1970: row[at + 4].integer ?? 0),
+                       updatedAt: Timestamp(millisecondsSince1970: row[at + 5].integer ?? 0))
     }
 
     public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
