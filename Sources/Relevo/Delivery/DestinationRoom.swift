@@ -14,11 +14,6 @@ public struct DestinationRoom: Sendable, Equatable {
         self.inFlight = inFlight
     }
 
-    /// A room that admits nothing more to `saturated` and is unbounded elsewhere.
-    public static func skipping(_ saturated: Set<String>) -> DestinationRoom {
-        DestinationRoom(maximumPerDestination: .max, inFlight: Dictionary(uniqueKeysWithValues: saturated.map { ($0, Int.max) }))
-    }
-
     /// Destinations that may start nothing more now.
     public var saturated: Set<String> { Set(inFlight.filter { $0.value >= maximumPerDestination }.keys) }
 

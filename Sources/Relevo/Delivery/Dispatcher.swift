@@ -54,7 +54,8 @@ public final class Dispatcher: Service, Sendable {
     private struct Slots {
         var started: DestinationRoom
         var waiting: [String: [OutboxEvent]] = [:]
-        var waitingCount = 0
+
+        var waitingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
         /// Waiting events that may start now, taken out of the line and counted in.
         mutating func startable() -> [OutboxEvent] {
@@ -67,7 +68,6 @@ public final class Dispatcher: Service, Sendable {
                 }
                 waiting[destination] = line.isEmpty ? nil : Array(line)
             }
-            waitingCount -= ready.count
             return ready
         }
 
@@ -130,7 +130,7 @@ public final class Dispatcher: Service, Sendable {
         }
         // Claimed but never started (shutdown): given back with the abandoned ones.
         let unstarted = slots.withLock { slots in
-            defer { slots.waiting = [:]; slots.waitingCount = 0 }
+            defer { slots.waiting = [:] }
             return slots.waiting.values.flatMap { $0.map(\.id) }
         }
         abandoned.withLock { $0.append(contentsOf: unstarted) }
@@ -158,7 +158,6 @@ public final class Dispatcher: Service, Sendable {
             for event in claimed {
                 if room.take(event.destinationKey) {
                     slots.waiting[event.destinationKey, default: []].append(event)
-                    slots.waitingCount += 1
                 } else {
                     overflow.append(event)
                 }

@@ -209,7 +209,6 @@ extension SQLiteStore {
     }
 
     /// Inserts `events`; returns each as the head its key gets if it has none yet (the schedule decides after the commit).
-    @discardableResult
     static func insert(_ events: [OutboxEvent], _ db: Database) throws -> [SQLiteDeliverySchedule.Head] {
         try events.map { event in
             try db.run(
