@@ -52,6 +52,11 @@ let package = Package(
             dependencies: ["Relevo", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/ClaimCost"
         ),
+        .executableTarget(
+            name: "relevo-pipeline-cost",
+            dependencies: ["Relevo"],
+            path: "Benchmarks/PipelineCost"
+        ),
         .testTarget(
             name: "RelevoTests",
             dependencies: [

@@ -37,6 +37,7 @@ public final class SQLiteStore: RelevoStore {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         try SQLiteMigrations.migrator.migrate(pool)
         reader = SQLiteReader(path: path)

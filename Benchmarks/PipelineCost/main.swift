@@ -1,0 +1,93 @@
+// Pipeline cost without HTTP: where the CPU of one event goes when no socket is involved.
+//
+// 500 active conversations on a new SQLite file (synchronous=FULL); 64 concurrent tasks send 40 000
+// channel messages through `ConversationService.receiveFromChannel` (the work of POST
+// /channel/messages minus HTTP: validation, the context read, the payload, the group-committed
+// write); then the dispatcher's store side, claims of 64 and one settlement per event, without
+// calling a panel. Prints CPU time (user + system) per event for each half and the rate reached.
+// Compare with Benchmarks/delivery.sh's whole pipeline to see what HTTP in and out costs.
+//
+//     swift run -c release --scratch-path .build-bench relevo-pipeline-cost     Env: EVENTS, MODE=accept
+import Foundation
+import Relevo
+import Synchronization
+
+@main
+struct PipelineCost {
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func main() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pipe-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = RelevoConfiguration()
+        configuration.databaseURL = "sqlite://" + directory.appendingPathComponent("relevo.sqlite").path
+        configuration.allowInsecureWebhooks = true
+        configuration.logLevel = .error
+        let app = try await RelevoApp(configuration: configuration)
+        let project = try await app.projects.createProject(name: "bench").projectId
+        _ = try await app.integrations.create(projectId: project, body: try JSONParser.parse(#"{"webhookUrl":"http://127.0.0.1:9/hook"}"#))
+        _ = try await app.bots.createBot(projectId: project, body: try JSONParser.parse(#"{"id":"bench-bot","name":"B"}"#))
+        let conversations = 500
+        for c in 0..<conversations {
+            _ = try await app.bots.upsertUser(projectId: project, id: "u\(c)", body: try JSONParser.parse(#"{"names":"x"}"#))
+            _ = try await app.conversations.start(projectId: project, body: try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)"}"#))
+        }
+        let total = Int(ProcessInfo.processInfo.environment["EVENTS"] ?? "40000")!
+        let mode = ProcessInfo.processInfo.environment["MODE"] ?? "both"
+        let counter = Counter()
+        // Accept.
+        var cpu = cpuSeconds(); var clock = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<64 {
+                group.addTask {
+                    while true {
+                        let n = counter.next()
+                        if n >= total { return }
+                        let c = (n * 7919 + worker) % conversations
+                        let body = try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#)
+                        _ = try await app.conversations.receiveFromChannel(projectId: project, body: body)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var elapsed = ContinuousClock.now - clock
+        print(String(format: "accept: %d messages, %.1f us CPU each, %.0f/s", total, (cpuSeconds() - cpu) * 1e6 / Double(total), Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
+        if mode == "accept" { return }
+        // Claim + settle as delivered.
+        cpu = cpuSeconds(); clock = ContinuousClock.now
+        var settled = 0
+        let room = DestinationRoom(maximumPerDestination: 64)
+        while settled < total + conversations {
+            let now = Timestamp.now()
+            let claimed = try await app.store.claimDueEvents(now: now, leaseUntil: now, limit: 64, room: room)
+            if claimed.isEmpty { break }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for event in claimed {
+                    group.addTask {
+                        let attempt = DeliveryAttempt(eventId: event.id, number: 1, startedAt: now, durationMilliseconds: 1, statusCode: 200, errorClass: nil, responseBody: "ok")
+                        try await app.store.finishAttempt(attempt, outcome: .delivered(at: Timestamp.now()))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            settled += claimed.count
+        }
+        elapsed = ContinuousClock.now - clock
+        print(String(format: "claim+settle: %d events, %.1f us CPU each, %.0f/s", settled, (cpuSeconds() - cpu) * 1e6 / Double(settled), Double(settled) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
+        try await app.store.close()
+    }
+}
+
+/// Hands out message numbers to the sending tasks.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { value in
+        defer { value += 1 }
+        return value
+    } }
+}
