@@ -33,7 +33,9 @@ public final class SQLiteStore: RelevoStore {
         // which the outbox promises (§5.2). Synchronous is per connection and all writes use this one.
         // A group commit touches many pages (every index of every event of the batch): with SQLite's
         // default 2 MiB page cache the writer re-read them from the file and spilled them into the WAL
-        // mid-transaction. 32 MiB keeps a batch's pages in memory.
+        // mid-transaction. 32 MiB keeps a batch's pages in memory. The statement journal (savepoints,
+        // see SQLiteWriteQueue) stays in memory too: past 64 KiB SQLite spills it to a file in /var/tmp,
+        // which took two thirds of the writer's pwrite calls.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -32768")
