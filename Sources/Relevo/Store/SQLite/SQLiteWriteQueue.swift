@@ -12,7 +12,8 @@ import Synchronization
 /// transaction is rolled back and the batch runs again with each write in its own savepoint, so
 /// the failing one is rolled back alone and gets its own error while the others commit. Savepoints
 /// only on that rare second pass, because each one copies every page its write touches into
-/// SQLite's statement journal: about a tenth of the cost of accepting a channel message.
+/// SQLite's statement journal (in paired runs of Benchmarks/PipelineCost, up to a tenth of the CPU
+/// of accepting a channel message; this machine's noise is of the same size).
 final class SQLiteWriteQueue: Sendable {
     /// A queued write: `run` executes it inside the batch transaction (in a savepoint when `isolated`)
     /// and hands back what to do once the transaction committed; without a savepoint a failure is
@@ -109,4 +110,3 @@ final class SQLiteWriteQueue: Sendable {
         }
     }
 }
-
