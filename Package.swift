@@ -54,7 +54,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "relevo-pipeline-cost",
-            dependencies: ["Relevo"],
+            dependencies: ["Relevo", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Benchmarks/PipelineCost"
         ),
         .testTarget(

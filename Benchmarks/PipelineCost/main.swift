@@ -6,8 +6,11 @@
 // write); then the dispatcher's store side, claims of 64 and one settlement per event, without
 // calling a panel. Prints CPU time (user + system) per event for each half and the rate reached.
 // Compare with Benchmarks/delivery.sh's whole pipeline to see what HTTP in and out costs.
+// With PANEL_URL (a running Benchmarks/panel.mjs, e.g. http://127.0.0.1:PORT/hook) it also measures
+// the outbound half alone: WebhookSender (AsyncHTTPClient) POSTing event-sized bodies, 16 at a time.
 //
-//     swift run -c release --scratch-path .build-bench relevo-pipeline-cost     Env: EVENTS, MODE=accept
+//     swift run -c release --scratch-path .build-bench relevo-pipeline-cost     Env: EVENTS, MODE=accept, PANEL_URL
+import AsyncHTTPClient
 import Foundation
 import Relevo
 import Synchronization
@@ -80,6 +83,31 @@ struct PipelineCost {
         elapsed = ContinuousClock.now - clock
         print(String(format: "claim+settle: %d events, %.1f us CPU each, %.0f/s", settled, (cpuSeconds() - cpu) * 1e6 / Double(settled), Double(settled) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
         try await app.store.close()
+        if let panel = ProcessInfo.processInfo.environment["PANEL_URL"] { try await measureSender(panel: panel, total: total) }
+    }
+
+    /// CPU per POST of the outbound client alone, against a live panel.
+    static func measureSender(panel: String, total: Int) async throws {
+        let client = WebhookSender.makeClient(connectionsPerHost: 16)
+        let sender = WebhookSender(client: client)
+        let body = Array(String(repeating: "x", count: 600).utf8)
+        let headers = [("Content-Type", "application/json"), ("webhook-id", "evt_0"), ("webhook-timestamp", "0")]
+        let counter = Counter()
+        let cpu = cpuSeconds(), clock = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    while counter.next() < total {
+                        let result = await sender.post(url: panel, headers: headers, body: body)
+                        precondition(result.statusCode == 200, "panel answered \(String(describing: result))")
+                    }
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - clock
+        print(String(format: "sender: %d POSTs, %.1f us CPU each, %.0f/s", total, (cpuSeconds() - cpu) * 1e6 / Double(total),
+                     Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
+        try await client.shutdown()
     }
 }
 
