@@ -165,12 +165,19 @@ struct ConversationFlowTests {
         #expect(messages.map { $0["direction"] ?? .null } == ["system", "user", "user", "user", "agent", "agent", "system"])
         #expect(messages.map { $0["id"] ?? .null }.dropFirst().prefix(5) == ["m-1", "m-2", "m-3", "a-1", "a-2"])
 
-        let (metricsStatus, metrics) = try await world.server.request("GET", "/metrics")
+        // A panel has an event before Relevo records its settlement: the depth read from the store
+        // reaches 0 a moment later, so the scrape is repeated until it does (5 s at most).
+        let expected = [#"relevo_events_queued_total{destination="panel"} 5"#, #"relevo_events_delivered_total{destination="panel"} 5"#,
+                        #"relevo_events_queued_total{destination="channel"} 4"#, #"relevo_events_delivered_total{destination="channel"} 4"#,
+                        #"relevo_events_failed_total{destination="panel"} 0"#, "relevo_queue_depth 0.0",
+                        #"relevo_delivery_attempt_duration_seconds_count{destination="panel"} 5"#]
+        var (metricsStatus, metrics) = try await world.server.request("GET", "/metrics")
+        for _ in 0..<50 where !metrics.split(separator: "\n").contains(where: { $0 == "relevo_queue_depth 0.0" }) {
+            try await Task.sleep(for: .milliseconds(100))
+            (metricsStatus, metrics) = try await world.server.request("GET", "/metrics")
+        }
         #expect(metricsStatus == 200)
-        for line in [#"relevo_events_queued_total{destination="panel"} 5"#, #"relevo_events_delivered_total{destination="panel"} 5"#,
-                     #"relevo_events_queued_total{destination="channel"} 4"#, #"relevo_events_delivered_total{destination="channel"} 4"#,
-                     #"relevo_events_failed_total{destination="panel"} 0"#, "relevo_queue_depth 0.0",
-                     #"relevo_delivery_attempt_duration_seconds_count{destination="panel"} 5"#] {
+        for line in expected {
             #expect(metrics.split(separator: "\n").contains { $0 == line }, "\(line) in\n\(metrics)")
         }
     }
