@@ -23,6 +23,14 @@ struct PipelineCost {
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
+    /// One line: how many, CPU per item since `cpu`, and the rate since `clock`.
+    static func report(_ phase: String, count: Int, unit: String, cpu: Double, since clock: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - clock
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("\(phase): \(count) \(unit), " + String(format: "%.1f us CPU each, %.0f/s", (cpuSeconds() - cpu) * 1e6 / Double(count),
+                                                               Double(count) / seconds))
+    }
+
     static func main() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pipe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -43,7 +51,7 @@ struct PipelineCost {
         let mode = ProcessInfo.processInfo.environment["MODE"] ?? "both"
         let counter = Counter()
         // Accept.
-        var cpu = cpuSeconds(); var clock = ContinuousClock.now
+        var cpu = cpuSeconds(), clock = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<64 {
                 group.addTask {
@@ -58,8 +66,7 @@ struct PipelineCost {
             }
             try await group.waitForAll()
         }
-        var elapsed = ContinuousClock.now - clock
-        print(String(format: "accept: %d messages, %.1f us CPU each, %.0f/s", total, (cpuSeconds() - cpu) * 1e6 / Double(total), Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
+        report("accept", count: total, unit: "messages", cpu: cpu, since: clock)
         if mode == "accept" { return }
         // Claim + settle as delivered.
         cpu = cpuSeconds(); clock = ContinuousClock.now
@@ -80,8 +87,7 @@ struct PipelineCost {
             }
             settled += claimed.count
         }
-        elapsed = ContinuousClock.now - clock
-        print(String(format: "claim+settle: %d events, %.1f us CPU each, %.0f/s", settled, (cpuSeconds() - cpu) * 1e6 / Double(settled), Double(settled) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
+        report("claim+settle", count: settled, unit: "events", cpu: cpu, since: clock)
         try await app.store.close()
         if let panel = ProcessInfo.processInfo.environment["PANEL_URL"] { try await measureSender(panel: panel, total: total) }
     }
@@ -104,9 +110,7 @@ struct PipelineCost {
                 }
             }
         }
-        let elapsed = ContinuousClock.now - clock
-        print(String(format: "sender: %d POSTs, %.1f us CPU each, %.0f/s", total, (cpuSeconds() - cpu) * 1e6 / Double(total),
-                     Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
+        report("sender", count: total, unit: "POSTs", cpu: cpu, since: clock)
         try await client.shutdown()
     }
 }
