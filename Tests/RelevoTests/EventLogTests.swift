@@ -16,6 +16,17 @@ struct EventLogTests {
         return []
     }
 
+    /// Waits until one event's status is `status`: the panel can hold a delivery before its settlement commits.
+    static func waitForStatus(_ world: World, id: String, status: String) async throws -> JSONValue? {
+        var detail: JSONValue = .null
+        for _ in 0..<200 {
+            detail = try await world.server.data("GET", world.base + "/events/\(id)", key: world.key)
+            if detail["status"] == .string(status) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return detail["status"]
+    }
+
     @Test(arguments: StoreContractTests.Backend.allCases)
     func failedEventsShowTheirAttemptsAndCanBeRedelivered(backend: StoreContractTests.Backend) async throws {
         var world = try await World.make(backend, retrySchedule: "50ms,50ms")  // 3 attempts in all
@@ -53,6 +64,7 @@ struct EventLogTests {
         let one = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
         #expect(one.0 == 200)
         #expect(await world.panel.waitForAccepted(1).first?.header("webhook-id") == startId)
+        #expect(try await Self.waitForStatus(world, id: startId, status: "delivered") == "delivered")
         let again = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
         #expect(again.0 == 200)  // a delivered event can be sent again too
         let bulk = try await world.server.data("POST", world.base + "/events/redeliver", key: world.key,
