@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -32,7 +34,10 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -52,9 +57,11 @@ let package = Package(
             dependencies: ["Relevo", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/ClaimCost"
         ),
+        // Benchmarks/PipelineCost: CPU per event of each part of the pipeline; AsyncHTTPClient only as the outbound baseline.
         .executableTarget(
             name: "relevo-pipeline-cost",
-            dependencies: ["Relevo", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["Relevo", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             path: "Benchmarks/PipelineCost"
         ),
         .testTarget(

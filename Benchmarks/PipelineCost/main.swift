@@ -7,11 +7,14 @@
 // calling a panel. Prints CPU time (user + system) per event for each half and the rate reached.
 // Compare with Benchmarks/delivery.sh's whole pipeline to see what HTTP in and out costs.
 // With PANEL_URL (a running Benchmarks/panel.mjs, e.g. http://127.0.0.1:PORT/hook) it also measures
-// the outbound half alone: WebhookSender (AsyncHTTPClient) POSTing event-sized bodies, 16 at a time.
+// the outbound half alone: WebhookClient POSTing event-sized bodies, 16 at a time, against AsyncHTTPClient
+// (Relevo's client before) as the baseline, in the same run.
 //
-//     swift run -c release --scratch-path .build-bench relevo-pipeline-cost     Env: EVENTS, MODE=accept, PANEL_URL
+//     swift run -c release --scratch-path .build-bench relevo-pipeline-cost     Env: EVENTS, MODE=accept|sender, PANEL_URL,
+//     BASELINE=0 (sender without the AsyncHTTPClient runs, for profiling)
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 import Relevo
 import Synchronization
 
@@ -32,6 +35,10 @@ struct PipelineCost {
     }
 
     static func main() async throws {
+        let total = Int(ProcessInfo.processInfo.environment["EVENTS"] ?? "40000")!
+        let mode = ProcessInfo.processInfo.environment["MODE"] ?? "both"
+        let panel = ProcessInfo.processInfo.environment["PANEL_URL"]
+        if mode == "sender", let panel { return try await measureSender(panel: panel, total: total) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pipe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = RelevoConfiguration()
@@ -47,8 +54,6 @@ struct PipelineCost {
             _ = try await app.bots.upsertUser(projectId: project, id: "u\(c)", body: try JSONParser.parse(#"{"names":"x"}"#))
             _ = try await app.conversations.start(projectId: project, body: try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)"}"#))
         }
-        let total = Int(ProcessInfo.processInfo.environment["EVENTS"] ?? "40000")!
-        let mode = ProcessInfo.processInfo.environment["MODE"] ?? "both"
         let counter = Counter()
         // Accept.
         var cpu = cpuSeconds(), clock = ContinuousClock.now
@@ -89,29 +94,54 @@ struct PipelineCost {
         }
         report("claim+settle", count: settled, unit: "events", cpu: cpu, since: clock)
         try await app.store.close()
-        if let panel = ProcessInfo.processInfo.environment["PANEL_URL"] { try await measureSender(panel: panel, total: total) }
+        if let panel { try await measureSender(panel: panel, total: total) }
     }
 
-    /// CPU per POST of the outbound client alone, against a live panel.
+    /// CPU per POST of the outbound client alone, against a live panel: Relevo's WebhookClient, and
+    /// AsyncHTTPClient (what Relevo used before) as the baseline measured in the same run, twice each, alternating.
     static func measureSender(panel: String, total: Int) async throws {
-        let client = WebhookSender.makeClient(connectionsPerHost: 16)
-        let sender = WebhookSender(client: client)
+        let url = try WebhookURL.parse(panel, allowHTTP: true)
         let body = Array(String(repeating: "x", count: 600).utf8)
         let headers = [("Content-Type", "application/json"), ("webhook-id", "evt_0"), ("webhook-timestamp", "0")]
+        let client = try WebhookClient()
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        let baseline = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let withBaseline = ProcessInfo.processInfo.environment["BASELINE"] != "0"
+        for _ in 0..<2 {
+            if withBaseline { try await postConcurrently("sender (AsyncHTTPClient, baseline)", total: total) {
+                var request = HTTPClientRequest(url: panel)
+                request.method = .POST
+                request.headers = HTTPHeaders(headers)
+                request.body = .bytes(body)
+                let response = try await baseline.execute(request, timeout: .seconds(15))
+                _ = try await response.body.collect(upTo: 4096)
+                return Int(response.status.code)
+            } }
+            try await postConcurrently("sender (WebhookClient)", total: total) {
+                try await client.post(url, headers: headers, body: body, timeout: .seconds(15)).status
+            }
+        }
+        try await baseline.shutdown()
+        await client.shutdown()
+    }
+
+    /// `total` POSTs, 16 at a time.
+    static func postConcurrently(_ name: String, total: Int, post: @escaping @Sendable () async throws -> Int) async throws {
         let counter = Counter()
         let cpu = cpuSeconds(), clock = ContinuousClock.now
-        await withTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<16 {
                 group.addTask {
                     while counter.next() < total {
-                        let result = await sender.post(url: panel, headers: headers, body: body)
-                        precondition(result.statusCode == 200, "panel answered \(String(describing: result))")
+                        let status = try await post()
+                        precondition(status == 200, "panel answered \(status)")
                     }
                 }
             }
+            try await group.waitForAll()
         }
-        report("sender", count: total, unit: "POSTs", cpu: cpu, since: clock)
-        try await client.shutdown()
+        report(name, count: total, unit: "POSTs", cpu: cpu, since: clock)
     }
 }
 

@@ -38,7 +38,6 @@ struct AttemptClassificationTests {
         try await world.configure()
         let url = "http://127.0.0.1:9/hook"  // the discard port: nothing listens there
         _ = try await world.server.data("PATCH", world.base, key: world.key, body: #"{"webhookUrl":"\#(url)"}"#)
-        // async-http-client keeps retrying the connection within its connect timeout, so one attempt takes a few seconds.
         let attempts = try await Self.attempts(world, count: 1)
         #expect(attempts.count >= 1)
         #expect(attempts.allSatisfy { $0["errorClass"] == "connection_refused" && $0["statusCode"] == .null })

@@ -75,8 +75,8 @@ public struct RelevoApp: Sendable {
     }
 
     /// The delivery worker and the HTTP client it sends with (shut down after it).
-    public func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) -> [any Service] {
-        let client = WebhookSender.makeClient(connectionsPerHost: dispatcherConfiguration.maximumInFlightPerDestination)
+    public func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) throws -> [any Service] {
+        let client = try WebhookClient()
         let runner = DeliveryAttemptRunner(
             store: store, integrations: integrations, secrets: secrets, destinationGuard: destinationGuard,
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout))
@@ -84,7 +84,7 @@ public struct RelevoApp: Sendable {
         dispatcherConfiguration.retryPolicy = configuration.retryPolicy
         dispatcherConfiguration.lease = configuration.deliveryLease
         return [
-            HTTPClientService(client: client),
+            client,
             Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger, metrics: metrics),
             RetentionService(store: store, retention: configuration.retention, logger: logger),
         ]
@@ -93,11 +93,11 @@ public struct RelevoApp: Sendable {
     /// The server application with its delivery services, ready for `runService()` or Hummingbird's test client.
     public func buildApplication(
         withDelivery: Bool = true, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         Application(
             router: buildRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Relevo"),
-            services: withDelivery ? deliveryServices() : [],
+            services: withDelivery ? try deliveryServices() : [],
             onServerRunning: onServerRunning,
             logger: logger)
     }

@@ -18,7 +18,7 @@ public enum RelevoServer {
             app.logger.warning("--allow-insecure-webhooks is on: http and local webhook addresses are accepted")
         }
         let host = configuration.host
-        let application = app.buildApplication { channel in
+        let application = try app.buildApplication { channel in
             let port = channel.localAddress?.port ?? 0
             Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
         }

@@ -55,8 +55,9 @@ public struct DeliveryAttemptRunner: Sendable {
         } catch {
             return Result(disposition: .notSent, errorClass: "store")
         }
+        let url: WebhookURL
         do {
-            let url = try WebhookURL.parse(target.url, allowHTTP: destinationGuard.allowInsecure)
+            url = try WebhookURL.parse(target.url, allowHTTP: destinationGuard.allowInsecure)
             try await destinationGuard.checkAddresses(of: url)
         } catch {
             return Result(disposition: .notSent, errorClass: "blocked_address")
@@ -71,7 +72,7 @@ public struct DeliveryAttemptRunner: Sendable {
             ("User-Agent", "Relevo/\(Relevo.version)"),
         ]
         if let credential = target.credential { headers.append(credential) }
-        let sent = await sender.post(url: target.url, headers: headers, body: event.body)
+        let sent = await sender.post(url: url, headers: headers, body: event.body)
         return Result(disposition: .sent, statusCode: sent.statusCode, errorClass: sent.errorClass,
                       responseBody: sent.responseBody, retryAfter: sent.retryAfter)
     }

@@ -1,11 +1,11 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// The only code that sends HTTP out: one POST, never following redirects, within a deadline,
-/// keeping at most 4 KiB of the answer.
+/// Turns one POST through ``WebhookClient`` (the only code that sends HTTP out) into what an
+/// attempt records: the status, the kept body, `Retry-After`, or the error class of §5.2.
 public struct WebhookSender: Sendable {
     /// What came of one POST.
     public struct Result: Sendable, Equatable {
@@ -16,35 +16,17 @@ public struct WebhookSender: Sendable {
         public var retryAfter: Duration?
     }
 
-    static let keptResponseBytes = 4096
-    let client: HTTPClient
+    let client: WebhookClient
     let timeout: Duration
 
-    public init(client: HTTPClient, timeout: Duration = .seconds(15)) {
+    public init(client: WebhookClient, timeout: Duration = .seconds(15)) {
         self.client = client
         self.timeout = timeout
     }
 
-    /// An HTTP client configured for webhooks: redirects are failures, bodies are not decompressed,
-    /// and as many connections per host as the dispatcher lets attempts run at once to one
-    /// destination (AsyncHTTPClient's default of 8 would queue the rest inside the client).
-    public static func makeClient(connectionsPerHost: Int) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(15)),
-            decompression: .disabled)
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    public func post(url: String, headers: [(String, String)], body: [UInt8]) async -> Result {
+    public func post(url: WebhookURL, headers: [(String, String)], body: [UInt8]) async -> Result {
         do {
-            let request = try HTTPClient.Request(
-                url: url, method: .POST, headers: HTTPHeaders(headers), body: .byteBuffer(ByteBuffer(bytes: body)))
-            let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-            let response = try await client.execute(
-                request: request, delegate: KeptResponse(limit: Self.keptResponseBytes), deadline: .now() + .milliseconds(milliseconds)
-            ).futureResult.get()
+            let response = try await client.post(url, headers: headers, body: body, timeout: timeout)
             let code = response.status
             var result = Result(statusCode: code, errorClass: nil, responseBody: String(buffer: response.body))
             if (300..<400).contains(code) { result.errorClass = "redirect" } else if !(200..<300).contains(code) { result.errorClass = "http_status" }
@@ -70,22 +52,20 @@ public struct WebhookSender: Sendable {
 
     /// The error class recorded with an attempt (§5.2).
     static func classify(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout: return "timeout"
-            case .remoteConnectionClosed: return "connection_closed"
-            default: break
+        switch error {
+        case WebhookClientError.timeout, ChannelError.connectTimeout(_): return "timeout"
+        case WebhookClientError.closedBeforeAnswer, WebhookClientError.closedDuringAnswer: return "connection_closed"
+        case let error as NIOConnectionError:
+            if error.connectionErrors.isEmpty && (error.dnsAError != nil || error.dnsAAAAError != nil) { return "dns" }
+            if error.connectionErrors.contains(where: { if case ChannelError.connectTimeout(_) = $0.error { true } else { false } }) {
+                return "timeout"
             }
-        }
-        if let error = error as? NIOConnectionError {
-            if error.dnsAAAAError != nil || error.dnsAError != nil, error.connectionErrors.isEmpty { return "dns" }
             return "connection_refused"
+        case let error as IOError where error.errnoCode == ECONNREFUSED: return "connection_refused"
+        case let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE: return "connection_closed"
+        case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError: return "tls"
+        case is HTTPParserError: return "invalid_response"
+        default: return "network"
         }
-        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return "connection_refused" }
-        if error is ChannelError { return "connection_refused" }
-        let name = String(describing: type(of: error))
-        if name.contains("SSL") || name.contains("TLS") { return "tls" }
-        if name.contains("Resolution") || name.contains("DNS") || name.contains("LookupError") { return "dns" }
-        return "network"
     }
 }

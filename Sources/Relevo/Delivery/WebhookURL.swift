@@ -58,6 +58,18 @@ public struct WebhookURL: Sendable, Equatable {
         return WebhookURL(text: text, scheme: scheme, host: host.lowercased(), port: port)
     }
 
+    /// What the request line asks for: the path and query as written, `/` when there is no path.
+    public var requestTarget: String {
+        let rest = text[text.range(of: "://")!.upperBound...].drop { $0 != "/" && $0 != "?" }
+        return rest.isEmpty ? "/" : rest.hasPrefix("?") ? "/" + rest : String(rest)
+    }
+
+    /// The `Host` header: the port only when it is not the scheme's default, IPv6 literals in brackets.
+    public var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == (scheme == "https" ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
     /// LDH labels separated by dots (underscores tolerated, as some internal DNS uses them).
     private static func isValidHostName(_ host: Substring) -> Bool {
         guard !host.isEmpty, host.count <= 253 else { return false }

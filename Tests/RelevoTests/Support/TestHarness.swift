@@ -39,7 +39,7 @@ struct Harness {
 
     /// Runs `body` against the router (no sockets; the full middleware chain).
     func withClient(_ body: @escaping @Sendable (APIClient) async throws -> Void) async throws {
-        let application = app.buildApplication(withDelivery: false)
+        let application = try app.buildApplication(withDelivery: false)
         try await application.test(.router) { client in
             try await body(APIClient(client: client, harness: self))
         }

@@ -1,0 +1,154 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// The outbound HTTP/1.1 client: POSTs over kept-alive connections, one pool per scheme, host and port.
+///
+/// Built on SwiftNIO directly instead of AsyncHTTPClient, which cost 85–127 µs of CPU per POST here
+/// (Benchmarks/PipelineCost), the largest single part of delivering an event: its request
+/// validation, per-request task and state machines serve features a webhook never uses. What a
+/// webhook needs is small: one request at a time per connection, a deadline for the whole
+/// exchange, no redirects, no decompression, the first few KiB of the answer.
+///
+/// The pool has no per-host limit of its own: the dispatcher already bounds the attempts in flight
+/// per destination, so at most that many connections are open to one panel. Idle connections are
+/// reused newest first; the oldest are closed once idle for `idleTimeout`, and a connection the
+/// peer closes leaves the pool when it is next looked at. A POST whose reused connection closes
+/// before any answer (the peer dropping an idle connection just as it was taken) is sent once more
+/// on a new connection, as browsers do; delivery is at-least-once anyway, and `webhook-id` is the
+/// same.
+///
+/// A lifecycle `Service`: on graceful shutdown, after the dispatcher stopped sending, it closes the
+/// idle connections.
+public final class WebhookClient: Service, Sendable {
+    /// At most this much of an answer's body is kept (for the attempt log); the rest is read and dropped.
+    public static let keptBodyBytes = 4096
+
+    struct Destination: Hashable, Sendable {
+        let secure: Bool
+        let host: String
+        let port: Int
+    }
+
+    private struct Idle {
+        let channel: any Channel
+        let since: NIODeadline
+    }
+
+    private struct State {
+        var idle: [Destination: [Idle]] = [:]
+        var shutDown = false
+    }
+
+    private let group: any EventLoopGroup
+    private let tls: NIOSSLContext
+    private let connectTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let state = Mutex(State())
+
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30)) throws {
+        self.group = group
+        tls = try NIOSSLContext(configuration: .makeClientConfiguration())
+        self.connectTimeout = TimeAmount(connectTimeout)
+        self.idleTimeout = TimeAmount(idleTimeout)
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Closes every idle connection; later POSTs fail with ``WebhookClientError/shutDown``.
+    public func shutdown() async {
+        let channels = state.withLock { state in
+            state.shutDown = true
+            defer { state.idle = [:] }
+            return state.idle.values.flatMap { $0.map(\.channel) }
+        }
+        for channel in channels { try? await channel.close() }
+    }
+
+    /// POSTs `body` to `url`; the whole exchange, connecting included, ends by `timeout`.
+    public func post(_ url: WebhookURL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> WebhookResponse {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.requestTarget)
+        head.headers.reserveCapacity(headers.count + 2)
+        head.headers.add(name: "Host", value: url.hostHeader)
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        head.headers.add(name: "Content-Length", value: String(body.count))
+        let payload = ByteBuffer(bytes: body)
+        let destination = Destination(secure: url.scheme == "https", host: url.host, port: url.port)
+        if let channel = try takeIdle(destination) {
+            do {
+                return try await exchange(on: channel, head: head, body: payload, deadline: deadline)
+            } catch WebhookClientError.closedBeforeAnswer {}
+
+        }
+        let channel = try await connect(destination, deadline: deadline)
+        return try await exchange(on: channel, head: head, body: payload, deadline: deadline)
+    }
+
+    private func exchange(on channel: any Channel, head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline)
+        async throws -> WebhookResponse
+    {
+        let promise = channel.eventLoop.makePromise(of: WebhookResponse.self)
+        channel.writeAndFlush(WebhookExchange(head: head, body: body, deadline: deadline, promise: promise), promise: nil)
+        return try await promise.futureResult.get()
+    }
+
+    /// The newest idle connection to `destination` that is still open; closes the ones idle too long.
+    private func takeIdle(_ destination: Destination) throws -> (any Channel)? {
+        let now = NIODeadline.now()
+        let (channel, stale) = try state.withLock { state -> ((any Channel)?, [any Channel]) in
+            guard !state.shutDown else { throw WebhookClientError.shutDown }
+            guard var line = state.idle[destination] else { return (nil, []) }
+            let expired = line.prefix { $0.since + idleTimeout < now }
+            line.removeFirst(expired.count)
+            var stale = expired.map(\.channel)
+            var found: (any Channel)?
+            while found == nil, let last = line.popLast() {
+                if last.channel.isActive { found = last.channel } else { stale.append(last.channel) }
+            }
+            state.idle[destination] = line.isEmpty ? nil : line
+            return (found, stale)
+        }
+        for channel in stale { channel.close(promise: nil) }
+        return channel
+    }
+
+    /// Called on the connection's event loop when an exchange finished and the connection may be reused.
+    private func giveBack(_ channel: any Channel, to destination: Destination) {
+        let kept = state.withLock { state in
+            guard !state.shutDown else { return false }
+            state.idle[destination, default: []].append(Idle(channel: channel, since: .now()))
+            return true
+        }
+        if !kept { channel.close(promise: nil) }
+    }
+
+    private func connect(_ destination: Destination, deadline: NIODeadline) async throws -> any Channel {
+        let tls = destination.secure ? self.tls : nil
+        let serverName = IPAddress(destination.host) == nil ? destination.host : nil  // an IP literal is checked against the certificate's IP SANs
+        let remaining = deadline - .now()
+        guard remaining > .zero else { throw WebhookClientError.timeout }
+        return try await ClientBootstrap(group: group)
+            .connectTimeout(min(connectTimeout, remaining))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(WebhookExchangeHandler(keptBodyBytes: Self.keptBodyBytes) { [weak self] channel in
+                        self?.giveBack(channel, to: destination)
+                    })
+                }
+            }
+            .connect(host: destination.host, port: destination.port)
+            .get()
+    }
+}

@@ -1,0 +1,122 @@
+import NIOCore
+import NIOHTTP1
+
+/// One POST on one connection of ``WebhookClient``, and the handler that runs it on the event loop.
+///
+/// The handler sits at the end of an HTTP/1.1 client pipeline and runs one exchange at a time: it
+/// writes the request, keeps the status, the headers and the first bytes of the body, and answers
+/// the exchange's promise once — with the response, or with the first thing that went wrong (the
+/// deadline, the connection closing, a parse or TLS error). A connection that can carry another
+/// request afterwards is handed back through `reusable` before the promise is answered.
+struct WebhookExchange: Sendable {
+    let head: HTTPRequestHead
+    let body: ByteBuffer
+    let deadline: NIODeadline
+    let promise: EventLoopPromise<WebhookResponse>
+}
+
+/// What came back: the status, the headers and at most ``WebhookClient/keptBodyBytes`` of the body.
+public struct WebhookResponse: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let body: ByteBuffer
+}
+
+/// Failures the client itself detects (NIO's own errors pass through unchanged).
+public enum WebhookClientError: Error, Equatable {
+    /// The deadline passed before the whole answer was in.
+    case timeout
+    /// The peer closed the connection before any answer came.
+    case closedBeforeAnswer
+    /// The peer closed the connection in the middle of its answer.
+    case closedDuringAnswer
+    /// The client is shut down.
+    case shutDown
+}
+
+final class WebhookExchangeHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = WebhookExchange
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// Bodies longer than this are not read to the end: the connection is closed instead of drained.
+    static let drainLimit = 1 << 20
+
+    private struct Current {
+        let promise: EventLoopPromise<WebhookResponse>
+        let timer: Scheduled<Void>
+        var head: HTTPResponseHead?
+        var body = ByteBuffer()
+        var bodyBytes = 0
+    }
+
+    private var current: Current?
+    private let keptBodyBytes: Int
+    /// Called on the event loop when the connection is free for another exchange.
+    private let reusable: (Channel) -> Void
+
+    init(keptBodyBytes: Int, reusable: @escaping (Channel) -> Void) {
+        self.keptBodyBytes = keptBodyBytes
+        self.reusable = reusable
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let exchange = unwrapOutboundIn(data)
+        guard current == nil, context.channel.isActive else {
+            // Never handed out while busy; a connection that closed while idle fails the exchange
+            // before any byte left, so the client can safely try a fresh one.
+            exchange.promise.fail(WebhookClientError.closedBeforeAnswer)
+            promise?.fail(WebhookClientError.closedBeforeAnswer)
+            return
+        }
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.deadline) {
+            self.finish(context, with: .failure(WebhookClientError.timeout), keepConnection: false)
+        }
+        current = Current(promise: exchange.promise, timer: timer)
+        context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
+        context.write(wrapOutboundOut(.end(nil)), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard current != nil else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            // 1xx answers (100 Continue, 103 Early Hints) come before the real one.
+            if head.status.code >= 200 { current?.head = head }
+        case .body(var part):
+            current?.bodyBytes += part.readableBytes
+            let room = keptBodyBytes - (current?.body.readableBytes ?? 0)
+            if room > 0, var kept = part.readSlice(length: min(room, part.readableBytes)) { current?.body.writeBuffer(&kept) }
+            if let current, current.bodyBytes > Self.drainLimit, let head = current.head {
+                finish(context, with: .success(Self.response(head, current.body)), keepConnection: false)
+            }
+        case .end:
+            guard let head = current?.head else { return }
+            finish(context, with: .success(Self.response(head, current?.body ?? ByteBuffer())), keepConnection: head.isKeepAlive)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let error = current?.head == nil ? WebhookClientError.closedBeforeAnswer : .closedDuringAnswer
+        finish(context, with: .failure(error), keepConnection: false)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(context, with: .failure(error), keepConnection: false)
+    }
+
+    private static func response(_ head: HTTPResponseHead, _ body: ByteBuffer) -> WebhookResponse {
+        WebhookResponse(status: Int(head.status.code), headers: head.headers, body: body)
+    }
+
+    /// Answers the exchange in flight (if any, once) and then either frees or closes the connection.
+    private func finish(_ context: ChannelHandlerContext, with result: Result<WebhookResponse, any Error>, keepConnection: Bool) {
+        guard let done = current else { return }
+        current = nil
+        done.timer.cancel()
+        if keepConnection && context.channel.isActive { reusable(context.channel) } else { context.close(promise: nil) }
+        done.promise.completeWith(result)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A real TCP server on loopback that answers HTTP requests with raw bytes the test writes, one
+/// scripted reaction per request — for what a well-behaved HTTP server won't do: hang, close
+/// without answering, answer with a huge body or an interim `100 Continue`, drop an idle connection.
+final class ScriptedHTTPServer: Sendable {
+    enum Reaction: Sendable {
+        /// Writes these bytes (a whole HTTP response) and keeps the connection open.
+        case answer(String)
+        /// Writes these bytes, then closes the connection.
+        case answerAndClose(String)
+        /// Closes the connection without answering.
+        case close
+        /// Never answers.
+        case hang
+    }
+
+    /// A complete response with `body` and the headers a normal server sends.
+    static func ok(_ body: String = "{\"ok\":true}", status: String = "200 OK", extraHeaders: String = "") -> String {
+        "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extraHeaders)\r\n\(body)"
+    }
+
+    /// What the connections share: the script and the counts.
+    private final class Book: Sendable {
+        struct State {
+            var script: [Reaction] = []
+            var connections = 0
+            var requests = 0
+        }
+
+        let state: Mutex<State>
+        init(script: [Reaction]) { state = Mutex(State(script: script)) }
+    }
+
+    private let book: Book
+    private let channel: any Channel
+
+    var port: Int { channel.localAddress?.port ?? 0 }
+    var url: String { "http://127.0.0.1:\(port)/hook" }
+    var connections: Int { book.state.withLock { $0.connections } }
+    var requests: Int { book.state.withLock { $0.requests } }
+
+    init(script: [Reaction]) async throws {
+        let book = Book(script: script)
+        self.book = book
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { child in
+                book.state.withLock { $0.connections += 1 }
+                return child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(RequestReader { book.state.withLock { state in
+                        state.requests += 1
+                        return state.script.isEmpty ? .answer(Self.ok()) : state.script.removeFirst()
+                    } })
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func stop() async { try? await channel.close() }
+
+    /// Collects one request (head and `Content-Length` body), then reacts as scripted.
+    private final class RequestReader: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        private var pending = ""
+        private let next: () -> Reaction
+
+        init(next: @escaping () -> Reaction) { self.next = next }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            pending += String(buffer: unwrapInboundIn(data))
+            while let end = pending.range(of: "\r\n\r\n") {
+                let head = pending[..<end.lowerBound].lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                let bodyStart = end.upperBound
+                guard pending.utf8.distance(from: bodyStart, to: pending.endIndex) >= length else { return }
+                pending = String(pending.utf8[pending.utf8.index(bodyStart, offsetBy: length)...])!
+                switch next() {
+                case .answer(let bytes):
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: bytes)), promise: nil)
+                case .answerAndClose(let bytes):
+                    let closing = context.channel
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: bytes))).whenComplete { _ in closing.close(promise: nil) }
+                case .close:
+                    context.close(promise: nil)
+                case .hang:
+                    break
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Testing
+@testable import Relevo
+
+/// What an attempt records when the panel misbehaves at the HTTP level, through the client Relevo
+/// sends with, against a real server on loopback (§5.2).
+@Suite("Outbound HTTP client", .serialized)
+struct WebhookClientTests {
+    static let body = Array(#"{"event":"message"}"#.utf8)
+
+    static func post(_ server: ScriptedHTTPServer, timeout: Duration = .seconds(5), client: WebhookClient? = nil) async throws
+        -> WebhookSender.Result
+    {
+        let sender = WebhookSender(client: try client ?? WebhookClient(), timeout: timeout)
+        return await sender.post(url: try WebhookURL.parse(server.url, allowHTTP: true), headers: [("Content-Type", "application/json")],
+                                 body: body)
+    }
+
+    @Test func aPanelThatNeverAnswersIsATimeout() async throws {
+        let server = try await ScriptedHTTPServer(script: [.hang])
+        let result = try await Self.post(server, timeout: .milliseconds(200))
+        await server.stop()
+        #expect(result == .init(statusCode: nil, errorClass: "timeout", responseBody: nil))
+    }
+
+    @Test func closingWithoutAnAnswerIsConnectionClosed() async throws {
+        let server = try await ScriptedHTTPServer(script: [.close])
+        let result = try await Self.post(server)
+        await server.stop()
+        #expect(result == .init(statusCode: nil, errorClass: "connection_closed", responseBody: nil))
+    }
+
+    @Test func garbageInsteadOfHTTPIsAnInvalidResponse() async throws {
+        let server = try await ScriptedHTTPServer(script: [.answer("hello there\r\n\r\n")])
+        let result = try await Self.post(server)
+        await server.stop()
+        #expect(result.errorClass == "invalid_response" && result.statusCode == nil)
+    }
+
+    @Test func onlyTheFirst4KiBOfABodyAreKeptAndTheConnectionIsReused() async throws {
+        let big = String(repeating: "a", count: 10_000)
+        let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok(big, status: "500 Internal Server Error"))])
+        let client = try WebhookClient()
+        let first = try await Self.post(server, client: client)
+        let second = try await Self.post(server, client: client)
+        await client.shutdown()
+        await server.stop()
+        #expect(first == .init(statusCode: 500, errorClass: "http_status", responseBody: String(repeating: "a", count: 4096)))
+        #expect(second.statusCode == 200)
+        #expect(server.requests == 2 && server.connections == 1)
+    }
+
+    @Test func interimAnswersAreSkipped() async throws {
+        let server = try await ScriptedHTTPServer(script: [.answer("HTTP/1.1 100 Continue\r\n\r\n" + ScriptedHTTPServer.ok())])
+        let result = try await Self.post(server)
+        await server.stop()
+        #expect(result == .init(statusCode: 200, errorClass: nil, responseBody: #"{"ok":true}"#))
+    }
+
+    @Test func retryAfterIsReadOn429() async throws {
+        let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok("{}", status: "429 Too Many Requests", extraHeaders: "Retry-After: 7\r\n"))])
+        let result = try await Self.post(server)
+        await server.stop()
+        #expect(result.statusCode == 429 && result.retryAfter == .seconds(7))
+    }
+
+    /// `Connection: close` is honoured, a dropped idle connection is not used again, and a reused
+    /// connection that closes instead of answering is not reported as a failure: the POST goes out
+    /// again on a new connection (a fresh one that does the same is `connection_closed`, above).
+    @Test func closedConnectionsAreNotReused() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            .answer(ScriptedHTTPServer.ok(extraHeaders: "Connection: close\r\n")),  // connection 1
+            .answerAndClose(ScriptedHTTPServer.ok()),  // connection 2: says keep-alive, then drops it
+            .answer(ScriptedHTTPServer.ok()),  // connection 3, kept
+            .close,  // connection 3 again: closed instead of answering…
+            .answer(ScriptedHTTPServer.ok()),  // …so the same POST on connection 4
+        ])
+        let client = try WebhookClient()
+        var statuses: [Int?] = []
+        for _ in 0..<4 {
+            statuses.append(try await Self.post(server, client: client).statusCode)
+            try await Task.sleep(for: .milliseconds(50))  // lets a dropped connection's close arrive first
+        }
+        await client.shutdown()
+        await server.stop()
+        #expect(statuses == [200, 200, 200, 200])
+        #expect(server.requests == 5 && server.connections == 4)
+    }
+
+    @Test func aShutDownClientSendsNothing() async throws {
+        let server = try await ScriptedHTTPServer(script: [])
+        let client = try WebhookClient()
+        await client.shutdown()
+        let result = try await Self.post(server, client: client)
+        await server.stop()
+        #expect(result.errorClass == "network" && server.requests == 0)
+    }
+}
