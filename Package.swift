@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "relevo-pipeline-cost",
             dependencies: ["Relevo", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "NIOHTTP1", package: "swift-nio")],
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
             path: "Benchmarks/PipelineCost"
         ),
         .testTarget(

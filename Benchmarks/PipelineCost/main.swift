@@ -14,6 +14,7 @@
 //     BASELINE=0 (sender without the AsyncHTTPClient runs, for profiling)
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Relevo
 import Synchronization
@@ -110,12 +111,9 @@ struct PipelineCost {
         let withBaseline = ProcessInfo.processInfo.environment["BASELINE"] != "0"
         for _ in 0..<2 {
             if withBaseline { try await postConcurrently("sender (AsyncHTTPClient, baseline)", total: total) {
-                var request = HTTPClientRequest(url: panel)
-                request.method = .POST
-                request.headers = HTTPHeaders(headers)
-                request.body = .bytes(body)
-                let response = try await baseline.execute(request, timeout: .seconds(15))
-                _ = try await response.body.collect(upTo: 4096)
+                // The futures API with a delegate collecting the answer on the event loop, as Relevo used it.
+                let request = try HTTPClient.Request(url: panel, method: .POST, headers: HTTPHeaders(headers), body: .byteBuffer(ByteBuffer(bytes: body)))
+                let response: HTTPClient.Response = try await baseline.execute(request: request, deadline: .now() + .seconds(15)).get()
                 return Int(response.status.code)
             } }
             try await postConcurrently("sender (WebhookClient)", total: total) {
