@@ -1,3 +1,4 @@
+import NIOSSL
 import Testing
 @testable import Relevo
 
@@ -84,6 +85,23 @@ struct WebhookClientTests {
         await server.stop()
         #expect(statuses == [200, 200, 200, 200])
         #expect(server.requests == 5 && server.connections == 4)
+    }
+
+    /// HTTPS with full verification: a panel whose certificate chains to a trusted root answers; the
+    /// same panel is refused (`tls`, nothing sent) by a client that does not trust that root.
+    @Test func httpsIsVerified() async throws {
+        let certificate = try NIOSSLCertificate(bytes: Array(TestCertificates.server.utf8), format: .pem)
+        let key = try NIOSSLPrivateKey(bytes: Array(TestCertificates.serverKey.utf8), format: .pem)
+        let serverTLS = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
+        let server = try await ScriptedHTTPServer(script: [], tls: serverTLS)
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(TestCertificates.authority.utf8), format: .pem)])
+        let trusted = try await Self.post(server, client: try WebhookClient(tls: trusting))
+        let untrusted = try await Self.post(server, client: try WebhookClient())
+        await server.stop()
+        #expect(trusted == .init(statusCode: 200, errorClass: nil, responseBody: #"{"ok":true}"#))
+        #expect(untrusted == .init(statusCode: nil, errorClass: "tls", responseBody: nil))
+        #expect(server.requests == 1)
     }
 
     @Test func aShutDownClientSendsNothing() async throws {

@@ -49,10 +49,11 @@ public final class WebhookClient: Service, Sendable {
     private let idleTimeout: TimeAmount
     private let state = Mutex(State())
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+    /// `tls` defaults to full verification against the system's trust roots.
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, tls: TLSConfiguration = .makeClientConfiguration(),
                 connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30)) throws {
         self.group = group
-        tls = try NIOSSLContext(configuration: .makeClientConfiguration())
+        self.tls = try NIOSSLContext(configuration: tls)
         self.connectTimeout = TimeAmount(connectTimeout)
         self.idleTimeout = TimeAmount(idleTimeout)
     }

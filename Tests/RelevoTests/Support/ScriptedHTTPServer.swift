@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A real TCP server on loopback that answers HTTP requests with raw bytes the test writes, one
@@ -39,18 +40,22 @@ final class ScriptedHTTPServer: Sendable {
     private let channel: any Channel
 
     var port: Int { channel.localAddress?.port ?? 0 }
-    var url: String { "http://127.0.0.1:\(port)/hook" }
+    var url: String { "\(secure ? "https" : "http")://127.0.0.1:\(port)/hook" }
+    private let secure: Bool
     var connections: Int { book.state.withLock { $0.connections } }
     var requests: Int { book.state.withLock { $0.requests } }
 
-    init(script: [Reaction]) async throws {
+    /// With `tls`, the server speaks HTTPS.
+    init(script: [Reaction], tls: NIOSSLContext? = nil) async throws {
         let book = Book(script: script)
         self.book = book
+        secure = tls != nil
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 book.state.withLock { $0.connections += 1 }
                 return child.eventLoop.makeCompletedFuture {
+                    if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try child.pipeline.syncOperations.addHandler(RequestReader { book.state.withLock { state in
                         state.requests += 1
                         return state.script.isEmpty ? .answer(Self.ok()) : state.script.removeFirst()
