@@ -57,6 +57,17 @@ struct WebhookClientTests {
         #expect(result == .init(statusCode: 200, errorClass: nil, responseBody: #"{"ok":true}"#))
     }
 
+    @Test func aBodyThatEndsWithTheConnectionIsKept() async throws {
+        let server = try await ScriptedHTTPServer(script: [.answerAndClose("HTTP/1.1 202 Accepted\r\n\r\nqueued"), .answer(ScriptedHTTPServer.ok())])
+        let client = try WebhookClient()
+        let first = try await Self.post(server, client: client)
+        let second = try await Self.post(server, client: client)
+        await client.shutdown()
+        await server.stop()
+        #expect(first == .init(statusCode: 202, errorClass: nil, responseBody: "queued"))
+        #expect(second.statusCode == 200 && server.connections == 2)
+    }
+
     @Test func retryAfterIsReadOn429() async throws {
         let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok("{}", status: "429 Too Many Requests", extraHeaders: "Retry-After: 7\r\n"))])
         let result = try await Self.post(server)
