@@ -145,6 +145,9 @@ final class SQLiteDeliverySchedule: Sendable {
 
     func isClaimed(_ id: String) -> Bool { state.withLock { $0.claimed[id] != nil } }
 
+    /// The ordering key of a claimed event.
+    func key(ofClaimed id: String) -> String? { state.withLock { $0.claimed[id] } }
+
     var claimedIds: [String] { state.withLock { Array($0.claimed.keys) } }
 
     /// The `seq` of the oldest head not held (pending or in flight).

@@ -64,6 +64,7 @@ extension SQLiteStore {
     /// (the same event due later, a held one, the next event, or none).
     func settle(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
+        let claimedKey = schedule.key(ofClaimed: attempt.eventId)  // known in memory: no lookup by id in the write
         try await write({ db in
             try db.run(
                 sql: """
@@ -83,7 +84,7 @@ extension SQLiteStore {
                     """,
                 arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
             guard db.changesCount > 0,
-                  let key = try db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
+                  let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
             return try Self.currentHeads([key], db)
         }, afterCommit: { heads in
