@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 import Testing
 @testable import Relevo
@@ -113,6 +114,14 @@ struct WebhookClientTests {
         #expect(trusted == .init(statusCode: 200, errorClass: nil, responseBody: #"{"ok":true}"#))
         #expect(untrusted == .init(statusCode: nil, errorClass: "tls", responseBody: nil))
         #expect(server.requests == 1)
+    }
+
+    @Test func aTLSHandshakeThatNeverEndsIsATimeout() async throws {
+        let server = try await ScriptedHTTPServer(script: [])  // plain TCP: the client's hello never gets an answer
+        let url = try WebhookURL.parse(server.url.replacingOccurrences(of: "http:", with: "https:"), allowHTTP: true)
+        let result = await WebhookSender(client: try WebhookClient(), timeout: .milliseconds(300)).post(url: url, headers: [], body: Self.body)
+        await server.stop()
+        #expect(result == .init(statusCode: nil, errorClass: "timeout", responseBody: nil))
     }
 
     @Test func aShutDownClientSendsNothing() async throws {

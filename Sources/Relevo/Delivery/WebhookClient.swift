@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import ServiceLifecycle
 import Synchronization
 
@@ -97,7 +98,11 @@ public final class WebhookClient: Service, Sendable {
         async throws -> WebhookResponse
     {
         let promise = channel.eventLoop.makePromise(of: WebhookResponse.self)
-        channel.writeAndFlush(WebhookExchange(head: head, body: body, deadline: deadline, promise: promise), promise: nil)
+        // A channel closed before the write reaches it has no handler left to answer the exchange:
+        // the failed write does (a second completion of the promise is ignored).
+        channel.writeAndFlush(WebhookExchange(head: head, body: body, deadline: deadline, promise: promise)).whenFailure { error in
+            promise.fail(error as? ChannelError == .ioOnClosedChannel ? WebhookClientError.closedBeforeAnswer : error)
+        }
         return try await promise.futureResult.get()
     }
 
@@ -136,13 +141,18 @@ public final class WebhookClient: Service, Sendable {
         let serverName = IPAddress(destination.host) == nil ? destination.host : nil  // an IP literal is checked against the certificate's IP SANs
         let remaining = deadline - .now()
         guard remaining > .zero else { throw WebhookClientError.timeout }
-        return try await ClientBootstrap(group: group)
+        let loop = group.next()
+        let handshake = loop.makePromise(of: Void.self)
+        let connecting = ClientBootstrap(group: loop)
             .connectTimeout(min(connectTimeout, remaining))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                        try pipeline.addHandler(HandshakeWaiter(handshake))
+                    }
                     try pipeline.addHTTPClientHandlers()
                     try pipeline.addHandler(WebhookExchangeHandler(keptBodyBytes: Self.keptBodyBytes) { [weak self] channel in
                         self?.giveBack(channel, to: destination)
@@ -150,6 +160,48 @@ public final class WebhookClient: Service, Sendable {
                 }
             }
             .connect(host: destination.host, port: destination.port)
-            .get()
+        connecting.whenFailure { handshake.fail($0) }
+        if tls == nil { handshake.succeed() }
+        let channel = try await connecting.get()
+        let timer = loop.scheduleTask(deadline: deadline) { handshake.fail(WebhookClientError.timeout) }
+        defer { timer.cancel() }
+        do {
+            try await handshake.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+        return channel
+    }
+
+    /// Completes once the TLS handshake is done, so that a refused certificate fails the connection
+    /// (error class `tls`) rather than racing the first request on a closing channel.
+    private final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+        let done: EventLoopPromise<Void>
+
+        init(_ done: EventLoopPromise<Void>) { self.done = done }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case TLSUserEvent.handshakeCompleted = event {
+                done.succeed()
+                context.pipeline.syncOperations.removeHandler(self, promise: nil)
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            done.fail(error)
+            context.fireErrorCaught(error)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.fail(WebhookClientError.closedBeforeAnswer)
+            context.fireChannelInactive()
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            done.fail(WebhookClientError.closedBeforeAnswer)  // ignored once the handshake succeeded
+        }
     }
 }
