@@ -9,12 +9,21 @@ import Testing
 struct WebhookClientTests {
     static let body = Array(#"{"event":"message"}"#.utf8)
 
-    static func post(_ server: ScriptedHTTPServer, timeout: Duration = .seconds(5), client: WebhookClient? = nil) async throws
-        -> WebhookSender.Result
+    /// A client for loopback servers (the development flag's address rule).
+    static func makeClient(tls: TLSConfiguration = .makeClientConfiguration()) throws -> WebhookClient {
+        try WebhookClient(destinationGuard: DestinationGuard(allowInsecure: true), tls: tls)
+    }
+
+    /// One POST to `server`, with `client` or else a new client shut down afterwards.
+    static func post(_ server: ScriptedHTTPServer, url: String? = nil, timeout: Duration = .seconds(5), client: WebhookClient? = nil)
+        async throws -> WebhookSender.Result
     {
-        let sender = WebhookSender(client: try client ?? WebhookClient(), timeout: timeout)
-        return await sender.post(url: try WebhookURL.parse(server.url, allowHTTP: true), headers: [("Content-Type", "application/json")],
-                                 body: body)
+        let own = client == nil ? try makeClient() : nil
+        let sender = WebhookSender(client: try #require(client ?? own), timeout: timeout)
+        let result = await sender.post(url: try WebhookURL.parse(url ?? server.url, allowHTTP: true),
+                                       headers: [("Content-Type", "application/json")], body: body)
+        await own?.shutdown()
+        return result
     }
 
     @Test func aPanelThatNeverAnswersIsATimeout() async throws {
@@ -41,7 +50,7 @@ struct WebhookClientTests {
     @Test func onlyTheFirst4KiBOfABodyAreKeptAndTheConnectionIsReused() async throws {
         let big = String(repeating: "a", count: 10_000)
         let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok(big, status: "500 Internal Server Error"))])
-        let client = try WebhookClient()
+        let client = try Self.makeClient()
         let first = try await Self.post(server, client: client)
         let second = try await Self.post(server, client: client)
         await client.shutdown()
@@ -60,7 +69,7 @@ struct WebhookClientTests {
 
     @Test func aBodyThatEndsWithTheConnectionIsKept() async throws {
         let server = try await ScriptedHTTPServer(script: [.answerAndClose("HTTP/1.1 202 Accepted\r\n\r\nqueued"), .answer(ScriptedHTTPServer.ok())])
-        let client = try WebhookClient()
+        let client = try Self.makeClient()
         let first = try await Self.post(server, client: client)
         let second = try await Self.post(server, client: client)
         await client.shutdown()
@@ -87,7 +96,7 @@ struct WebhookClientTests {
             .close,  // connection 3 again: closed instead of answering…
             .answer(ScriptedHTTPServer.ok()),  // …so the same POST on connection 4
         ])
-        let client = try WebhookClient()
+        let client = try Self.makeClient()
         var statuses: [Int?] = []
         for _ in 0..<4 {
             statuses.append(try await Self.post(server, client: client).statusCode)
@@ -108,25 +117,52 @@ struct WebhookClientTests {
         let server = try await ScriptedHTTPServer(script: [], tls: serverTLS)
         var trusting = TLSConfiguration.makeClientConfiguration()
         trusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(TestCertificates.authority.utf8), format: .pem)])
-        let trusted = try await Self.post(server, client: try WebhookClient(tls: trusting))
-        let untrusted = try await Self.post(server, client: try WebhookClient())
+        let trusted = try await Self.post(server, client: try Self.makeClient(tls: trusting))
+        let untrusted = try await Self.post(server)
         await server.stop()
         #expect(trusted == .init(statusCode: 200, errorClass: nil, responseBody: #"{"ok":true}"#))
         #expect(untrusted == .init(statusCode: nil, errorClass: "tls", responseBody: nil))
         #expect(server.requests == 1)
     }
 
+    /// A certificate from a trusted authority, but for another address, is refused.
+    @Test func httpsChecksTheAddress() async throws {
+        let certificate = try NIOSSLCertificate(bytes: Array(TestCertificates.server.utf8), format: .pem)  // for 127.0.0.1
+        let key = try NIOSSLPrivateKey(bytes: Array(TestCertificates.serverKey.utf8), format: .pem)
+        let serverTLS = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
+        let server = try await ScriptedHTTPServer(script: [], tls: serverTLS, host: "127.0.0.2")
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(TestCertificates.authority.utf8), format: .pem)])
+        let client = try Self.makeClient(tls: trusting)
+        let result = try await Self.post(server, client: client)
+        await client.shutdown()
+        await server.stop()
+        #expect(result.errorClass == "tls" && server.requests == 0)
+    }
+
+    /// The client applies the address rule itself, to the addresses it connects to (DNS rebinding):
+    /// a literal loopback address and a name resolving to loopback are refused without connecting.
+    @Test func forbiddenAddressesAreNeverConnected() async throws {
+        let server = try await ScriptedHTTPServer(script: [])
+        let client = try WebhookClient(destinationGuard: DestinationGuard(allowInsecure: false))
+        let literal = try await Self.post(server, client: client)
+        let named = try await Self.post(server, url: "http://localhost:\(server.port)/hook", client: client)
+        await client.shutdown()
+        await server.stop()
+        #expect(literal.errorClass == "blocked_address" && named.errorClass == "blocked_address")
+        #expect(server.connections == 0)
+    }
+
     @Test func aTLSHandshakeThatNeverEndsIsATimeout() async throws {
         let server = try await ScriptedHTTPServer(script: [])  // plain TCP: the client's hello never gets an answer
-        let url = try WebhookURL.parse(server.url.replacingOccurrences(of: "http:", with: "https:"), allowHTTP: true)
-        let result = await WebhookSender(client: try WebhookClient(), timeout: .milliseconds(300)).post(url: url, headers: [], body: Self.body)
+        let result = try await Self.post(server, url: server.url.replacingOccurrences(of: "http:", with: "https:"), timeout: .milliseconds(300))
         await server.stop()
         #expect(result == .init(statusCode: nil, errorClass: "timeout", responseBody: nil))
     }
 
     @Test func aShutDownClientSendsNothing() async throws {
         let server = try await ScriptedHTTPServer(script: [])
-        let client = try WebhookClient()
+        let client = try Self.makeClient()
         await client.shutdown()
         let result = try await Self.post(server, client: client)
         await server.stop()

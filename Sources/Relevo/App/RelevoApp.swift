@@ -76,7 +76,7 @@ public struct RelevoApp: Sendable {
 
     /// The delivery worker and the HTTP client it sends with (shut down after it).
     public func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) throws -> [any Service] {
-        let client = try WebhookClient()
+        let client = try WebhookClient(destinationGuard: destinationGuard)
         let runner = DeliveryAttemptRunner(
             store: store, integrations: integrations, secrets: secrets, destinationGuard: destinationGuard,
             sender: WebhookSender(client: client, timeout: configuration.deliveryTimeout))

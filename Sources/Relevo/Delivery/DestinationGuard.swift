@@ -41,6 +41,11 @@ public struct DestinationGuard: Sendable {
         }
     }
 
+    /// Whether a connection may go to these addresses (all of a host's): none of them forbidden.
+    public func permits(_ addresses: [IPAddress]) -> Bool {
+        allowInsecure || addresses.allSatisfy { $0.forbiddenRange == nil }
+    }
+
     /// Every address `host` resolves to (empty when it does not resolve). getaddrinfo blocks,
     /// so it runs on NIO's thread pool instead of a cooperative thread.
     static func resolve(_ host: String) async -> [IPAddress] {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// An IPv4 or IPv6 address and the address-space rule of E1 (§2): which ranges a webhook may
 /// never reach because they lead into the operator's own network.
 public enum IPAddress: Sendable, Equatable {
@@ -55,6 +57,17 @@ public enum IPAddress: Sendable, Equatable {
     }
 
     /// The kind of forbidden range this address is in, or nil when it is a public address.
+    /// Where to connect: this address and `port`.
+    func socketAddress(port: Int) throws -> SocketAddress {
+        switch self {
+        case .v4(let value):
+            try SocketAddress(ipAddress: [24, 16, 8, 0].map { String(value >> $0 & 0xFF) }.joined(separator: "."), port: port)
+        case .v6(let bytes):
+            try SocketAddress(ipAddress: stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+                .joined(separator: ":"), port: port)
+        }
+    }
+
     public var forbiddenRange: String? {
         switch self {
         case .v4(let value): return Self.forbiddenV4(value)

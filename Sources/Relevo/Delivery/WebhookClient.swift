@@ -22,8 +22,12 @@ import Synchronization
 /// on a new connection, as browsers do; delivery is at-least-once anyway, and `webhook-id` is the
 /// same.
 ///
-/// A lifecycle `Service`: on graceful shutdown, after the dispatcher stopped sending, it closes the
-/// idle connections.
+/// Connections go only to addresses the address rule allows: the client resolves the host itself
+/// and connects to exactly the addresses it checked, so a DNS answer that changes between the
+/// check and the connection (rebinding, TTL 0) cannot lead it into the operator's network.
+///
+/// A lifecycle `Service`: while running it closes connections idle for `idleTimeout`; on graceful
+/// shutdown, after the dispatcher stopped sending, it closes the rest.
 public final class WebhookClient: Service, Sendable {
     /// At most this much of an answer's body is kept (for the attempt log); the rest is read and dropped.
     public static let keptBodyBytes = 4096
@@ -45,14 +49,17 @@ public final class WebhookClient: Service, Sendable {
     }
 
     private let group: any EventLoopGroup
+    private let destinationGuard: DestinationGuard
     private let tls: NIOSSLContext
     private let connectTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private let state = Mutex(State())
 
     /// `tls` defaults to full verification against the system's trust roots.
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, tls: TLSConfiguration = .makeClientConfiguration(),
-                connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30)) throws {
+    public init(destinationGuard: DestinationGuard, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                tls: TLSConfiguration = .makeClientConfiguration(), connectTimeout: Duration = .seconds(5),
+                idleTimeout: Duration = .seconds(30)) throws {
+        self.destinationGuard = destinationGuard
         self.group = group
         self.tls = try NIOSSLContext(configuration: tls)
         self.connectTimeout = TimeAmount(connectTimeout)
@@ -60,8 +67,30 @@ public final class WebhookClient: Service, Sendable {
     }
 
     public func run() async throws {
-        try? await gracefulShutdown()
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: .seconds(5))
+                self.closeExpired()
+            }
+        }
         await shutdown()
+    }
+
+    /// Closes the connections idle longer than `idleTimeout`, and forgets the ones the peer closed.
+    func closeExpired() {
+        let limit = NIODeadline.now() - idleTimeout
+        let expired = state.withLock { state in
+            var expired: [any Channel] = []
+            for (destination, line) in state.idle {
+                let kept = line.filter { $0.since >= limit && $0.channel.isActive }
+                if kept.count < line.count {
+                    expired += line.filter { $0.since < limit || !$0.channel.isActive }.map(\.channel)
+                    state.idle[destination] = kept.isEmpty ? nil : kept
+                }
+            }
+            return expired
+        }
+        for channel in expired { channel.close(promise: nil) }
     }
 
     /// Closes every idle connection; later POSTs fail with ``WebhookClientError/shutDown``.
@@ -103,7 +132,13 @@ public final class WebhookClient: Service, Sendable {
         channel.writeAndFlush(WebhookExchange(head: head, body: body, deadline: deadline, promise: promise)).whenFailure { error in
             promise.fail(error as? ChannelError == .ioOnClosedChannel ? WebhookClientError.closedBeforeAnswer : error)
         }
-        return try await promise.futureResult.get()
+        // A cancelled attempt (the end of the shutdown grace) stops waiting at once.
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
+            channel.close(promise: nil)
+        }
     }
 
     /// The newest idle connection to `destination` that is still open; closes the ones idle too long.
@@ -136,7 +171,24 @@ public final class WebhookClient: Service, Sendable {
         if !kept { channel.close(promise: nil) }
     }
 
+    /// Connects to the first of the checked addresses of `destination` that answers, within the deadline.
     private func connect(_ destination: Destination, deadline: NIODeadline) async throws -> any Channel {
+        let found = if let literal = IPAddress(destination.host) { [literal] } else { await DestinationGuard.resolve(destination.host) }
+        guard !found.isEmpty else { throw WebhookClientError.unresolvable }
+        guard destinationGuard.permits(found) else { throw WebhookClientError.blockedAddress }
+        var failure: any Error = WebhookClientError.unresolvable
+        for address in found {
+            do {
+                return try await connect(destination, to: address.socketAddress(port: destination.port), deadline: deadline)
+            } catch {
+                failure = error
+                if NIODeadline.now() >= deadline { break }
+            }
+        }
+        throw failure
+    }
+
+    private func connect(_ destination: Destination, to address: SocketAddress, deadline: NIODeadline) async throws -> any Channel {
         let tls = destination.secure ? self.tls : nil
         let serverName = IPAddress(destination.host) == nil ? destination.host : nil  // an IP literal is checked against the certificate's IP SANs
         let remaining = deadline - .now()
@@ -159,7 +211,7 @@ public final class WebhookClient: Service, Sendable {
                     })
                 }
             }
-            .connect(host: destination.host, port: destination.port)
+            .connect(to: address)
         connecting.whenFailure { handshake.fail($0) }
         if tls == nil { handshake.succeed() }
         let channel = try await connecting.get()

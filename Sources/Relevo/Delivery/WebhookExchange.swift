@@ -1,5 +1,10 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One POST on one connection of ``WebhookClient``, and the handler that runs it on the event loop.
 ///
@@ -32,6 +37,12 @@ public enum WebhookClientError: Error, Equatable {
     case closedDuringAnswer
     /// The client is shut down.
     case shutDown
+    /// The host has no address.
+    case unresolvable
+    /// The host resolves to an address the address rule forbids.
+    case blockedAddress
+    /// An answer that is not a webhook's (`101 Switching Protocols`).
+    case invalidAnswer
 }
 
 final class WebhookExchangeHandler: ChannelDuplexHandler {
@@ -79,11 +90,17 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard current != nil else { return }
+        guard current != nil else {
+            context.close(promise: nil)  // bytes nobody asked for: this connection's framing can't be trusted any more
+            return
+        }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            // 1xx answers (100 Continue, 103 Early Hints) come before the real one.
-            if head.status.code >= 200 { current?.head = head }
+            // (NIO's decoder drops 100 Continue and 103 Early Hints; 101 would end HTTP on this connection.)
+            guard head.status != .switchingProtocols else {
+                return finish(context, with: .failure(WebhookClientError.invalidAnswer), keepConnection: false)
+            }
+            current?.head = head
         case .body(var part):
             current?.bodyBytes += part.readableBytes
             let room = keptBodyBytes - (current?.body.readableBytes ?? 0)
@@ -104,7 +121,26 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(context, with: .failure(error), keepConnection: false)
+        guard let current else {
+            context.close(promise: nil)  // an idle connection in error is not handed out again
+            return
+        }
+        // A TLS peer closing without close_notify after its answer began: the decoder ends the
+        // answer (or not) when the close reaches it.
+        if current.head != nil, case NIOSSLError.uncleanShutdown = error { return }
+        let failure = Self.isClose(error, channelClosed: !context.channel.isActive)
+            ? (current.head == nil ? WebhookClientError.closedBeforeAnswer : .closedDuringAnswer) : error
+        finish(context, with: .failure(failure), keepConnection: false)
+    }
+
+    /// Errors that mean "the peer closed the connection": NIO reports them before `channelInactive`.
+    private static func isClose(_ error: any Error, channelClosed: Bool) -> Bool {
+        switch error {
+        case let error as IOError: error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        case ChannelError.eof, NIOSSLError.uncleanShutdown: true
+        case is HTTPParserError: channelClosed  // an answer cut short by the close
+        default: false
+        }
     }
 
     private static func response(_ head: HTTPResponseHead, _ body: ByteBuffer) -> WebhookResponse {

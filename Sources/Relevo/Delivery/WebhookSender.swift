@@ -55,6 +55,9 @@ public struct WebhookSender: Sendable {
         switch error {
         case WebhookClientError.timeout, ChannelError.connectTimeout(_): return "timeout"
         case WebhookClientError.closedBeforeAnswer, WebhookClientError.closedDuringAnswer: return "connection_closed"
+        case WebhookClientError.unresolvable: return "dns"
+        case WebhookClientError.blockedAddress: return "blocked_address"
+        case WebhookClientError.invalidAnswer: return "invalid_response"
         case let error as NIOConnectionError:
             if error.connectionErrors.isEmpty && (error.dnsAError != nil || error.dnsAAAAError != nil) { return "dns" }
             if error.connectionErrors.contains(where: { if case ChannelError.connectTimeout(_) = $0.error { true } else { false } }) {

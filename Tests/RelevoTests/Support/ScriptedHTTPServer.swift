@@ -40,15 +40,17 @@ final class ScriptedHTTPServer: Sendable {
     private let channel: any Channel
 
     var port: Int { channel.localAddress?.port ?? 0 }
-    var url: String { "\(secure ? "https" : "http")://127.0.0.1:\(port)/hook" }
+    var url: String { "\(secure ? "https" : "http")://\(host):\(port)/hook" }
+    private let host: String
     private let secure: Bool
     var connections: Int { book.state.withLock { $0.connections } }
     var requests: Int { book.state.withLock { $0.requests } }
 
-    /// With `tls`, the server speaks HTTPS.
-    init(script: [Reaction], tls: NIOSSLContext? = nil) async throws {
+    /// With `tls`, the server speaks HTTPS; it listens on `host` (any 127.x.y.z on Linux).
+    init(script: [Reaction], tls: NIOSSLContext? = nil, host: String = "127.0.0.1") async throws {
         let book = Book(script: script)
         self.book = book
+        self.host = host
         secure = tls != nil
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -62,7 +64,7 @@ final class ScriptedHTTPServer: Sendable {
                     } })
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
     }
 
     func stop() async { try? await channel.close() }
