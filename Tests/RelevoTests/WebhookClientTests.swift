@@ -160,6 +160,23 @@ struct WebhookClientTests {
         #expect(result == .init(statusCode: nil, errorClass: "timeout", responseBody: nil))
     }
 
+    /// Kept-alive connections do not outlive the idle timeout, even to a destination never used again.
+    @Test func idleConnectionsAreClosed() async throws {
+        let server = try await ScriptedHTTPServer(script: [])
+        let client = try WebhookClient(destinationGuard: DestinationGuard(allowInsecure: true), idleTimeout: .milliseconds(100))
+        #expect(try await Self.post(server, client: client).statusCode == 200)
+        client.closeExpired()
+        try await Task.sleep(for: .milliseconds(50))
+        let whileFresh = server.closedConnections
+        try await Task.sleep(for: .milliseconds(100))
+        client.closeExpired()
+        try await Task.sleep(for: .milliseconds(50))
+        let afterTimeout = server.closedConnections
+        await client.shutdown()
+        await server.stop()
+        #expect(whileFresh == 0 && afterTimeout == 1)
+    }
+
     @Test func aShutDownClientSendsNothing() async throws {
         let server = try await ScriptedHTTPServer(script: [])
         let client = try Self.makeClient()

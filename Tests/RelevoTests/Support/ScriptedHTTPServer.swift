@@ -29,6 +29,7 @@ final class ScriptedHTTPServer: Sendable {
         struct State {
             var script: [Reaction] = []
             var connections = 0
+            var closed = 0
             var requests = 0
         }
 
@@ -45,6 +46,8 @@ final class ScriptedHTTPServer: Sendable {
     private let secure: Bool
     var connections: Int { book.state.withLock { $0.connections } }
     var requests: Int { book.state.withLock { $0.requests } }
+    /// Connections that ended (either side closing).
+    var closedConnections: Int { book.state.withLock { $0.closed } }
 
     /// With `tls`, the server speaks HTTPS; it listens on `host` (any 127.x.y.z on Linux).
     init(script: [Reaction], tls: NIOSSLContext? = nil, host: String = "127.0.0.1") async throws {
@@ -58,10 +61,10 @@ final class ScriptedHTTPServer: Sendable {
                 book.state.withLock { $0.connections += 1 }
                 return child.eventLoop.makeCompletedFuture {
                     if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try child.pipeline.syncOperations.addHandler(RequestReader { book.state.withLock { state in
+                    try child.pipeline.syncOperations.addHandler(RequestReader(next: { book.state.withLock { state in
                         state.requests += 1
                         return state.script.isEmpty ? .answer(Self.ok()) : state.script.removeFirst()
-                    } })
+                    } }, ended: { book.state.withLock { $0.closed += 1 } }))
                 }
             }
             .bind(host: host, port: 0).get()
@@ -76,8 +79,17 @@ final class ScriptedHTTPServer: Sendable {
 
         private var pending = ""
         private let next: () -> Reaction
+        private let ended: () -> Void
 
-        init(next: @escaping () -> Reaction) { self.next = next }
+        init(next: @escaping () -> Reaction, ended: @escaping () -> Void) {
+            self.next = next
+            self.ended = ended
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            ended()
+            context.fireChannelInactive()
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             pending += String(buffer: unwrapInboundIn(data))
