@@ -163,18 +163,19 @@ struct WebhookClientTests {
     /// Kept-alive connections do not outlive the idle timeout, even to a destination never used again.
     @Test func idleConnectionsAreClosed() async throws {
         let server = try await ScriptedHTTPServer(script: [])
-        let client = try WebhookClient(destinationGuard: DestinationGuard(allowInsecure: true), idleTimeout: .milliseconds(100))
+        let client = try WebhookClient(destinationGuard: DestinationGuard(allowInsecure: true), idleTimeout: .seconds(1))
         #expect(try await Self.post(server, client: client).statusCode == 200)
         client.closeExpired()
-        try await Task.sleep(for: .milliseconds(50))
-        let whileFresh = server.closedConnections
         try await Task.sleep(for: .milliseconds(100))
+        let whileFresh = server.closedConnections
+        try await Task.sleep(for: .seconds(1))
         client.closeExpired()
-        try await Task.sleep(for: .milliseconds(50))
-        let afterTimeout = server.closedConnections
+        // Under the whole suite's load on 2 cores the close was seen up to seconds later: wait up to 10 s.
+        for _ in 0..<500 where server.closedConnections == 0 { try await Task.sleep(for: .milliseconds(20)) }
         await client.shutdown()
         await server.stop()
-        #expect(whileFresh == 0 && afterTimeout == 1)
+        #expect(whileFresh == 0)
+        #expect(server.closedConnections == 1)
     }
 
     @Test func aShutDownClientSendsNothing() async throws {
