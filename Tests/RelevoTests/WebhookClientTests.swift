@@ -160,6 +160,19 @@ struct WebhookClientTests {
         #expect(result == .init(statusCode: nil, errorClass: "timeout", responseBody: nil))
     }
 
+    /// A panel that drops every connection right after answering (while saying keep-alive), POSTed to
+    /// back to back: no POST is lost on a dropped connection or hangs; each goes out on a new one.
+    @Test(.timeLimit(.minutes(1))) func connectionsDroppedAfterEveryAnswerAreNeverReused() async throws {
+        let server = try await ScriptedHTTPServer(script: Array(repeating: .answerAndClose(ScriptedHTTPServer.ok()), count: 40))
+        let client = try Self.makeClient()
+        var statuses: [Int?] = []
+        for _ in 0..<40 { statuses.append(try await Self.post(server, client: client).statusCode) }
+        await client.shutdown()
+        await server.stop()
+        #expect(statuses.allSatisfy { $0 == 200 })
+        #expect(server.requests == 40 && server.connections == 40)
+    }
+
     /// Kept-alive connections do not outlive the idle timeout, even to a destination never used again.
     @Test func idleConnectionsAreClosed() async throws {
         let server = try await ScriptedHTTPServer(script: [])
