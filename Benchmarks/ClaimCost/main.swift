@@ -51,17 +51,19 @@ struct ClaimCost {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             let insert = try db.makeStatement(sql: """
-                INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
-                    status, attempt_count, next_attempt_at, created_at) VALUES (?, 'p', ?, ?, ?, ?, 'message', ?, 'pending', 0, 0, 0)
+                INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type,
+                    status, attempt_count, next_attempt_at, created_at) VALUES (?, 'p', ?, ?, ?, ?, 'message', 'pending', 0, 0, 0)
                 """)
+            let insertBody = try db.makeStatement(sql: "INSERT INTO event_bodies (seq, body) VALUES (last_insert_rowid(), ?)")
             let body = Data(#"{"event_type":"message","value":{"id":"m","type":"text","content":{"body":"benchmark"}}}"#.utf8)
             for index in 0..<pending {
                 let conversation = index / 10
                 let bot: String? = conversation % 4 == 0 ? nil : "bot\(conversation % 4)"
                 let destination = bot == nil ? "panel" : "channel"
                 try insert.execute(arguments: [
-                    String(format: "evt_%024d", index), destination, bot, "\(destination):p:c\(conversation)", "c\(conversation)", body,
+                    String(format: "evt_%024d", index), destination, bot, "\(destination):p:c\(conversation)", "c\(conversation)",
                 ])
+                try insertBody.execute(arguments: [body])
             }
         }
         try queue.close()

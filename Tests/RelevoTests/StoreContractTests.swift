@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import Testing
 @testable import Relevo
 
@@ -195,6 +196,48 @@ struct StoreContractTests {
         for (offset, value) in seen.enumerated().dropFirst() { #expect(value != seen[offset - 1]) }
         _ = try await store.keys(projectId: "p1")  // reads do not move it
         #expect(stamp.current() == seen.last)
+    }
+
+    /// The server's own commits of messages and events keep the key and integration lookups cached;
+    /// a commit that changes a key (its own, or another process's: the CLI) is seen on the next lookup.
+    @Test func sqliteLookupCacheKeptAcrossOwnCommitsOnly() async throws {
+        let (stores, directory) = try await Self.open(.sqlite, instances: 2)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try #require(stores[0] as? SQLiteStore), cli = stores[1]
+        let at = Timestamp(millisecondsSince1970: 1)
+        try await server.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
+        try await server.addKey(Self.key("p1", "k2"))
+        let loads = Mutex(0)
+        let lookup = { (hash: String) in
+            try server.cache.projectForKey(hash) {
+                loads.withLock { $0 += 1 }
+                return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+            }
+        }
+        func loadsDuring(_ body: () throws -> String?) rethrows -> (String?, Int) {
+            let before = loads.withLock { $0 }
+            let value = try body()
+            return (value, loads.withLock { $0 } - before)
+        }
+        // Two own commits first: the writer can vouch for a stamp only after one of its commits.
+        for index in 0..<2 {
+            _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u\(index)", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+            _ = try lookup("hash-k1")
+        }
+        #expect(try loadsDuring { try lookup("hash-k1") } == ("p1", 0))
+        for index in 2..<6 {  // the server's own writes to other tables
+            _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u\(index)", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+            #expect(try loadsDuring { try lookup("hash-k1") } == ("p1", 0))
+        }
+        // Another process revokes k1: the next lookup reads again and sees it.
+        _ = try await cli.revokeKey(projectId: "p1", keyId: "k1", hash: nil, at: at)
+        #expect(try loadsDuring { try lookup("hash-k1") } == (nil, 1))
+        #expect(try await server.projectIdForKey(hash: "hash-k1") == nil)
+        // The server's own write to api_keys drops the cache as well.
+        _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u9", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+        #expect(try loadsDuring { try lookup("hash-k2") }.0 == "p1")
+        _ = try await server.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: at)
+        #expect(try loadsDuring { try lookup("hash-k2") } == (nil, 1))
     }
 }
 

@@ -48,7 +48,7 @@ enum RequestBody {
         guard buffer.readableBytes > 0 else { return nil }
         // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);
         // a declared type other than JSON is refused.
-        if let type = request.headers[.contentType] {
+        if let type = request.headers[.contentType], type != "application/json" {
             let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard mediaType == "application/json" else { throw DomainError.unsupportedMediaType }
         }

@@ -25,6 +25,9 @@ final class SQLiteDeliverySchedule: Sendable {
         let held: Bool
         /// `next_attempt_at` in milliseconds.
         let due: Int64
+        /// The event itself when the head comes from the transaction that inserted it: a claim then
+        /// sends it without reading it back (most events are their key's head from the start).
+        var event: OutboxEvent? = nil
     }
 
     /// An ordering key and its head (nil: nothing unsettled left).

@@ -198,6 +198,21 @@ enum SQLiteMigrations {
                 ALTER TABLE attempts_by_event RENAME TO attempts;
                 """)
         }
+        migrator.registerMigration("004_event_bodies_apart") { db in
+            // A settlement rewrites its event's row, a few bytes longer (status, finished_at). With the
+            // body in the row (~6 rows a page, appended full) that overflowed the page and SQLite
+            // rebalanced it with its siblings and parent: the events table was a quarter of every
+            // commit's pages. Bodies are written once and never change, so they live apart, and the
+            // row a settlement rewrites is small.
+            try db.execute(sql: """
+                CREATE TABLE event_bodies (
+                    seq INTEGER PRIMARY KEY,
+                    body BLOB NOT NULL
+                ) STRICT;
+                INSERT INTO event_bodies (seq, body) SELECT seq, body FROM events;
+                ALTER TABLE events DROP COLUMN body;
+                """)
+        }
         return migrator
     }
 }

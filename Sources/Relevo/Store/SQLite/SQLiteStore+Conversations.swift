@@ -213,15 +213,17 @@ extension SQLiteStore {
         try events.map { event in
             try db.run(
                 sql: """
-                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
-                        status, attempt_count, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type,
+                        status, attempt_count, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [event.id, event.projectId, event.destination.kind, event.destination.botId, event.orderingKey,
-                            event.conversationId, event.eventType, Data(event.body), event.status.rawValue, event.attemptCount,
+                            event.conversationId, event.eventType, event.status.rawValue, event.attemptCount,
                             event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
+            let seq = db.lastInsertedRowID
+            try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", arguments: [seq, Data(event.body)])
             return SQLiteDeliverySchedule.Head(
-                seq: db.lastInsertedRowID, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,
-                held: event.status == .held, due: event.nextAttemptAt.millisecondsSince1970)
+                seq: seq, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,
+                held: event.status == .held, due: event.nextAttemptAt.millisecondsSince1970, event: event)
         }
     }
 

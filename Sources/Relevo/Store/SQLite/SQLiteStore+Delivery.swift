@@ -17,16 +17,21 @@ extension SQLiteStore {
         guard !chosen.isEmpty else { return [] }
         let events: [OutboxEvent]
         do {
-            // One primary-key lookup each: an `IN (…)` list would build a temporary index (and page
-            // cache) per claim.
+            // A head filed by the insert carries its event. Others (the next event of a key, a retry, a
+            // redelivery) are read: one primary-key lookup each, since an `IN (…)` list would build a
+            // temporary index (and page cache) per claim.
             events = try chosen.compactMap { head in
-                try reader.fetchOne("SELECT \(Self.eventColumns) FROM events e WHERE e.seq = ?", [.integer(head.seq)]).map(Self.decodeEvent)
+                if let event = head.event { return event }
+                return try reader.fetchOne("SELECT \(Self.eventColumns) FROM events e WHERE e.seq = ?", [.integer(head.seq)])
+                    .map(Self.decodeEvent)
             }
         } catch {
             schedule.release(chosen.map(\.id))
             throw error
         }
-        // An event settled otherwise since its head was filed (its integration deleted) is not sent.
+        // An event settled otherwise since its head was filed (its integration deleted) is not sent. A
+        // carried event is pending; a cancellation that commits after this claim is caught when its
+        // settlement finds the row no longer pending, as with a read that came just before it.
         let claimed = events.filter { $0.status == .pending }
         if claimed.count < chosen.count {
             let kept = Set(claimed.map(\.id))
@@ -220,7 +225,8 @@ extension SQLiteStore {
     }
 
     static let eventColumns = """
-        e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type, e.body, e.status,
+        e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type,
+        (SELECT body FROM event_bodies b WHERE b.seq = e.seq), e.status,
         e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
         """
 
@@ -237,13 +243,16 @@ extension SQLiteStore {
 
     public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
-            let ids = try db.strings(sql: "SELECT id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY finished_at LIMIT ?",
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY finished_at LIMIT ?",
                 arguments: [cutoff.millisecondsSince1970, limit])
-            for id in ids {
+            for row in rows {
+                let seq: Int64 = row[0], id: String = row[1]
                 try db.run(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
-                try db.run(sql: "DELETE FROM events WHERE id = ?", arguments: [id])
+                try db.run(sql: "DELETE FROM event_bodies WHERE seq = ?", arguments: [seq])
+                try db.run(sql: "DELETE FROM events WHERE seq = ?", arguments: [seq])
             }
-            return ids.count
+            return rows.count
         }
     }
 

@@ -8,8 +8,8 @@ import Synchronization
 /// migrations, awaited commits (with `synchronous=FULL` a commit waits for fsync). Reads go through
 /// ``SQLiteReader``: read-only connections used on the calling thread, concurrently with the
 /// writer — they are index lookups of a few microseconds, and a thread hop would cost more.
-/// The two lookups every authenticated request makes are also cached until the next commit by
-/// any process (``SQLiteReadCache``).
+/// The two lookups every authenticated request and every attempt make are also cached until a
+/// commit that may change them (``SQLiteReadCache``).
 public final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
     let reader: SQLiteReader
@@ -43,8 +43,9 @@ public final class SQLiteStore: RelevoStore {
         }
         try SQLiteMigrations.migrator.migrate(pool)
         reader = SQLiteReader(path: path)
-        writes = SQLiteWriteQueue(pool: pool)
         cache = SQLiteReadCache(changes: SQLiteChangeStamp(databasePath: path))
+        pool.add(transactionObserver: cache.cachedTablesWatch, extent: .databaseLifetime)
+        writes = SQLiteWriteQueue(pool: pool, cache: cache)
         schedule.load(try Self.allHeads(reader))
     }
 

@@ -34,10 +34,16 @@ final class SQLiteWriteQueue: Sendable {
 
     private let pool: DatabasePool
     private let state = Mutex(State())
+    /// Told about every batch transaction, on the writer connection: it keeps its entries across
+    /// the commits that change nothing it caches.
+    private let cache: SQLiteReadCache?
     /// Most writes per transaction, so one batch never holds the lock for long.
     static let maximumBatch = 256
 
-    init(pool: DatabasePool) { self.pool = pool }
+    init(pool: DatabasePool, cache: SQLiteReadCache? = nil) {
+        self.pool = pool
+        self.cache = cache
+    }
 
     /// Runs `body` in the next batch; `afterCommit` gets its result once the batch is durable, before
     /// the next batch starts and in the batch's order, so what it records follows the commit order.
@@ -87,6 +93,20 @@ final class SQLiteWriteQueue: Sendable {
         }
     }
 
+    /// One batch transaction on the writer connection, with the cache told before and after.
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            try self.cache?.writerWillBegin(db)
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            try self.cache?.writerDidCommit(db)
+            return result!
+        }
+    }
+
     private func drain() async {
         while true {
             let batch = state.withLock { state -> [Job] in
@@ -99,9 +119,9 @@ final class SQLiteWriteQueue: Sendable {
             do {
                 let completions: [@Sendable () -> Void]
                 do {
-                    completions = try await pool.write { db in try batch.map { try $0.run(db, false) } }
+                    completions = try await transaction { db in try batch.map { try $0.run(db, false) } }
                 } catch is Failed {
-                    completions = try await pool.write { db in try batch.map { try $0.run(db, true) } }
+                    completions = try await transaction { db in try batch.map { try $0.run(db, true) } }
                 }
                 for complete in completions { complete() }
             } catch {
