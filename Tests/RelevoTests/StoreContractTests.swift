@@ -243,8 +243,8 @@ struct StoreContractTests {
 
 @Suite("Channel message context")
 struct ChannelMessageContextTests {
-    /// The one read a channel message makes: what exists of bot, user, room, active conversation and a
-    /// first answer to the same message id, each absent part nil, on both backends alike.
+    /// The one read a channel message makes: what exists of bot, user, room and active conversation,
+    /// each absent part nil, on both backends alike, and up to date after every write (SQLite caches it).
     @Test(arguments: StoreContractTests.Backend.allCases)
     func readsWhatExistsInOneGo(backend: StoreContractTests.Backend) async throws {
         let (store, directory) = try await StoreContractTests.open(backend)
@@ -252,30 +252,32 @@ struct ChannelMessageContextTests {
         let at = Timestamp(millisecondsSince1970: 1_000)
         try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: StoreContractTests.key("p1", "k1"))
 
-        let empty = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1", key: "m1")
-        #expect(empty == ChannelMessageContext(previousResponse: nil, bot: nil, user: nil, room: nil, activeConversation: nil))
+        let empty = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
+        #expect(empty == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
 
         let bot = Bot(projectId: "p1", id: "b1", name: "Sales", channelWebhookUrl: "https://93.184.215.14/channel",
                       channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: at, updatedAt: at)
         try await store.insertBot(bot)
+        #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").bot == bot)
         let user = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana", referenceId: "ref-9", createdAt: at, updatedAt: at))
         let room = try await store.ensureRoom(projectId: "p1", botId: "b1", userId: "u1", newId: "r1", at: at)
         let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b1", userId: "u1", state: .active, startAt: at,
                                         assignment: .members(["type": .string("queue"), "target": .string("sales")]), metadata: .members([:]))
         try await store.startConversation(conversation, messages: [], events: [])
-        let open = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1", key: "m1")
-        #expect(open == ChannelMessageContext(previousResponse: nil, bot: bot, user: user, room: room, activeConversation: conversation))
+        let open = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
+        #expect(open == ChannelMessageContext(bot: bot, user: user, room: room, activeConversation: conversation))
 
         #expect(try await store.recordOnce(IdempotentWrite(
             projectId: "p1", scope: "channel", key: "m1", response: #"{"routedTo":"panel"}"#, activeConversationId: "c1",
             message: nil, events: [], at: at)) == .recorded)
         _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: at, reason: "closed_by_operator", messages: [], events: [])
-        let closed = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1", key: "m1")
-        #expect(closed.previousResponse == #"{"routedTo":"panel"}"#)
+        let closed = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
         #expect(closed.room == room && closed.activeConversation == nil)
+        let renamed = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana B", referenceId: nil, createdAt: at, updatedAt: at))
+        #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").user == renamed)
         // Another project sees none of it.
-        let other = try await store.channelMessageContext(projectId: "p2", botId: "b1", userId: "u1", key: "m1")
-        #expect(other == ChannelMessageContext(previousResponse: nil, bot: nil, user: nil, room: nil, activeConversation: nil))
+        let other = try await store.channelMessageContext(projectId: "p2", botId: "b1", userId: "u1")
+        #expect(other == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
     }
 }
 

@@ -14,12 +14,16 @@ extension ConversationService {
         try errors.check()
         guard let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
 
-        // One read for the common case (a known user writing in an existing room); writes only for what is new.
-        let known = try await store.channelMessageContext(projectId: projectId, botId: botId, userId: userId, key: value.id)
-        if let previous = known.previousResponse {
-            return try MessageReceipt(data: JSONParser.parse(previous))
+        // One read for the common case (a known user writing in an existing room); writes only for what
+        // is new. A repeat of the message is answered by the write, with the first answer.
+        let known = try await store.channelMessageContext(projectId: projectId, botId: botId, userId: userId)
+        guard let bot = known.bot else {
+            // The bot may have gone since the first time this message came.
+            if let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
+                return try MessageReceipt(data: JSONParser.parse(previous))
+            }
+            throw DomainError.notFound(.bot, id: botId)
         }
-        guard let bot = known.bot else { throw DomainError.notFound(.bot, id: botId) }
         let existing = known.user
         // The user is written only when new or renamed: most messages come from known users.
         let user = if let existing, userName == nil || userName == existing.names { existing } else {

@@ -40,20 +40,19 @@ public protocol ConversationStore: Sendable {
     func recordedResponse(projectId: String, scope: String, key: String) async throws -> String?
 
     /// Everything a channel message reads before it writes, in one read (one round trip on PostgreSQL).
-    func channelMessageContext(projectId: String, botId: String, userId: String, key: String) async throws -> ChannelMessageContext
+    /// A repeat of a message is told by ``recordOnce(_:)``, in the write.
+    func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext
 }
 
-/// What ``ConversationStore/channelMessageContext(projectId:botId:userId:key:)`` reads: the first answer to
-/// the message id (a repeat), the bot, the user, their room and its active conversation; nil where none.
+/// What ``ConversationStore/channelMessageContext(projectId:botId:userId:)`` reads: the bot, the user,
+/// their room and its active conversation; nil where none.
 public struct ChannelMessageContext: Sendable, Equatable {
-    public var previousResponse: String?
     public var bot: Bot?
     public var user: EndUser?
     public var room: Room?
     public var activeConversation: Conversation?
 
-    public init(previousResponse: String?, bot: Bot?, user: EndUser?, room: Room?, activeConversation: Conversation?) {
-        self.previousResponse = previousResponse
+    public init(bot: Bot?, user: EndUser?, room: Room?, activeConversation: Conversation?) {
         self.bot = bot
         self.user = user
         self.room = room

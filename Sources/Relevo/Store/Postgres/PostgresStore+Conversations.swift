@@ -30,12 +30,11 @@ extension PostgresStore {
             updatedAt: Timestamp(millisecondsSince1970: try row[at + 6].decode(Int64.self)))
     }
 
-    public func channelMessageContext(projectId: String, botId: String, userId: String, key: String) async throws -> ChannelMessageContext {
+    public func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
         // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
         guard let row = try await rows(
             """
-            SELECT (SELECT response FROM idempotency WHERE project_id = \(projectId) AND scope = 'channel' AND key = \(key)),
-                b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
+            SELECT b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
                 u.project_id, u.id, u.names, u.reference_id, u.created_at, u.updated_at,
                 r.id, r.created_at,
                 c.project_id, c.id, c.room_id, c.bot_id, c.user_id, c.state, c.start_at, c.end_at, c.ended_reason, c.assignment, c.metadata
@@ -47,14 +46,13 @@ extension PostgresStore {
             """
         ).first else { throw StoreError.notFound }
         return ChannelMessageContext(
-            previousResponse: try row[0].decode(String?.self),
-            bot: try row[1].decode(String?.self) == nil ? nil : try Self.decodeBot(row, from: 1),
-            user: try row[8].decode(String?.self) == nil ? nil : try Self.decodeUser(row, from: 8),
-            room: try row[14].decode(String?.self).map { id in
+            bot: try row[0].decode(String?.self) == nil ? nil : try Self.decodeBot(row, from: 0),
+            user: try row[7].decode(String?.self) == nil ? nil : try Self.decodeUser(row, from: 7),
+            room: try row[13].decode(String?.self).map { id in
                 Room(projectId: projectId, id: id, botId: botId, userId: userId,
-                     createdAt: Timestamp(millisecondsSince1970: try row[15].decode(Int64.self)))
+                     createdAt: Timestamp(millisecondsSince1970: try row[14].decode(Int64.self)))
             },
-            activeConversation: try row[16].decode(String?.self) == nil ? nil : try Self.decodeConversation(row, from: 16))
+            activeConversation: try row[15].decode(String?.self) == nil ? nil : try Self.decodeConversation(row, from: 15))
     }
 
     public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {

@@ -25,8 +25,8 @@ final class SQLiteDeliverySchedule: Sendable {
         let held: Bool
         /// `next_attempt_at` in milliseconds.
         let due: Int64
-        /// The event itself when the head comes from the transaction that inserted it: a claim then
-        /// sends it without reading it back (most events are their key's head from the start).
+        /// The event itself, as the transaction that filed the head saw it (nil for heads read at
+        /// start): a claim then sends it without reading it back.
         var event: OutboxEvent? = nil
     }
 

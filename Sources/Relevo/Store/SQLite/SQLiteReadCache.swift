@@ -1,24 +1,35 @@
 import GRDB
 import Synchronization
 
-/// Answers of the request path's two lookups (key → project, project → integration), kept until
-/// a commit that may have changed them.
+/// Answers of the hot path's lookups, kept until a commit that may have changed them: key →
+/// project (every authenticated request), project → integration (every attempt), and what a
+/// channel message reads before it writes (bot, user, room, active conversation).
 ///
-/// Without it every authenticated request and every delivery attempt pays a SQLite read
-/// transaction, and under load a cold one: a read connection drops its whole page cache whenever
-/// another connection committed. With it, a 48-byte memory read and a dictionary lookup.
+/// Without it each of these pays a SQLite read transaction, and under load a cold one: a read
+/// connection drops its whole page cache whenever another connection committed. With it, a 48-byte
+/// memory read and a dictionary lookup.
 ///
 /// Entries live under the stamp of the last commit (``SQLiteChangeStamp``); a reader that sees
 /// another stamp drops them all. Most commits are this server's own group commits of messages and
 /// events, which change nothing cached: after such a batch the writer moves the entries to the new
 /// stamp instead (``writerWillBegin(_:)`` and ``writerDidCommit(_:)``), when it can prove that no
-/// other process committed since the entries' stamp and that the batch did not touch `projects`,
-/// `api_keys` or `integrations`. Any other commit, the CLI revoking a key say, still drops them.
+/// other process committed since the entries' stamp, and drops only the maps whose tables the batch
+/// changed. Any other commit, the CLI revoking a key say, still drops everything.
 final class SQLiteReadCache: Sendable {
     private struct State {
         var stamp: SQLiteChangeStamp.Value?
         var keyProjects: [String: String?] = [:]
         var integrations: [String: IntegrationRecord?] = [:]
+        var contexts: [String: ChannelMessageContext?] = [:]
+        /// The writer is in a batch: a new stamp may be its own commit, about to be vouched for.
+        var writerBusy = false
+
+        /// Empties the maps that hold rows of `tables`.
+        mutating func drop(_ tables: Set<String>) {
+            if !tables.isDisjoint(with: ["projects", "api_keys"]) { keyProjects = [:] }
+            if tables.contains("integrations") { integrations = [:] }
+            if !tables.isDisjoint(with: ["bots", "end_users", "rooms", "conversations"]) { contexts = [:] }
+        }
     }
 
     /// What the writer knows between two of its batches (only the writer's thread touches it).
@@ -31,9 +42,9 @@ final class SQLiteReadCache: Sendable {
     }
 
     /// Bound on entries per map; past it the map is simply emptied.
-    static let capacity = 50_000
-    /// The tables whose rows are cached.
-    static let cachedTables: Set<String> = ["projects", "api_keys", "integrations"]
+    static let capacity = 10_000
+    /// The tables whose rows are cached (see ``State/drop(_:)``).
+    static let cachedTables: Set<String> = ["projects", "api_keys", "integrations", "bots", "end_users", "rooms", "conversations"]
     private let changes: SQLiteChangeStamp
     private let state = Mutex(State())
     private let writer = Mutex(WriterState())
@@ -51,18 +62,32 @@ final class SQLiteReadCache: Sendable {
         try lookup(\.integrations, projectId, load: load)
     }
 
+    /// What a channel message of (project, bot, user) reads, from cache or from `load`.
+    func channelMessageContext(_ key: String, load: () throws -> ChannelMessageContext) rethrows -> ChannelMessageContext {
+        // `load` never answers nil, so neither does the lookup.
+        try lookup(\.contexts, key, load: load)!
+    }
+
     private func lookup<Value: Sendable>(
         _ map: WritableKeyPath<State, [String: Value?]>, _ key: String, load: () throws -> Value?
     ) rethrows -> Value? {
         guard let stamp = changes.current() else { return try load() }
-        let hit: Value?? = state.withLock { state in
+        let found: Found<Value> = state.withLock { state in
             if state.stamp != stamp {
+                // While the writer is in a batch the new stamp is most likely its commit, whose end
+                // moves the entries along: read this once without dropping them. Otherwise another
+                // process (or an unvouched commit) changed the file: drop everything.
+                if state.writerBusy { return .bypass }
                 state = State(stamp: stamp)
-                return nil
+                return .miss
             }
-            return state[keyPath: map][key]
+            return state[keyPath: map][key].map(Found.hit) ?? .miss
         }
-        if let hit { return hit }
+        switch found {
+        case .hit(let value): return value
+        case .bypass: return try load()
+        case .miss: break
+        }
         let value = try load()
         state.withLock { state in
             guard state.stamp == stamp else { return }  // a commit happened meanwhile: do not keep it
@@ -74,6 +99,7 @@ final class SQLiteReadCache: Sendable {
 
     /// On the writer connection, right before it begins a batch transaction.
     func writerWillBegin(_ db: Database) throws {
+        state.withLock { $0.writerBusy = true }
         let version = try Self.dataVersion(db)
         writer.withLock { writer in
             // Another connection committed since the writer's last batch: its stamp proves nothing.
@@ -83,13 +109,18 @@ final class SQLiteReadCache: Sendable {
         cachedTablesWatch.reset()
     }
 
+    /// On the writer connection, when a batch ended without committing.
+    func writerDidFail() {
+        state.withLock { $0.writerBusy = false }
+    }
+
     /// On the writer connection, right after the batch committed. The stamp is read before the data
     /// version: a commit by another connection in between moves the version, and the entries stay
     /// under the old stamp, to be dropped by the next reader.
     func writerDidCommit(_ db: Database) throws {
         let stamp = changes.current()
         let version = try Self.dataVersion(db)
-        let touched = cachedTablesWatch.touched
+        let touched = cachedTablesWatch.touchedTables
         let previous: SQLiteChangeStamp.Value? = writer.withLock { writer in
             defer {
                 writer.stamp = writer.version == version ? stamp : nil
@@ -97,9 +128,11 @@ final class SQLiteReadCache: Sendable {
             }
             return writer.version == version ? writer.stamp : nil
         }
-        guard let stamp, let previous, !touched else { return }
         state.withLock { state in
-            if state.stamp == previous { state.stamp = stamp }
+            state.writerBusy = false
+            guard let stamp, let previous, state.stamp == previous else { return }
+            state.stamp = stamp
+            state.drop(touched)
         }
     }
 
@@ -108,19 +141,27 @@ final class SQLiteReadCache: Sendable {
     }
 }
 
-/// Sees, on the writer connection, whether a transaction changed a row of a cached table
-/// (GRDB's transaction observer: SQLite reports every changed row of the tables it observes).
+/// What a lookup found in the cache.
+private enum Found<Value> {
+    case hit(Value?)
+    case miss
+    /// Not usable now, nor to be dropped: read without keeping the answer.
+    case bypass
+}
+
+/// Sees, on the writer connection, which cached tables a transaction changed rows of (GRDB's
+/// transaction observer: SQLite reports every changed row of the tables it observes).
 final class CachedTablesWatch: TransactionObserver, @unchecked Sendable {
     // Only used on the writer connection's thread (GRDB calls observers there; the queue resets it there).
-    private(set) var touched = false
+    private(set) var touchedTables: Set<String> = []
 
-    func reset() { touched = false }
+    func reset() { touchedTables = [] }
 
     func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
         SQLiteReadCache.cachedTables.contains(eventKind.tableName)
     }
 
-    func databaseDidChange(with event: DatabaseEvent) { touched = true }
+    func databaseDidChange(with event: DatabaseEvent) { touchedTables.insert(event.tableName) }
     func databaseDidCommit(_ db: Database) {}
     func databaseDidRollback(_ db: Database) {}
 }

@@ -55,12 +55,17 @@ extension SQLiteStore {
         ).map { Self.decodeUser($0[...]) }
     }
 
-    public func channelMessageContext(projectId: String, botId: String, userId: String, key: String) async throws -> ChannelMessageContext {
+    public func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
+        try cache.channelMessageContext(projectId + "\u{0}" + botId + "\u{0}" + userId) {
+            try readChannelMessageContext(projectId: projectId, botId: botId, userId: userId)
+        }
+    }
+
+    private func readChannelMessageContext(projectId: String, botId: String, userId: String) throws -> ChannelMessageContext {
         // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
         let row = try reader.fetchOne(
             """
-            SELECT (SELECT response FROM idempotency WHERE project_id = ?1 AND scope = 'channel' AND key = ?4),
-                b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
+            SELECT b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
                 u.project_id, u.id, u.names, u.reference_id, u.created_at, u.updated_at,
                 r.id, r.created_at,
                 c.project_id, c.id, c.room_id, c.bot_id, c.user_id, c.state, c.start_at, c.end_at, c.ended_reason, c.assignment, c.metadata
@@ -70,15 +75,14 @@ extension SQLiteStore {
             LEFT JOIN rooms r ON r.project_id = ?1 AND r.bot_id = ?2 AND r.user_id = ?3
             LEFT JOIN conversations c ON c.project_id = ?1 AND c.room_id = r.id AND c.state = 'active'
             """,
-            [.text(projectId), .text(botId), .text(userId), .text(key)]) ?? []
-        guard row.count == 27 else { throw StoreError.notFound }
+            [.text(projectId), .text(botId), .text(userId)]) ?? []
+        guard row.count == 26 else { throw StoreError.notFound }
         return ChannelMessageContext(
-            previousResponse: row[0].text,
-            bot: row[1] == .null ? nil : Self.decodeBot(Array(row[1...7])),
-            user: row[8] == .null ? nil : Self.decodeUser(row[8...13]),
-            room: row[14] == .null ? nil : Room(projectId: projectId, id: row[14].text ?? "", botId: botId, userId: userId,
-                                                createdAt: Timestamp(millisecondsSince1970: row[15].integer ?? 0)),
-            activeConversation: row[16] == .null ? nil : Self.decodeConversation(Array(row[16...26])))
+            bot: row[0] == .null ? nil : Self.decodeBot(Array(row[0...6])),
+            user: row[7] == .null ? nil : Self.decodeUser(row[7...12]),
+            room: row[13] == .null ? nil : Room(projectId: projectId, id: row[13].text ?? "", botId: botId, userId: userId,
+                                                createdAt: Timestamp(millisecondsSince1970: row[14].integer ?? 0)),
+            activeConversation: row[15] == .null ? nil : Self.decodeConversation(Array(row[15...25])))
     }
 
     private static func decodeUser(_ row: ArraySlice<SQLiteColumn>) -> EndUser {

@@ -17,11 +17,11 @@ extension SQLiteStore {
         guard !chosen.isEmpty else { return [] }
         let events: [OutboxEvent]
         do {
-            // A head filed by the insert carries its event. Others (the next event of a key, a retry, a
-            // redelivery) are read: one primary-key lookup each, since an `IN (…)` list would build a
-            // temporary index (and page cache) per claim.
+            // A head carries its event, as the transaction that filed it saw it. Heads read at start
+            // do not: one primary-key lookup each, since an `IN (…)` list would build a temporary
+            // index (and page cache) per claim.
             events = try chosen.compactMap { head in
-                if let event = head.event { return event }
+                if let event = head.event, event.status == .pending { return event }
                 return try reader.fetchOne("SELECT \(Self.eventColumns) FROM events e WHERE e.seq = ?", [.integer(head.seq)])
                     .map(Self.decodeEvent)
             }
@@ -103,15 +103,22 @@ extension SQLiteStore {
 
     /// The head of each of `keys` as the transaction sees it: its oldest unsettled event, or nil.
     /// (Unsettled is `finished_at IS NULL`, the condition of events_unsettled, see migration 003.)
+    /// The head carries its event, read here on the writer, whose pages are warm, so that the claim
+    /// need not read it again from a read connection, whose page cache each commit empties.
     static func currentHeads(_ keys: some Sequence<String>, _ db: Database) throws -> [SQLiteDeliverySchedule.KeyHead] {
         try Set(keys).map { key in
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
-                    SELECT \(headColumns) FROM events
+                    SELECT \(headColumns), \(eventColumns) FROM events e
                     WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
                     """),
                 arguments: [key])
-            return (key, row.map { decodeHead(columns($0)) })
+            return (key, row.map { row in
+                let values = columns(row)
+                var head = decodeHead(Array(values.prefix(6)))
+                head.event = decodeEvent(Array(values.dropFirst(6)))
+                return head
+            })
         }
     }
 

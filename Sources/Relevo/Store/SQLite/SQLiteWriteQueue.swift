@@ -96,11 +96,16 @@ final class SQLiteWriteQueue: Sendable {
     /// One batch transaction on the writer connection, with the cache told before and after.
     private func transaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.writeWithoutTransaction { db in
-            try self.cache?.writerWillBegin(db)
             var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
+            do {
+                try self.cache?.writerWillBegin(db)
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+            } catch {
+                self.cache?.writerDidFail()
+                throw error
             }
             try self.cache?.writerDidCommit(db)
             return result!
