@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Everything one attempt needs besides the HTTP call: where the event goes now, the secrets
 /// that sign it, the credential, the address rule — read fresh on every attempt, so an updated
 /// URL or a regenerated secret applies to events already queued (E3, E5).
@@ -19,6 +21,8 @@ public struct DeliveryAttemptRunner: Sendable {
     let secrets: SecretBox
     let destinationGuard: DestinationGuard
     let sender: WebhookSender
+    /// Addresses parsed once, not per attempt (the address rule is still checked per attempt).
+    private let parsedURLs = ParsedURLs()
 
     public init(store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
                 destinationGuard: DestinationGuard, sender: WebhookSender) {
@@ -57,7 +61,7 @@ public struct DeliveryAttemptRunner: Sendable {
         }
         let url: WebhookURL
         do {
-            url = try WebhookURL.parse(target.url, allowHTTP: destinationGuard.allowInsecure)
+            url = try parsedURLs.url(target.url, allowHTTP: destinationGuard.allowInsecure)
             try await destinationGuard.checkAddresses(of: url)
         } catch {
             return Result(disposition: .notSent, errorClass: "blocked_address")
@@ -75,5 +79,22 @@ public struct DeliveryAttemptRunner: Sendable {
         let sent = await sender.post(url: url, headers: headers, body: event.body)
         return Result(disposition: .sent, statusCode: sent.statusCode, errorClass: sent.errorClass,
                       responseBody: sent.responseBody, retryAfter: sent.retryAfter)
+    }
+}
+
+/// Webhook addresses by their text, as ``WebhookURL/parse(_:allowHTTP:)`` read them.
+private final class ParsedURLs: Sendable {
+    private let urls = Mutex<[String: WebhookURL]>([:])
+    /// Past this many addresses the cache simply starts over.
+    private static let capacity = 4096
+
+    func url(_ text: String, allowHTTP: Bool) throws(WebhookURL.Problem) -> WebhookURL {
+        if let url = urls.withLock({ $0[text] }) { return url }
+        let url = try WebhookURL.parse(text, allowHTTP: allowHTTP)
+        urls.withLock { urls in
+            if urls.count >= Self.capacity { urls.removeAll(keepingCapacity: true) }
+            urls[text] = url
+        }
+        return url
     }
 }

@@ -8,6 +8,10 @@ public struct WebhookURL: Sendable, Equatable {
     /// The host as written, without brackets for IPv6 literals, lowercased.
     public let host: String
     public let port: Int
+    /// What the request line asks for: the path and query as written, `/` when there is no path.
+    public let requestTarget: String
+    /// The `Host` header: the port only when it is not the scheme's default, IPv6 literals in brackets.
+    public let hostHeader: String
 
     public static let maximumLength = 2048
 
@@ -56,19 +60,13 @@ public struct WebhookURL: Sendable, Equatable {
             guard let value = Int(portText), (1...65535).contains(value), portText.allSatisfy(\.isASCII) else { throw .invalidPort }
             port = value
         }
-        return WebhookURL(text: text, scheme: scheme, host: host.lowercased(), port: port)
-    }
-
-    /// What the request line asks for: the path and query as written, `/` when there is no path.
-    public var requestTarget: String {
-        let rest = text[text.utf8.firstRange(of: "://".utf8)!.upperBound...].drop { $0 != "/" && $0 != "?" }
-        return rest.isEmpty ? "/" : rest.hasPrefix("?") ? "/" + rest : String(rest)
-    }
-
-    /// The `Host` header: the port only when it is not the scheme's default, IPv6 literals in brackets.
-    public var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
-        return port == (scheme == "https" ? 443 : 80) ? name : "\(name):\(port)"
+        let target = rest[authority.endIndex...]
+        let lowered = host.lowercased()
+        let name = lowered.contains(":") ? "[\(lowered)]" : lowered
+        return WebhookURL(
+            text: text, scheme: scheme, host: lowered, port: port,
+            requestTarget: target.isEmpty ? "/" : target.hasPrefix("?") ? "/" + target : String(target),
+            hostHeader: port == (scheme == "https" ? 443 : 80) ? name : "\(name):\(port)")
     }
 
     /// LDH labels separated by dots (underscores tolerated, as some internal DNS uses them).
