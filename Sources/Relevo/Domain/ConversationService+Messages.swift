@@ -37,15 +37,15 @@ extension ConversationService {
         for attempt in 0..<2 {  // once more if the conversation closes between the read and the write
             let active = attempt == 0 && known.room != nil
                 ? known.activeConversation : try await store.activeConversation(projectId: projectId, roomId: room.id)
+            var response = JSONValue.members(["routedTo": "bot"])
             var write = IdempotentWrite(
-                projectId: projectId, scope: "channel", key: value.id,
-                response: CanonicalJSONWriter.string(.members(["routedTo": "bot"])),
+                projectId: projectId, scope: "channel", key: value.id, response: CanonicalJSONWriter.string(response),
                 activeConversationId: nil, message: nil, events: [], at: time)
             if let active {
                 let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: active.id, user: user, bot: bot, time: time)
+                response = .members(["routedTo": "panel", "conversationId": .string(active.id)])
                 write = IdempotentWrite(
-                    projectId: projectId, scope: "channel", key: value.id,
-                    response: CanonicalJSONWriter.string(.members(["routedTo": "panel", "conversationId": .string(active.id)])),
+                    projectId: projectId, scope: "channel", key: value.id, response: CanonicalJSONWriter.string(response),
                     activeConversationId: active.id,
                     message: ConversationMessage(conversationId: active.id, id: value.id, direction: .user, type: value.kind.rawValue,
                                                  content: value.content, createdAt: time),
@@ -56,8 +56,8 @@ extension ConversationService {
             switch try await store.recordOnce(write) {
             case .recorded:
                 metrics?.queued(write.events)
-                return try MessageReceipt(data: JSONParser.parse(write.response))
-            case .duplicate(let response): return try MessageReceipt(data: JSONParser.parse(response))
+                return MessageReceipt(data: response)
+            case .duplicate(let first): return try MessageReceipt(data: JSONParser.parse(first))
             case .conversationNotActive: continue
             }
         }
