@@ -220,6 +220,14 @@ struct ConversationErrorTests {
             let toBot = try await api.call(.post, messages, body: #"{"botId":"b1","userId":"new-user","userName":"Nuevo","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
             #expect(toBot.data == .members(["routedTo": "bot"]))
             #expect(try await api.call(.get, "/v1/projects/\(project)/users/new-user").string("data", "names") == "Nuevo")
+            // A repeat of a message (same value.id) answers the first answer and changes nothing, even
+            // when it names the user differently or comes for a user that does not exist.
+            let renamed = try await api.call(.post, messages, body: #"{"botId":"b1","userId":"new-user","userName":"Otro","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
+            #expect(renamed.data == .members(["routedTo": "bot"]))
+            #expect(try await api.call(.get, "/v1/projects/\(project)/users/new-user").string("data", "names") == "Nuevo")
+            let elsewhere = try await api.call(.post, messages, body: #"{"botId":"b1","userId":"ghost","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
+            #expect(elsewhere.data == .members(["routedTo": "bot"]))
+            #expect(try await api.call(.get, "/v1/projects/\(project)/users/ghost").errorKey == "USER_NOT_FOUND")
         }
     }
 }

@@ -25,8 +25,15 @@ extension ConversationService {
             throw DomainError.notFound(.bot, id: botId)
         }
         let existing = known.user
-        // The user is written only when new or renamed: most messages come from known users.
-        let user = if let existing, userName == nil || userName == existing.names { existing } else {
+        // The user and the room are written only when new (or the user renamed): most messages come
+        // from known users in existing rooms. Before writing either, a repeat of the message gets
+        // its first answer, so that a repeat never changes anything.
+        let userIsKnown = existing.map { userName == nil || userName == $0.names } ?? false
+        if !userIsKnown || known.room == nil,
+           let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
+            return try MessageReceipt(data: JSONParser.parse(previous))
+        }
+        let user = if let existing, userIsKnown { existing } else {
             try await bots.upsertUser(projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
                                       referenceId: existing?.referenceId)
         }

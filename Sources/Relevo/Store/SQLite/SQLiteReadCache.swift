@@ -116,10 +116,11 @@ final class SQLiteReadCache: Sendable {
 
     /// On the writer connection, right after the batch committed. The stamp is read before the data
     /// version: a commit by another connection in between moves the version, and the entries stay
-    /// under the old stamp, to be dropped by the next reader.
-    func writerDidCommit(_ db: Database) throws {
+    /// under the old stamp, to be dropped by the next reader. Never throws: the batch is durable
+    /// whatever happens here; a version that cannot be read only means nothing is vouched for.
+    func writerDidCommit(_ db: Database) {
         let stamp = changes.current()
-        let version = try Self.dataVersion(db)
+        let version = try? Self.dataVersion(db)
         let touched = cachedTablesWatch.touchedTables
         let previous: SQLiteChangeStamp.Value? = writer.withLock { writer in
             defer {

@@ -107,7 +107,7 @@ final class SQLiteWriteQueue: Sendable {
                 self.cache?.writerDidFail()
                 throw error
             }
-            try self.cache?.writerDidCommit(db)
+            self.cache?.writerDidCommit(db)
             return result!
         }
     }
