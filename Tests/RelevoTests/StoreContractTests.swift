@@ -198,6 +198,47 @@ struct StoreContractTests {
         #expect(stamp.current() == seen.last)
     }
 
+    /// A database written before the conversation items (migration 005) keeps its history, in order,
+    /// and its event log by conversation; what is written after lands in order after it.
+    @Test func sqliteHistoryAndLogSurviveTheConversationItemsMigration() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("s.sqlite").path
+        let old = try DatabaseQueue(path: path)
+        try SQLiteMigrations.migrator.migrate(old, upTo: "004_event_bodies_apart")
+        try await old.write { db in
+            try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES ('p1', 'one', 1)")
+            for (index, id) in ["m1", "m2"].enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                    VALUES ('p1', 'c1', ?, 'user', 'text', '{}', ?)
+                    """, arguments: [id, index])
+                try db.execute(sql: """
+                    INSERT INTO events (id, project_id, destination, ordering_key, conversation_id, event_type, status,
+                        next_attempt_at, created_at, finished_at) VALUES (?, 'p1', 'panel', 'panel:p1:c1', 'c1', 'message', 'delivered', 0, ?, 1)
+                    """, arguments: ["evt-\(id)", index])
+                try db.execute(sql: "INSERT INTO event_bodies (seq, body) VALUES (last_insert_rowid(), X'7B7D')")
+            }
+        }
+        try old.close()
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["m1", "m2"])
+        #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
+                == ["evt-m2", "evt-m1"])
+        let at = Timestamp(millisecondsSince1970: 5)
+        let event = OutboxEvent(id: "evt-m3", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
+                                eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+        try await store.startConversation(
+            Conversation(projectId: "p1", id: "c2", roomId: "r1", botId: "b", userId: "u", state: .active, startAt: at, assignment: nil, metadata: nil),
+            messages: [ConversationMessage(conversationId: "c1", id: "m3", direction: .user, type: "text", content: .members([:]), createdAt: at)],
+            events: [event])
+        #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["m1", "m2", "m3"])
+        #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
+                == ["evt-m3", "evt-m2", "evt-m1"])
+        try await store.close()
+    }
+
     /// The server's own commits of messages and events keep the key and integration lookups cached;
     /// a commit that changes a key (its own, or another process's: the CLI) is seen on the next lookup.
     @Test func sqliteLookupCacheKeptAcrossOwnCommitsOnly() async throws {
@@ -298,7 +339,9 @@ struct RetentionTests {
         }
         let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
                                         startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
-        try await store.startConversation(conversation, messages: [], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
+        let greeting = ConversationMessage(conversationId: "c1", id: "hello", direction: .system, type: "text",
+                                           content: .members(["body": "hi"]), createdAt: .init(millisecondsSince1970: 0))
+        try await store.startConversation(conversation, messages: [greeting], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
         let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, room: DestinationRoom(maximumPerDestination: 16))
         #expect(claimed.count == 7)
         for (index, claim) in claimed.enumerated() {
@@ -314,5 +357,7 @@ struct RetentionTests {
         let left = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 50, before: nil)
         #expect(Set(left.map(\.event.id)) == ["e0", "e5", "e6"])  // the failed one stays, and the recent ones
         #expect(try await store.event(projectId: "p1", id: "e1") == nil)
+        #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 50, before: nil).isEmpty)
+        #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["hello"])  // the history stays
     }
 }

@@ -213,6 +213,31 @@ enum SQLiteMigrations {
                 ALTER TABLE events DROP COLUMN body;
                 """)
         }
+        migrator.registerMigration("005_conversation_items") { db in
+            // The history and the event log each kept an index by conversation, and a channel message
+            // adds to both at the end of its conversation: two index pages at random places of their
+            // B-trees per message, rewritten whole in the WAL. One table for both puts the two
+            // entries side by side, on one page. An event's item sits at position 2 × seq; a message's
+            // right after the newest event when it is written (2 × that seq + 1, its own seq breaking
+            // ties), so a message lands next to the event written with it. Messages written before
+            // this migration keep their order, before everything newer.
+            try db.execute(sql: """
+                CREATE TABLE conversation_items (
+                    project_id TEXT NOT NULL,
+                    conversation_id TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    message_seq INTEGER NOT NULL,  -- 0 for an event's item
+                    event_seq INTEGER,             -- NULL for a message's item
+                    PRIMARY KEY (project_id, conversation_id, position, message_seq)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO conversation_items (project_id, conversation_id, position, message_seq, event_seq)
+                    SELECT project_id, conversation_id, 2 * seq, 0, seq FROM events WHERE conversation_id IS NOT NULL;
+                INSERT INTO conversation_items (project_id, conversation_id, position, message_seq, event_seq)
+                    SELECT project_id, conversation_id, 2 * seq + 1 - 4611686018427387904, seq, NULL FROM messages;
+                DROP INDEX events_by_conversation;
+                DROP INDEX messages_by_conversation;
+                """)
+        }
         return migrator
     }
 }

@@ -125,8 +125,10 @@ extension SQLiteStore {
     public func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
         try reader.fetchAll(
             """
-            SELECT conversation_id, id, direction, type, content, created_at FROM messages
-            WHERE project_id = ? AND conversation_id = ? ORDER BY seq
+            SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at
+            FROM conversation_items i JOIN messages m ON m.seq = i.message_seq
+            WHERE i.project_id = ? AND i.conversation_id = ? AND i.message_seq > 0
+            ORDER BY i.position, i.message_seq
             """,
             [.text(projectId), .text(conversationId)]
         ).map { row in
@@ -148,8 +150,9 @@ extension SQLiteStore {
                 arguments: [conversation.projectId, conversation.id, conversation.roomId, conversation.botId, conversation.userId,
                             conversation.state.rawValue, conversation.startAt.millisecondsSince1970, nil, nil,
                             conversation.assignment.map(CanonicalJSONWriter.string), conversation.metadata.map(CanonicalJSONWriter.string)])
+            let heads = try Self.insert(events, db)
             try Self.insert(messages, projectId: conversation.projectId, db)
-            return try Self.insert(events, db)
+            return heads
         }, afterCommit: { self.schedule.offer($0) })
         wakeDispatcher()
     }
@@ -163,8 +166,9 @@ extension SQLiteStore {
                 sql: "UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = ? WHERE project_id = ? AND id = ? AND state = 'active'",
                 arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
             guard db.changesCount > 0 else { return nil }
+            let heads = try Self.insert(events, db)
             try Self.insert(messages, projectId: projectId, db)
-            return try Self.insert(events, db)
+            return heads
         }, afterCommit: { heads in heads.map { self.schedule.offer($0) } })
         guard heads != nil else { return nil }
         wakeDispatcher()
@@ -187,8 +191,9 @@ extension SQLiteStore {
                 sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [write.projectId, write.scope, write.key, write.response, write.at.millisecondsSince1970])
             if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
+            let heads = try Self.insert(write.events, db)
             if let message = write.message { try Self.insert([message], projectId: write.projectId, db) }
-            return (.recorded, try Self.insert(write.events, db))
+            return (.recorded, heads)
         }, afterCommit: { self.schedule.offer($0.1) })
         if outcome == .recorded && !write.events.isEmpty { wakeDispatcher() }
         return outcome
@@ -200,7 +205,11 @@ extension SQLiteStore {
             [.text(projectId), .text(scope), .text(key)])?[0].text
     }
 
+    /// Inserts history messages, each with its item right after the newest event (see migration
+    /// 005): write a message after the events written with it.
     static func insert(_ messages: [ConversationMessage], projectId: String, _ db: Database) throws {
+        guard !messages.isEmpty else { return }
+        let newestEvent = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
         for message in messages {
             try db.run(
                 sql: """
@@ -209,6 +218,9 @@ extension SQLiteStore {
                     """,
                 arguments: [projectId, message.conversationId, message.id, message.direction.rawValue, message.type,
                             CanonicalJSONWriter.string(message.content), message.createdAt.millisecondsSince1970])
+            try db.run(
+                sql: "INSERT INTO conversation_items (project_id, conversation_id, position, message_seq) VALUES (?, ?, ?, ?)",
+                arguments: [projectId, message.conversationId, 2 * newestEvent + 1, db.lastInsertedRowID])
         }
     }
 
@@ -225,6 +237,11 @@ extension SQLiteStore {
                             event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
             let seq = db.lastInsertedRowID
             try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", arguments: [seq, Data(event.body)])
+            if let conversationId = event.conversationId {
+                try db.run(
+                    sql: "INSERT INTO conversation_items (project_id, conversation_id, position, message_seq, event_seq) VALUES (?, ?, ?, 0, ?)",
+                    arguments: [event.projectId, conversationId, 2 * seq, seq])
+            }
             return SQLiteDeliverySchedule.Head(
                 seq: seq, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,
                 held: event.status == .held, due: event.nextAttemptAt.millisecondsSince1970, event: event)

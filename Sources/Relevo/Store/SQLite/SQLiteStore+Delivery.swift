@@ -166,28 +166,35 @@ extension SQLiteStore {
     public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
         async throws -> [LoggedEvent]
     {
-        var sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?"
-        var arguments: [SQLiteParameter] = [.text(projectId), .integer(cursor ?? Int64.max)]
+        var sql: String
+        var arguments: [SQLiteParameter]
+        if let conversationId {
+            // The conversation's events, newest first, through its items (migration 005).
+            sql = """
+                SELECT \(Self.eventColumns) FROM conversation_items i JOIN events e ON e.seq = i.event_seq
+                WHERE i.project_id = ? AND i.conversation_id = ? AND i.message_seq = 0 AND i.position < ?
+                """
+            arguments = [.text(projectId), .text(conversationId), .integer(2 * min(cursor ?? Int64.max / 2, Int64.max / 2))]
+        } else {
+            sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?"
+            arguments = [.text(projectId), .integer(cursor ?? Int64.max)]
+        }
         if let status {
             // Claims live in memory: `delivering` is a pending row with an attempt in flight.
             let inFlight = SQLiteParameter.text(Self.jsonArray(schedule.claimedIds))
             switch status {
             case .delivering:
-                sql += " AND status = 'pending' AND id IN (SELECT value FROM json_each(?))"
+                sql += " AND e.status = 'pending' AND e.id IN (SELECT value FROM json_each(?))"
                 arguments.append(inFlight)
             case .pending:
-                sql += " AND status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))"
+                sql += " AND e.status = 'pending' AND e.id NOT IN (SELECT value FROM json_each(?))"
                 arguments.append(inFlight)
             default:
                 // A literal (the status is one of a fixed set), so `failed` can use its partial index.
-                sql += " AND status = '\(status.rawValue)'"
+                sql += " AND e.status = '\(status.rawValue)'"
             }
         }
-        if let conversationId {
-            sql += " AND conversation_id = ?"
-            arguments.append(.text(conversationId))
-        }
-        sql += " ORDER BY seq DESC LIMIT ?"
+        sql += conversationId == nil ? " ORDER BY e.seq DESC LIMIT ?" : " ORDER BY i.position DESC LIMIT ?"
         arguments.append(.integer(Int64(limit)))
         return try reader.fetchAll(sql, arguments).map { inFlightView(Self.decodeLoggedEvent($0)) }
     }
@@ -251,12 +258,20 @@ extension SQLiteStore {
     public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT seq, id FROM events WHERE status = 'delivered' AND finished_at < ? ORDER BY finished_at LIMIT ?",
+                db, sql: """
+                    SELECT seq, id, project_id, conversation_id FROM events
+                    WHERE status = 'delivered' AND finished_at < ? ORDER BY finished_at LIMIT ?
+                    """,
                 arguments: [cutoff.millisecondsSince1970, limit])
             for row in rows {
-                let seq: Int64 = row[0], id: String = row[1]
+                let seq: Int64 = row[0], id: String = row[1], projectId: String = row[2], conversationId: String? = row[3]
                 try db.run(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
                 try db.run(sql: "DELETE FROM event_bodies WHERE seq = ?", arguments: [seq])
+                if let conversationId {  // the event's item; the history's stay
+                    try db.run(
+                        sql: "DELETE FROM conversation_items WHERE project_id = ? AND conversation_id = ? AND position = ? AND message_seq = 0",
+                        arguments: [projectId, conversationId, 2 * seq])
+                }
                 try db.run(sql: "DELETE FROM events WHERE seq = ?", arguments: [seq])
             }
             return rows.count
