@@ -66,6 +66,20 @@ enum SQLiteColumn: Sendable, Equatable {
         default: nil
         }
     }
+
+    /// The current row of a stepped statement.
+    static func row(of statement: OpaquePointer, columns: Int32) -> [SQLiteColumn] {
+        (0..<columns).map { column in
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
+            case SQLITE_NULL: .null
+            case SQLITE_BLOB:
+                .blob(Array(UnsafeRawBufferPointer(
+                    start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))))
+            default: .text(String(cString: sqlite3_column_text(statement, column)))
+            }
+        }
+    }
 }
 
 /// A failure of the raw SQLite API, with SQLite's own message (logged, never shown to clients).
@@ -118,16 +132,7 @@ private final class ReadConnection: @unchecked Sendable {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { return rows }
             guard code == SQLITE_ROW else { throw error(code) }
-            rows.append((0..<columnCount).map { column in
-                switch sqlite3_column_type(statement, column) {
-                case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
-                case SQLITE_NULL: .null
-                case SQLITE_BLOB:
-                    .blob(Array(UnsafeRawBufferPointer(
-                        start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))))
-                default: .text(String(cString: sqlite3_column_text(statement, column)))
-                }
-            })
+            rows.append(SQLiteColumn.row(of: statement, columns: columnCount))
         }
     }
 

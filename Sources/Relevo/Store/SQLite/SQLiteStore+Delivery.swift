@@ -107,14 +107,13 @@ extension SQLiteStore {
     /// need not read it again from a read connection, whose page cache each commit empties.
     static func currentHeads(_ keys: some Sequence<String>, _ db: Database) throws -> [SQLiteDeliverySchedule.KeyHead] {
         try Set(keys).map { key in
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: """
+            let row = try db.firstRow(
+                sql: """
                     SELECT \(headColumns), \(eventColumns) FROM events e
                     WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
-                    """),
+                    """,
                 arguments: [key])
-            return (key, row.map { row in
-                let values = columns(row)
+            return (key, row.map { values in
                 var head = decodeHead(Array(values.prefix(6)))
                 head.event = decodeEvent(Array(values.dropFirst(6)))
                 return head
