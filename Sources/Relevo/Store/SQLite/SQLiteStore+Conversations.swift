@@ -151,7 +151,7 @@ extension SQLiteStore {
                             conversation.state.rawValue, conversation.startAt.millisecondsSince1970, nil, nil,
                             conversation.assignment.map(CanonicalJSONWriter.string), conversation.metadata.map(CanonicalJSONWriter.string)])
             let heads = try Self.insert(events, db)
-            try Self.insert(messages, projectId: conversation.projectId, db)
+            try Self.insert(messages, projectId: conversation.projectId, after: heads.last?.seq, db)
             return heads
         }, afterCommit: { self.schedule.offer($0) })
         wakeDispatcher()
@@ -167,7 +167,7 @@ extension SQLiteStore {
                 arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
             guard db.changesCount > 0 else { return nil }
             let heads = try Self.insert(events, db)
-            try Self.insert(messages, projectId: projectId, db)
+            try Self.insert(messages, projectId: projectId, after: heads.last?.seq, db)
             return heads
         }, afterCommit: { heads in heads.map { self.schedule.offer($0) } })
         guard heads != nil else { return nil }
@@ -192,7 +192,7 @@ extension SQLiteStore {
                 arguments: [write.projectId, write.scope, write.key, write.response, write.at.millisecondsSince1970])
             if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
             let heads = try Self.insert(write.events, db)
-            if let message = write.message { try Self.insert([message], projectId: write.projectId, db) }
+            if let message = write.message { try Self.insert([message], projectId: write.projectId, after: heads.last?.seq, db) }
             return (.recorded, heads)
         }, afterCommit: { self.schedule.offer($0.1) })
         if outcome == .recorded && !write.events.isEmpty { wakeDispatcher() }
@@ -206,10 +206,11 @@ extension SQLiteStore {
     }
 
     /// Inserts history messages, each with its item right after the newest event (see migration
-    /// 005): write a message after the events written with it.
-    static func insert(_ messages: [ConversationMessage], projectId: String, _ db: Database) throws {
+    /// 005): write a message after the events written with it, and give the last of those as
+    /// `newestEvent` (read from the table when the transaction wrote none).
+    static func insert(_ messages: [ConversationMessage], projectId: String, after newestEvent: Int64?, _ db: Database) throws {
         guard !messages.isEmpty else { return }
-        let newestEvent = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
+        let newestEvent = try newestEvent ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
         for message in messages {
             try db.run(
                 sql: """
