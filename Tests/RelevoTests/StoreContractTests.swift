@@ -198,6 +198,37 @@ struct StoreContractTests {
         #expect(stamp.current() == seen.last)
     }
 
+    /// Heads carry their event so that a claim reads nothing, but only so many: past the limit a
+    /// backlog keeps positions only in memory, and the claim reads those events back, bodies and all.
+    @Test func sqliteCarriedEventsAreBoundedAndTheRestReadBack() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path, carriedEventLimit: 2)
+        let at = Timestamp(millisecondsSince1970: 1)
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
+        var bodies: [String: [UInt8]] = [:]
+        for index in 0..<5 {
+            let body = Array("{\"n\":\(index)}".utf8)
+            let event = OutboxEvent(id: "e\(index)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c\(index)",
+                                    conversationId: "c\(index)", eventType: "message", body: body, status: .pending,
+                                    nextAttemptAt: at, createdAt: at)
+            bodies[event.id] = body
+            try await store.startConversation(
+                Conversation(projectId: "p1", id: "c\(index)", roomId: "r\(index)", botId: "b", userId: "u\(index)", state: .active,
+                             startAt: at, assignment: nil, metadata: nil),
+                messages: [], events: [event])
+        }
+        #expect(store.schedule.carriedEvents == 2)
+        let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10,
+                                                     room: DestinationRoom(maximumPerDestination: 16))
+        #expect(claimed.count == 5)
+        for event in claimed {
+            #expect(event.body == bodies[event.id])
+            #expect(event.attemptCount == 0 && event.status == .delivering)
+        }
+        try await store.close()
+    }
+
     /// A database written before the conversation items (migration 005) keeps its history, in order,
     /// and its event log by conversation; what is written after lands in order after it.
     @Test func sqliteHistoryAndLogSurviveTheConversationItemsMigration() async throws {

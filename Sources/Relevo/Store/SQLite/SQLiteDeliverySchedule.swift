@@ -47,13 +47,32 @@ final class SQLiteDeliverySchedule: Sendable {
     }
 
     private struct State {
+        let carryLimit: Int
         var heads: [String: Head] = [:]
+        /// Heads that carry their event (see ``Head/event``).
+        var carrying = 0
         /// Unclaimed heads that were due at the last claim, by destination. Entries go stale when
         /// their head moves on; a stale entry is dropped when it comes to the top.
         var ready: [String: Heap<Ready>] = [:]
         var later = Heap<Later>()
         /// Events with an attempt in flight, and their ordering keys.
         var claimed: [String: String] = [:]
+
+        /// Sets (or, with nil, removes) the head of `key`. Past `carryLimit` heads carrying their
+        /// event, a new head keeps only its position: a backlog (a slow panel, thousands of
+        /// conversations) must not hold every waiting body in memory; those heads are read back when
+        /// claimed.
+        mutating func setHead(_ head: Head?, of key: String) {
+            if heads[key]?.event != nil { carrying -= 1 }
+            guard var head else {
+                heads[key] = nil
+                return
+            }
+            if head.event != nil {
+                if carrying < carryLimit { carrying += 1 } else { head.event = nil }
+            }
+            heads[key] = head
+        }
 
         /// Files `head` where a claim will look for it: by due time; a claim moves it to its
         /// destination's line when due (so filing needs no clock).
@@ -69,14 +88,19 @@ final class SQLiteDeliverySchedule: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// `carryLimit`: most heads that carry their event at once (~1 KiB each with its body).
+    init(carryLimit: Int = 10_000) {
+        state = Mutex(State(carryLimit: carryLimit))
+    }
 
     /// Replaces everything with `heads` (read at start from the events table).
     func load(_ heads: [Head]) {
         state.withLock { state in
-            state = State()
+            state = State(carryLimit: state.carryLimit)
             for head in heads {
-                state.heads[head.orderingKey] = head
+                state.setHead(head, of: head.orderingKey)
                 state.file(head)
             }
         }
@@ -86,7 +110,7 @@ final class SQLiteDeliverySchedule: Sendable {
     func offer(_ candidates: [Head]) {
         state.withLock { state in
             for head in candidates where state.heads[head.orderingKey] == nil {
-                state.heads[head.orderingKey] = head
+                state.setHead(head, of: head.orderingKey)
                 state.file(head)
             }
         }
@@ -98,7 +122,7 @@ final class SQLiteDeliverySchedule: Sendable {
         state.withLock { state in
             if let settled { state.claimed[settled] = nil }
             for (key, head) in heads {
-                state.heads[key] = head
+                state.setHead(head, of: key)
                 if let head { state.file(head) }
             }
         }
@@ -145,6 +169,9 @@ final class SQLiteDeliverySchedule: Sendable {
             }
         }
     }
+
+    /// How many heads carry their event now.
+    var carriedEvents: Int { state.withLock { $0.carrying } }
 
     func isClaimed(_ id: String) -> Bool { state.withLock { $0.claimed[id] != nil } }
 

@@ -16,11 +16,17 @@ public final class SQLiteStore: RelevoStore {
     let cache: SQLiteReadCache
     let signal = WakeUpSignal()
     /// The heads the dispatcher may claim, and the claims (in memory: one delivering server per file).
-    let schedule = SQLiteDeliverySchedule()
+    let schedule: SQLiteDeliverySchedule
     let writes: SQLiteWriteQueue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String) throws {
+    /// `carriedEventLimit`: see ``SQLiteDeliverySchedule/init(carryLimit:)``.
+    public convenience init(path: String) throws {
+        try self.init(path: path, carriedEventLimit: 10_000)
+    }
+
+    init(path: String, carriedEventLimit: Int) throws {
+        schedule = SQLiteDeliverySchedule(carryLimit: carriedEventLimit)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
