@@ -243,17 +243,6 @@ extension SQLiteStore {
         e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
         """
 
-    static func columns(_ row: Row) -> [SQLiteColumn] {
-        row.databaseValues.map { value in
-            switch value.storage {
-            case .int64(let number): .integer(number)
-            case .string(let text): .text(text)
-            case .blob(let data): .blob(Array(data))
-            default: .null
-            }
-        }
-    }
-
     public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
             let rows = try Row.fetchAll(
