@@ -56,7 +56,6 @@ public enum IPAddress: Sendable, Equatable {
         return all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
     }
 
-    /// The kind of forbidden range this address is in, or nil when it is a public address.
     /// Where to connect: this address and `port`.
     func socketAddress(port: Int) throws -> SocketAddress {
         switch self {
@@ -68,6 +67,7 @@ public enum IPAddress: Sendable, Equatable {
         }
     }
 
+    /// The kind of forbidden range this address is in, or nil when it is a public address.
     public var forbiddenRange: String? {
         switch self {
         case .v4(let value): return Self.forbiddenV4(value)

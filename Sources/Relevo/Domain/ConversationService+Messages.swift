@@ -14,25 +14,17 @@ extension ConversationService {
         try errors.check()
         guard let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
 
-        // One read for the common case (a known user writing in an existing room); writes only for what
-        // is new. A repeat of the message is answered by the write, with the first answer.
+        // One read for the common case (a known user writing in an existing room), answered in the
+        // write, which also tells a repeat of the message. Otherwise (the bot gone, a user or room to
+        // write) a repeat gets its first answer before anything is written, so it never changes anything.
         let known = try await store.channelMessageContext(projectId: projectId, botId: botId, userId: userId)
-        guard let bot = known.bot else {
-            // The bot may have gone since the first time this message came.
-            if let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
-                return try MessageReceipt(data: JSONParser.parse(previous))
-            }
-            throw DomainError.notFound(.bot, id: botId)
-        }
         let existing = known.user
-        // The user and the room are written only when new (or the user renamed): most messages come
-        // from known users in existing rooms. Before writing either, a repeat of the message gets
-        // its first answer, so that a repeat never changes anything.
         let userIsKnown = existing.map { userName == nil || userName == $0.names } ?? false
-        if !userIsKnown || known.room == nil,
+        if known.bot == nil || !userIsKnown || known.room == nil,
            let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
             return try MessageReceipt(data: JSONParser.parse(previous))
         }
+        guard let bot = known.bot else { throw DomainError.notFound(.bot, id: botId) }
         let user = if let existing, userIsKnown { existing } else {
             try await bots.upsertUser(projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
                                       referenceId: existing?.referenceId)

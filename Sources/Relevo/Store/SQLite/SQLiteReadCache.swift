@@ -26,9 +26,9 @@ final class SQLiteReadCache: Sendable {
 
         /// Empties the maps that hold rows of `tables`.
         mutating func drop(_ tables: Set<String>) {
-            if !tables.isDisjoint(with: ["projects", "api_keys"]) { keyProjects = [:] }
-            if tables.contains("integrations") { integrations = [:] }
-            if !tables.isDisjoint(with: ["bots", "end_users", "rooms", "conversations"]) { contexts = [:] }
+            if !tables.isDisjoint(with: SQLiteReadCache.keyProjectTables) { keyProjects = [:] }
+            if !tables.isDisjoint(with: SQLiteReadCache.integrationTables) { integrations = [:] }
+            if !tables.isDisjoint(with: SQLiteReadCache.contextTables) { contexts = [:] }
         }
     }
 
@@ -43,8 +43,11 @@ final class SQLiteReadCache: Sendable {
 
     /// Bound on entries per map; past it the map is simply emptied.
     static let capacity = 10_000
-    /// The tables whose rows are cached (see ``State/drop(_:)``).
-    static let cachedTables: Set<String> = ["projects", "api_keys", "integrations", "bots", "end_users", "rooms", "conversations"]
+    /// The tables each map holds rows of, and all of them.
+    static let keyProjectTables: Set<String> = ["projects", "api_keys"]
+    static let integrationTables: Set<String> = ["integrations"]
+    static let contextTables: Set<String> = ["bots", "end_users", "rooms", "conversations"]
+    static let cachedTables = keyProjectTables.union(integrationTables).union(contextTables)
     private let changes: SQLiteChangeStamp
     private let state = Mutex(State())
     private let writer = Mutex(WriterState())
