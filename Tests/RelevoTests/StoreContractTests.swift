@@ -229,8 +229,9 @@ struct StoreContractTests {
         try await store.close()
     }
 
-    /// A database written before the conversation items (migration 005) keeps its history, in order,
-    /// and its event log by conversation; what is written after lands in order after it.
+    /// A database written before the conversation items (migrations 005 and 006, which numbers the
+    /// conversations) keeps its history, in order, and its event log by conversation; what is
+    /// written after lands in order after it.
     @Test func sqliteHistoryAndLogSurviveTheConversationItemsMigration() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -240,6 +241,10 @@ struct StoreContractTests {
         try SQLiteMigrations.migrator.migrate(old, upTo: "004_event_bodies_apart")
         try await old.write { db in
             try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES ('p1', 'one', 1)")
+            try db.execute(sql: """
+                INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at)
+                VALUES ('p1', 'c0', 'r0', 'b', 'u0', 'closed', 0), ('p1', 'c1', 'r1', 'b', 'u', 'active', 0)
+                """)
             for (index, id) in ["m1", "m2"].enumerated() {
                 try db.execute(sql: """
                     INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
@@ -260,10 +265,14 @@ struct StoreContractTests {
         let at = Timestamp(millisecondsSince1970: 5)
         let event = OutboxEvent(id: "evt-m3", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
                                 eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+        #expect(try await store.messages(projectId: "p1", conversationId: "c0").isEmpty)
         try await store.startConversation(
-            Conversation(projectId: "p1", id: "c2", roomId: "r1", botId: "b", userId: "u", state: .active, startAt: at, assignment: nil, metadata: nil),
+            Conversation(projectId: "p1", id: "c2", roomId: "r2", botId: "b", userId: "u2", state: .active, startAt: at, assignment: nil, metadata: nil),
             messages: [ConversationMessage(conversationId: "c1", id: "m3", direction: .user, type: "text", content: .members([:]), createdAt: at)],
             events: [event])
+        // The conversations keep their fields, and the new one is found beside them.
+        #expect(try await store.conversation(projectId: "p1", id: "c1")?.roomId == "r1")
+        #expect(try await store.conversation(projectId: "p1", id: "c2")?.state == .active)
         #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["m1", "m2", "m3"])
         #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
                 == ["evt-m3", "evt-m2", "evt-m1"])

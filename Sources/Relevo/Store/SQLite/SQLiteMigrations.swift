@@ -238,6 +238,49 @@ enum SQLiteMigrations {
                 DROP INDEX messages_by_conversation;
                 """)
         }
+        migrator.registerMigration("006_conversation_items_by_number") { db in
+            // Each item carried its project and conversation ids (~50 bytes of a ~70-byte entry):
+            // 55 entries a page, and with 500 conversations written at once a leaf split every few
+            // inserts — half the pages of every commit were conversation_items (Benchmarks/delivery.sh,
+            // WAL read back). A conversation gets a number instead, its table's INTEGER PRIMARY KEY
+            // (kept by VACUUM, unlike an implicit rowid), and an item is ~15 bytes.
+            try db.execute(sql: """
+                CREATE TABLE conversations_numbered (
+                    seq INTEGER PRIMARY KEY,
+                    project_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    room_id TEXT NOT NULL,
+                    bot_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    start_at INTEGER NOT NULL,
+                    end_at INTEGER,
+                    ended_reason TEXT,
+                    assignment TEXT,
+                    metadata TEXT,
+                    UNIQUE (project_id, id)
+                ) STRICT;
+                INSERT INTO conversations_numbered (seq, project_id, id, room_id, bot_id, user_id, state, start_at, end_at,
+                        ended_reason, assignment, metadata)
+                    SELECT rowid, project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason, assignment, metadata
+                    FROM conversations;
+                DROP TABLE conversations;
+                ALTER TABLE conversations_numbered RENAME TO conversations;
+                CREATE UNIQUE INDEX conversations_one_active_per_room ON conversations(project_id, room_id) WHERE state = 'active';
+                CREATE TABLE conversation_items_numbered (
+                    conversation INTEGER NOT NULL,  -- conversations.seq
+                    position INTEGER NOT NULL,
+                    message_seq INTEGER NOT NULL,   -- 0 for an event's item
+                    event_seq INTEGER,              -- NULL for a message's item
+                    PRIMARY KEY (conversation, position, message_seq)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO conversation_items_numbered (conversation, position, message_seq, event_seq)
+                    SELECT c.seq, i.position, i.message_seq, i.event_seq
+                    FROM conversation_items i JOIN conversations c ON c.project_id = i.project_id AND c.id = i.conversation_id;
+                DROP TABLE conversation_items;
+                ALTER TABLE conversation_items_numbered RENAME TO conversation_items;
+                """)
+        }
         return migrator
     }
 }

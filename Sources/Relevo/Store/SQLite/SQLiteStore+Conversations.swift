@@ -127,7 +127,7 @@ extension SQLiteStore {
             """
             SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at
             FROM conversation_items i JOIN messages m ON m.seq = i.message_seq
-            WHERE i.project_id = ? AND i.conversation_id = ? AND i.message_seq > 0
+            WHERE i.conversation = \(Self.conversationNumber) AND i.message_seq > 0
             ORDER BY i.position, i.message_seq
             """,
             [.text(projectId), .text(conversationId)]
@@ -205,6 +205,11 @@ extension SQLiteStore {
             [.text(projectId), .text(scope), .text(key)])?[0].text
     }
 
+    /// A conversation's number (see migration 006) as an SQL expression with two parameters, the
+    /// project id then the conversation id. NULL for an unknown conversation, which gets no items: a
+    /// conversation's row is written before anything of it, and never deleted.
+    static let conversationNumber = "(SELECT seq FROM conversations WHERE project_id = ? AND id = ?)"
+
     /// Inserts history messages, each with its item right after the newest event (see migration
     /// 005): write a message after the events written with it, and give the last of those as
     /// `newestEvent` (read from the table when the transaction wrote none).
@@ -220,8 +225,11 @@ extension SQLiteStore {
                 arguments: [projectId, message.conversationId, message.id, message.direction.rawValue, message.type,
                             CanonicalJSONWriter.string(message.content), message.createdAt.millisecondsSince1970])
             try db.run(
-                sql: "INSERT INTO conversation_items (project_id, conversation_id, position, message_seq) VALUES (?, ?, ?, ?)",
-                arguments: [projectId, message.conversationId, 2 * newestEvent + 1, db.lastInsertedRowID])
+                sql: """
+                    INSERT INTO conversation_items (conversation, position, message_seq)
+                    SELECT seq, ?, ? FROM conversations WHERE project_id = ? AND id = ?
+                    """,
+                arguments: [2 * newestEvent + 1, db.lastInsertedRowID, projectId, message.conversationId])
         }
     }
 
@@ -240,8 +248,11 @@ extension SQLiteStore {
             try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", arguments: [seq, Data(event.body)])
             if let conversationId = event.conversationId {
                 try db.run(
-                    sql: "INSERT INTO conversation_items (project_id, conversation_id, position, message_seq, event_seq) VALUES (?, ?, ?, 0, ?)",
-                    arguments: [event.projectId, conversationId, 2 * seq, seq])
+                    sql: """
+                        INSERT INTO conversation_items (conversation, position, message_seq, event_seq)
+                        SELECT seq, ?, 0, ? FROM conversations WHERE project_id = ? AND id = ?
+                        """,
+                    arguments: [2 * seq, seq, event.projectId, conversationId])
             }
             return SQLiteDeliverySchedule.Head(
                 seq: seq, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,

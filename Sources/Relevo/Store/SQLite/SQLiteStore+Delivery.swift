@@ -171,7 +171,7 @@ extension SQLiteStore {
             // The conversation's events, newest first, through its items (migration 005).
             sql = """
                 SELECT \(Self.eventColumns) FROM conversation_items i JOIN events e ON e.seq = i.event_seq
-                WHERE i.project_id = ? AND i.conversation_id = ? AND i.message_seq = 0 AND i.position < ?
+                WHERE i.conversation = \(Self.conversationNumber) AND i.message_seq = 0 AND i.position < ?
                 """
             arguments = [.text(projectId), .text(conversationId), .integer(2 * min(cursor ?? Int64.max / 2, Int64.max / 2))]
         } else {
@@ -257,7 +257,7 @@ extension SQLiteStore {
                 try db.run(sql: "DELETE FROM event_bodies WHERE seq = ?", arguments: [seq])
                 if let conversationId {  // the event's item; the history's stay
                     try db.run(
-                        sql: "DELETE FROM conversation_items WHERE project_id = ? AND conversation_id = ? AND position = ? AND message_seq = 0",
+                        sql: "DELETE FROM conversation_items WHERE conversation = \(Self.conversationNumber) AND position = ? AND message_seq = 0",
                         arguments: [projectId, conversationId, 2 * seq])
                 }
                 try db.run(sql: "DELETE FROM events WHERE seq = ?", arguments: [seq])
