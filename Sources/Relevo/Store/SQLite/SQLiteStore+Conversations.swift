@@ -239,7 +239,8 @@ extension SQLiteStore {
             try db.run(
                 sql: """
                     INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type,
-                        status, attempt_count, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        status, attempt_count, next_attempt_at, created_at, settle_room)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(8))
                     """,
                 arguments: [event.id, event.projectId, event.destination.kind, event.destination.botId, event.orderingKey,
                             event.conversationId, event.eventType, event.status.rawValue, event.attemptCount,

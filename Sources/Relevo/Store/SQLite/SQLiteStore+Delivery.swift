@@ -79,12 +79,13 @@ extension SQLiteStore {
                 arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
                             attempt.statusCode, attempt.errorClass, attempt.responseBody])
             // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
+            // The row gives back its spare bytes (migration 007) so that it keeps its size.
             // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
             // and freed per statement, which cost more than the update itself.)
             try db.run(
                 sql: """
                     UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
-                        next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?
+                        next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?, settle_room = NULL
                     WHERE id = ? AND status = 'pending'
                     """,
                 arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
