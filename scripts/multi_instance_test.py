@@ -11,7 +11,7 @@ counted as acknowledged (it may or may not arrive).
 
 Checks: every acknowledged event reached the panel at least once; first arrivals of each
 conversation are in send order; duplicates (same webhook-id twice) are at most what B can have
-had in flight to the one panel (16: only attempts the kill cut short may repeat); the panel never handles two requests of one conversation at the same time, except the same
+had in flight to the one panel (32: only attempts the kill cut short may repeat); the panel never handles two requests of one conversation at the same time, except the same
 webhook-id after the kill (a lease takeover). Prints `N passed, N failed`.
 
     python3 scripts/multi_instance_test.py [path/to/relevo] [--conversations 24] [--messages 30]
@@ -31,7 +31,7 @@ parser.add_argument("--pace", type=float, default=0.02, help="seconds between tw
 parser.add_argument("--lease", type=int, default=3, help="--delivery-lease of both instances, seconds")
 parser.add_argument("--kill-at", type=float, default=0.5, help="kill B once this fraction of all messages is acknowledged")
 parser.add_argument("--panel-delay", type=float, default=0.005, help="seconds the panel takes per request")
-parser.add_argument("--max-duplicates", type=int, default=16, help="B's in-flight cap per destination (every event here goes to one panel)")
+parser.add_argument("--max-duplicates", type=int, default=32, help="B's in-flight cap per destination (every event here goes to one panel)")
 parser.add_argument("--wait", type=float, default=90, help="seconds to wait for the acknowledged events at the end")
 parser.add_argument("--keep", action="store_true", help="keep the instances' logs even when everything passed")
 parser.add_argument("--seed", type=int, default=int(time.time()))
