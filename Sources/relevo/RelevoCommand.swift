@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a claimed delivery stays reserved to its instance, default 60; longer than the timeout [RELEVO_DELIVERY_LEASE]")
     var deliveryLease: Int?
     @Option(help: "Days delivered events are kept, default 30 [RELEVO_RETENTION_DAYS]") var retentionDays: Int?
+    @Option(help: "Delivery attempts in flight at once, default 128 [RELEVO_MAX_IN_FLIGHT]") var maxInFlight: Int?
+    @Option(help: "Delivery attempts in flight to one panel or channel, default 32 [RELEVO_MAX_IN_FLIGHT_PER_DESTINATION]")
+    var maxInFlightPerDestination: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -67,6 +70,13 @@ struct Serve: AsyncParsableCommand {
         }
         if let days = retentionDays ?? env["RELEVO_RETENTION_DAYS"].flatMap(Int.init) {
             configuration.retention = .seconds(max(1, days) * 86_400)
+        }
+        configuration.maximumInFlight = maxInFlight ?? env["RELEVO_MAX_IN_FLIGHT"].flatMap(Int.init) ?? configuration.maximumInFlight
+        configuration.maximumInFlightPerDestination = maxInFlightPerDestination
+            ?? env["RELEVO_MAX_IN_FLIGHT_PER_DESTINATION"].flatMap(Int.init) ?? configuration.maximumInFlightPerDestination
+        guard configuration.maximumInFlightPerDestination >= 1,
+              configuration.maximumInFlight >= configuration.maximumInFlightPerDestination else {
+            throw ValidationError("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight")
         }
         try await RelevoServer.run(configuration: configuration)
     }

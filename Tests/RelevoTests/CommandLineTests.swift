@@ -52,6 +52,20 @@ struct CommandLineTests {
         #expect(missing.status != 0)
     }
 
+    /// Delivery bounds that would stop delivery, or a per-destination bound above the overall one:
+    /// refused at start with the option named, before anything is opened.
+    @Test func serveRefusesDeliveryBoundsThatCannotWork() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--port", "0"]
+        for bounds in [["--max-in-flight-per-destination", "0"], ["--max-in-flight", "8", "--max-in-flight-per-destination", "16"]] {
+            let refused = try await RelevoBinary.run(["serve"] + database + bounds)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("relevo.sqlite").path))
+    }
+
     @Test func serveSeedsADefaultProjectOnceAndKeepsDataAcrossRestarts() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

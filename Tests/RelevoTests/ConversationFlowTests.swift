@@ -29,16 +29,20 @@ struct ConversationFlowTests {
             ["--database", database, "--allow-insecure-webhooks", "--retry-schedule", retrySchedule, "--rate-limit", "0"]
         }
 
-        /// A live server on a new SQLite file or a new PostgreSQL database, with live panel and channel receivers.
+        /// A live server on a new SQLite file or a new PostgreSQL database, with live panel and channel
+        /// receivers; `settings` are more environment variables for the server.
         static func make(_ backend: StoreContractTests.Backend = .sqlite,
-                         retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms") async throws -> World {
+                         retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms",
+                         settings: [String: String] = [:]) async throws -> World {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-flow-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let database: String, environment: [String: String]
+            let database: String
+            var environment: [String: String]
             switch backend {
             case .sqlite: (database, environment) = ("sqlite://\(directory.path)/relevo.sqlite", [:])
             case .postgres: (database, environment) = (try await TestPostgres.freshDatabase(), ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
             }
+            environment.merge(settings) { _, setting in setting }
             let panel = WebhookReceiver(), channel = WebhookReceiver()
             try await panel.start()
             try await channel.start()

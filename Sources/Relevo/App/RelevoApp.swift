@@ -83,6 +83,8 @@ public struct RelevoApp: Sendable {
         var dispatcherConfiguration = dispatcherConfiguration
         dispatcherConfiguration.retryPolicy = configuration.retryPolicy
         dispatcherConfiguration.lease = configuration.deliveryLease
+        dispatcherConfiguration.maximumInFlight = configuration.maximumInFlight
+        dispatcherConfiguration.maximumInFlightPerDestination = configuration.maximumInFlightPerDestination
         return [
             client,
             Dispatcher(store: store, attempt: runner, configuration: dispatcherConfiguration, logger: logger, metrics: metrics),

@@ -24,6 +24,9 @@ public struct RelevoConfiguration: Sendable {
     public var retention: Duration = .seconds(30 * 86_400)
     /// When failed deliveries are tried again (§5.2).
     public var retryPolicy = RetryPolicy.standard
+    /// Attempts in flight at once, in all and to one destination (a project's panel, a bot's channel).
+    public var maximumInFlight = Dispatcher.Configuration().maximumInFlight
+    public var maximumInFlightPerDestination = Dispatcher.Configuration().maximumInFlightPerDestination
 
     public init() {}
 }

@@ -19,6 +19,7 @@ final class WebhookReceiver: Sendable {
     }
 
     private let received = Mutex<[Received]>([])
+    private let arrived = Mutex(0)
     /// Answers for the next requests, in order; when empty, `defaultStatus`.
     private let script = Mutex<[Int]>([])
     private let fallback = Mutex(200)
@@ -28,7 +29,10 @@ final class WebhookReceiver: Sendable {
 
     var port: Int { boundPort.withLock { $0 } }
     var url: String { "http://127.0.0.1:\(port)/hook" }
+    /// Requests answered so far (a request is recorded with its answer).
     var requests: [Received] { received.withLock { $0 } }
+    /// Requests that arrived, answered or not (a hanging panel's are not answered yet).
+    var arrivals: Int { arrived.withLock { $0 } }
     /// Requests answered with 2xx, in arrival order.
     var accepted: [Received] { requests.filter { (200..<300).contains($0.status) } }
 
@@ -42,6 +46,7 @@ final class WebhookReceiver: Sendable {
         let router = Router()
         router.post("**") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
+            self.arrived.withLock { $0 += 1 }
             let pause = self.delay.withLock { $0 }
             if pause > .zero { try? await Task.sleep(for: pause) }
             let status = self.script.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? self.fallback.withLock { $0 }
