@@ -279,6 +279,72 @@ struct StoreContractTests {
         try await store.close()
     }
 
+    /// Items written in bulk, ten at a time here: the history and the event log by conversation
+    /// read the indexed items and what was written since together, in order, with paging and
+    /// status filters across the boundary, and the same after a restart.
+    @Test func sqliteItemsWrittenInBulkKeepHistoryAndLogInOrder() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("s.sqlite").path
+        var store = try SQLiteStore(path: path, carriedEventLimit: 10_000, itemsBatch: 10)
+        let at = Timestamp(millisecondsSince1970: 5)
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
+        func event(_ id: String, _ conversation: String) -> OutboxEvent {
+            OutboxEvent(id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
+                        eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+        }
+        func message(_ id: String, _ conversation: String) -> ConversationMessage {
+            ConversationMessage(conversationId: conversation, id: id, direction: .user, type: "text", content: .members([:]), createdAt: at)
+        }
+        func conversation(_ id: String) -> Conversation {
+            Conversation(projectId: "p1", id: id, roomId: "r-\(id)", botId: "b", userId: "u-\(id)", state: .active, startAt: at,
+                         assignment: nil, metadata: nil)
+        }
+        // c1 and c2, then nine writes each adding an event and a message to both (one batch each):
+        // the items are written in bulk after rounds 2, 5 and 8.
+        try await store.startConversation(conversation("c1"), messages: [message("m1-0", "c1")], events: [event("e1-0", "c1")])
+        try await store.startConversation(conversation("c2"), messages: [message("m2-0", "c2")], events: [event("e2-0", "c2")])
+        for round in 1...9 {
+            try await store.startConversation(
+                conversation("x\(round)"), messages: [message("m1-\(round)", "c1"), message("m2-\(round)", "c2")],
+                events: [event("e1-\(round)", "c1"), event("e2-\(round)", "c2")])
+        }
+        // Both parts are in use: some items written in bulk, some rows written since.
+        let indexed = try #require(try store.reader.fetchOne("SELECT COUNT(*) FROM conversation_items", [])?[0].integer)
+        let waiting = try #require(try store.reader.fetchOne(SQLiteConversationIndex.waiting, [])?[0].integer)
+        #expect(indexed > 0 && waiting > 0)
+
+        let messages = (0...9).map { "m1-\($0)" }, events = (0...9).reversed().map { "e1-\($0)" }
+        // c1's events delivered in order up to e1-8, the last one with its item; e1-9 is not indexed yet.
+        for index in 0...8 {
+            let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 50,
+                                                         room: DestinationRoom(maximumPerDestination: 50))
+            let mine = try #require(claimed.first { $0.id == "e1-\(index)" })
+            try await store.finishAttempt(DeliveryAttempt(eventId: mine.id, number: 1, startedAt: at, durationMilliseconds: 1,
+                                                          statusCode: 200, errorClass: nil, responseBody: nil), outcome: .delivered(at: at))
+            try await store.releaseClaims(claimed.map(\.id).filter { $0 != mine.id })
+        }
+        for _ in 0..<2 {  // before and after a restart
+            #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == messages)
+            #expect(try await store.messages(projectId: "p1", conversationId: "c2").map(\.id) == (0...9).map { "m2-\($0)" })
+            #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 50, before: nil).map(\.event.id) == events)
+            var paged: [String] = [], cursor: Int64?
+            repeat {
+                let page = try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 3, before: cursor)
+                paged += page.map(\.event.id)
+                cursor = page.count == 3 ? page.last?.sequence : nil
+            } while cursor != nil
+            #expect(paged == events)
+            #expect(try await store.events(projectId: "p1", status: .delivered, conversationId: "c1", limit: 50, before: nil)
+                        .map(\.event.id) == Array(events.dropFirst()))
+            #expect(try await store.events(projectId: "p1", status: .pending, conversationId: "c1", limit: 50, before: nil)
+                        .map(\.event.id) == ["e1-9"])
+            try await store.close()
+            store = try SQLiteStore(path: path, carriedEventLimit: 10_000, itemsBatch: 10)
+        }
+        try await store.close()
+    }
+
     /// The server's own commits of messages and events keep the key and integration lookups cached;
     /// a commit that changes a key (its own, or another process's: the CLI) is seen on the next lookup.
     @Test func sqliteLookupCacheKeptAcrossOwnCommitsOnly() async throws {

@@ -290,6 +290,20 @@ enum SQLiteMigrations {
             // rewritten in place.
             try db.execute(sql: "ALTER TABLE events ADD COLUMN settle_room BLOB")
         }
+        migrator.registerMigration("008_conversation_items_in_bulk") { db in
+            // Items are written in bulk (SQLiteConversationIndex): this records how far. A message
+            // also keeps the newest event when it was written, which its position derives from.
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN after_event INTEGER;
+                CREATE TABLE conversation_items_indexed (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    event_seq INTEGER NOT NULL,
+                    message_seq INTEGER NOT NULL
+                ) STRICT;
+                INSERT INTO conversation_items_indexed (id, event_seq, message_seq)
+                    VALUES (1, COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT MAX(seq) FROM messages), 0));
+                """)
+        }
         return migrator
     }
 }

@@ -125,12 +125,15 @@ extension SQLiteStore {
     public func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
         try reader.fetchAll(
             """
-            SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at
+            SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at, i.position, i.message_seq
             FROM conversation_items i JOIN messages m ON m.seq = i.message_seq
             WHERE i.conversation = \(Self.conversationNumber) AND i.message_seq > 0
-            ORDER BY i.position, i.message_seq
+            UNION ALL
+            SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at, 2 * COALESCE(m.after_event, 0) + 1, m.seq
+            FROM messages m WHERE \(SQLiteConversationIndex.unindexedMessage) AND m.project_id = ? AND m.conversation_id = ?
+            ORDER BY 7, 8
             """,
-            [.text(projectId), .text(conversationId)]
+            [.text(projectId), .text(conversationId), .text(projectId), .text(conversationId)]
         ).map { row in
             ConversationMessage(
                 conversationId: row[0].text ?? "", id: row[1].text ?? "",
@@ -210,26 +213,21 @@ extension SQLiteStore {
     /// conversation's row is written before anything of it, and never deleted.
     static let conversationNumber = "(SELECT seq FROM conversations WHERE project_id = ? AND id = ?)"
 
-    /// Inserts history messages, each with its item right after the newest event (see migration
-    /// 005): write a message after the events written with it, and give the last of those as
-    /// `newestEvent` (read from the table when the transaction wrote none).
+    /// Inserts history messages, each to be placed right after the newest event (see migration 005;
+    /// their items are written in bulk, ``SQLiteConversationIndex``): write a message after the
+    /// events written with it, and give the last of those as `newestEvent` (read from the table
+    /// when the transaction wrote none).
     static func insert(_ messages: [ConversationMessage], projectId: String, after newestEvent: Int64?, _ db: Database) throws {
         guard !messages.isEmpty else { return }
         let newestEvent = try newestEvent ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM events")) ?? 0
         for message in messages {
             try db.run(
                 sql: """
-                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at, after_event)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [projectId, message.conversationId, message.id, message.direction.rawValue, message.type,
-                            CanonicalJSONWriter.string(message.content), message.createdAt.millisecondsSince1970])
-            try db.run(
-                sql: """
-                    INSERT INTO conversation_items (conversation, position, message_seq)
-                    SELECT seq, ?, ? FROM conversations WHERE project_id = ? AND id = ?
-                    """,
-                arguments: [2 * newestEvent + 1, db.lastInsertedRowID, projectId, message.conversationId])
+                            CanonicalJSONWriter.string(message.content), message.createdAt.millisecondsSince1970, newestEvent])
         }
     }
 
@@ -247,14 +245,6 @@ extension SQLiteStore {
                             event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
             let seq = db.lastInsertedRowID
             try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", arguments: [seq, Data(event.body)])
-            if let conversationId = event.conversationId {
-                try db.run(
-                    sql: """
-                        INSERT INTO conversation_items (conversation, position, message_seq, event_seq)
-                        SELECT seq, ?, 0, ? FROM conversations WHERE project_id = ? AND id = ?
-                        """,
-                    arguments: [2 * seq, seq, event.projectId, conversationId])
-            }
             return SQLiteDeliverySchedule.Head(
                 seq: seq, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,
                 held: event.status == .held, due: event.nextAttemptAt.millisecondsSince1970, event: event)

@@ -166,35 +166,44 @@ extension SQLiteStore {
     public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
         async throws -> [LoggedEvent]
     {
-        var sql: String
-        var arguments: [SQLiteParameter]
-        if let conversationId {
-            // The conversation's events, newest first, through its items (migration 005).
-            sql = """
-                SELECT \(Self.eventColumns) FROM conversation_items i JOIN events e ON e.seq = i.event_seq
-                WHERE i.conversation = \(Self.conversationNumber) AND i.message_seq = 0 AND i.position < ?
-                """
-            arguments = [.text(projectId), .text(conversationId), .integer(2 * min(cursor ?? Int64.max / 2, Int64.max / 2))]
-        } else {
-            sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?"
-            arguments = [.text(projectId), .integer(cursor ?? Int64.max)]
-        }
+        // The status filter, on `e`, with its argument if it has one.
+        var filter = ""
+        var filterArguments: [SQLiteParameter] = []
         if let status {
             // Claims live in memory: `delivering` is a pending row with an attempt in flight.
             let inFlight = SQLiteParameter.text(Self.jsonArray(schedule.claimedIds))
             switch status {
             case .delivering:
-                sql += " AND e.status = 'pending' AND e.id IN (SELECT value FROM json_each(?))"
-                arguments.append(inFlight)
+                filter = " AND e.status = 'pending' AND e.id IN (SELECT value FROM json_each(?))"
+                filterArguments = [inFlight]
             case .pending:
-                sql += " AND e.status = 'pending' AND e.id NOT IN (SELECT value FROM json_each(?))"
-                arguments.append(inFlight)
+                filter = " AND e.status = 'pending' AND e.id NOT IN (SELECT value FROM json_each(?))"
+                filterArguments = [inFlight]
             default:
                 // A literal (the status is one of a fixed set), so `failed` can use its partial index.
-                sql += " AND e.status = '\(status.rawValue)'"
+                filter = " AND e.status = '\(status.rawValue)'"
             }
         }
-        sql += conversationId == nil ? " ORDER BY e.seq DESC LIMIT ?" : " ORDER BY i.position DESC LIMIT ?"
+        let sql: String
+        var arguments: [SQLiteParameter]
+        let before = min(cursor ?? Int64.max / 2, Int64.max / 2)
+        if let conversationId {
+            // The conversation's events, newest first: through its items (migration 005), and the
+            // events written since the items' last bulk write (SQLiteConversationIndex).
+            sql = """
+                SELECT \(Self.eventColumns), i.position FROM conversation_items i JOIN events e ON e.seq = i.event_seq
+                WHERE i.conversation = \(Self.conversationNumber) AND i.message_seq = 0 AND i.position < ?\(filter)
+                UNION ALL
+                SELECT \(Self.eventColumns), 2 * e.seq FROM events e
+                WHERE \(SQLiteConversationIndex.unindexedEvent) AND e.project_id = ? AND e.conversation_id = ? AND e.seq < ?\(filter)
+                ORDER BY 16 DESC LIMIT ?
+                """
+            arguments = [.text(projectId), .text(conversationId), .integer(2 * before)] + filterArguments
+                + [.text(projectId), .text(conversationId), .integer(before)] + filterArguments
+        } else {
+            sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?\(filter) ORDER BY e.seq DESC LIMIT ?"
+            arguments = [.text(projectId), .integer(cursor ?? Int64.max)] + filterArguments
+        }
         arguments.append(.integer(Int64(limit)))
         return try reader.fetchAll(sql, arguments).map { inFlightView(Self.decodeLoggedEvent($0)) }
     }

@@ -25,7 +25,8 @@ public final class SQLiteStore: RelevoStore {
         try self.init(path: path, carriedEventLimit: 10_000)
     }
 
-    init(path: String, carriedEventLimit: Int) throws {
+    /// `itemsBatch`: see ``SQLiteConversationIndex/threshold``.
+    init(path: String, carriedEventLimit: Int, itemsBatch: Int = 4096) throws {
         schedule = SQLiteDeliverySchedule(carryLimit: carriedEventLimit)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -51,7 +52,8 @@ public final class SQLiteStore: RelevoStore {
         reader = SQLiteReader(path: path)
         cache = SQLiteReadCache(changes: SQLiteChangeStamp(databasePath: path))
         pool.add(transactionObserver: cache.cachedTablesWatch, extent: .databaseLifetime)
-        writes = SQLiteWriteQueue(pool: pool, cache: cache)
+        let index = SQLiteConversationIndex(threshold: itemsBatch)
+        writes = SQLiteWriteQueue(pool: pool, cache: cache, epilogue: { db in index.catchUp(db) })
         schedule.load(try Self.allHeads(reader))
     }
 

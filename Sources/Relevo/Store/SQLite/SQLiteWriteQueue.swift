@@ -37,12 +37,16 @@ final class SQLiteWriteQueue: Sendable {
     /// Told about every batch transaction, on the writer connection: it keeps its entries across
     /// the commits that change nothing it caches.
     private let cache: SQLiteReadCache?
+    /// Runs at the end of every batch transaction, after its writes (it must not throw: a batch
+    /// succeeds or fails by its own writes).
+    private let epilogue: (@Sendable (Database) -> Void)?
     /// Most writes per transaction, so one batch never holds the lock for long.
     static let maximumBatch = 256
 
-    init(pool: DatabasePool, cache: SQLiteReadCache? = nil) {
+    init(pool: DatabasePool, cache: SQLiteReadCache? = nil, epilogue: (@Sendable (Database) -> Void)? = nil) {
         self.pool = pool
         self.cache = cache
+        self.epilogue = epilogue
     }
 
     /// Runs `body` in the next batch; `afterCommit` gets its result once the batch is durable, before
@@ -101,6 +105,7 @@ final class SQLiteWriteQueue: Sendable {
                 try self.cache?.writerWillBegin(db)
                 try db.inTransaction(.immediate) {
                     result = try body(db)
+                    self.epilogue?(db)
                     return .commit
                 }
             } catch {
