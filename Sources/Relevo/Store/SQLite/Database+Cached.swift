@@ -25,15 +25,38 @@ extension Database {
     /// The first row of a query, as column values read straight from SQLite. GRDB's `Row` builds a
     /// dictionary of lowercased column names on every fetch: for the 21 columns a settlement reads
     /// back (the key's next head and its event), most of the cost of that read.
-    func firstRow(sql: String, arguments: StatementArguments) throws -> [SQLiteColumn]? {
-        let statement = try cachedStatement(sql: sql)
-        try statement.setArguments(arguments)  // resets the statement, then binds
-        let handle = statement.sqliteStatement
+    func firstRow(sql: String, _ parameters: [SQLiteParameter]) throws -> [SQLiteColumn]? {
+        let handle = try bound(sql: sql, parameters)
         defer { sqlite3_reset(handle) }
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return SQLiteColumn.row(of: handle, columns: sqlite3_column_count(handle))
         case SQLITE_DONE: return nil
-        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqliteConnection)))
+        case let code: throw failure(code, sql: sql)
         }
+    }
+
+    /// Runs a statement of the hot write path with its parameters bound straight through SQLite's
+    /// C API. GRDB's `StatementArguments` (an array of existentials, each converted, validated and
+    /// bound) cost the writer thread about as much as SQLite's own work on the statement. Only for
+    /// tables the read cache does not cache: GRDB's transaction observers see what GRDB executes.
+    func run(sql: String, _ parameters: [SQLiteParameter]) throws {
+        let handle = try bound(sql: sql, parameters)
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(code, sql: sql) }
+    }
+
+    /// The cached statement for `sql`, reset, with `parameters` bound.
+    private func bound(sql: String, _ parameters: [SQLiteParameter]) throws -> OpaquePointer {
+        let handle = try cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        SQLiteParameter.bind(parameters, to: handle)
+        return handle
+    }
+
+    /// A GRDB error for a failed step, so that a constraint failure reads as one (``StoreError/conflict``).
+    private func failure(_ code: Int32, sql: String) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqliteConnection)), sql: sql)
     }
 }

@@ -47,7 +47,27 @@ final class SQLiteReader: Sendable {
 enum SQLiteParameter: Sendable {
     case text(String)
     case integer(Int64)
+    case blob([UInt8])
     case null
+
+    init(_ text: String?) { self = text.map(Self.text) ?? .null }
+    init(_ integer: Int64?) { self = integer.map(Self.integer) ?? .null }
+    init(_ integer: Int?) { self = integer.map { .integer(Int64($0)) } ?? .null }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Binds `arguments` to the parameters of `statement`, in order (SQLite copies them).
+    static func bind(_ arguments: [SQLiteParameter], to statement: OpaquePointer) {
+        for (offset, argument) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            switch argument {
+            case .text(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+            case .integer(let value): sqlite3_bind_int64(statement, index, value)
+            case .blob(let bytes): bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+            case .null: sqlite3_bind_null(statement, index)
+            }
+        }
+    }
 }
 
 /// A column value read from a row.
@@ -93,7 +113,6 @@ struct SQLiteReadError: Error, CustomStringConvertible {
 private final class ReadConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     init(path: String) throws {
         var handle: OpaquePointer?
@@ -118,14 +137,7 @@ private final class ReadConnection: @unchecked Sendable {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }
-        for (offset, argument) in arguments.enumerated() {
-            let index = Int32(offset + 1)
-            switch argument {
-            case .text(let text): sqlite3_bind_text(statement, index, text, -1, Self.transient)
-            case .integer(let value): sqlite3_bind_int64(statement, index, value)
-            case .null: sqlite3_bind_null(statement, index)
-            }
-        }
+        SQLiteParameter.bind(arguments, to: statement)
         var rows: [[SQLiteColumn]] = []
         let columnCount = sqlite3_column_count(statement)
         while true {

@@ -192,7 +192,7 @@ extension SQLiteStore {
             // Inserting first answers "is it a repeat?" in the same step; a repeat reads the first answer.
             try db.run(
                 sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [write.projectId, write.scope, write.key, write.response, write.at.millisecondsSince1970])
+                [.text(write.projectId), .text(write.scope), .text(write.key), .text(write.response), .integer(write.at.millisecondsSince1970)])
             if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
             let heads = try Self.insert(write.events, db)
             if let message = write.message { try Self.insert([message], projectId: write.projectId, after: heads.last?.seq, db) }
@@ -226,8 +226,8 @@ extension SQLiteStore {
                     INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at, after_event)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [projectId, message.conversationId, message.id, message.direction.rawValue, message.type,
-                            CanonicalJSONWriter.string(message.content), message.createdAt.millisecondsSince1970, newestEvent])
+                [.text(projectId), .text(message.conversationId), .text(message.id), .text(message.direction.rawValue), .text(message.type),
+                 .text(CanonicalJSONWriter.string(message.content)), .integer(message.createdAt.millisecondsSince1970), .integer(newestEvent)])
         }
     }
 
@@ -240,11 +240,11 @@ extension SQLiteStore {
                         status, attempt_count, next_attempt_at, created_at, settle_room)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(8))
                     """,
-                arguments: [event.id, event.projectId, event.destination.kind, event.destination.botId, event.orderingKey,
-                            event.conversationId, event.eventType, event.status.rawValue, event.attemptCount,
-                            event.nextAttemptAt.millisecondsSince1970, event.createdAt.millisecondsSince1970])
+                [.text(event.id), .text(event.projectId), .text(event.destination.kind), .init(event.destination.botId),
+                 .text(event.orderingKey), .init(event.conversationId), .text(event.eventType), .text(event.status.rawValue),
+                 .init(event.attemptCount), .integer(event.nextAttemptAt.millisecondsSince1970), .integer(event.createdAt.millisecondsSince1970)])
             let seq = db.lastInsertedRowID
-            try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", arguments: [seq, Data(event.body)])
+            try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", [.integer(seq), .blob(event.body)])
             return SQLiteDeliverySchedule.Head(
                 seq: seq, id: event.id, orderingKey: event.orderingKey, destination: event.destinationKey,
                 held: event.status == .held, due: event.nextAttemptAt.millisecondsSince1970, event: event)

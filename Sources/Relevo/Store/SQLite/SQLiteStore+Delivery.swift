@@ -76,8 +76,8 @@ extension SQLiteStore {
                     INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [attempt.eventId, attempt.number, attempt.startedAt.millisecondsSince1970, attempt.durationMilliseconds,
-                            attempt.statusCode, attempt.errorClass, attempt.responseBody])
+                [.text(attempt.eventId), .init(attempt.number), .integer(attempt.startedAt.millisecondsSince1970),
+                 .integer(attempt.durationMilliseconds), .init(attempt.statusCode), .init(attempt.errorClass), .init(attempt.responseBody)])
             // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
             // The row gives back its spare bytes (migration 007) so that it keeps its size.
             // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
@@ -88,7 +88,7 @@ extension SQLiteStore {
                         next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?, settle_room = NULL
                     WHERE id = ? AND status = 'pending'
                     """,
-                arguments: [status.rawValue, attempt.number, next, finished, attempt.eventId])
+                [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId)])
             guard db.changesCount > 0,
                   let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
@@ -113,7 +113,7 @@ extension SQLiteStore {
                     SELECT \(headColumns), \(eventColumns) FROM events e
                     WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
                     """,
-                arguments: [key])
+                [.text(key)])
             return (key, row.map { values in
                 var head = decodeHead(Array(values.prefix(6)))
                 head.event = decodeEvent(Array(values.dropFirst(6)))

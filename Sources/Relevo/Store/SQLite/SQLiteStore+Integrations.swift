@@ -68,7 +68,7 @@ extension SQLiteStore {
 
     /// Reads inside a write transaction (GRDB's connection), decoded like the lock-free reads.
     private static func fetchIntegration(_ projectId: String, _ db: Database) throws -> IntegrationRecord? {
-        try db.firstRow(sql: selectIntegration, arguments: [projectId]).map(decodeIntegration)
+        try db.firstRow(sql: selectIntegration, [.text(projectId)]).map(decodeIntegration)
     }
 
     private static func decodeIntegration(_ row: [SQLiteColumn]) -> IntegrationRecord {
