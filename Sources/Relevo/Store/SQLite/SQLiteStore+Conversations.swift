@@ -183,8 +183,8 @@ extension SQLiteStore {
             let previous = { try db.string(sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
                                            arguments: [write.projectId, write.scope, write.key]) }
             if let conversationId = write.activeConversationId {
-                let state = try db.string(sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
-                                          arguments: [write.projectId, conversationId])
+                let state = try db.firstRow(sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
+                                            [.text(write.projectId), .text(conversationId)])?.first?.text
                 guard state == Conversation.State.active.rawValue else {
                     return (try previous().map { .duplicate(response: $0) } ?? .conversationNotActive, [])
                 }
