@@ -22,6 +22,25 @@ extension Database {
         try Int64.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 
+    /// Runs `body` in a savepoint of the current transaction: if it throws, only its own changes are
+    /// rolled back. The savepoint statements are cached (GRDB's `inSavepoint` parses them each time).
+    func inCachedSavepoint<T>(_ body: () throws -> T) -> Result<T, any Error> {
+        do {
+            try run(sql: "SAVEPOINT job")
+        } catch {
+            return .failure(error)
+        }
+        do {
+            let value = try body()
+            try run(sql: "RELEASE job")
+            return .success(value)
+        } catch {
+            try? run(sql: "ROLLBACK TO job")
+            try? run(sql: "RELEASE job")
+            return .failure(error)
+        }
+    }
+
     /// The first row of a query, as column values read straight from SQLite. GRDB's `Row` builds a
     /// dictionary of lowercased column names on every fetch: for the 21 columns a settlement reads
     /// back (the key's next head and its event), most of the cost of that read.

@@ -33,18 +33,7 @@ struct SQLiteConversationIndex: Sendable {
     /// leaves them waiting (reads do not depend on it) and does not fail the batch.
     func catchUp(_ db: Database) {
         guard let waiting = try? db.integer(sql: Self.waiting), waiting >= threshold else { return }
-        do {
-            try db.run(sql: "SAVEPOINT items")
-        } catch {
-            return
-        }
-        do {
-            try Self.writeItems(db)
-            try db.run(sql: "RELEASE items")
-        } catch {
-            try? db.run(sql: "ROLLBACK TO items")
-            try? db.run(sql: "RELEASE items")
-        }
+        _ = db.inCachedSavepoint { try Self.writeItems(db) }
     }
 
     /// The items of every event and message written since the last bulk write, in key order.

@@ -58,7 +58,7 @@ final class SQLiteWriteQueue: Sendable {
                 run: { db, isolated in
                     let outcome: Result<T, any Error>
                     if isolated {
-                        outcome = Self.inSavepoint(db) { try body(db) }
+                        outcome = db.inCachedSavepoint { try body(db) }
                     } else {
                         do { outcome = .success(try body(db)) } catch { throw Failed() }
                     }
@@ -75,25 +75,6 @@ final class SQLiteWriteQueue: Sendable {
                 return true
             }
             if leads { Task { await self.drain() } }
-        }
-    }
-
-    /// Runs `body` in a savepoint of the batch transaction: if it throws, only its own changes are
-    /// rolled back. The savepoint statements are cached (GRDB's `inSavepoint` parses them each time).
-    private static func inSavepoint<T>(_ db: Database, _ body: () throws -> T) -> Result<T, any Error> {
-        do {
-            try db.run(sql: "SAVEPOINT job")
-        } catch {
-            return .failure(error)
-        }
-        do {
-            let value = try body()
-            try db.run(sql: "RELEASE job")
-            return .success(value)
-        } catch {
-            try? db.run(sql: "ROLLBACK TO job")
-            try? db.run(sql: "RELEASE job")
-            return .failure(error)
         }
     }
 
