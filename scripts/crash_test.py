@@ -7,7 +7,7 @@ twice: an attempt cut by a kill) are counted and allowed. Prints `N passed, N fa
 
     python3 scripts/crash_test.py [path/to/relevo] [--kills 4] [--conversations 16] [--messages 25]
 """
-import argparse, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
+import argparse, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 parser = argparse.ArgumentParser()
@@ -82,67 +82,73 @@ def call_until_acknowledged(method, path, body, key):
             pass
         time.sleep(0.05)
 
-start()
-banner = open(f"{directory}/stdout.log").read().split()
-project, key = banner[banner.index("projectId:") + 1], banner[banner.index("x-api-key:") + 1]
-call("POST", f"/v1/external-support/{project}", {"webhookUrl": f"http://127.0.0.1:{panel.server_address[1]}/hook"}, key)
-call("POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
-conversations = {}
-for index in range(args.conversations):
-    call("PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
-    conversations[index] = call("POST", f"/v1/external-support/{project}/conversations/start",
-                                {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
-
-acknowledged = {index: [] for index in conversations}
-
-def user(index):
-    for number in range(args.messages):
-        message = f"c{index}-m{number}"
-        call_until_acknowledged("POST", f"/v1/projects/{project}/channel/messages",
-                                {"botId": "bot", "userId": f"u{index}", "value": {"id": message, "type": "text", "content": {"body": message}}}, key)
-        acknowledged[index].append(message)
-        time.sleep(args.pace)
-
-users = [threading.Thread(target=user, args=(index,)) for index in conversations]
-for thread in users:
-    thread.start()
-for kill in range(args.kills):
-    time.sleep(random.uniform(0.2, 0.8))
-    server.send_signal(signal.SIGKILL)
-    server.wait()
-    print(f"kill {kill + 1}: SIGKILL at {len(arrivals)} arrivals", flush=True)
-    time.sleep(random.uniform(0.05, 0.3))
+try:
     start()
-for thread in users:
-    thread.join()
+    banner = open(f"{directory}/stdout.log").read().split()
+    project, key = banner[banner.index("projectId:") + 1], banner[banner.index("x-api-key:") + 1]
+    call("POST", f"/v1/external-support/{project}", {"webhookUrl": f"http://127.0.0.1:{panel.server_address[1]}/hook"}, key)
+    call("POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
+    conversations = {}
+    for index in range(args.conversations):
+        call("PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
+        conversations[index] = call("POST", f"/v1/external-support/{project}/conversations/start",
+                                    {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
 
-expected = sum(len(messages) for messages in acknowledged.values()) + len(conversations)
-deadline = time.time() + 90
-while time.time() < deadline:
+    acknowledged = {index: [] for index in conversations}
+
+    def user(index):
+        for number in range(args.messages):
+            message = f"c{index}-m{number}"
+            call_until_acknowledged("POST", f"/v1/projects/{project}/channel/messages",
+                                    {"botId": "bot", "userId": f"u{index}", "value": {"id": message, "type": "text", "content": {"body": message}}}, key)
+            acknowledged[index].append(message)
+            time.sleep(args.pace)
+
+    users = [threading.Thread(target=user, args=(index,), daemon=True) for index in conversations]  # daemons: after a failure they would retry forever
+    for thread in users:
+        thread.start()
+    for kill in range(args.kills):
+        time.sleep(random.uniform(0.2, 0.8))
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        print(f"kill {kill + 1}: SIGKILL at {len(arrivals)} arrivals", flush=True)
+        time.sleep(random.uniform(0.05, 0.3))
+        start()
+    for thread in users:
+        thread.join()
+
+    expected = sum(len(messages) for messages in acknowledged.values()) + len(conversations)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        with lock:
+            if len({arrival[0] for arrival in arrivals}) >= expected:
+                break
+        time.sleep(0.1)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+
+    passed = failed = 0
     with lock:
-        if len({arrival[0] for arrival in arrivals}) >= expected:
-            break
-    time.sleep(0.1)
-server.send_signal(signal.SIGTERM)
-server.wait(timeout=30)
-
-passed = failed = 0
-with lock:
-    ids = [arrival[0] for arrival in arrivals]
-    duplicates = len(ids) - len(set(ids))
-    seen, first = set(), []
-    for arrival in arrivals:
-        if arrival[0] not in seen:
-            seen.add(arrival[0])
-            first.append(arrival)
-for index, conversation in conversations.items():
-    delivered = [value for (_, conv, kind, value) in first if conv == conversation and kind == "message"]
-    started = any(conv == conversation and kind == "conversation.start" for (_, conv, kind, _) in first)
-    ok = started and delivered == acknowledged[index]
-    if not ok:
-        missing = [m for m in acknowledged[index] if m not in delivered]
-        print(f"conversation {index}: FAILED (start={started}, missing={missing[:5]}, order ok={sorted(delivered, key=lambda m: int(m.split('-m')[1])) == delivered})")
-    passed, failed = passed + ok, failed + (not ok)
-print(f"seed {args.seed}: {args.kills} kills, {expected} events acknowledged, {len(set(ids))} delivered, {duplicates} duplicates")
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 else 1)
+        ids = [arrival[0] for arrival in arrivals]
+        duplicates = len(ids) - len(set(ids))
+        seen, first = set(), []
+        for arrival in arrivals:
+            if arrival[0] not in seen:
+                seen.add(arrival[0])
+                first.append(arrival)
+    for index, conversation in conversations.items():
+        delivered = [value for (_, conv, kind, value) in first if conv == conversation and kind == "message"]
+        started = any(conv == conversation and kind == "conversation.start" for (_, conv, kind, _) in first)
+        ok = started and delivered == acknowledged[index]
+        if not ok:
+            missing = [m for m in acknowledged[index] if m not in delivered]
+            print(f"conversation {index}: FAILED (start={started}, missing={missing[:5]}, order ok={sorted(delivered, key=lambda m: int(m.split('-m')[1])) == delivered})")
+        passed, failed = passed + ok, failed + (not ok)
+    print(f"seed {args.seed}: {args.kills} kills, {expected} events acknowledged, {len(set(ids))} delivered, {duplicates} duplicates")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 else 1)
+finally:  # success or failure: no server left running, no directory left behind (nothing here shows its path)
+    if server is not None and server.poll() is None:
+        server.kill()
+        server.wait()
+    shutil.rmtree(directory, ignore_errors=True)

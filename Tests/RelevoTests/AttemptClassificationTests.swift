@@ -60,7 +60,7 @@ struct AttemptClassificationTests {
     @Test func theAddressRuleIsCheckedAgainOnEveryAttempt() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-guard-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { removeTemporaryDirectory(directory) }  // after the server's stop below
         let panel = WebhookReceiver()
         try await panel.start()
         defer { panel.stop() }

@@ -68,7 +68,7 @@ struct CommandLineTests {
 
     @Test func serveSeedsADefaultProjectOnceAndKeepsDataAcrossRestarts() async throws {
         let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { removeTemporaryDirectory(directory) }  // after the servers' stops below
         let arguments = ["--database", "sqlite://\(directory.path)/data/relevo.sqlite"]
 
         let first = try ServerProcess(arguments: arguments, directory: directory)

@@ -36,22 +36,33 @@ struct ConversationFlowTests {
                          settings: [String: String] = [:]) async throws -> World {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-flow-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let database: String
-            var environment: [String: String]
-            switch backend {
-            case .sqlite: (database, environment) = ("sqlite://\(directory.path)/relevo.sqlite", [:])
-            case .postgres: (database, environment) = (try await TestPostgres.freshDatabase(), ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
-            }
-            environment.merge(settings) { _, setting in setting }
             let panel = WebhookReceiver(), channel = WebhookReceiver()
-            try await panel.start()
-            try await channel.start()
-            let server = try ServerProcess(arguments: arguments(database: database, retrySchedule: retrySchedule), directory: directory,
-                                           environment: environment)
-            try await server.waitUntilListening()
-            return World(directory: directory, server: server, panel: panel, channel: channel,
-                         projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
-                         retrySchedule: retrySchedule, database: database, environment: environment)
+            var started: ServerProcess?
+            do {
+                let database: String
+                var environment: [String: String]
+                switch backend {
+                case .sqlite: (database, environment) = ("sqlite://\(directory.path)/relevo.sqlite", [:])
+                case .postgres: (database, environment) = (try await TestPostgres.freshDatabase(), ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
+                }
+                environment.merge(settings) { _, setting in setting }
+                try await panel.start()
+                try await channel.start()
+                let server = try ServerProcess(arguments: arguments(database: database, retrySchedule: retrySchedule), directory: directory,
+                                               environment: environment)
+                started = server
+                try await server.waitUntilListening()
+                return World(directory: directory, server: server, panel: panel, channel: channel,
+                             projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
+                             retrySchedule: retrySchedule, database: database, environment: environment)
+            } catch {
+                // No world reaches the test to tear it down.
+                started?.stop()
+                panel.stop()
+                channel.stop()
+                removeTemporaryDirectory(directory)
+                throw error
+            }
         }
 
         /// Integration (bearer credential), a bot with a channel, and a user.
@@ -84,7 +95,7 @@ struct ConversationFlowTests {
             server.stop()
             panel.stop()
             channel.stop()
-            try? FileManager.default.removeItem(at: directory)
+            removeTemporaryDirectory(directory)
         }
     }
 

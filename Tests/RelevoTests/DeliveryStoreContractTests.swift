@@ -14,19 +14,25 @@ struct DeliveryStoreContractTests {
     static let start = Timestamp(millisecondsSince1970: 1_000_000)
 
     /// A project `p1` with an integration, bot `b1` (no channel URL) and the active conversations
-    /// `c1`… `cN` (in rooms `r1`… `rN`), each started with the events `events(conversation)` gives.
+    /// `c1`… `cN` (in rooms `r1`… `rN`), each started with the events `events(conversation)` gives;
+    /// and the directory to remove afterwards.
     static func world(_ backend: Backend, instances: Int = 1, conversations: Int = 1,
-                      events: (String) -> [OutboxEvent] = { _ in [] }) async throws -> [any RelevoStore] {
-        let (stores, _) = try await StoreContractTests.open(backend, instances: instances)
-        let store = stores[0]
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: start), firstKey: StoreContractTests.key("p1", "k1"))
-        try await store.insertIntegration(StoreContractTests.integration("p1"))
-        try await store.insertBot(Bot(projectId: "p1", id: "b1", name: "bot", channelWebhookUrl: nil,
-                                      channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: start, updatedAt: start))
-        for index in 1...conversations {
-            try await store.startConversation(conversation("c\(index)", room: "r\(index)"), messages: [], events: events("c\(index)"))
+                      events: (String) -> [OutboxEvent] = { _ in [] }) async throws -> ([any RelevoStore], URL) {
+        let (stores, directory) = try await StoreContractTests.open(backend, instances: instances)
+        do {
+            let store = stores[0]
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: start), firstKey: StoreContractTests.key("p1", "k1"))
+            try await store.insertIntegration(StoreContractTests.integration("p1"))
+            try await store.insertBot(Bot(projectId: "p1", id: "b1", name: "bot", channelWebhookUrl: nil,
+                                          channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: start, updatedAt: start))
+            for index in 1...conversations {
+                try await store.startConversation(conversation("c\(index)", room: "r\(index)"), messages: [], events: events("c\(index)"))
+            }
+        } catch {
+            removeTemporaryDirectory(directory)
+            throw error
         }
-        return stores
+        return (stores, directory)
     }
 
     static func conversation(_ id: String, room: String) -> Conversation {
@@ -61,9 +67,11 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func claimsHandOutTheHeadOfEachKeyInOrder(backend: Backend) async throws {
-        let store = try await Self.world(backend, conversations: 2) { conversation in
+        let (stores, directory) = try await Self.world(backend, conversations: 2) { conversation in
             conversation == "c1" ? [Self.event("a1", "c1"), Self.event("a2", "c1")] : [Self.event("b1", "c2")]
-        }[0]
+        }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         #expect(try await Self.claim(store).map(\.id) == ["a1", "b1"])
         #expect(try await Self.claim(store).isEmpty)  // both heads in flight; a2 waits behind a1
 
@@ -92,7 +100,9 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func releasedClaimsComeBackWithTheSameAttemptNumber(backend: Backend) async throws {
-        let store = try await Self.world(backend) { [Self.event("a1", $0)] }[0]
+        let (stores, directory) = try await Self.world(backend) { [Self.event("a1", $0)] }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         #expect(try await Self.claim(store).map(\.id) == ["a1"])
         try await store.releaseClaims(["a1"])
         let again = try await Self.claim(store)
@@ -102,14 +112,18 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func saturatedDestinationsAreSkipped(backend: Backend) async throws {
-        let store = try await Self.world(backend) { [Self.event("p", $0), Self.event("ch", $0, to: .channel(botId: "b1"))] }[0]
+        let (stores, directory) = try await Self.world(backend) { [Self.event("p", $0), Self.event("ch", $0, to: .channel(botId: "b1"))] }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         #expect(try await Self.claim(store, skipping: ["p1:panel"]).map(\.id) == ["ch"])
         #expect(try await Self.claim(store).map(\.id) == ["p"])
     }
 
     @Test(arguments: Backend.allCases)
     func heldChannelEventsWaitForTheBotsURL(backend: Backend) async throws {
-        let store = try await Self.world(backend) { [Self.event("ch", $0, to: .channel(botId: "b1"))] }[0]
+        let (stores, directory) = try await Self.world(backend) { [Self.event("ch", $0, to: .channel(botId: "b1"))] }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         #expect(try await Self.claim(store).map(\.id) == ["ch"])
         try await store.finishAttempt(Self.attempt("ch", 1, status: nil), outcome: .held)
         #expect(try await Self.claim(store).isEmpty)
@@ -123,7 +137,9 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func idempotentWritesHappenOnceAndOnlyWhileTheConversationIsActive(backend: Backend) async throws {
-        let store = try await Self.world(backend)[0]
+        let (stores, directory) = try await Self.world(backend)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         try await Self.append([Self.event("e1", "c1")], to: store, key: "m1")
         let repeated = try await store.recordOnce(IdempotentWrite(
             projectId: "p1", scope: "channel", key: "m1", response: "{\"other\":1}", activeConversationId: "c1",
@@ -149,7 +165,9 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func aRoomHasOneActiveConversation(backend: Backend) async throws {
-        let store = try await Self.world(backend)[0]
+        let (stores, directory) = try await Self.world(backend)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         await #expect(throws: StoreError.conflict) {
             try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [Self.event("x", "c1-bis")])
         }
@@ -162,9 +180,11 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func deletingTheIntegrationCancelsThePanelQueue(backend: Backend) async throws {
-        let store = try await Self.world(backend) {
+        let (stores, directory) = try await Self.world(backend) {
             [Self.event("a1", $0), Self.event("a2", $0), Self.event("ch", $0, to: .channel(botId: "b1"))]
-        }[0]
+        }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         #expect(try await Self.claim(store).map(\.id) == ["a1", "ch"])  // a1 in flight when the integration goes
         #expect(try await store.deleteIntegration(projectId: "p1", at: Self.start.adding(seconds: 2)))
         try await store.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))
@@ -178,7 +198,9 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func redeliveryQueuesSettledEventsWithAFreshSchedule(backend: Backend) async throws {
-        let store = try await Self.world(backend, conversations: 2) { [Self.event("f-\($0)", $0)] }[0]
+        let (stores, directory) = try await Self.world(backend, conversations: 2) { [Self.event("f-\($0)", $0)] }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         for event in try await Self.claim(store) {
             try await store.finishAttempt(Self.attempt(event.id, 1, status: 500), outcome: .failed(at: Self.start))
         }
@@ -197,9 +219,11 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func theEventLogPagesNewestFirst(backend: Backend) async throws {
-        let store = try await Self.world(backend, conversations: 2) { conversation in
+        let (stores, directory) = try await Self.world(backend, conversations: 2) { conversation in
             (1...3).map { Self.event("\(conversation)-\($0)", conversation) }
-        }[0]
+        }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = stores[0]
         var pages: [[String]] = []
         var cursor: Int64?
         repeat {
@@ -231,7 +255,7 @@ struct DeliveryStoreContractTests {
     /// Two instances claiming as fast as they can: every event is claimed exactly once, and each
     /// key's events are claimed in order.
     @Test func postgresInstancesShareTheQueueWithoutOverlap() async throws {
-        let stores = try await Self.world(.postgres, instances: 2, conversations: 30) { conversation in
+        let (stores, _) = try await Self.world(.postgres, instances: 2, conversations: 30) { conversation in
             (1...4).map { Self.event("\(conversation)-\($0)", conversation) }
         }
         final class ClaimLog: Sendable { let ids = Mutex<[String]>([]) }
@@ -265,7 +289,7 @@ struct DeliveryStoreContractTests {
     /// An instance that dies mid-delivery: its lease runs out, another instance takes the event over
     /// with the next attempt number, and the dead instance's late settlement changes nothing.
     @Test func postgresExpiredLeasesAreTakenOverByAnotherInstance() async throws {
-        let stores = try await Self.world(.postgres, instances: 2) { [Self.event("a1", $0), Self.event("a2", $0)] }
+        let (stores, _) = try await Self.world(.postgres, instances: 2) { [Self.event("a1", $0), Self.event("a2", $0)] }
         let (first, second) = (stores[0], stores[1])
         #expect(try await Self.claim(first, lease: 5).map(\.id) == ["a1"])
         #expect(try await Self.claim(second, at: Self.start.adding(seconds: 4)).isEmpty)
@@ -288,7 +312,7 @@ struct DeliveryStoreContractTests {
 
     /// A commit by one instance wakes the dispatcher of another at once (LISTEN/NOTIFY), not at its next poll.
     @Test func postgresCommitsWakeTheOtherInstances() async throws {
-        let stores = try await Self.world(.postgres, instances: 2)
+        let (stores, _) = try await Self.world(.postgres, instances: 2)
         let signal = stores[1].deliverySignal
         // The listener signals once when it starts listening; after that only notifications wake it.
         #expect(await signal.wait(upTo: .seconds(20)))

@@ -21,6 +21,7 @@ struct Harness {
     static func make(
         directory: URL? = nil, configure: (inout RelevoConfiguration) -> Void = { _ in }
     ) async throws -> Harness {
+        let given = directory
         let directory = directory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("relevo-test-\(UUID().uuidString)")
         var configuration = RelevoConfiguration()
@@ -31,10 +32,16 @@ struct Harness {
         let logs = LogCapture()
         var logger = Logger(label: "relevo-test") { _ in logs.handler() }
         logger.logLevel = .trace
-        let app = try await RelevoApp(configuration: configuration, logger: logger)
-        let seeded = try await app.seedDefaultProjectIfEmpty()
-        let issued = if let seeded { seeded } else { try await app.projects.createProject(name: "again") }
-        return Harness(directory: directory, app: app, projectId: issued.projectId, apiKey: issued.apiKey, logs: logs)
+        do {
+            let app = try await RelevoApp(configuration: configuration, logger: logger)
+            let seeded = try await app.seedDefaultProjectIfEmpty()
+            let issued = if let seeded { seeded } else { try await app.projects.createProject(name: "again") }
+            return Harness(directory: directory, app: app, projectId: issued.projectId, apiKey: issued.apiKey, logs: logs)
+        } catch {
+            // No harness reaches the test to remove it (a refused start creates the file first).
+            if given == nil { removeTemporaryDirectory(directory) }
+            throw error
+        }
     }
 
     /// Runs `body` against the router (no sockets; the full middleware chain).
@@ -46,6 +53,15 @@ struct Harness {
     }
 
     func removeFiles() { try? FileManager.default.removeItem(at: directory) }
+}
+
+/// Removes a test's temporary directory. Tried again while it is still there: a server stopped just
+/// before (SIGTERM, not awaited) deletes its `-wal` and `-shm` files meanwhile, and FileManager gives
+/// up, leaving the directory behind, at the first file that vanished under it.
+func removeTemporaryDirectory(_ directory: URL) {
+    for _ in 0..<10 where FileManager.default.fileExists(atPath: directory.path) {
+        try? FileManager.default.removeItem(at: directory)
+    }
 }
 
 /// A response with its body parsed, for assertions.
