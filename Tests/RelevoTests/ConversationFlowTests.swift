@@ -277,26 +277,58 @@ extension ConversationFlowTests {
         #expect(delivered.map { $0.json["value"]?["content"]?["body"] ?? .null } == ["first", "second"])
     }
 
+    /// Deletion cancels what is queued and does not abort an attempt already sent (E4; the settlement
+    /// of a late answer leaves its event cancelled). The panel holds the first attempt, so exactly one
+    /// is known to be in flight when the integration goes: no race with the retry schedule.
     @Test(arguments: StoreContractTests.Backend.allCases)
     func deletingTheIntegrationCancelsItsQueueAndClosesConversations(backend: StoreContractTests.Backend) async throws {
         var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
-        world.panel.answer(always: 500)
+        world.panel.hold()
         let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
                                                   body: #"{"botId":"bot-1","userId":"user-1"}"#)
         let conversationId = try #require(started["_id"]?.stringValue)
         _ = try await world.channelMessage(#"{"id":"d-1","type":"text","content":{"body":"hello?"}}"#)
+        // conversation.start is at the panel, unanswered; the message waits behind it (same conversation).
+        try #require(await world.panel.waitForArrivals(1) == 1)
+
         #expect(try await world.server.request("DELETE", world.base, key: world.key).0 == 200)
         let after = try await world.server.data("GET", world.base + "/conversations/\(conversationId)", key: world.key)
         #expect(after["state"] == "closed")
         #expect(after["endedReason"] == "integration_deleted")
+
+        // The attempt in flight gets an accepting answer: were the queue not cancelled, the event
+        // would be delivered and the message sent right after it.
         world.panel.answer(always: 200)
-        let attemptsBefore = world.panel.requests.count
-        try await Task.sleep(for: .milliseconds(900))
-        #expect(world.panel.requests.count <= attemptsBefore + 1)  // at most the attempt already in flight
-        #expect(world.panel.accepted.isEmpty)
+        world.panel.release()
+        let answered = await world.panel.waitForRequests(1)
+        #expect(answered.map { $0.json["event"] ?? .null } == ["conversation.start"])
+        let inFlightId = try #require(answered.first?.header("webhook-id"))
+        let settled = try await Self.waitForAttempts(world, eventId: inFlightId, count: 1)
+        #expect(settled["status"] == "cancelled")  // the late 200 is recorded, and does not revive the event
+        guard case .array(let attempts)? = settled["attempts"] else { Issue.record("no attempts"); return }
+        #expect(attempts.map { $0["statusCode"] ?? .null } == [200])
+
+        try await Task.sleep(for: .milliseconds(900))  // three retry intervals
+        #expect(world.panel.arrivals == 1)  // nothing queued at deletion is sent afterwards
+        let log = try await world.server.data("GET", world.base + "/events", key: world.key)
+        guard case .array(let events)? = log["events"] else { Issue.record("no events"); return }
+        let panelEvents = events.filter { $0["destination"] == "panel" }
+        #expect(panelEvents.map { $0["eventType"] ?? .null } == ["message", "conversation.start"])  // newest first
+        #expect(panelEvents.allSatisfy { $0["status"] == "cancelled" })
         let routed = try await world.channelMessage(#"{"id":"d-2","type":"text","content":{"body":"anyone?"}}"#)
         #expect(routed == .members(["routedTo": "bot"]))
+    }
+
+    /// Waits until the event shows `count` recorded attempts (its settlement committed); its detail.
+    static func waitForAttempts(_ world: World, eventId: String, count: Int) async throws -> JSONValue {
+        var detail: JSONValue = .null
+        for _ in 0..<400 {
+            detail = try await world.server.data("GET", world.base + "/events/\(eventId)", key: world.key)
+            if case .array(let attempts)? = detail["attempts"], attempts.count >= count { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return detail
     }
 }

@@ -24,6 +24,8 @@ final class WebhookReceiver: Sendable {
     private let script = Mutex<[Int]>([])
     private let fallback = Mutex(200)
     private let delay = Mutex(Duration.zero)
+    /// While `held`, requests that arrive wait (unanswered) until ``release()``.
+    private let gate = Mutex<(held: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let boundPort = Mutex(0)
 
@@ -40,13 +42,33 @@ final class WebhookReceiver: Sendable {
     func answer(always status: Int) { fallback.withLock { $0 = status } }
     /// Answers only after `pause`: a panel that hangs.
     func answer(after pause: Duration) { delay.withLock { $0 = pause } }
+    /// Requests that arrive from now on wait, unanswered (they count in `arrivals`), until ``release()``:
+    /// an attempt known to be in flight, for as long as the test needs, with no clock involved.
+    func hold() { gate.withLock { $0.held = true } }
+    /// Lets the held requests go on (each answered as `answer` says at that moment) and stops holding.
+    func release() {
+        let waiting = gate.withLock { gate in
+            gate.held = false
+            defer { gate.waiting = [] }
+            return gate.waiting
+        }
+        for request in waiting { request.resume() }
+    }
 
     /// Starts listening on a free loopback port.
     func start() async throws {
         let router = Router()
         router.post("**") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
-            self.arrived.withLock { $0 += 1 }
+            await withCheckedContinuation { (request: CheckedContinuation<Void, Never>) in
+                let held = self.gate.withLock { gate in
+                    if gate.held { gate.waiting.append(request) }
+                    return gate.held
+                }
+                // Counted once waiting, so a test that sees the arrival knows the request is held.
+                self.arrived.withLock { $0 += 1 }
+                if !held { request.resume() }
+            }
             let pause = self.delay.withLock { $0 }
             if pause > .zero { try? await Task.sleep(for: pause) }
             let status = self.script.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? self.fallback.withLock { $0 }
@@ -71,7 +93,28 @@ final class WebhookReceiver: Sendable {
     }
 
     func stop() {
+        release()
         task.withLock { $0?.cancel() }
+    }
+
+    /// Waits until `count` requests arrived (answered or held), or the time runs out.
+    @discardableResult
+    func waitForArrivals(_ count: Int, timeout: Duration = .seconds(30)) async -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while arrivals < count && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return arrivals
+    }
+
+    /// Waits until `count` requests were answered, or the time runs out.
+    @discardableResult
+    func waitForRequests(_ count: Int, timeout: Duration = .seconds(30)) async -> [Received] {
+        let deadline = ContinuousClock.now + timeout
+        while requests.count < count && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return requests
     }
 
     /// Waits until `count` requests were accepted (2xx), or the time runs out.
