@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import Relevo
 
@@ -36,5 +37,61 @@ struct AddressRuleTests {
         let guardian = DestinationGuard(allowInsecure: false)
         await #expect(throws: WebhookURL.Problem.blockedHostName) { try await guardian.validate("https://localhost/x") }
         await #expect(throws: WebhookURL.Problem.blockedHostName) { try await guardian.validate("https://app.localhost/x") }
+    }
+
+    /// The re-check before each attempt reuses a recent DNS answer: a host that starts resolving to a
+    /// private address is refused once that answer is older than its lifetime, not one DNS query per webhook.
+    @Test func theAttemptRecheckReusesARecentAnswerAndSeesAChangeAfterIt() async throws {
+        let dns = ScriptedDNS(answer: try #require(IPAddress("93.184.215.14")))
+        let guardian = DestinationGuard(allowInsecure: false, lookup: { await dns.resolve($0) }, answersKeptFor: .seconds(1))
+        let url = try WebhookURL.parse("https://panel.example.com/hook", allowHTTP: false)
+        try await guardian.checkAddresses(of: url)
+        dns.answer = try #require(IPAddress("10.0.0.7"))  // the name now leads into the operator's network
+        try await guardian.checkAddresses(of: url)  // within the lifetime: the answer checked before
+        #expect(dns.lookups == 1)
+        // Saving an integration asks DNS afresh.
+        await #expect(throws: WebhookURL.Problem.blockedAddress("private")) { _ = try await guardian.validate("https://panel.example.com/x") }
+        #expect(dns.lookups == 2)
+        try await Task.sleep(for: .milliseconds(1200))
+        await #expect(throws: WebhookURL.Problem.blockedAddress("private")) { try await guardian.checkAddresses(of: url) }
+        #expect(dns.lookups == 3)
+    }
+
+    @Test func overlappingRechecksOfOneHostShareOneLookup() async throws {
+        let dns = ScriptedDNS(answer: try #require(IPAddress("93.184.215.14")), delay: .milliseconds(50))
+        let recent = RecentResolutions(lifetime: .seconds(60), lookup: { await dns.resolve($0) })
+        await withTaskGroup(of: [IPAddress].self) { group in
+            for _ in 0..<20 { group.addTask { await recent.addresses(of: "panel.example.com") } }
+            for await addresses in group { #expect(addresses == [IPAddress("93.184.215.14")!]) }
+        }
+        _ = await recent.addresses(of: "other.example.com")
+        #expect(dns.lookups == 2)
+    }
+}
+
+/// A resolver whose answer the test sets, counting the lookups (the address rule, not DNS, is under test).
+private final class ScriptedDNS: Sendable {
+    private let state: Mutex<(answer: IPAddress, lookups: Int)>
+    private let delay: Duration
+
+    init(answer: IPAddress, delay: Duration = .zero) {
+        state = Mutex((answer, 0))
+        self.delay = delay
+    }
+
+    var answer: IPAddress {
+        get { state.withLock { $0.answer } }
+        set { state.withLock { $0.answer = newValue } }
+    }
+
+    var lookups: Int { state.withLock { $0.lookups } }
+
+    func resolve(_ host: String) async -> [IPAddress] {
+        let answer = state.withLock { state in
+            state.lookups += 1
+            return state.answer
+        }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        return [answer]
     }
 }

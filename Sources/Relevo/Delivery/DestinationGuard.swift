@@ -11,8 +11,20 @@ import NIOPosix
 public struct DestinationGuard: Sendable {
     /// The development flag: `http` and local addresses are allowed, for panels on the same machine.
     public let allowInsecure: Bool
+    /// Asks DNS: when an integration is saved.
+    private let lookup: @Sendable (String) async -> [IPAddress]
+    /// Recent answers, for the re-check before each attempt.
+    private let recent: RecentResolutions
 
-    public init(allowInsecure: Bool) { self.allowInsecure = allowInsecure }
+    public init(allowInsecure: Bool) {
+        self.init(allowInsecure: allowInsecure, lookup: Self.resolve)
+    }
+
+    init(allowInsecure: Bool, lookup: @escaping @Sendable (String) async -> [IPAddress], answersKeptFor lifetime: Duration = .seconds(1)) {
+        self.allowInsecure = allowInsecure
+        self.lookup = lookup
+        recent = RecentResolutions(lifetime: lifetime, lookup: lookup)
+    }
 
     /// Host names refused without asking DNS: they name this machine or a cloud metadata service.
     static let blockedHostNames: Set<String> = [
@@ -23,12 +35,17 @@ public struct DestinationGuard: Sendable {
     /// briefly down, or the panel not deployed yet); delivery re-checks and records `dns`.
     public func validate(_ text: String) async throws(WebhookURL.Problem) -> WebhookURL {
         let url = try WebhookURL.parse(text, allowHTTP: allowInsecure)
-        try await checkAddresses(of: url)
+        try await check(url, resolving: lookup)
         return url
     }
 
-    /// Refuses the URL when its host is, or resolves to, a forbidden address.
+    /// Refuses the URL when its host is, or resolves to, a forbidden address: the re-check before
+    /// each delivery attempt, on a DNS answer at most a second old (``RecentResolutions``).
     public func checkAddresses(of url: WebhookURL) async throws(WebhookURL.Problem) {
+        try await check(url, resolving: recent.addresses(of:))
+    }
+
+    private func check(_ url: WebhookURL, resolving resolve: (String) async -> [IPAddress]) async throws(WebhookURL.Problem) {
         if allowInsecure { return }
         let host = url.host.hasSuffix(".") ? String(url.host.dropLast()) : url.host
         if Self.blockedHostNames.contains(host) || host.hasSuffix(".localhost") { throw .blockedHostName }
@@ -36,7 +53,7 @@ public struct DestinationGuard: Sendable {
             if let range = literal.forbiddenRange { throw .blockedAddress(range) }
             return
         }
-        for address in await Self.resolve(host) {
+        for address in await resolve(host) {
             if let range = address.forbiddenRange { throw .blockedAddress(range) }
         }
     }
