@@ -188,7 +188,11 @@ struct DeliveryStoreContractTests {
         #expect(try await Self.claim(store).map(\.id) == ["a1", "ch"])  // a1 in flight when the integration goes
         #expect(try await store.deleteIntegration(projectId: "p1", at: Self.start.adding(seconds: 2)))
         try await store.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))
-        #expect(try await store.event(projectId: "p1", id: "a1")?.0.event.status == .cancelled)  // the late answer does not revive it
+        let late = try #require(try await store.event(projectId: "p1", id: "a1"))
+        #expect(late.0.event.status == .cancelled)  // the late answer does not revive it
+        #expect(late.0.finishedAt == Self.start.adding(seconds: 2))
+        #expect(late.1.map(\.number) == [1])  // but it is recorded, and counted, as the log shows it
+        #expect(late.0.event.attemptCount == 1)
         #expect(try await store.event(projectId: "p1", id: "a2")?.0.event.status == .cancelled)
         #expect(try await store.conversation(projectId: "p1", id: "c1")?.endedReason == "integration_deleted")
         try await store.finishAttempt(Self.attempt("ch", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))

@@ -90,7 +90,9 @@ extension PostgresStore {
                     status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body
                 """)
             // Only the lease holder settles: an event cancelled meanwhile, or taken over after this
-            // instance's lease ended, keeps the state its new owner gives it.
+            // instance's lease ended, keeps the state its new owner gives it. Its attempt_count needs
+            // no update either: the claim counted this attempt, and neither the cancellation nor a
+            // takeover lowers the count.
             let settled = try await connection.run(
                 """
                 UPDATE events SET status = \(status.rawValue), attempt_count = GREATEST(attempt_count, \(attempt.number)),

@@ -89,8 +89,16 @@ extension SQLiteStore {
                     WHERE id = ? AND status = 'pending'
                     """,
                 [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId)])
-            guard db.changesCount > 0,
-                  let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
+            guard db.changesCount > 0 else {
+                // Cancelled while the attempt was in flight (the rare case, so the update above stays
+                // one statement): the log lists this attempt, so the event counts it too; its status
+                // and finished_at stay the cancellation's.
+                try db.run(
+                    sql: "UPDATE events SET attempt_count = MAX(attempt_count, ?) WHERE id = ? AND status = 'cancelled'",
+                    [.init(attempt.number), .text(attempt.eventId)])
+                return []
+            }
+            guard let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
             return try Self.currentHeads([key], db)
         }, afterCommit: { heads in
