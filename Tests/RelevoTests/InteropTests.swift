@@ -61,7 +61,7 @@ struct InteropTests {
     func nodeAndStandardWebhooksVerifiersAcceptAWholeConversationAcrossARegeneration(backend: StoreContractTests.Backend) async throws {
         let panel = try await offThread { try NodePanel() }
         defer { panel.stop() }
-        var world = try await ConversationFlowTests.World.make(backend)
+        let world = try await ConversationFlowTests.World.make(backend)
         defer { world.tearDown() }
         // The integration points at the Node panel instead of the plain receiver.
         let created = try await world.server.data("POST", world.base, key: world.key, body: """
