@@ -13,13 +13,14 @@ struct DeliveryStoreContractTests {
     typealias Backend = StoreContractTests.Backend
     static let start = Timestamp(millisecondsSince1970: 1_000_000)
 
-    /// A project `p1` with an integration, bot `b1` (no channel URL) and the active conversations
-    /// `c1`… `cN` (in rooms `r1`… `rN`), each started with the events `events(conversation)` gives;
-    /// and the directory to remove afterwards.
-    static func world(_ backend: Backend, instances: Int = 1, conversations: Int = 1,
-                      events: (String) -> [OutboxEvent] = { _ in [] }) async throws -> ([any RelevoStore], URL) {
-        let (stores, directory) = try await StoreContractTests.open(backend, instances: instances)
-        do {
+    /// Runs `body` on `instances` stores on a database with a project `p1`, an integration, bot `b1`
+    /// (no channel URL) and the active conversations `c1`… `cN` (in rooms `r1`… `rN`), each started
+    /// with the events `events(conversation)` gives; the stores are closed afterwards, whatever happens
+    /// (``StoreContractTests/withStores(_:instances:_:)``).
+    static func withWorld(_ backend: Backend, instances: Int = 1, conversations: Int = 1,
+                          events: (String) -> [OutboxEvent] = { _ in [] },
+                          _ body: ([any RelevoStore]) async throws -> Void) async throws {
+        try await StoreContractTests.withStores(backend, instances: instances) { stores, _ in
             let store = stores[0]
             try await store.createProject(Project(id: "p1", name: "one", createdAt: start), firstKey: StoreContractTests.key("p1", "k1"))
             try await store.insertIntegration(StoreContractTests.integration("p1"))
@@ -28,11 +29,8 @@ struct DeliveryStoreContractTests {
             for index in 1...conversations {
                 try await store.startConversation(conversation("c\(index)", room: "r\(index)"), messages: [], events: events("c\(index)"))
             }
-        } catch {
-            removeTemporaryDirectory(directory)
-            throw error
+            try await body(stores)
         }
-        return (stores, directory)
     }
 
     static func conversation(_ id: String, room: String) -> Conversation {
@@ -67,247 +65,250 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func claimsHandOutTheHeadOfEachKeyInOrder(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend, conversations: 2) { conversation in
+        try await Self.withWorld(backend, conversations: 2, events: { conversation in
             conversation == "c1" ? [Self.event("a1", "c1"), Self.event("a2", "c1")] : [Self.event("b1", "c2")]
+        }) { stores in
+            let store = stores[0]
+            #expect(try await Self.claim(store).map(\.id) == ["a1", "b1"])
+            #expect(try await Self.claim(store).isEmpty)  // both heads in flight; a2 waits behind a1
+
+            try await store.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start))
+            let second = try await Self.claim(store)
+            #expect(second.map(\.id) == ["a2"])
+            #expect(second.first?.attemptCount == 0)
+
+            let retryAt = Self.start.adding(seconds: 10)
+            try await store.finishAttempt(Self.attempt("a2", 1, status: 503), outcome: .retry(at: retryAt))
+            #expect(try await Self.claim(store).isEmpty)
+            #expect(try await store.nextDueTime(after: Self.start) == retryAt)
+            let retried = try await Self.claim(store, at: retryAt)
+            #expect(retried.map(\.id) == ["a2"])
+            #expect(retried.first?.attemptCount == 1)  // the dispatcher numbers this attempt 2
+
+            try await store.finishAttempt(Self.attempt("a2", 2), outcome: .delivered(at: retryAt))
+            try await store.finishAttempt(Self.attempt("b1", 1), outcome: .delivered(at: retryAt))
+            let (logged, attempts) = try #require(try await store.event(projectId: "p1", id: "a2"))
+            #expect(logged.event.status == .delivered)
+            #expect(logged.finishedAt == retryAt)
+            #expect(attempts.map(\.number) == [1, 2])
+            #expect(attempts.map(\.statusCode) == [503, 200])
+            #expect(try await store.queueStatistics().depth == 0)
         }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        #expect(try await Self.claim(store).map(\.id) == ["a1", "b1"])
-        #expect(try await Self.claim(store).isEmpty)  // both heads in flight; a2 waits behind a1
-
-        try await store.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start))
-        let second = try await Self.claim(store)
-        #expect(second.map(\.id) == ["a2"])
-        #expect(second.first?.attemptCount == 0)
-
-        let retryAt = Self.start.adding(seconds: 10)
-        try await store.finishAttempt(Self.attempt("a2", 1, status: 503), outcome: .retry(at: retryAt))
-        #expect(try await Self.claim(store).isEmpty)
-        #expect(try await store.nextDueTime(after: Self.start) == retryAt)
-        let retried = try await Self.claim(store, at: retryAt)
-        #expect(retried.map(\.id) == ["a2"])
-        #expect(retried.first?.attemptCount == 1)  // the dispatcher numbers this attempt 2
-
-        try await store.finishAttempt(Self.attempt("a2", 2), outcome: .delivered(at: retryAt))
-        try await store.finishAttempt(Self.attempt("b1", 1), outcome: .delivered(at: retryAt))
-        let (logged, attempts) = try #require(try await store.event(projectId: "p1", id: "a2"))
-        #expect(logged.event.status == .delivered)
-        #expect(logged.finishedAt == retryAt)
-        #expect(attempts.map(\.number) == [1, 2])
-        #expect(attempts.map(\.statusCode) == [503, 200])
-        #expect(try await store.queueStatistics().depth == 0)
     }
 
     @Test(arguments: Backend.allCases)
     func releasedClaimsComeBackWithTheSameAttemptNumber(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend) { [Self.event("a1", $0)] }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        #expect(try await Self.claim(store).map(\.id) == ["a1"])
-        try await store.releaseClaims(["a1"])
-        let again = try await Self.claim(store)
-        #expect(again.map(\.id) == ["a1"])
-        #expect(again.first?.attemptCount == 0)
+        try await Self.withWorld(backend, events: { [Self.event("a1", $0)] }) { stores in
+            let store = stores[0]
+            #expect(try await Self.claim(store).map(\.id) == ["a1"])
+            try await store.releaseClaims(["a1"])
+            let again = try await Self.claim(store)
+            #expect(again.map(\.id) == ["a1"])
+            #expect(again.first?.attemptCount == 0)
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func saturatedDestinationsAreSkipped(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend) { [Self.event("p", $0), Self.event("ch", $0, to: .channel(botId: "b1"))] }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        #expect(try await Self.claim(store, skipping: ["p1:panel"]).map(\.id) == ["ch"])
-        #expect(try await Self.claim(store).map(\.id) == ["p"])
+        // `throws` spelled out: this closure's only `try`s are inside #expect, where inference does not see them.
+        try await Self.withWorld(backend, events: { [Self.event("p", $0), Self.event("ch", $0, to: .channel(botId: "b1"))] }) { stores throws in
+            let store = stores[0]
+            #expect(try await Self.claim(store, skipping: ["p1:panel"]).map(\.id) == ["ch"])
+            #expect(try await Self.claim(store).map(\.id) == ["p"])
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func heldChannelEventsWaitForTheBotsURL(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend) { [Self.event("ch", $0, to: .channel(botId: "b1"))] }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        #expect(try await Self.claim(store).map(\.id) == ["ch"])
-        try await store.finishAttempt(Self.attempt("ch", 1, status: nil), outcome: .held)
-        #expect(try await Self.claim(store).isEmpty)
-        #expect(try await store.event(projectId: "p1", id: "ch")?.0.event.status == .held)
-        #expect(try await store.queueStatistics().depth == 1)
-        let bot = try await store.updateBotChannel(projectId: "p1", botId: "b1", url: "https://93.184.215.14/c",
-                                                   at: Self.start.adding(seconds: 1))
-        #expect(bot?.channelWebhookUrl == "https://93.184.215.14/c")
-        #expect(try await Self.claim(store, at: Self.start.adding(seconds: 1)).map(\.id) == ["ch"])
+        try await Self.withWorld(backend, events: { [Self.event("ch", $0, to: .channel(botId: "b1"))] }) { stores in
+            let store = stores[0]
+            #expect(try await Self.claim(store).map(\.id) == ["ch"])
+            try await store.finishAttempt(Self.attempt("ch", 1, status: nil), outcome: .held)
+            #expect(try await Self.claim(store).isEmpty)
+            #expect(try await store.event(projectId: "p1", id: "ch")?.0.event.status == .held)
+            #expect(try await store.queueStatistics().depth == 1)
+            let bot = try await store.updateBotChannel(projectId: "p1", botId: "b1", url: "https://93.184.215.14/c",
+                                                       at: Self.start.adding(seconds: 1))
+            #expect(bot?.channelWebhookUrl == "https://93.184.215.14/c")
+            #expect(try await Self.claim(store, at: Self.start.adding(seconds: 1)).map(\.id) == ["ch"])
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func idempotentWritesHappenOnceAndOnlyWhileTheConversationIsActive(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        try await Self.append([Self.event("e1", "c1")], to: store, key: "m1")
-        let repeated = try await store.recordOnce(IdempotentWrite(
-            projectId: "p1", scope: "channel", key: "m1", response: "{\"other\":1}", activeConversationId: "c1",
-            message: nil, events: [Self.event("e1-again", "c1")], at: Self.start))
-        #expect(repeated == .duplicate(response: "{}"))
-        #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: "m1") == "{}")
+        try await Self.withWorld(backend) { stores in
+            let store = stores[0]
+            try await Self.append([Self.event("e1", "c1")], to: store, key: "m1")
+            let repeated = try await store.recordOnce(IdempotentWrite(
+                projectId: "p1", scope: "channel", key: "m1", response: "{\"other\":1}", activeConversationId: "c1",
+                message: nil, events: [Self.event("e1-again", "c1")], at: Self.start))
+            #expect(repeated == .duplicate(response: "{}"))
+            #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: "m1") == "{}")
 
-        let closed = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start.adding(seconds: 5),
-                                                       reason: "resolved", messages: [], events: [])
-        #expect(closed?.state == .closed)
-        #expect(closed?.endedReason == "resolved")
-        #expect(try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start, reason: "again",
-                                                  messages: [], events: []) == nil)
-        let late = try await store.recordOnce(IdempotentWrite(
-            projectId: "p1", scope: "channel", key: "m2", response: "{}", activeConversationId: "c1",
-            message: nil, events: [Self.event("e2", "c1")], at: Self.start))
-        #expect(late == .conversationNotActive)
-        // Nothing of the refused write remains: neither the key nor the event.
-        #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: "m2") == nil)
-        #expect(try await store.event(projectId: "p1", id: "e2") == nil)
-        #expect(try await store.event(projectId: "p1", id: "e1-again") == nil)
+            let closed = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start.adding(seconds: 5),
+                                                           reason: "resolved", messages: [], events: [])
+            #expect(closed?.state == .closed)
+            #expect(closed?.endedReason == "resolved")
+            #expect(try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start, reason: "again",
+                                                      messages: [], events: []) == nil)
+            let late = try await store.recordOnce(IdempotentWrite(
+                projectId: "p1", scope: "channel", key: "m2", response: "{}", activeConversationId: "c1",
+                message: nil, events: [Self.event("e2", "c1")], at: Self.start))
+            #expect(late == .conversationNotActive)
+            // Nothing of the refused write remains: neither the key nor the event.
+            #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: "m2") == nil)
+            #expect(try await store.event(projectId: "p1", id: "e2") == nil)
+            #expect(try await store.event(projectId: "p1", id: "e1-again") == nil)
+        }
     }
 
     @Test(arguments: Backend.allCases)
     func aRoomHasOneActiveConversation(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        await #expect(throws: StoreError.conflict) {
-            try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [Self.event("x", "c1-bis")])
+        try await Self.withWorld(backend) { stores in
+            let store = stores[0]
+            await #expect(throws: StoreError.conflict) {
+                try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [Self.event("x", "c1-bis")])
+            }
+            #expect(try await store.event(projectId: "p1", id: "x") == nil)  // the refused start wrote no event
+            _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start, reason: "done",
+                                                  messages: [], events: [])
+            try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [])
+            #expect(try await store.activeConversation(projectId: "p1", roomId: "r1")?.id == "c1-bis")
         }
-        #expect(try await store.event(projectId: "p1", id: "x") == nil)  // the refused start wrote no event
-        _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start, reason: "done",
-                                              messages: [], events: [])
-        try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [])
-        #expect(try await store.activeConversation(projectId: "p1", roomId: "r1")?.id == "c1-bis")
     }
 
     @Test(arguments: Backend.allCases)
     func deletingTheIntegrationCancelsThePanelQueue(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend) {
+        try await Self.withWorld(backend, events: {
             [Self.event("a1", $0), Self.event("a2", $0), Self.event("ch", $0, to: .channel(botId: "b1"))]
+        }) { stores in
+            let store = stores[0]
+            #expect(try await Self.claim(store).map(\.id) == ["a1", "ch"])  // a1 in flight when the integration goes
+            #expect(try await store.deleteIntegration(projectId: "p1", at: Self.start.adding(seconds: 2)))
+            try await store.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))
+            let late = try #require(try await store.event(projectId: "p1", id: "a1"))
+            #expect(late.0.event.status == .cancelled)  // the late answer does not revive it
+            #expect(late.0.finishedAt == Self.start.adding(seconds: 2))
+            #expect(late.1.map(\.number) == [1])  // but it is recorded, and counted, as the log shows it
+            #expect(late.0.event.attemptCount == 1)
+            #expect(try await store.event(projectId: "p1", id: "a2")?.0.event.status == .cancelled)
+            #expect(try await store.conversation(projectId: "p1", id: "c1")?.endedReason == "integration_deleted")
+            try await store.finishAttempt(Self.attempt("ch", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))
+            #expect(try await store.event(projectId: "p1", id: "ch")?.0.event.status == .delivered)  // channel deliveries go on
+            #expect(try await Self.claim(store, at: Self.start.adding(seconds: 3)).isEmpty)
         }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        #expect(try await Self.claim(store).map(\.id) == ["a1", "ch"])  // a1 in flight when the integration goes
-        #expect(try await store.deleteIntegration(projectId: "p1", at: Self.start.adding(seconds: 2)))
-        try await store.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))
-        let late = try #require(try await store.event(projectId: "p1", id: "a1"))
-        #expect(late.0.event.status == .cancelled)  // the late answer does not revive it
-        #expect(late.0.finishedAt == Self.start.adding(seconds: 2))
-        #expect(late.1.map(\.number) == [1])  // but it is recorded, and counted, as the log shows it
-        #expect(late.0.event.attemptCount == 1)
-        #expect(try await store.event(projectId: "p1", id: "a2")?.0.event.status == .cancelled)
-        #expect(try await store.conversation(projectId: "p1", id: "c1")?.endedReason == "integration_deleted")
-        try await store.finishAttempt(Self.attempt("ch", 1), outcome: .delivered(at: Self.start.adding(seconds: 3)))
-        #expect(try await store.event(projectId: "p1", id: "ch")?.0.event.status == .delivered)  // channel deliveries go on
-        #expect(try await Self.claim(store, at: Self.start.adding(seconds: 3)).isEmpty)
     }
 
     @Test(arguments: Backend.allCases)
     func redeliveryQueuesSettledEventsWithAFreshSchedule(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend, conversations: 2) { [Self.event("f-\($0)", $0)] }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        for event in try await Self.claim(store) {
-            try await store.finishAttempt(Self.attempt(event.id, 1, status: 500), outcome: .failed(at: Self.start))
+        try await Self.withWorld(backend, conversations: 2, events: { [Self.event("f-\($0)", $0)] }) { stores in
+            let store = stores[0]
+            for event in try await Self.claim(store) {
+                try await store.finishAttempt(Self.attempt(event.id, 1, status: 500), outcome: .failed(at: Self.start))
+            }
+            let later = Self.start.adding(seconds: 30)
+            #expect(try await store.redeliver(projectId: "p1", id: "f-c1", at: later) == .queued)
+            #expect(try await store.redeliver(projectId: "p1", id: "nope", at: later) == .notFound)
+            let again = try await Self.claim(store, at: later)
+            #expect(again.map(\.id) == ["f-c1"])
+            #expect(again.first?.retryBase == 1)
+            #expect(again.first?.attemptCount == 1)
+            #expect(try await store.redeliver(projectId: "p1", id: "f-c1", at: later) == .notRedeliverable(.delivering))
+            #expect(try await store.redeliverFailed(projectId: "p1", since: Self.start, at: later) == 1)  // f-c2 only
+            #expect(try await store.redeliverFailed(projectId: "p1", since: Self.start, at: later) == 0)
+            #expect(try await Self.claim(store, at: later).map(\.id) == ["f-c2"])
         }
-        let later = Self.start.adding(seconds: 30)
-        #expect(try await store.redeliver(projectId: "p1", id: "f-c1", at: later) == .queued)
-        #expect(try await store.redeliver(projectId: "p1", id: "nope", at: later) == .notFound)
-        let again = try await Self.claim(store, at: later)
-        #expect(again.map(\.id) == ["f-c1"])
-        #expect(again.first?.retryBase == 1)
-        #expect(again.first?.attemptCount == 1)
-        #expect(try await store.redeliver(projectId: "p1", id: "f-c1", at: later) == .notRedeliverable(.delivering))
-        #expect(try await store.redeliverFailed(projectId: "p1", since: Self.start, at: later) == 1)  // f-c2 only
-        #expect(try await store.redeliverFailed(projectId: "p1", since: Self.start, at: later) == 0)
-        #expect(try await Self.claim(store, at: later).map(\.id) == ["f-c2"])
     }
 
     @Test(arguments: Backend.allCases)
     func theEventLogPagesNewestFirst(backend: Backend) async throws {
-        let (stores, directory) = try await Self.world(backend, conversations: 2) { conversation in
+        try await Self.withWorld(backend, conversations: 2, events: { conversation in
             (1...3).map { Self.event("\(conversation)-\($0)", conversation) }
+        }) { stores in
+            let store = stores[0]
+            var pages: [[String]] = []
+            var cursor: Int64?
+            repeat {
+                let page = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 4, before: cursor)
+                pages.append(page.map(\.event.id))
+                cursor = page.count == 4 ? page.last?.sequence : nil
+            } while cursor != nil
+            #expect(pages == [["c2-3", "c2-2", "c2-1", "c1-3"], ["c1-2", "c1-1"]])
+            let inConversation = try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil)
+            #expect(inConversation.map(\.event.id) == ["c1-3", "c1-2", "c1-1"])
+            let firstPage = try await store.events(projectId: "p1", status: nil, conversationId: "c2", limit: 2, before: nil)
+            #expect(firstPage.map(\.event.id) == ["c2-3", "c2-2"])
+            let nextPage = try await store.events(projectId: "p1", status: nil, conversationId: "c2", limit: 2, before: firstPage.last?.sequence)
+            #expect(nextPage.map(\.event.id) == ["c2-1"])
+            #expect(try await store.events(projectId: "other", status: nil, conversationId: "c1", limit: 10, before: nil).isEmpty)
+            _ = try await Self.claim(store)
+            let delivering = try await store.events(projectId: "p1", status: .delivering, conversationId: nil, limit: 10, before: nil)
+            #expect(delivering.map(\.event.id) == ["c2-1", "c1-1"])
+            let deliveringInC1 = try await store.events(projectId: "p1", status: .delivering, conversationId: "c1", limit: 10, before: nil)
+            #expect(deliveringInC1.map(\.event.id) == ["c1-1"])
+            let pendingInC1 = try await store.events(projectId: "p1", status: .pending, conversationId: "c1", limit: 10, before: nil)
+            #expect(pendingInC1.map(\.event.id) == ["c1-3", "c1-2"])
+            #expect(try await store.events(projectId: "other", status: nil, conversationId: nil, limit: 10, before: nil).isEmpty)
+            let statistics = try await store.queueStatistics()
+            #expect(statistics.depth == 6)
+            #expect(statistics.oldestPendingCreatedAt == Self.start)
         }
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = stores[0]
-        var pages: [[String]] = []
-        var cursor: Int64?
-        repeat {
-            let page = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 4, before: cursor)
-            pages.append(page.map(\.event.id))
-            cursor = page.count == 4 ? page.last?.sequence : nil
-        } while cursor != nil
-        #expect(pages == [["c2-3", "c2-2", "c2-1", "c1-3"], ["c1-2", "c1-1"]])
-        let inConversation = try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil)
-        #expect(inConversation.map(\.event.id) == ["c1-3", "c1-2", "c1-1"])
-        let firstPage = try await store.events(projectId: "p1", status: nil, conversationId: "c2", limit: 2, before: nil)
-        #expect(firstPage.map(\.event.id) == ["c2-3", "c2-2"])
-        let nextPage = try await store.events(projectId: "p1", status: nil, conversationId: "c2", limit: 2, before: firstPage.last?.sequence)
-        #expect(nextPage.map(\.event.id) == ["c2-1"])
-        #expect(try await store.events(projectId: "other", status: nil, conversationId: "c1", limit: 10, before: nil).isEmpty)
-        _ = try await Self.claim(store)
-        let delivering = try await store.events(projectId: "p1", status: .delivering, conversationId: nil, limit: 10, before: nil)
-        #expect(delivering.map(\.event.id) == ["c2-1", "c1-1"])
-        let deliveringInC1 = try await store.events(projectId: "p1", status: .delivering, conversationId: "c1", limit: 10, before: nil)
-        #expect(deliveringInC1.map(\.event.id) == ["c1-1"])
-        let pendingInC1 = try await store.events(projectId: "p1", status: .pending, conversationId: "c1", limit: 10, before: nil)
-        #expect(pendingInC1.map(\.event.id) == ["c1-3", "c1-2"])
-        #expect(try await store.events(projectId: "other", status: nil, conversationId: nil, limit: 10, before: nil).isEmpty)
-        let statistics = try await store.queueStatistics()
-        #expect(statistics.depth == 6)
-        #expect(statistics.oldestPendingCreatedAt == Self.start)
     }
 
     /// Two instances claiming as fast as they can: every event is claimed exactly once, and each
     /// key's events are claimed in order.
     @Test func postgresInstancesShareTheQueueWithoutOverlap() async throws {
-        let (stores, _) = try await Self.world(.postgres, instances: 2, conversations: 30) { conversation in
+        try await Self.withWorld(.postgres, instances: 2, conversations: 30, events: { conversation in
             (1...4).map { Self.event("\(conversation)-\($0)", conversation) }
-        }
-        final class ClaimLog: Sendable { let ids = Mutex<[String]>([]) }
-        let claims = ClaimLog()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for store in stores {
-                group.addTask {
-                    var idle = 0
-                    while idle < 20 {
-                        let claimed = try await Self.claim(store, limit: 7)
-                        idle = claimed.isEmpty ? idle + 1 : 0
-                        claims.ids.withLock { $0 += claimed.map(\.id) }
-                        for event in claimed {
-                            try await store.finishAttempt(Self.attempt(event.id, event.attemptCount + 1), outcome: .delivered(at: Self.start))
+        }) { stores in
+            final class ClaimLog: Sendable { let ids = Mutex<[String]>([]) }
+            let claims = ClaimLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores {
+                    group.addTask {
+                        var idle = 0
+                        while idle < 20 {
+                            let claimed = try await Self.claim(store, limit: 7)
+                            idle = claimed.isEmpty ? idle + 1 : 0
+                            claims.ids.withLock { $0 += claimed.map(\.id) }
+                            for event in claimed {
+                                try await store.finishAttempt(Self.attempt(event.id, event.attemptCount + 1), outcome: .delivered(at: Self.start))
+                            }
+                            if claimed.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
                         }
-                        if claimed.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
-        }
-        let claimed = claims.ids.withLock { $0 }
-        #expect(claimed.count == 120)
-        #expect(Set(claimed).count == 120)
-        for index in 1...30 {
-            let key = "c\(index)-"
-            #expect(claimed.filter { $0.hasPrefix(key) } == (1...4).map { "\(key)\($0)" })
+            let claimed = claims.ids.withLock { $0 }
+            #expect(claimed.count == 120)
+            #expect(Set(claimed).count == 120)
+            for index in 1...30 {
+                let key = "c\(index)-"
+                #expect(claimed.filter { $0.hasPrefix(key) } == (1...4).map { "\(key)\($0)" })
+            }
         }
     }
 
     /// An instance that dies mid-delivery: its lease runs out, another instance takes the event over
     /// with the next attempt number, and the dead instance's late settlement changes nothing.
     @Test func postgresExpiredLeasesAreTakenOverByAnotherInstance() async throws {
-        let (stores, _) = try await Self.world(.postgres, instances: 2) { [Self.event("a1", $0), Self.event("a2", $0)] }
-        let (first, second) = (stores[0], stores[1])
-        #expect(try await Self.claim(first, lease: 5).map(\.id) == ["a1"])
-        #expect(try await Self.claim(second, at: Self.start.adding(seconds: 4)).isEmpty)
-        let takenOver = try await Self.claim(second, at: Self.start.adding(seconds: 6))
-        #expect(takenOver.map(\.id) == ["a1"])
-        #expect(takenOver.first?.attemptCount == 1)
-        #expect(try await store(first, hasStatus: .delivering, "a1"))
-        try await first.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start.adding(seconds: 7)))
-        #expect(try await store(first, hasStatus: .delivering, "a1"))  // not the lease holder any more
-        #expect(try await Self.claim(first, at: Self.start.adding(seconds: 7)).isEmpty)  // a2 still waits behind a1
-        try await second.finishAttempt(Self.attempt("a1", 2), outcome: .delivered(at: Self.start.adding(seconds: 8)))
-        #expect(try await store(first, hasStatus: .delivered, "a1"))
-        #expect(try await first.event(projectId: "p1", id: "a1")?.1.map(\.number) == [1, 2])
-        #expect(try await Self.claim(first, at: Self.start.adding(seconds: 8)).map(\.id) == ["a2"])
+        try await Self.withWorld(.postgres, instances: 2, events: { [Self.event("a1", $0), Self.event("a2", $0)] }) { stores in
+            let (first, second) = (stores[0], stores[1])
+            #expect(try await Self.claim(first, lease: 5).map(\.id) == ["a1"])
+            #expect(try await Self.claim(second, at: Self.start.adding(seconds: 4)).isEmpty)
+            let takenOver = try await Self.claim(second, at: Self.start.adding(seconds: 6))
+            #expect(takenOver.map(\.id) == ["a1"])
+            #expect(takenOver.first?.attemptCount == 1)
+            #expect(try await store(first, hasStatus: .delivering, "a1"))
+            try await first.finishAttempt(Self.attempt("a1", 1), outcome: .delivered(at: Self.start.adding(seconds: 7)))
+            #expect(try await store(first, hasStatus: .delivering, "a1"))  // not the lease holder any more
+            #expect(try await Self.claim(first, at: Self.start.adding(seconds: 7)).isEmpty)  // a2 still waits behind a1
+            try await second.finishAttempt(Self.attempt("a1", 2), outcome: .delivered(at: Self.start.adding(seconds: 8)))
+            #expect(try await store(first, hasStatus: .delivered, "a1"))
+            #expect(try await first.event(projectId: "p1", id: "a1")?.1.map(\.number) == [1, 2])
+            #expect(try await Self.claim(first, at: Self.start.adding(seconds: 8)).map(\.id) == ["a2"])
+        }
     }
 
     private func store(_ store: any RelevoStore, hasStatus status: OutboxEvent.Status, _ id: String) async throws -> Bool {
@@ -316,24 +317,33 @@ struct DeliveryStoreContractTests {
 
     /// A commit by one instance wakes the dispatcher of another at once (LISTEN/NOTIFY), not at its next poll.
     @Test func postgresCommitsWakeTheOtherInstances() async throws {
-        let (stores, _) = try await Self.world(.postgres, instances: 2)
-        let signal = stores[1].deliverySignal
-        // The listener signals once when it starts listening; after that only notifications wake it.
-        #expect(await signal.wait(upTo: .seconds(20)))
-        while await signal.wait(upTo: .milliseconds(300)) {}
-        try await Self.append([Self.event("e1", "c1")], to: stores[0], key: "m1")
-        #expect(await signal.wait(upTo: .seconds(20)))
+        try await Self.withWorld(.postgres, instances: 2) { stores in
+            let signal = stores[1].deliverySignal
+            // The listener signals once when it starts listening; after that only notifications wake it.
+            #expect(await signal.wait(upTo: .seconds(20)))
+            while await signal.wait(upTo: .milliseconds(300)) {}
+            try await Self.append([Self.event("e1", "c1")], to: stores[0], key: "m1")
+            #expect(await signal.wait(upTo: .seconds(20)))
+        }
     }
 
     /// Instances starting together on an empty database: one applies the migrations, the others wait for it.
     @Test func postgresInstancesStartingAtOnceMigrateOnce() async throws {
         let url = try await TestPostgres.freshDatabase()
-        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-            for _ in 0..<4 { group.addTask { try await PostgresStore.open(url: url, logger: Logger(label: "test")) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        // Every attempt is waited for, so that the stores that did open are closed even when another failed to.
+        let opened = await withTaskGroup(of: Result<PostgresStore, any Error>.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    do { return .success(try await PostgresStore.open(url: url, logger: Logger(label: "test"))) } catch { return .failure(error) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
         }
-        let applied = try await stores[0].rows("SELECT id FROM relevo_migrations").map { try $0[0].decode(String.self) }
-        #expect(applied == PostgresMigrations.all.map(\.id))
-        for store in stores { try await store.close() }
+        let stores = opened.compactMap { try? $0.get() }
+        try await StoreContractTests.closing(stores) {
+            for attempt in opened { _ = try attempt.get() }
+            let applied = try await stores[0].rows("SELECT id FROM relevo_migrations").map { try $0[0].decode(String.self) }
+            #expect(applied == PostgresMigrations.all.map(\.id))
+        }
     }
 }

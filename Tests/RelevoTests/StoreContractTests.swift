@@ -11,14 +11,34 @@ import Testing
 struct StoreContractTests {
     enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
 
-    /// A new empty store, and the directory to remove afterwards.
-    static func open(_ backend: Backend) async throws -> (any RelevoStore, URL) {
-        let (stores, directory) = try await open(backend, instances: 1)
-        return (stores[0], directory)
+    /// Runs `body` on a new empty store (and the directory its file is in), closed afterwards.
+    static func withStore(_ backend: Backend, _ body: (any RelevoStore, URL) async throws -> Void) async throws {
+        try await withStores(backend, instances: 1) { stores, directory in try await body(stores[0], directory) }
     }
 
-    /// `instances` stores on one new database, standing for as many processes (or, on SQLite, a server and the CLI).
-    static func open(_ backend: Backend, instances: Int) async throws -> ([any RelevoStore], URL) {
+    /// Runs `body` on `instances` stores on one new database, standing for as many processes (or, on
+    /// SQLite, a server and the CLI); they are closed, and the directory removed, whether `body`
+    /// returns or throws. A PostgreSQL store left open keeps its connections, and its LISTEN loop
+    /// retrying (a warning a second), until the test process ends and takes the server with it.
+    static func withStores(_ backend: Backend, instances: Int, _ body: ([any RelevoStore], URL) async throws -> Void) async throws {
+        let (stores, directory) = try await open(backend, instances: instances)
+        defer { removeTemporaryDirectory(directory) }  // after the stores' close below
+        try await closing(stores) { try await body(stores, directory) }
+    }
+
+    /// Runs `body`, then closes `stores` whether it returned or threw (a `defer` cannot await the
+    /// close); `body`'s error comes first, then the first close's.
+    static func closing(_ stores: [any RelevoStore], after body: () async throws -> Void) async throws {
+        var failure: (any Error)?
+        do { try await body() } catch { failure = error }
+        for store in stores {
+            do { try await store.close() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// `instances` stores on one new database, and the directory to remove; none is left open when one fails to open.
+    private static func open(_ backend: Backend, instances: Int) async throws -> ([any RelevoStore], URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
         switch backend {
         case .sqlite:
@@ -27,7 +47,12 @@ struct StoreContractTests {
         case .postgres:
             let url = try await TestPostgres.freshDatabase()
             var stores: [any RelevoStore] = []
-            for _ in 0..<instances { stores.append(try await PostgresStore.open(url: url, logger: Logger(label: "test"))) }
+            do {
+                for _ in 0..<instances { stores.append(try await PostgresStore.open(url: url, logger: Logger(label: "test"))) }
+            } catch {
+                for store in stores { try? await store.close() }
+                throw error
+            }
             return (stores, directory)
         }
     }
@@ -45,157 +70,157 @@ struct StoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func projectsAndKeys(backend: Backend) async throws {
-        let (store, directory) = try await Self.open(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        #expect(try await store.projectCount() == 0)
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
-        await #expect(throws: StoreError.conflict) {
-            try await store.createProject(Project(id: "p1", name: "dup", createdAt: .init(millisecondsSince1970: 2)), firstKey: Self.key("p1", "k9"))
+        try await Self.withStore(backend) { store, _ in
+            #expect(try await store.projectCount() == 0)
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+            await #expect(throws: StoreError.conflict) {
+                try await store.createProject(Project(id: "p1", name: "dup", createdAt: .init(millisecondsSince1970: 2)), firstKey: Self.key("p1", "k9"))
+            }
+            #expect(try await store.projectCount() == 1)
+            #expect(try await store.project(id: "p1")?.name == "one")
+            #expect(try await store.projectIdForKey(hash: "hash-k1") == "p1")
+            await #expect(throws: StoreError.notFound) { try await store.addKey(Self.key("nope", "k2")) }
+            try await store.addKey(Self.key("p1", "k2"))
+            #expect(try await store.keys(projectId: "p1").map(\.id) == ["k1", "k2"])
+            #expect(try await store.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: .init(millisecondsSince1970: 9)))
+            #expect(try await store.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: .init(millisecondsSince1970: 9)) == false)
+            #expect(try await store.revokeKey(projectId: "other", keyId: "k1", hash: nil, at: .init(millisecondsSince1970: 9)) == false)
+            #expect(try await store.projectIdForKey(hash: "hash-k2") == nil)
+            #expect(try await store.keys(projectId: "p1").last?.revokedAt == Timestamp(millisecondsSince1970: 9))
         }
-        #expect(try await store.projectCount() == 1)
-        #expect(try await store.project(id: "p1")?.name == "one")
-        #expect(try await store.projectIdForKey(hash: "hash-k1") == "p1")
-        await #expect(throws: StoreError.notFound) { try await store.addKey(Self.key("nope", "k2")) }
-        try await store.addKey(Self.key("p1", "k2"))
-        #expect(try await store.keys(projectId: "p1").map(\.id) == ["k1", "k2"])
-        #expect(try await store.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: .init(millisecondsSince1970: 9)))
-        #expect(try await store.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: .init(millisecondsSince1970: 9)) == false)
-        #expect(try await store.revokeKey(projectId: "other", keyId: "k1", hash: nil, at: .init(millisecondsSince1970: 9)) == false)
-        #expect(try await store.projectIdForKey(hash: "hash-k2") == nil)
-        #expect(try await store.keys(projectId: "p1").last?.revokedAt == Timestamp(millisecondsSince1970: 9))
     }
 
     @Test(arguments: Backend.allCases)
     func integrations(backend: Backend) async throws {
-        let (store, directory) = try await Self.open(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
-        #expect(try await store.integration(projectId: "p1") == nil)
-        try await store.insertIntegration(Self.integration("p1"))
-        await #expect(throws: StoreError.conflict) { try await store.insertIntegration(Self.integration("p1", id: "int2")) }
-        #expect(try await store.integration(projectId: "p1") == Self.integration("p1"))
+        try await Self.withStore(backend) { store, _ in
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+            #expect(try await store.integration(projectId: "p1") == nil)
+            try await store.insertIntegration(Self.integration("p1"))
+            await #expect(throws: StoreError.conflict) { try await store.insertIntegration(Self.integration("p1", id: "int2")) }
+            #expect(try await store.integration(projectId: "p1") == Self.integration("p1"))
 
-        let changed = try await store.modifyIntegration(projectId: "p1") { record in
-            record.webhookUrl = "https://93.184.215.14/new"
-            record.authorization = nil
-            record.previousSigningSecret = SealedSecret(storedForm: "v1.old")
-            record.previousSecretExpiresAt = Timestamp(millisecondsSince1970: 77)
-        }
-        #expect(changed?.webhookUrl == "https://93.184.215.14/new")
-        #expect(try await store.integration(projectId: "p1") == changed)
-        #expect(try await store.modifyIntegration(projectId: "none") { _ in } == nil)
-
-        struct Refusal: Error {}
-        await #expect(throws: Refusal.self) {
-            _ = try await store.modifyIntegration(projectId: "p1") { record in
-                record.webhookUrl = "https://93.184.215.14/half-written"
-                throw Refusal()
+            let changed = try await store.modifyIntegration(projectId: "p1") { record in
+                record.webhookUrl = "https://93.184.215.14/new"
+                record.authorization = nil
+                record.previousSigningSecret = SealedSecret(storedForm: "v1.old")
+                record.previousSecretExpiresAt = Timestamp(millisecondsSince1970: 77)
             }
-        }
-        #expect(try await store.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/new")
+            #expect(changed?.webhookUrl == "https://93.184.215.14/new")
+            #expect(try await store.integration(projectId: "p1") == changed)
+            #expect(try await store.modifyIntegration(projectId: "none") { _ in } == nil)
 
-        #expect(try await store.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)))
-        #expect(try await store.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)) == false)
-        #expect(try await store.integration(projectId: "p1") == nil)
-        try await store.ping()
+            struct Refusal: Error {}
+            await #expect(throws: Refusal.self) {
+                _ = try await store.modifyIntegration(projectId: "p1") { record in
+                    record.webhookUrl = "https://93.184.215.14/half-written"
+                    throw Refusal()
+                }
+            }
+            #expect(try await store.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/new")
+
+            #expect(try await store.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)))
+            #expect(try await store.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)) == false)
+            #expect(try await store.integration(projectId: "p1") == nil)
+            try await store.ping()
+        }
     }
 
     /// Instances starting together on an empty database seed one default project between them.
     @Test(arguments: Backend.allCases)
     func onlyOneFirstProjectIsSeeded(backend: Backend) async throws {
-        let (stores, directory) = try await Self.open(backend, instances: 2)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let seeded = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for index in 0..<6 {
-                group.addTask {
-                    try await stores[index % 2].createFirstProject(
-                        Project(id: "p\(index)", name: "default", createdAt: .init(millisecondsSince1970: 1)),
-                        firstKey: Self.key("p\(index)", "k\(index)"))
+        try await Self.withStores(backend, instances: 2) { stores, _ in
+            let seeded = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        try await stores[index % 2].createFirstProject(
+                            Project(id: "p\(index)", name: "default", createdAt: .init(millisecondsSince1970: 1)),
+                            firstKey: Self.key("p\(index)", "k\(index)"))
+                    }
                 }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            return try await group.reduce(into: []) { $0.append($1) }
+            #expect(seeded.filter { $0 }.count == 1)
+            #expect(try await stores[1].projectCount() == 1)
         }
-        #expect(seeded.filter { $0 }.count == 1)
-        #expect(try await stores[1].projectCount() == 1)
     }
 
     /// Many concurrent writes, some of them conflicting: each conflict fails alone, every other write is kept.
     @Test(arguments: Backend.allCases)
     func concurrentWritesFailOnlyTheConflictingOnes(backend: Backend) async throws {
-        let (store, directory) = try await Self.open(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
-        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
-            for index in 0..<120 {
-                group.addTask {
-                    let bot = Bot(projectId: "p1", id: "bot-\(index % 40)", name: "n\(index)", channelWebhookUrl: nil,
-                                  channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: .init(millisecondsSince1970: 1),
-                                  updatedAt: .init(millisecondsSince1970: 1))
-                    do {
-                        try await store.insertBot(bot)
-                        return (index % 40, true)
-                    } catch {
-                        #expect(error as? StoreError == .conflict)
-                        return (index % 40, false)
+        try await Self.withStore(backend) { store, _ in
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<120 {
+                    group.addTask {
+                        let bot = Bot(projectId: "p1", id: "bot-\(index % 40)", name: "n\(index)", channelWebhookUrl: nil,
+                                      channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: .init(millisecondsSince1970: 1),
+                                      updatedAt: .init(millisecondsSince1970: 1))
+                        do {
+                            try await store.insertBot(bot)
+                            return (index % 40, true)
+                        } catch {
+                            #expect(error as? StoreError == .conflict)
+                            return (index % 40, false)
+                        }
                     }
                 }
+                var results: [(Int, Bool)] = []
+                for await result in group { results.append(result) }
+                return results
             }
-            var results: [(Int, Bool)] = []
-            for await result in group { results.append(result) }
-            return results
-        }
-        for id in 0..<40 {
-            #expect(outcomes.filter { $0.0 == id && $0.1 }.count == 1, "bot-\(id)")
-            #expect(try await store.bot(projectId: "p1", id: "bot-\(id)") != nil)
+            for id in 0..<40 {
+                #expect(outcomes.filter { $0.0 == id && $0.1 }.count == 1, "bot-\(id)")
+                #expect(try await store.bot(projectId: "p1", id: "bot-\(id)") != nil)
+            }
         }
     }
 
     /// Two stores on one file stand for two processes: a read cached by one must not survive a
     /// commit by the other.
     @Test func sqliteReadsSeeCommitsOfAnotherConnectionAtOnce() async throws {
-        let (first, directory) = try await Self.open(.sqlite)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let second = try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path)
-        try await first.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
-        try await first.insertIntegration(Self.integration("p1"))
-        for _ in 0..<3 {
-            #expect(try await first.projectIdForKey(hash: "hash-k1") == "p1")
-            #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/h")
+        try await Self.withStores(.sqlite, instances: 2) { stores, _ in
+            let (first, second) = (stores[0], stores[1])
+            try await first.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+            try await first.insertIntegration(Self.integration("p1"))
+            for _ in 0..<3 {
+                #expect(try await first.projectIdForKey(hash: "hash-k1") == "p1")
+                #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/h")
+            }
+            #expect(try await second.revokeKey(projectId: "p1", keyId: "k1", hash: nil, at: .init(millisecondsSince1970: 3)))
+            _ = try await second.modifyIntegration(projectId: "p1") { $0.webhookUrl = "https://93.184.215.14/changed" }
+            #expect(try await first.projectIdForKey(hash: "hash-k1") == nil)
+            #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/changed")
+            #expect(try await second.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)))
+            #expect(try await first.integration(projectId: "p1") == nil)
         }
-        #expect(try await second.revokeKey(projectId: "p1", keyId: "k1", hash: nil, at: .init(millisecondsSince1970: 3)))
-        _ = try await second.modifyIntegration(projectId: "p1") { $0.webhookUrl = "https://93.184.215.14/changed" }
-        #expect(try await first.projectIdForKey(hash: "hash-k1") == nil)
-        #expect(try await first.integration(projectId: "p1")?.webhookUrl == "https://93.184.215.14/changed")
-        #expect(try await second.deleteIntegration(projectId: "p1", at: .init(millisecondsSince1970: 50)))
-        #expect(try await first.integration(projectId: "p1") == nil)
     }
 
     @Test func sqliteRunsInWALWithFullSync() async throws {
-        let (store, directory) = try await Self.open(.sqlite)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let sqlite = try #require(store as? SQLiteStore)
-        let (mode, sync) = try await sqlite.pool.write { db in
-            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        try await Self.withStore(.sqlite) { store, _ in
+            let sqlite = try #require(store as? SQLiteStore)
+            let (mode, sync) = try await sqlite.pool.write { db in
+                (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+            }
+            #expect(mode == "wal")
+            #expect(sync == 2)  // FULL
         }
-        #expect(mode == "wal")
-        #expect(sync == 2)  // FULL
     }
 
     /// The read cache is only as good as its change detector: it must be readable and move on every commit.
     @Test func sqliteChangeStampMovesOnEveryCommit() async throws {
-        let (store, directory) = try await Self.open(.sqlite)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stamp = SQLiteChangeStamp(databasePath: directory.appendingPathComponent("s.sqlite").path)
-        var seen = [try #require(stamp.current())]
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
-        for index in 2...5 {
+        try await Self.withStore(.sqlite) { store, directory in
+            let stamp = SQLiteChangeStamp(databasePath: directory.appendingPathComponent("s.sqlite").path)
+            var seen = [try #require(stamp.current())]
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
+            for index in 2...5 {
+                seen.append(try #require(stamp.current()))
+                try await store.addKey(Self.key("p1", "k\(index)"))
+            }
             seen.append(try #require(stamp.current()))
-            try await store.addKey(Self.key("p1", "k\(index)"))
+            for (offset, value) in seen.enumerated().dropFirst() { #expect(value != seen[offset - 1]) }
+            _ = try await store.keys(projectId: "p1")  // reads do not move it
+            #expect(stamp.current() == seen.last)
         }
-        seen.append(try #require(stamp.current()))
-        for (offset, value) in seen.enumerated().dropFirst() { #expect(value != seen[offset - 1]) }
-        _ = try await store.keys(projectId: "p1")  // reads do not move it
-        #expect(stamp.current() == seen.last)
     }
 
     /// Heads carry their event so that a claim reads nothing, but only so many: past the limit a
@@ -348,43 +373,43 @@ struct StoreContractTests {
     /// The server's own commits of messages and events keep the key and integration lookups cached;
     /// a commit that changes a key (its own, or another process's: the CLI) is seen on the next lookup.
     @Test func sqliteLookupCacheKeptAcrossOwnCommitsOnly() async throws {
-        let (stores, directory) = try await Self.open(.sqlite, instances: 2)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try #require(stores[0] as? SQLiteStore), cli = stores[1]
-        let at = Timestamp(millisecondsSince1970: 1)
-        try await server.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
-        try await server.addKey(Self.key("p1", "k2"))
-        let loads = Mutex(0)
-        let lookup = { (hash: String) in
-            try server.cache.projectForKey(hash) {
-                loads.withLock { $0 += 1 }
-                return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+        try await Self.withStores(.sqlite, instances: 2) { stores, _ in
+            let server = try #require(stores[0] as? SQLiteStore), cli = stores[1]
+            let at = Timestamp(millisecondsSince1970: 1)
+            try await server.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
+            try await server.addKey(Self.key("p1", "k2"))
+            let loads = Mutex(0)
+            let lookup = { (hash: String) in
+                try server.cache.projectForKey(hash) {
+                    loads.withLock { $0 += 1 }
+                    return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+                }
             }
-        }
-        func loadsDuring(_ body: () throws -> String?) rethrows -> (String?, Int) {
-            let before = loads.withLock { $0 }
-            let value = try body()
-            return (value, loads.withLock { $0 } - before)
-        }
-        // Two own commits first: the writer can vouch for a stamp only after one of its commits.
-        for index in 0..<2 {
-            _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u\(index)", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
-            _ = try lookup("hash-k1")
-        }
-        #expect(try loadsDuring { try lookup("hash-k1") } == ("p1", 0))
-        for index in 2..<6 {  // the server's own writes to other tables
-            _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u\(index)", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+            func loadsDuring(_ body: () throws -> String?) rethrows -> (String?, Int) {
+                let before = loads.withLock { $0 }
+                let value = try body()
+                return (value, loads.withLock { $0 } - before)
+            }
+            // Two own commits first: the writer can vouch for a stamp only after one of its commits.
+            for index in 0..<2 {
+                _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u\(index)", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+                _ = try lookup("hash-k1")
+            }
             #expect(try loadsDuring { try lookup("hash-k1") } == ("p1", 0))
+            for index in 2..<6 {  // the server's own writes to other tables
+                _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u\(index)", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+                #expect(try loadsDuring { try lookup("hash-k1") } == ("p1", 0))
+            }
+            // Another process revokes k1: the next lookup reads again and sees it.
+            _ = try await cli.revokeKey(projectId: "p1", keyId: "k1", hash: nil, at: at)
+            #expect(try loadsDuring { try lookup("hash-k1") } == (nil, 1))
+            #expect(try await server.projectIdForKey(hash: "hash-k1") == nil)
+            // The server's own write to api_keys drops the cache as well.
+            _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u9", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
+            #expect(try loadsDuring { try lookup("hash-k2") }.0 == "p1")
+            _ = try await server.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: at)
+            #expect(try loadsDuring { try lookup("hash-k2") } == (nil, 1))
         }
-        // Another process revokes k1: the next lookup reads again and sees it.
-        _ = try await cli.revokeKey(projectId: "p1", keyId: "k1", hash: nil, at: at)
-        #expect(try loadsDuring { try lookup("hash-k1") } == (nil, 1))
-        #expect(try await server.projectIdForKey(hash: "hash-k1") == nil)
-        // The server's own write to api_keys drops the cache as well.
-        _ = try await server.upsertUser(EndUser(projectId: "p1", id: "u9", names: "x", referenceId: nil, createdAt: at, updatedAt: at))
-        #expect(try loadsDuring { try lookup("hash-k2") }.0 == "p1")
-        _ = try await server.revokeKey(projectId: "p1", keyId: "k2", hash: nil, at: at)
-        #expect(try loadsDuring { try lookup("hash-k2") } == (nil, 1))
     }
 }
 
@@ -394,37 +419,37 @@ struct ChannelMessageContextTests {
     /// each absent part nil, on both backends alike, and up to date after every write (SQLite caches it).
     @Test(arguments: StoreContractTests.Backend.allCases)
     func readsWhatExistsInOneGo(backend: StoreContractTests.Backend) async throws {
-        let (store, directory) = try await StoreContractTests.open(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let at = Timestamp(millisecondsSince1970: 1_000)
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: StoreContractTests.key("p1", "k1"))
+        try await StoreContractTests.withStore(backend) { store, _ in
+            let at = Timestamp(millisecondsSince1970: 1_000)
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: StoreContractTests.key("p1", "k1"))
 
-        let empty = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
-        #expect(empty == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
+            let empty = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
+            #expect(empty == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
 
-        let bot = Bot(projectId: "p1", id: "b1", name: "Sales", channelWebhookUrl: "https://93.184.215.14/channel",
-                      channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: at, updatedAt: at)
-        try await store.insertBot(bot)
-        #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").bot == bot)
-        let user = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana", referenceId: "ref-9", createdAt: at, updatedAt: at))
-        let room = try await store.ensureRoom(projectId: "p1", botId: "b1", userId: "u1", newId: "r1", at: at)
-        let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b1", userId: "u1", state: .active, startAt: at,
-                                        assignment: .members(["type": .string("queue"), "target": .string("sales")]), metadata: .members([:]))
-        try await store.startConversation(conversation, messages: [], events: [])
-        let open = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
-        #expect(open == ChannelMessageContext(bot: bot, user: user, room: room, activeConversation: conversation))
+            let bot = Bot(projectId: "p1", id: "b1", name: "Sales", channelWebhookUrl: "https://93.184.215.14/channel",
+                          channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: at, updatedAt: at)
+            try await store.insertBot(bot)
+            #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").bot == bot)
+            let user = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana", referenceId: "ref-9", createdAt: at, updatedAt: at))
+            let room = try await store.ensureRoom(projectId: "p1", botId: "b1", userId: "u1", newId: "r1", at: at)
+            let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b1", userId: "u1", state: .active, startAt: at,
+                                            assignment: .members(["type": .string("queue"), "target": .string("sales")]), metadata: .members([:]))
+            try await store.startConversation(conversation, messages: [], events: [])
+            let open = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
+            #expect(open == ChannelMessageContext(bot: bot, user: user, room: room, activeConversation: conversation))
 
-        #expect(try await store.recordOnce(IdempotentWrite(
-            projectId: "p1", scope: "channel", key: "m1", response: #"{"routedTo":"panel"}"#, activeConversationId: "c1",
-            message: nil, events: [], at: at)) == .recorded)
-        _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: at, reason: "closed_by_operator", messages: [], events: [])
-        let closed = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
-        #expect(closed.room == room && closed.activeConversation == nil)
-        let renamed = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana B", referenceId: nil, createdAt: at, updatedAt: at))
-        #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").user == renamed)
-        // Another project sees none of it.
-        let other = try await store.channelMessageContext(projectId: "p2", botId: "b1", userId: "u1")
-        #expect(other == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
+            #expect(try await store.recordOnce(IdempotentWrite(
+                projectId: "p1", scope: "channel", key: "m1", response: #"{"routedTo":"panel"}"#, activeConversationId: "c1",
+                message: nil, events: [], at: at)) == .recorded)
+            _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: at, reason: "closed_by_operator", messages: [], events: [])
+            let closed = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
+            #expect(closed.room == room && closed.activeConversation == nil)
+            let renamed = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana B", referenceId: nil, createdAt: at, updatedAt: at))
+            #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").user == renamed)
+            // Another project sees none of it.
+            let other = try await store.channelMessageContext(projectId: "p2", botId: "b1", userId: "u1")
+            #expect(other == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
+        }
     }
 }
 
@@ -432,38 +457,38 @@ struct ChannelMessageContextTests {
 struct RetentionTests {
     @Test(arguments: StoreContractTests.Backend.allCases)
     func onlyOldDeliveredEventsArePruned(backend: StoreContractTests.Backend) async throws {
-        let (store, directory) = try await StoreContractTests.open(backend)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)),
-                                      firstKey: StoreContractTests.key("p1", "k1"))
-        let day: Int64 = 86_400_000
-        let now = Timestamp(millisecondsSince1970: 100 * day)
-        func event(_ id: String, conversation: String) -> OutboxEvent {
-            OutboxEvent(id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
-                        eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: .init(millisecondsSince1970: 0),
-                        createdAt: .init(millisecondsSince1970: 0))
+        try await StoreContractTests.withStore(backend) { store, _ in
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)),
+                                          firstKey: StoreContractTests.key("p1", "k1"))
+            let day: Int64 = 86_400_000
+            let now = Timestamp(millisecondsSince1970: 100 * day)
+            func event(_ id: String, conversation: String) -> OutboxEvent {
+                OutboxEvent(id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
+                            eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: .init(millisecondsSince1970: 0),
+                            createdAt: .init(millisecondsSince1970: 0))
+            }
+            let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
+                                            startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
+            let greeting = ConversationMessage(conversationId: "c1", id: "hello", direction: .system, type: "text",
+                                               content: .members(["body": "hi"]), createdAt: .init(millisecondsSince1970: 0))
+            try await store.startConversation(conversation, messages: [greeting], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
+            let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, room: DestinationRoom(maximumPerDestination: 16))
+            #expect(claimed.count == 7)
+            for (index, claim) in claimed.enumerated() {
+                let settledAt = Timestamp(millisecondsSince1970: index < 5 ? 10 * day : 99 * day)  // five old, two recent
+                let outcome: DeliveryOutcome = index == 0 ? .failed(at: settledAt) : .delivered(at: settledAt)
+                try await store.finishAttempt(
+                    DeliveryAttempt(eventId: claim.id, number: 1, startedAt: settledAt, durationMilliseconds: 1, statusCode: 200,
+                                    errorClass: nil, responseBody: nil), outcome: outcome)
+            }
+            let service = RetentionService(store: store, retention: .seconds(30 * 86_400), batchSize: 2, now: { now },
+                                           logger: .init(label: "test"))
+            #expect(try await service.pruneOnce() == 4)  // the four old delivered ones, in batches of two
+            let left = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 50, before: nil)
+            #expect(Set(left.map(\.event.id)) == ["e0", "e5", "e6"])  // the failed one stays, and the recent ones
+            #expect(try await store.event(projectId: "p1", id: "e1") == nil)
+            #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 50, before: nil).isEmpty)
+            #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["hello"])  // the history stays
         }
-        let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
-                                        startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
-        let greeting = ConversationMessage(conversationId: "c1", id: "hello", direction: .system, type: "text",
-                                           content: .members(["body": "hi"]), createdAt: .init(millisecondsSince1970: 0))
-        try await store.startConversation(conversation, messages: [greeting], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
-        let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, room: DestinationRoom(maximumPerDestination: 16))
-        #expect(claimed.count == 7)
-        for (index, claim) in claimed.enumerated() {
-            let settledAt = Timestamp(millisecondsSince1970: index < 5 ? 10 * day : 99 * day)  // five old, two recent
-            let outcome: DeliveryOutcome = index == 0 ? .failed(at: settledAt) : .delivered(at: settledAt)
-            try await store.finishAttempt(
-                DeliveryAttempt(eventId: claim.id, number: 1, startedAt: settledAt, durationMilliseconds: 1, statusCode: 200,
-                                errorClass: nil, responseBody: nil), outcome: outcome)
-        }
-        let service = RetentionService(store: store, retention: .seconds(30 * 86_400), batchSize: 2, now: { now },
-                                       logger: .init(label: "test"))
-        #expect(try await service.pruneOnce() == 4)  // the four old delivered ones, in batches of two
-        let left = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 50, before: nil)
-        #expect(Set(left.map(\.event.id)) == ["e0", "e5", "e6"])  // the failed one stays, and the recent ones
-        #expect(try await store.event(projectId: "p1", id: "e1") == nil)
-        #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 50, before: nil).isEmpty)
-        #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["hello"])  // the history stays
     }
 }
