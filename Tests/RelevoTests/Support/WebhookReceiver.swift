@@ -100,30 +100,28 @@ final class WebhookReceiver: Sendable {
     /// Waits until `count` requests arrived (answered or held), or the time runs out.
     @discardableResult
     func waitForArrivals(_ count: Int, timeout: Duration = .seconds(30)) async -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while arrivals < count && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await waitUntil(timeout) { arrivals >= count }
         return arrivals
     }
 
     /// Waits until `count` requests were answered, or the time runs out.
     @discardableResult
     func waitForRequests(_ count: Int, timeout: Duration = .seconds(30)) async -> [Received] {
-        let deadline = ContinuousClock.now + timeout
-        while requests.count < count && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await waitUntil(timeout) { requests.count >= count }
         return requests
     }
 
     /// Waits until `count` requests were accepted (2xx), or the time runs out.
     @discardableResult
     func waitForAccepted(_ count: Int, timeout: Duration = .seconds(30)) async -> [Received] {
+        await waitUntil(timeout) { accepted.count >= count }
+        return accepted
+    }
+
+    private func waitUntil(_ timeout: Duration, _ done: () -> Bool) async {
         let deadline = ContinuousClock.now + timeout
-        while accepted.count < count && ContinuousClock.now < deadline {
+        while !done() && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return accepted
     }
 }
