@@ -52,4 +52,36 @@ struct MalformedInputTests {
             #expect(await api.statusOf(.get, "/v1/external-support/\(p)") == .ok)
         }
     }
+
+    /// A body sent without a length (chunked) is cut off at the limit like a declared one: 413, not a 500.
+    @Test func aChunkedBodyPastTheLimitIs413() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-chunked-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { removeTemporaryDirectory(directory) }  // after the server's stop below
+        let server = try ServerProcess(arguments: ["--database", "sqlite://\(directory.path)/relevo.sqlite"], directory: directory)
+        defer { server.stop() }
+        try await server.waitUntilListening()
+        let projectId = try #require(server.banner("projectId")), key = try #require(server.banner("x-api-key"))
+        func chunked(_ path: String, _ body: String) -> [UInt8] {
+            var request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nx-api-key: \(key)\r\n"
+                + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            var rest = Substring(body)
+            while !rest.isEmpty {
+                let chunk = rest.prefix(16 * 1024)
+                request += String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n"
+                rest = rest.dropFirst(chunk.count)
+            }
+            return Array((request + "0\r\n\r\n").utf8)
+        }
+        let big = #"{"pad":""# + String(repeating: "x", count: 300 * 1024) + #""}"#
+        for path in ["/v1/external-support/webhook", "/v1/projects/\(projectId)/channel/messages", "/v1/external-support/\(projectId)"] {
+            let answer = try await server.rawExchange(chunked(path, big))
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(path): \(answer.prefix(200))")
+            #expect(answer.contains(#""PAYLOAD_TOO_LARGE""#), "\(path)")
+        }
+        // Under the limit, the same encoding is read normally (here: a validation error, not a size error).
+        let small = try await server.rawExchange(chunked("/v1/projects/\(projectId)/channel/messages", #"{"pad":"x"}"#))
+        #expect(small.hasPrefix("HTTP/1.1 422") || small.hasPrefix("HTTP/1.1 400"), "\(small.prefix(200))")
+        #expect(try await server.request("GET", "/health").0 == 200)
+    }
 }

@@ -44,6 +44,9 @@ enum RequestBody {
             buffer = try await request.body.collect(upTo: maximumBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw DomainError.payloadTooLarge(limit: maximumBytes)
+        } catch is NIOTooManyBytesError {
+            // A body without a declared length (chunked) that runs past the limit.
+            throw DomainError.payloadTooLarge(limit: maximumBytes)
         }
         guard buffer.readableBytes > 0 else { return nil }
         // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Relevo
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -57,7 +58,7 @@ final class ServerProcess: @unchecked Sendable {
 
     init(arguments: [String], directory: URL, environment: [String: String] = [:]) throws {
         stdoutFile = directory.appendingPathComponent("stdout-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         process.executableURL = RelevoBinary.url
         process.arguments = ["serve", "--port", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -99,6 +100,42 @@ final class ServerProcess: @unchecked Sendable {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Writes `bytes` as they are to a new connection and reads until the server closes it (or 5 s
+    /// pass): for requests no HTTP client library would send, such as a chunked body.
+    func rawExchange(_ bytes: [UInt8]) async throws -> String {
+        let port = self.port
+        return try await offThread {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw ServerError(description: "socket: errno \(errno)") }
+            defer { close(socket) }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw ServerError(description: "connect: errno \(errno)") }
+            var written = 0
+            while written < bytes.count {
+                // The server may answer and close before reading everything: stop writing then.
+                let n = bytes[written...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { break }
+                written += n
+            }
+            var answer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { break }
+                answer += chunk[..<n]
+            }
+            return String(decoding: answer, as: UTF8.self)
+        }
     }
 
     /// The `data` of a success envelope, failing the test on any other answer.
