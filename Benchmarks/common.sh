@@ -1,7 +1,8 @@
 # Benchmarks/common.sh: shared by delivery.sh and instances.sh (source it, don't run it).
 #
 #   bench_init          repo root, wrk (from Debian if missing), the release build in .build-bench (never
-#                       the shared .build), a temp dir $TMP, and EXIT/INT/TERM traps that stop every
+#                       the shared .build; RELEVO_BIN=path runs that binary instead, unbuilt, to compare
+#                       two builds in alternating runs), a temp dir $TMP, and EXIT/INT/TERM traps that stop every
 #                       process started here (relevo, panel, PostgreSQL) and remove $TMP
 #   start_panel         Benchmarks/panel.mjs → PANEL_PORT, PANEL_START (its monotonic start, ns)
 #   measure_ceiling     wrk POSTing a message event straight to the panel → prints req/s
@@ -16,13 +17,13 @@
 #   stop_processes PID… SIGTERM, wait for each (SIGKILL after 60 s), forget them
 #   log_summary N       stderr of instance N: line count and its non-info lines, grouped
 
-BIN=.build-bench/release/relevo
+BIN="${RELEVO_BIN:-.build-bench/release/relevo}"
 PIDS=()
 
 bench_init() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-  swift build -c release --scratch-path .build-bench --product relevo >&2
+  [[ -n "${RELEVO_BIN:-}" ]] || swift build -c release --scratch-path .build-bench --product relevo >&2
   TMP="$(mktemp -d)"
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM  # the EXIT trap runs on Ctrl-C and kill too
