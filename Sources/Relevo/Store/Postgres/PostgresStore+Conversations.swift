@@ -56,26 +56,25 @@ extension PostgresStore {
     }
 
     public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
-        let changed = try await transaction { connection -> Bool in
+        // nil: no such bot; otherwise whether held events were queued again.
+        let requeued = try await transaction { connection -> Bool? in
             let millis = time.millisecondsSince1970
             guard try await connection.run(
                 """
                 UPDATE bots SET channel_webhook_url = \(url), updated_at = \(millis)
                 WHERE project_id = \(projectId) AND id = \(botId) RETURNING 1
                 """) > 0
-            else { return false }
+            else { return nil }
             // Held events are unsettled already: their keys' heads do not move.
-            if url != nil, try await connection.run(
+            guard url != nil else { return false }
+            return try await connection.run(
                 """
                 UPDATE events SET status = 'pending', next_attempt_at = \(millis)
                 WHERE project_id = \(projectId) AND destination = 'channel' AND bot_id = \(botId) AND status = 'held' RETURNING 1
-                """) > 0 {
-                try await Self.notifyDue(connection)
-            }
-            return true
+                """) > 0
         }
-        guard changed else { return nil }
-        signal.signal()
+        guard let requeued else { return nil }
+        if requeued { announceDue() }
         return try await bot(projectId: projectId, id: botId)
     }
 
@@ -169,7 +168,7 @@ extension PostgresStore {
             try await Self.insert(messages, projectId: conversation.projectId, connection)
             try await Self.insert(events, connection)
         }
-        signal.signal()
+        if !events.isEmpty { announceDue() }
     }
 
     public func closeConversation(
@@ -189,47 +188,27 @@ extension PostgresStore {
             return true
         }
         guard closed else { return nil }
-        signal.signal()
+        if !events.isEmpty { announceDue() }
         return try await conversation(projectId: projectId, id: conversationId)
     }
 
-    /// Thrown inside ``recordOnce(_:)`` to roll back the idempotency row when the conversation closed meanwhile.
-    private struct ConversationNotActive: Error {}
-
     public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        let outcome: IdempotentWriteOutcome
-        do {
-            outcome = try await transaction { connection -> IdempotentWriteOutcome in
-                try await Self.lockOrderingKeys(write.events.map(\.orderingKey), connection)
-                // The key row first: a concurrent request with the same key (on any instance) waits here
-                // for this one to commit, then finds the key taken.
-                guard try await connection.run(
-                    """
-                    INSERT INTO idempotency (project_id, scope, key, response, created_at)
-                    VALUES (\(write.projectId), \(write.scope), \(write.key), \(write.response), \(write.at.millisecondsSince1970))
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """) > 0
-                else {
-                    let previous = try await connection.rows(
-                        "SELECT response FROM idempotency WHERE project_id = \(write.projectId) AND scope = \(write.scope) AND key = \(write.key)")
-                    return .duplicate(response: try previous.first?[0].decode(String.self) ?? write.response)
-                }
-                if let conversationId = write.activeConversationId {
-                    // FOR SHARE holds off a concurrent close until this message is in.
-                    let state = try await connection.rows(
-                        "SELECT state FROM conversations WHERE project_id = \(write.projectId) AND id = \(conversationId) FOR SHARE"
-                    ).first?[0].decode(String.self)
-                    guard state == Conversation.State.active.rawValue else { throw ConversationNotActive() }
-                }
-                if let message = write.message { try await Self.insert([message], projectId: write.projectId, connection) }
-                try await Self.insert(write.events, connection)
-                return .recorded
-            }
-        } catch is ConversationNotActive {
-            return .conversationNotActive
+        let message = write.message
+        let row = try await self.write(
+            """
+            SELECT outcome, previous FROM relevo_record_once(\(write.projectId), \(write.scope), \(write.key), \(write.response),
+                \(write.at.millisecondsSince1970), \(write.activeConversationId),
+                \(message?.conversationId), \(message?.id), \(message?.direction.rawValue), \(message?.type),
+                \(message.map { CanonicalJSONWriter.string($0.content) }), \(message?.createdAt.millisecondsSince1970),
+                \(write.events.map(\.id)), \(eventArrays: write.events))
+            """)[0]
+        switch try row[0].decode(String.self) {
+        case "recorded":
+            if !write.events.isEmpty { announceDue() }
+            return .recorded
+        case "duplicate": return .duplicate(response: try row[1].decode(String.self))
+        default: return .conversationNotActive
         }
-        if outcome == .recorded && !write.events.isEmpty { signal.signal() }
-        return outcome
     }
 
     public func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
@@ -248,25 +227,11 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts events and makes each the head of its key unless the key already has one; announces them.
-    /// The caller holds the keys' locks (``lockOrderingKeys(_:_:)``).
+    /// Inserts events and makes each the head of its key unless the key already has one. The caller
+    /// holds the keys' locks (``lockOrderingKeys(_:_:)``) and announces them after the commit.
     static func insert(_ events: [OutboxEvent], _ connection: PostgresConnection) async throws {
-        guard !events.isEmpty else { return }
-        for event in events {
-            try await connection.run(
-                """
-                WITH inserted AS (
-                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
-                        status, attempt_count, next_attempt_at, created_at)
-                    VALUES (\(event.id), \(event.projectId), \(event.destination.kind), \(event.destination.botId), \(event.orderingKey),
-                        \(event.conversationId), \(event.eventType), \(ByteBuffer(bytes: event.body)), \(event.status.rawValue),
-                        \(event.attemptCount), \(event.nextAttemptAt.millisecondsSince1970), \(event.createdAt.millisecondsSince1970))
-                    RETURNING ordering_key, seq
-                )
-                INSERT INTO heads (ordering_key, seq) SELECT ordering_key, seq FROM inserted ON CONFLICT DO NOTHING
-                """)
-        }
-        try await notifyDue(connection)
+        guard let projectId = events.first?.projectId else { return }
+        try await connection.run("SELECT relevo_insert_events(\(events.map(\.id)), \(projectId), \(eventArrays: events))")
     }
 
     /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.
@@ -307,5 +272,31 @@ extension PostgresStore {
             endedReason: try row[at + 8].decode(String?.self),
             assignment: try row[at + 9].decode(String?.self).flatMap { try? JSONParser.parse($0) },
             metadata: try row[at + 10].decode(String?.self).flatMap { try? JSONParser.parse($0) })
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// The columns of `events` after their ids and project, as the arrays `relevo_insert_events` and
+    /// `relevo_record_once` take (migration 002): '' for no bot and no conversation.
+    mutating func appendInterpolation(eventArrays events: [OutboxEvent]) {
+        appendInterpolation(events.map(\.destination.kind))
+        appendLiteral(", ")
+        appendInterpolation(events.map { $0.destination.botId ?? "" })
+        appendLiteral(", ")
+        appendInterpolation(events.map(\.orderingKey))
+        appendLiteral(", ")
+        appendInterpolation(events.map { $0.conversationId ?? "" })
+        appendLiteral(", ")
+        appendInterpolation(events.map(\.eventType))
+        appendLiteral(", ")
+        appendInterpolation(events.map { ByteBuffer(bytes: $0.body) })
+        appendLiteral(", ")
+        appendInterpolation(events.map(\.status.rawValue))
+        appendLiteral(", ")
+        appendInterpolation(events.map(\.attemptCount))
+        appendLiteral(", ")
+        appendInterpolation(events.map(\.nextAttemptAt.millisecondsSince1970))
+        appendLiteral(", ")
+        appendInterpolation(events.map(\.createdAt.millisecondsSince1970))
     }
 }

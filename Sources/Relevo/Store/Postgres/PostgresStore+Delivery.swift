@@ -69,43 +69,22 @@ extension PostgresStore {
                 UPDATE events SET status = 'pending', locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
                 WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner)
                 """)
-            try await Self.notifyDue(connection)
         }
-        signal.signal()
+        announceDue()
     }
 
+    /// One round trip (`relevo_finish_attempt`, migration 002): the attempt, the settlement if this
+    /// instance still holds the lease, and the key's next head.
     public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
-        let owner = instanceId
-        try await transaction { connection in
-            let key = try await connection.rows("SELECT ordering_key FROM events WHERE id = \(attempt.eventId)")
-                .first?[0].decode(String.self)
-            if finished != nil, let key { try await Self.lockOrderingKeys([key], connection) }
-            try await connection.run(
-                """
-                INSERT INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
-                VALUES (\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
-                    \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody))
-                ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
-                    status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body
-                """)
-            // Only the lease holder settles: an event cancelled meanwhile, or taken over after this
-            // instance's lease ended, keeps the state its new owner gives it. Its attempt_count needs
-            // no update either: the claim counted this attempt, and neither the cancellation nor a
-            // takeover lowers the count.
-            let settled = try await connection.run(
-                """
-                UPDATE events SET status = \(status.rawValue), attempt_count = GREATEST(attempt_count, \(attempt.number)),
-                    next_attempt_at = COALESCE(\(next), next_attempt_at), locked_until = NULL, lease_owner = NULL,
-                    finished_at = \(finished)
-                WHERE id = \(attempt.eventId) AND status = 'delivering' AND lease_owner = \(owner) RETURNING 1
-                """) > 0
-            if settled, finished != nil, let key {
-                try await Self.refreshHeads([key], connection)
-                try await Self.notifyDue(connection)
-            }
-        }
-        signal.signal()
+        let settled = try await write(
+            """
+            SELECT relevo_finish_attempt(\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
+                \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody),
+                \(status.rawValue), \(next), \(finished), \(instanceId))
+            """).first?[0].decode(Bool.self) ?? false
+        // The key's next event is its head now (a retry stays the head, and is timed by the poll).
+        if settled && finished != nil { announceDue() } else { signal.signal() }
     }
 
     public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
@@ -174,10 +153,9 @@ extension PostgresStore {
                     locked_until = NULL, lease_owner = NULL, retry_base = attempt_count WHERE id = \(id)
                 """)
             try await Self.refreshHeads([key], connection)
-            try await Self.notifyDue(connection)
             return .queued
         }
-        if outcome == .queued { signal.signal() }
+        if outcome == .queued { announceDue() }
         return outcome
     }
 
@@ -195,10 +173,9 @@ extension PostgresStore {
                 WHERE project_id = \(projectId) AND status = 'failed' AND created_at >= \(sinceMillis) RETURNING 1
                 """)
             try await Self.refreshHeads(keys, connection)
-            if count > 0 { try await Self.notifyDue(connection) }
             return count
         }
-        if count > 0 { signal.signal() }
+        if count > 0 { announceDue() }
         return count
     }
 

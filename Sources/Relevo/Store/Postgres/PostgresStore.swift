@@ -16,12 +16,14 @@ public final class PostgresStore: RelevoStore {
     let client: PostgresClient
     let logger: Logger
     let signal = WakeUpSignal()
+    /// Wakes the other instances after commits that make events due (``announceDue()``).
+    private let announcer: DueAnnouncer
     /// Written into the leases this process takes, so that only the lease holder settles an event.
     let instanceId = Identifier.generate()
     private let running: Task<Void, Never>
     private let listening: Task<Void, Never>
 
-    /// The NOTIFY channel every commit that makes an event due is announced on.
+    /// The NOTIFY channel commits that make events due are announced on (after they commit).
     static let eventsChannel = "relevo_events"
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and applies pending
@@ -38,7 +40,7 @@ public final class PostgresStore: RelevoStore {
         for await _ in started {}
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await client.query("SELECT 1", logger: quiet).collect() }
+                group.addTask { _ = try await client.query("SELECT 1", logger: quiet).collect() }
                 group.addTask {
                     try await Task.sleep(for: connectTimeout)
                     throw Unreachable(host: configuration.host ?? "?", port: configuration.port ?? 5432, timeout: connectTimeout)
@@ -71,6 +73,7 @@ public final class PostgresStore: RelevoStore {
         self.client = client
         self.logger = logger
         self.running = running
+        announcer = DueAnnouncer(client: client, channel: Self.eventsChannel)
         let signal = signal
         // A commit by any instance that makes work due wakes this instance's dispatcher at once.
         listening = Task {
@@ -96,6 +99,7 @@ public final class PostgresStore: RelevoStore {
     }
 
     public func close() async throws {
+        announcer.stop()
         listening.cancel()
         running.cancel()
         await running.value
@@ -105,12 +109,26 @@ public final class PostgresStore: RelevoStore {
     /// victim; a unique violation becomes ``StoreError/conflict``, an error thrown by `body` is rethrown as is.
     @discardableResult
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await retryingVictims {
+            try await withConnection { connection in
+                try await connection.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
+            }
+        }
+    }
+
+    /// One statement that is a write of several steps (a function of the schema, see migration 002):
+    /// its own transaction in one round trip, retried and mapped like ``transaction(_:)``.
+    func write(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await retryingVictims { try await rows(query) }
+    }
+
+    /// Runs `body` again when PostgreSQL picked it as a deadlock or serialization victim (at most five
+    /// times); a unique violation becomes ``StoreError/conflict``.
+    private func retryingVictims<T>(_ body: () async throws -> T) async throws -> T {
         var retries = 0
         while true {
             do {
-                return try await withConnection { connection in
-                    try await connection.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
-                }
+                return try await body()
             } catch {
                 let failure = Self.underlying(error)
                 let state = (failure as? PSQLError)?.serverInfo?[.sqlState]
@@ -175,7 +193,7 @@ public final class PostgresStore: RelevoStore {
     /// Locks are taken in one order (sorted hashes) so that two such transactions cannot deadlock.
     static func lockOrderingKeys(_ keys: [String], _ connection: PostgresConnection) async throws {
         guard !keys.isEmpty else { return }
-        try await connection.query(
+        _ = try await connection.query(
             """
             SELECT pg_advisory_xact_lock(\(orderingLockSpace), h)
             FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(\(Array(Set(keys)))::text[]) AS k ORDER BY h) AS locks
@@ -186,9 +204,11 @@ public final class PostgresStore: RelevoStore {
     /// The first half of the two-int advisory lock keys that guard ordering keys ("RLVO").
     static let orderingLockSpace: Int32 = 0x524C_564F
 
-    /// Announces due work to every instance (delivered at commit).
-    static func notifyDue(_ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_notify(\(eventsChannel), '')", logger: quiet).collect()
+    /// Wakes this instance's dispatcher now and every instance's soon (``DueAnnouncer``); called after
+    /// a commit that made events due.
+    func announceDue() {
+        signal.signal()
+        announcer.announce()
     }
 }
 
