@@ -94,6 +94,13 @@ struct CommandLineTests {
         defer { second.stop() }
         try await second.waitUntilListening()
         #expect(second.banner("x-api-key") == nil)  // the key is shown only on the very first start
+        // Another server on the same file is refused: it would send again what this one is sending.
+        let third = try ServerProcess(arguments: arguments, directory: directory)
+        defer { third.stop() }
+        let thirdStatus = await third.exitStatus(within: .seconds(20))
+        #expect(thirdStatus != nil && thirdStatus != 0)
+        #expect(third.errorOutput.contains("another relevo serve is running on"))
+        #expect(try await second.request("GET", "/health").0 == 200)
         let after = try await second.request("GET", path, key: key)
         #expect(after.0 == 200)
         #expect(after.1 == before)

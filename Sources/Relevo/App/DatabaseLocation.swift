@@ -26,6 +26,12 @@ public enum DatabaseLocation: Equatable, Sendable {
         return .sqlite(path: text)
     }
 
+    /// The file of a SQLite database (nil for PostgreSQL).
+    var sqlitePath: String? {
+        guard case .sqlite(let path) = self else { return nil }
+        return path
+    }
+
     /// The master key file that sits beside a SQLite database.
     var keyFileURL: URL? {
         guard case .sqlite(let path) = self else { return nil }

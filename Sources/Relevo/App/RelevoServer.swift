@@ -6,6 +6,9 @@ import Logging
 public enum RelevoServer {
     public static func run(configuration: RelevoConfiguration) async throws {
         let app = try await RelevoApp(configuration: configuration)
+        // Before anything is seeded or sent. Held until this function returns.
+        let serverLock = try DatabaseLocation.parse(configuration.databaseURL).sqlitePath.map(SQLiteServerLock.init(path:))
+        defer { withExtendedLifetime(serverLock) {} }
         if let seeded = try await app.seedDefaultProjectIfEmpty() {
             Console.write("""
                 Created project "default" on this new database. Its API key is shown only this once:

@@ -54,20 +54,32 @@ final class ServerProcess: @unchecked Sendable {
     // Mutated only by the owning test, sequentially.
     let process = Process()
     let stdoutFile: URL
+    let stderrFile: URL
     private(set) var port = 0
 
     init(arguments: [String], directory: URL, environment: [String: String] = [:]) throws {
-        stdoutFile = directory.appendingPathComponent("stdout-\(UUID().uuidString).log")
+        let name = UUID().uuidString
+        stdoutFile = directory.appendingPathComponent("stdout-\(name).log")
+        stderrFile = directory.appendingPathComponent("stderr-\(name).log")
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.executableURL = RelevoBinary.url
         process.arguments = ["serve", "--port", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
     }
 
     var output: String { (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "" }
+    var errorOutput: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
+
+    /// Waits up to `limit` for the process to end by itself; its exit status, or nil if it still runs.
+    func exitStatus(within limit: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
 
     /// Waits for the "listening on" line and reads the port from it.
     func waitUntilListening() async throws {
