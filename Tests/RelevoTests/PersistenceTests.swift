@@ -59,6 +59,40 @@ struct PersistenceTests {
         #expect(try await other.app.integrations.signingSecrets(projectId: harness.projectId) == [])
     }
 
+    /// `serve` refuses a key that opens none of the stored secrets, instead of failing every delivery.
+    @Test func serveRefusesAMasterKeyThatCannotOpenTheStoredSecrets() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in try await api.createIntegration() }
+        try await harness.app.store.close()
+        let arguments = ["--database", "sqlite://\(harness.directory.path)/relevo.sqlite"]
+        let keyFile = harness.directory.appendingPathComponent("relevo.key")
+
+        let wrongKey = try ServerProcess(arguments: arguments, directory: harness.directory,
+                                         environment: ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
+        defer { wrongKey.stop() }
+        let wrongStatus = await wrongKey.exitStatus(within: .seconds(20))
+        #expect(wrongStatus != nil && wrongStatus != 0)
+        #expect(wrongKey.errorOutput.contains("the master key does not open the secrets stored in this database"))
+
+        // The database copied without its key file: refused, and no new (wrong) key file is left behind.
+        let original = try Data(contentsOf: keyFile)
+        try FileManager.default.removeItem(at: keyFile)
+        let noKey = try ServerProcess(arguments: arguments, directory: harness.directory)
+        defer { noKey.stop() }
+        let noKeyStatus = await noKey.exitStatus(within: .seconds(20))
+        #expect(noKeyStatus != nil && noKeyStatus != 0)
+        #expect(noKey.errorOutput.contains("no key file was beside it"))
+        #expect(!FileManager.default.fileExists(atPath: keyFile.path))
+
+        // With its own key back, it serves.
+        try original.write(to: keyFile)
+        let right = try ServerProcess(arguments: arguments, directory: harness.directory)
+        defer { right.stop() }
+        try await right.waitUntilListening()
+        #expect(try await right.request("GET", "/health").0 == 200)
+    }
+
     @Test func aWrongMasterKeyIsRefusedAtStart() async throws {
         await #expect(throws: MasterKeyError.wrongLength) {
             _ = try await Harness.make { $0.masterKey = "too-short" }

@@ -17,6 +17,8 @@ public struct RelevoApp: Sendable {
     public let secrets: SecretBox
     public let destinationGuard: DestinationGuard
     public let logger: Logger
+    /// The key file this start created (there was none beside the SQLite database).
+    let createdKeyFile: URL?
 
     /// Opens the store (applying migrations) and loads the master key.
     public init(configuration: RelevoConfiguration, logger: Logger? = nil) async throws {
@@ -29,10 +31,14 @@ public struct RelevoApp: Sendable {
         switch location {
         case .sqlite(let path):
             store = try SQLiteStore(path: path)  // creates the directory the key file goes in
-            masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: location.keyFileURL)
+            let keyFile = location.keyFileURL
+            let existed = keyFile.map { FileManager.default.fileExists(atPath: $0.path) } ?? true
+            masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: keyFile)
+            createdKeyFile = existed || !(configuration.masterKey ?? "").isEmpty ? nil : keyFile
         case .postgres(let url):
             masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: nil)
             store = try await PostgresStore.open(url: url, logger: logger)
+            createdKeyFile = nil
         }
         secrets = try SecretBox(masterKey: masterKey)
         destinationGuard = DestinationGuard(allowInsecure: configuration.allowInsecureWebhooks)
@@ -41,6 +47,18 @@ public struct RelevoApp: Sendable {
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         conversations = ConversationService(store: store, bots: bots, integrations: integrations, metrics: metrics)
         eventLog = EventLogService(store: store)
+    }
+
+    /// Refuses a master key that cannot open the secrets already stored — a wrong `RELEVO_MASTER_KEY`,
+    /// or a SQLite file copied without its `relevo.key` — instead of serving with every delivery
+    /// failing as `secret_unreadable`. A key file this start created for such a database is removed
+    /// again, so that the next start does not find a wrong one.
+    public func verifyMasterKey() async throws {
+        guard let record = try await store.latestIntegration(),
+              secrets.open(record.signingSecret, context: IntegrationService.signingContext(record.id)) == nil
+        else { return }
+        if let createdKeyFile { try? FileManager.default.removeItem(at: createdKeyFile) }
+        throw MasterKeyError.doesNotOpenStoredSecrets(createdFile: createdKeyFile?.path)
     }
 
     /// On an empty database, creates project `default` so a newcomer can call the API at once (§10).

@@ -9,6 +9,7 @@ public enum RelevoServer {
         // Before anything is seeded or sent. Held until this function returns.
         let serverLock = try DatabaseLocation.parse(configuration.databaseURL).sqlitePath.map(SQLiteServerLock.init(path:))
         defer { withExtendedLifetime(serverLock) {} }
+        try await app.verifyMasterKey()
         if let seeded = try await app.seedDefaultProjectIfEmpty() {
             Console.write("""
                 Created project "default" on this new database. Its API key is shown only this once:

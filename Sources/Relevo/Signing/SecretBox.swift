@@ -62,6 +62,9 @@ public enum MasterKeyError: Error, CustomStringConvertible, Equatable {
     case cannotCreateFile(String)
     /// A shared database has no file beside it; every instance must be given the same key.
     case requiredForSharedDatabase
+    /// The key opens none of the secrets already stored: every delivery would fail. `createdFile`:
+    /// the key file that was just made for it (and removed again), when there was none.
+    case doesNotOpenStoredSecrets(createdFile: String?)
 
     public var description: String {
         switch self {
@@ -70,6 +73,12 @@ public enum MasterKeyError: Error, CustomStringConvertible, Equatable {
         case .cannotCreateFile(let path): "the master key file \(path) cannot be created"
         case .requiredForSharedDatabase:
             "on PostgreSQL, set RELEVO_MASTER_KEY (64 hex characters, e.g. from `openssl rand -hex 32`), the same on every instance"
+        case .doesNotOpenStoredSecrets(nil):
+            "the master key does not open the secrets stored in this database: start with the key it was created with "
+                + "(RELEVO_MASTER_KEY, or the relevo.key file beside a SQLite database)"
+        case .doesNotOpenStoredSecrets(let path?):
+            "the database holds secrets but no key file was beside it (\(path)): restore the relevo.key it was created with, "
+                + "or set RELEVO_MASTER_KEY"
         }
     }
 }

@@ -24,6 +24,8 @@ public protocol ProjectStore: Sendable {
 public protocol IntegrationStore: Sendable {
     /// The project's integration, if any.
     func integration(projectId: String) async throws -> IntegrationRecord?
+    /// The integration saved last, of any project (``RelevoApp/verifyMasterKey()`` opens its secret).
+    func latestIntegration() async throws -> IntegrationRecord?
     /// Inserts a new integration. Throws ``StoreError/conflict`` when the project already has one.
     func insertIntegration(_ integration: IntegrationRecord) async throws
     /// Reads, changes and writes the integration in one transaction; nil when there is none.

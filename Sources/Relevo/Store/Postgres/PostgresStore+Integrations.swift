@@ -5,6 +5,10 @@ extension PostgresStore {
         try await rows("\(unescaped: Self.selectIntegration) WHERE project_id = \(projectId)").first.map(Self.decodeIntegration)
     }
 
+    public func latestIntegration() async throws -> IntegrationRecord? {
+        try await rows("\(unescaped: Self.selectIntegration) ORDER BY updated_at DESC LIMIT 1").first.map(Self.decodeIntegration)
+    }
+
     public func insertIntegration(_ integration: IntegrationRecord) async throws {
         try await transaction { connection in
             try await connection.run(

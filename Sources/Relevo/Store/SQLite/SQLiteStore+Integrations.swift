@@ -7,6 +7,11 @@ extension SQLiteStore {
         }
     }
 
+    public func latestIntegration() async throws -> IntegrationRecord? {
+        try reader.fetchOne("SELECT \(Self.integrationColumns) FROM integrations ORDER BY updated_at DESC LIMIT 1", [])
+            .map(Self.decodeIntegration)
+    }
+
     public func insertIntegration(_ integration: IntegrationRecord) async throws {
         try await write { db in
             try db.run(
@@ -60,11 +65,11 @@ extension SQLiteStore {
     }
 
     /// The columns of `integrations` in `INSERT` order; ``decodeIntegration(_:)`` reads them by position.
-    private static let selectIntegration = """
-        SELECT project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
+    private static let integrationColumns = """
+        project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
             previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
-        FROM integrations WHERE project_id = ?
         """
+    private static let selectIntegration = "SELECT \(integrationColumns) FROM integrations WHERE project_id = ?"
 
     /// Reads inside a write transaction (GRDB's connection), decoded like the lock-free reads.
     private static func fetchIntegration(_ projectId: String, _ db: Database) throws -> IntegrationRecord? {
