@@ -74,6 +74,15 @@ struct EventLogTests {
         #expect(accepted.map { $0.json["event"] ?? $0.json["value"]?["id"] ?? .null } == ["conversation.start", "conversation.start", "e-1", "e-2"])
         let delivered = try await Self.waitForEvents(world, status: "delivered", count: 3)
         #expect(delivered.count == 3)
+
+        // Without the integration there is nowhere to send a panel event: refused, its history kept.
+        #expect(try await world.server.request("DELETE", world.base, key: world.key).0 == 200)
+        let orphan = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
+        #expect(orphan.0 == 404 && orphan.1.contains("INTEGRATION_NOT_FOUND"), "\(orphan)")
+        let bulkOrphan = try await world.server.request("POST", world.base + "/events/redeliver", key: world.key,
+                                                        body: #"{"status":"failed","since":"\#(since)"}"#)
+        #expect(bulkOrphan.0 == 404 && bulkOrphan.1.contains("INTEGRATION_NOT_FOUND"), "\(bulkOrphan)")
+        #expect(try await world.server.data("GET", world.base + "/events/\(startId)", key: world.key)["status"] == "delivered")
     }
 
     @Test func badQueriesAndUnknownEvents() async throws {
@@ -93,8 +102,10 @@ struct EventLogTests {
             for body in [#"{"status":"delivered","since":"2026-01-01T00:00:00.000Z"}"#, #"{"status":"failed","since":"yesterday"}"#] {
                 #expect(try await api.call(.post, base + "/redeliver", body: body).status == .unprocessableContent)
             }
-            #expect(try await api.call(.post, base + "/redeliver", body: #"{"status":"failed","since":"2026-01-01T00:00:00Z"}"#).data
-                    == .members(["count": 0]))
+            let bulk = #"{"status":"failed","since":"2026-01-01T00:00:00Z"}"#
+            #expect(try await api.call(.post, base + "/redeliver", body: bulk).errorKey == "INTEGRATION_NOT_FOUND")
+            _ = try await api.createIntegration()
+            #expect(try await api.call(.post, base + "/redeliver", body: bulk).data == .members(["count": 0]))
         }
     }
 

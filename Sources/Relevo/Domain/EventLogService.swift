@@ -48,7 +48,12 @@ public struct EventLogService: Sendable {
         return found
     }
 
+    /// Queues a settled event again. A panel event needs the project's integration: without it the
+    /// attempt could only end as `cancelled`, written over the event's real history.
     public func redeliver(projectId: String, id: String) async throws {
+        if let (logged, _) = try await store.event(projectId: projectId, id: id), case .panel = logged.event.destination {
+            try await requireIntegration(projectId)
+        }
         switch try await store.redeliver(projectId: projectId, id: id, at: now()) {
         case .queued: return
         case .notFound: throw DomainError.notFound(.event, id: id)
@@ -70,7 +75,12 @@ public struct EventLogService: Sendable {
                 pt: "since deve ser uma data ISO-8601 UTC como 2026-01-15T10:30:00.000Z"))
         }
         try errors.check()
+        try await requireIntegration(projectId)
         return try await store.redeliverFailed(projectId: projectId, since: since!, at: now())
+    }
+
+    private func requireIntegration(_ projectId: String) async throws {
+        guard try await store.integration(projectId: projectId) != nil else { throw DomainError.integrationNotFound(projectId: projectId) }
     }
 }
 
