@@ -84,4 +84,24 @@ struct MalformedInputTests {
         #expect(small.hasPrefix("HTTP/1.1 422") || small.hasPrefix("HTTP/1.1 400"), "\(small.prefix(200))")
         #expect(try await server.request("GET", "/health").0 == 200)
     }
+
+    /// A request that stops halfway (fewer body bytes than its `Content-Length`) does not hold the
+    /// connection forever: it is closed after the idle timeout, and the server goes on serving.
+    @Test func aRequestCutShortIsClosedAfterTheIdleTimeout() async throws {
+        let harness = try await Harness.make { $0.idleTimeout = .milliseconds(300) }
+        defer { harness.removeFiles() }
+        let application = try harness.app.buildApplication(withDelivery: false)
+        try await application.test(.live) { client in
+            let port = try #require(client.port)
+            let partial = "POST /v1/projects/\(harness.projectId)/channel/messages HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/json\r\nx-api-key: \(harness.apiKey)\r\nContent-Length: 100\r\n\r\n{\"botId\":"
+            let cut = try await rawHTTPExchange(port: port, bytes: Array(partial.utf8))
+            #expect(cut.closed, "still open after 5 s: \(cut.answer.prefix(200))")
+            // (The test client's own idle connection is closed too: ask on a new one.)
+            let health = try await rawHTTPExchange(port: port, bytes: Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            #expect(health.answer.hasPrefix("HTTP/1.1 200"), "\(health.answer.prefix(200))")
+        }
+        // The client's doing: not logged as an unexpected error of the server's.
+        #expect(!harness.logs.all.contains { $0.contains("unexpected error") }, "\(harness.logs.all.filter { $0.contains("error") })")
+    }
 }

@@ -27,6 +27,9 @@ public struct RelevoConfiguration: Sendable {
     /// Attempts in flight at once, in all and to one destination (a project's panel, a bot's channel).
     public var maximumInFlight = Dispatcher.Configuration().maximumInFlight
     public var maximumInFlightPerDestination = Dispatcher.Configuration().maximumInFlightPerDestination
+    /// An inbound connection that sends nothing for this long — between requests, or in the middle of
+    /// one (a body shorter than its `Content-Length`) — is closed, so it does not hold a socket forever.
+    public var idleTimeout: Duration = .seconds(30)
 
     public init() {}
 }

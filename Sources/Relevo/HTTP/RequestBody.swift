@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// Reads a request body under the contract's rules (§9): 413 past 256 KiB before reading further,
 /// 415 for a body that is not JSON, 400 for anything that does not parse or is not an object.
@@ -47,6 +48,10 @@ enum RequestBody {
         } catch is NIOTooManyBytesError {
             // A body without a declared length (chunked) that runs past the limit.
             throw DomainError.payloadTooLarge(limit: maximumBytes)
+        } catch is HTTPParserError {
+            // Malformed framing, or a connection closed (or timed out idle) in the middle of the body:
+            // the client's doing, not an unexpected error of the server's.
+            throw DomainError.badRequest(reason: "the request body could not be read to its end", nil)
         }
         guard buffer.readableBytes > 0 else { return nil }
         // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);

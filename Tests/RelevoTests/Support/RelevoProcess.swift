@@ -114,40 +114,9 @@ final class ServerProcess: @unchecked Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    /// Writes `bytes` as they are to a new connection and reads until the server closes it (or 5 s
-    /// pass): for requests no HTTP client library would send, such as a chunked body.
+    /// `bytes` written as they are to a new connection, and what came back (see ``rawHTTPExchange(port:bytes:)``).
     func rawExchange(_ bytes: [UInt8]) async throws -> String {
-        let port = self.port
-        return try await offThread {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard socket >= 0 else { throw ServerError(description: "socket: errno \(errno)") }
-            defer { close(socket) }
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw ServerError(description: "connect: errno \(errno)") }
-            var written = 0
-            while written < bytes.count {
-                // The server may answer and close before reading everything: stop writing then.
-                let n = bytes[written...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                guard n > 0 else { break }
-                written += n
-            }
-            var answer: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-                guard n > 0 else { break }
-                answer += chunk[..<n]
-            }
-            return String(decoding: answer, as: UTF8.self)
-        }
+        try await rawHTTPExchange(port: port, bytes: bytes).answer
     }
 
     /// The `data` of a success envelope, failing the test on any other answer.
@@ -194,5 +163,41 @@ struct ServerError: Error, CustomStringConvertible {
 func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+/// Writes `bytes` as they are to a new connection to 127.0.0.1:`port` and reads until the server
+/// closes it (`closed`) or 5 s pass without a byte: for requests no HTTP client library would send,
+/// such as a chunked body or one cut short.
+func rawHTTPExchange(port: Int, bytes: [UInt8]) async throws -> (answer: String, closed: Bool) {
+    try await offThread {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw ServerError(description: "socket: errno \(errno)") }
+        defer { close(socket) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw ServerError(description: "connect: errno \(errno)") }
+        var written = 0
+        while written < bytes.count {
+            // The server may answer and close before reading everything: stop writing then.
+            let n = bytes[written...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { break }
+            written += n
+        }
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return (String(decoding: answer, as: UTF8.self), true) }
+            if n < 0 { return (String(decoding: answer, as: UTF8.self), errno == ECONNRESET) }
+            answer += chunk[..<n]
+        }
     }
 }
