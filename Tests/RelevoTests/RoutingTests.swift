@@ -17,7 +17,7 @@ struct RoutingTests {
             let wrong = try await api.call(.put, api.integrationPath, body: "{}")
             #expect(wrong.status == .methodNotAllowed)
             #expect(wrong.errorKey == "METHOD_NOT_ALLOWED")
-            #expect(wrong.headers[.allow] == "POST, GET, PATCH, DELETE")
+            #expect(wrong.headers[.allow] == "POST, GET, PATCH, DELETE, HEAD")
 
             let noKey = try await api.call(.get, api.integrationPath + "/secret/regenerate", key: .some(nil))
             #expect(noKey.status == .methodNotAllowed)
@@ -37,6 +37,13 @@ struct RoutingTests {
             let document = try await api.call(.get, "/openapi.yaml", key: .some(nil))
             #expect(document.status == .ok)
             #expect(document.text.hasPrefix("openapi: 3.1"))
+            // HEAD wherever GET is: the same status, no body.
+            for path in ["/health", "/version", "/metrics", "/openapi.yaml"] {
+                let head = try await api.call(.head, path, key: .some(nil))
+                #expect(head.status == .ok, "\(path)")
+                #expect(head.text.isEmpty, "\(path)")
+            }
+            #expect(try await api.call(.head, api.integrationPath).status == .notFound)  // as GET: no integration yet
         }
     }
 

@@ -75,7 +75,7 @@ public struct RelevoApp: Sendable {
 
     /// The router and its route table (paths and methods served).
     func buildRoutes() -> (router: Router<RelevoRequestContext>, table: RouteTable) {
-        let router = Router(context: RelevoRequestContext.self)
+        let router = Router(context: RelevoRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ErrorMiddleware())
         var routes = RouteTable(
             router: router,

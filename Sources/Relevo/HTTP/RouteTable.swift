@@ -52,8 +52,11 @@ struct RouteTable {
     /// Registers the 405 responders; call once, after every route.
     func finish() {
         for entry in allowed {
-            let allow = entry.methods.map(\.rawValue)
-            for method in Self.knownMethods where !entry.methods.contains(method) {
+            // HEAD wherever GET is (as HTTP asks, and probes use it): Hummingbird answers it with the
+            // GET handler's head.
+            let methods = entry.methods.contains(.get) ? entry.methods + [.head] : entry.methods
+            let allow = methods.map(\.rawValue)
+            for method in Self.knownMethods where !methods.contains(method) {
                 router.on(RouterPath(entry.path), method: method) { request, _ -> Response in
                     throw DomainError.methodNotAllowed(method: request.method.rawValue, allowed: allow)
                 }
