@@ -67,6 +67,11 @@ struct IntegrationAPITests {
                 #expect(reply.string("error", "clientMessages", language)?.isEmpty == false)
             }
             #expect(reply.json["validationError"] == nil)
+            // PATCH checks its fields before existence (the README's check order): 400 first, then 404.
+            let badPatch = try await api.call(.patch, api.integrationPath, body: #"{"webhookUrl":"ftp://x","authType":"zzz"}"#)
+            #expect(badPatch.status == .badRequest)
+            #expect(badPatch.invalidFields == ["webhookUrl", "authType"])
+            #expect(try await api.call(.patch, api.integrationPath, body: #"{"authType":"no_auth"}"#).errorKey == "INTEGRATION_NOT_FOUND")
         }
     }
 

@@ -61,6 +61,10 @@ public struct IntegrationService: Sendable {
     public func update(projectId: String, body: JSONValue) async throws -> IntegrationRecord {
         var errors = ValidationErrors()
         let input = IntegrationInput.read(body, into: &errors)
+        if let url = input.webhookUrl { await checkURL(url, into: &errors) }
+        // Fields first, existence after (the README's check order); whether a credential is needed
+        // depends on the stored integration, so that check follows the read.
+        try throwIfInvalid(errors)
         let current = try await get(projectId: projectId)
         let authType = input.authType ?? current.authType
         let credentialChange: String?? // nil: keep; .some(nil): clear; .some(x): set
@@ -72,8 +76,7 @@ public struct IntegrationService: Sendable {
         } else {
             credentialChange = nil
         }
-        if let url = input.webhookUrl { await checkURL(url, into: &errors) }
-        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors.ordered(IntegrationInput.fieldOrder)) }
+        try throwIfInvalid(errors)
 
         let time = now()
         let sealedCredential = credentialChange.map { value in
@@ -148,6 +151,11 @@ public struct IntegrationService: Sendable {
             result.append(text)
         }
         return result
+    }
+
+    /// E3's validation failures are 400 (the docs say so for update).
+    private func throwIfInvalid(_ errors: ValidationErrors) throws {
+        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors.ordered(IntegrationInput.fieldOrder)) }
     }
 
     private func checkURL(_ text: String, into errors: inout ValidationErrors) async {
