@@ -51,6 +51,11 @@ struct PostgresOperationsTests {
         #expect(status == 500)
         #expect(body.contains("\"error\""))
         #expect(!body.contains("PSQL") && !body.contains("Unavailable"))  // internals stay in the log
+        // The in-memory counters are still served, with the store marked down.
+        let (metricsStatus, metrics) = try await relevo.request("GET", "/metrics")
+        #expect(metricsStatus == 200)
+        #expect(metrics.contains("relevo_store_up 0"))
+        #expect(metrics.contains(#"relevo_events_queued_total{destination="panel"}"#))
 
         try await offThread { try database.start() }
         var healed = false
@@ -59,6 +64,7 @@ struct PostgresOperationsTests {
             if !healed { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(healed)
+        #expect(try await relevo.request("GET", "/metrics").1.contains("relevo_store_up 1"))
         #expect(try await relevo.request("GET", "/v1/external-support/\(projectId)", key: key).0 == 404)  // no integration yet
     }
 }

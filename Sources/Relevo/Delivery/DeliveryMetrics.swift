@@ -8,6 +8,7 @@ public final class DeliveryMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let queueDepth: Gauge
     private let oldestPendingAge: Gauge
+    private let storeUp: Gauge
     /// Every series, made once: the registry's lookup by name and labels (a lock, label checks, a
     /// dictionary) cost about 1 % of the CPU when made per event.
     private let series: [String: Series]
@@ -18,6 +19,8 @@ public final class DeliveryMetrics: Sendable {
     public init() {
         queueDepth = registry.makeGauge(name: "relevo_queue_depth", help: "Events not yet delivered, failed or cancelled")
         oldestPendingAge = registry.makeGauge(name: "relevo_oldest_pending_age_seconds", help: "Age of the oldest event still waiting")
+        storeUp = registry.makeGauge(
+            name: "relevo_store_up", help: "1 if the store answered this scrape; 0 if not (the queue gauges then keep their last values)")
         var series: [String: Series] = [:]
         for destination in Self.destinations {  // every series exists from the start, at zero
             series[destination] = Series(
@@ -62,12 +65,17 @@ public final class DeliveryMetrics: Sendable {
         }
     }
 
-    /// The text exposition, with the queue gauges read from the store at scrape time.
-    func render(store: any RelevoStore, now: Timestamp) async throws -> [UInt8] {
-        let statistics = try await store.queueStatistics()
-        queueDepth.set(to: Double(statistics.depth))
-        let age = statistics.oldestPendingCreatedAt.map { Double(now.millisecondsSince1970 - $0.millisecondsSince1970) / 1000 } ?? 0
-        oldestPendingAge.set(to: max(0, age))
+    /// The text exposition, with the queue gauges read from the store at scrape time. A store that
+    /// does not answer does not take the in-memory counters with it: they are what shows the outage.
+    func render(store: any RelevoStore, now: Timestamp) async -> [UInt8] {
+        if let statistics = try? await store.queueStatistics() {
+            queueDepth.set(to: Double(statistics.depth))
+            let age = statistics.oldestPendingCreatedAt.map { Double(now.millisecondsSince1970 - $0.millisecondsSince1970) / 1000 } ?? 0
+            oldestPendingAge.set(to: max(0, age))
+            storeUp.set(to: 1)
+        } else {
+            storeUp.set(to: 0)
+        }
         return registry.emitToBuffer()
     }
 }

@@ -17,7 +17,7 @@ struct SystemController {
     /// Prometheus text exposition. No API key, like `/health`: bind to a private interface or put
     /// it behind the proxy's access rules (it carries counts, never payloads or secrets).
     @Sendable func prometheus(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        let bytes = try await metrics.render(store: store, now: Timestamp.now())
+        let bytes = await metrics.render(store: store, now: Timestamp.now())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
