@@ -66,6 +66,29 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("relevo.sqlite").path))
     }
 
+    /// The first key is shown once: a start that cannot listen must not spend that showing.
+    @Test func aStartThatCannotListenDoesNotSpendTheFirstKey() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { removeTemporaryDirectory(directory) }  // after the servers' stops below
+        let holder = try ServerProcess(arguments: ["--database", "sqlite://\(directory.path)/holder/relevo.sqlite"], directory: directory)
+        defer { holder.stop() }
+        try await holder.waitUntilListening()
+        let arguments = ["--database", "sqlite://\(directory.path)/new/relevo.sqlite"]
+
+        let busy = try ServerProcess(arguments: arguments + ["--port", String(holder.port)], directory: directory)
+        defer { busy.stop() }
+        let busyStatus = await busy.exitStatus(within: .seconds(20))
+        #expect(busyStatus != nil && busyStatus != 0)
+        #expect(busy.banner("x-api-key") == nil)
+
+        let next = try ServerProcess(arguments: arguments, directory: directory)
+        defer { next.stop() }
+        try await next.waitUntilListening()
+        let key = try #require(next.banner("x-api-key"))
+        let projectId = try #require(next.banner("projectId"))
+        #expect(try await next.request("GET", "/v1/external-support/\(projectId)", key: key).0 == 404)  // the key works
+    }
+
     @Test func serveSeedsADefaultProjectOnceAndKeepsDataAcrossRestarts() async throws {
         let directory = try Self.temporaryDirectory()
         defer { removeTemporaryDirectory(directory) }  // after the servers' stops below

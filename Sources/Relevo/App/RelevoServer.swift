@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 
 /// `relevo serve`: open the store, seed the default project on first start, run until SIGTERM/SIGINT.
 public enum RelevoServer {
@@ -10,6 +11,8 @@ public enum RelevoServer {
         let serverLock = try DatabaseLocation.parse(configuration.databaseURL).sqlitePath.map(SQLiteServerLock.init(path:))
         defer { withExtendedLifetime(serverLock) {} }
         try await app.verifyMasterKey()
+        // Before the seed: a start that cannot listen must not spend the one showing of the first key.
+        try await checkCanListen(host: configuration.host, port: configuration.port)
         if let seeded = try await app.seedDefaultProjectIfEmpty() {
             Console.write("""
                 Created project "default" on this new database. Its API key is shown only this once:
@@ -21,12 +24,29 @@ public enum RelevoServer {
         if configuration.allowInsecureWebhooks {
             app.logger.warning("--allow-insecure-webhooks is on: http and local webhook addresses are accepted")
         }
-        let host = configuration.host
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let application = try app.buildApplication { channel in
             let port = channel.localAddress?.port ?? 0
             Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
         }
         try await application.runService()
+    }
+
+    /// Binds `host`:`port` once and lets it go, to refuse a bad address or a port in use with a
+    /// message that names them (the server binds again right after).
+    private static func checkCanListen(host: String, port: Int) async throws {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port).get()
+            try await channel.close()
+        } catch {
+            throw CannotListen(description: "cannot listen on \(host):\(port): \(error)")
+        }
+    }
+
+    struct CannotListen: Error, CustomStringConvertible {
+        let description: String
     }
 }
 
