@@ -29,4 +29,31 @@ struct JavaScriptTextTests {
             #expect(Self.bytes(of: read, contain: "\"metadata\":{\"\u{e9}\":1,\"e\u{301}\":2}"))
         }
     }
+
+    @Test func aChannelMessageRenamesAUserWhoseNameDiffersOnlyInNormalization() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            _ = try await ConversationErrorTests.prepared(api)
+            let users = "/v1/projects/\(harness.projectId)/users"
+            #expect(try await api.call(.put, users + "/carl", body: #"{"names":"Jose\u0301"}"#).status == .ok)
+            let message = try await api.call(.post, "/v1/projects/\(harness.projectId)/channel/messages", body: #"""
+                {"botId":"b1","userId":"carl","userName":"Jos\u00e9","value":{"id":"m-1","type":"text","content":{"body":"hola"}}}
+                """#)
+            #expect(message.status == .ok)
+            let user = try await api.call(.get, users + "/carl")
+            #expect(Array(try #require(user.string("data", "names")).utf8) == Array("Jos\u{e9}".utf8))
+        }
+    }
+
+    @Test func aBasicCredentialWhosePasswordStartsWithACombiningMarkIsUserColonPassword() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let created = try await api.createIntegration(
+                #"{"webhookUrl":"https://93.184.215.14/hook","authType":"basic","authorization":"ana:\u0301secret"}"#)
+            #expect(created.status == .ok)
+        }
+        #expect(PanelCredential.basicToken("ana:\u{301}secret") == "YW5hOsyBc2VjcmV0")
+    }
 }
