@@ -42,12 +42,33 @@ struct CanonicalJSONTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#""\ude00""#) }
     }
 
+    /// `JSON.parse` keeps member names that differ only in Unicode normalization apart (precomposed
+    /// `é` and `e` + U+0301; `K` and the Kelvin sign U+212A); Swift's `String ==` would merge them.
+    @Test func namesThatAreOnlyCanonicallyEquivalentAreDistinctMembers() throws {
+        let value = try JSONParser.parse(#"{"\u00e9":1,"e\u0301":2,"\u212a":3,"K":4}"#)
+        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        #expect(members.map { Array($0.key.unicodeScalars.map(\.value)) } == [[0xE9], [0x65, 0x301], [0x212A], [0x4B]])
+        #expect(Array(CanonicalJSONWriter.bytes(value)) == Array("{\"\u{e9}\":1,\"e\u{301}\":2,\"\u{212A}\":3,\"K\":4}".utf8))
+        #expect(value["K"] == .number(4))
+        #expect(value["\u{e9}"] == .number(1))
+        #expect(value["e\u{301}"] == .number(2))
+        // The same name written once escaped and once raw is still a duplicate.
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse("{\"\\u00e9\":1,\"\u{e9}\":2}") }
+    }
+
+    @Test func stringsThatAreOnlyCanonicallyEquivalentAreNotEqual() throws {
+        #expect(JSONValue.string("\u{e9}") != .string("e\u{301}"))
+        #expect(try JSONParser.parse(#"{"\u00e9":1}"#) != JSONParser.parse(#"{"e\u0301":1}"#))
+    }
+
     /// Node.js is the reference: its `JSON.stringify(JSON.parse(x))` must equal our bytes.
     @Test func outputMatchesNodeJSONStringify() throws {
         let node = try #require(Self.findNode(), "node is required on this machine")
         let documents = [
             #"{"z":1.0,"a":[10.50,1e21,-0,1e-7,0.1,123e-20],"m":{"2":"x","1":"y","k":"/\u00e9\u0000\u001f😀"}}"#,
             #"{"metadata":{"orderId":"A/1","10":true,"9":null,"nested":{"b":[],"a":{}}},"text":"line\nbreak\ttab \"q\""}"#,
+            #"{"metadata":{"\u00e9":1,"e\u0301":2}}"#,
+            #"{"\u212a":"K","K":"\u212a","7":{"e\u0301\u0301":[],"\u00e9\u0301":"e\u0301\u0301"},"\u1e69":1,"s\u0323\u0307":2,"s\u0307\u0323":3}"#,
         ]
         for document in documents {
             let ours = CanonicalJSONWriter.string(try JSONParser.parse(document))

@@ -109,6 +109,21 @@ struct EventLogTests {
         }
     }
 
+    @Test func bulkRedeliverySinceADayTheMonthDoesNotHaveIs422() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let path = "/v1/external-support/\(harness.projectId)/events/redeliver"
+            for since in ["2026-02-30T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2025-02-29T00:00:00.000Z"] {
+                let reply = try await api.call(.post, path, body: #"{"status":"failed","since":"\#(since)"}"#)
+                #expect(reply.status == .unprocessableContent, "\(since)")
+                #expect(reply.invalidFields == ["since"], "\(since)")
+            }
+            let leapDay = try await api.call(.post, path, body: #"{"status":"failed","since":"2028-02-29T00:00:00.000Z"}"#)
+            #expect(leapDay.data == .members(["count": 0]))
+        }
+    }
+
     @Test func isoTimestampsParseBack() {
         for millis: Int64 in [0, 1_768_473_000_123, -86_400_001, 951_782_400_000] {
             let time = Timestamp(millisecondsSince1970: millis)

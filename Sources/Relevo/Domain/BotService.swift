@@ -106,7 +106,7 @@ public struct BotService: Sendable {
     static func requiredString(_ body: JSONValue, _ field: String, maximum: Int, _ errors: inout ValidationErrors) -> String? {
         switch body[field] {
         case .string(let text)? where !text.isEmpty:
-            if text.count > maximum { errors.tooLong(field, maximum: maximum) }
+            if text.javaScriptLength > maximum { errors.tooLong(field, maximum: maximum) }
             return text
         case nil, .null?, .string?: errors.required(field); return nil
         default: errors.wrongType(field, expected: "string"); return nil
@@ -117,7 +117,7 @@ public struct BotService: Sendable {
         switch body[field] {
         case nil, .null?: return nil
         case .string(let text)?:
-            if text.count > maximum { errors.tooLong(field, maximum: maximum) }
+            if text.javaScriptLength > maximum { errors.tooLong(field, maximum: maximum) }
             return text
         default: errors.wrongType(field, expected: "string"); return nil
         }

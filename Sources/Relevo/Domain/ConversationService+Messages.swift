@@ -19,7 +19,9 @@ extension ConversationService {
         // write) a repeat gets its first answer before anything is written, so it never changes anything.
         let known = try await store.channelMessageContext(projectId: projectId, botId: botId, userId: userId)
         let existing = known.user
-        let userIsKnown = existing.map { userName == nil || userName == $0.names } ?? false
+        // Names compare by code points: "José" precomposed and with a combining accent are two
+        // spellings the client chose between, and the one sent last is the one kept.
+        let userIsKnown = existing.map { user in userName.map { $0.hasSameCodePoints(as: user.names) } ?? true } ?? false
         if known.bot == nil || !userIsKnown || known.room == nil,
            let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
             return try MessageReceipt(data: JSONParser.parse(previous))

@@ -150,7 +150,7 @@ public struct ConversationService: Sendable {
                 pt: "assignment.type deve ser um de queue, operator, team"))
             return nil
         }
-        guard case .string(let target)? = value["target"], !target.isEmpty, target.count <= 256 else {
+        guard case .string(let target)? = value["target"], !target.isEmpty, target.javaScriptLength <= 256 else {
             errors.add("assignment.target", LocalizedText(
                 en: "assignment.target must be a string of 1-256 characters", es: "assignment.target debe ser un texto de 1 a 256 caracteres",
                 pt: "assignment.target deve ser um texto de 1 a 256 caracteres"))
@@ -165,7 +165,7 @@ public struct ConversationService: Sendable {
         switch value["type"] {
         case .string("text")?:
             guard case .string(let text)? = value["text"], !text.isEmpty else { errors.required("redirectPayload.text"); return nil }
-            if text.count > MessageValue.maximumTextLength { errors.tooLong("redirectPayload.text", maximum: MessageValue.maximumTextLength); return nil }
+            if text.javaScriptLength > MessageValue.maximumTextLength { errors.tooLong("redirectPayload.text", maximum: MessageValue.maximumTextLength); return nil }
             return .members(["type": "text", "text": .string(text)])
         case .string("edge")?:
             guard case .string(let edgeId)? = value["edgeId"], Identifier.isValid(edgeId) else {

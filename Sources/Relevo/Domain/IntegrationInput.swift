@@ -51,7 +51,7 @@ struct IntegrationInput {
                 en: "authorization must not be empty", es: "authorization no puede estar vacío",
                 pt: "authorization não pode estar vazio"))
         }
-        if value.count > maximumAuthorizationLength { errors.tooLong("authorization", maximum: maximumAuthorizationLength) }
+        if value.javaScriptLength > maximumAuthorizationLength { errors.tooLong("authorization", maximum: maximumAuthorizationLength) }
         if value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
             errors.add("authorization", LocalizedText(
                 en: "authorization must not contain line breaks", es: "authorization no debe contener saltos de línea",

@@ -10,6 +10,8 @@ public struct MessageValue: Sendable, Equatable {
     /// The content object exactly as accepted (known fields only, in contract order).
     public let content: JSONValue
 
+    /// In UTF-16 code units, as JavaScript's `length` counts (§4 "chars"): graphemes would let one
+    /// "character" of twenty thousand combining accents through.
     static let maximumTextLength = 4096
     static let maximumURLLength = 2048
 
@@ -54,7 +56,7 @@ public struct MessageValue: Sendable, Equatable {
                 return nil
             case .string(let text)?:
                 if required && text.isEmpty { errors.required("\(field).\(name)") }
-                if text.count > maximum { errors.tooLong("\(field).\(name)", maximum: maximum) }
+                if text.javaScriptLength > maximum { errors.tooLong("\(field).\(name)", maximum: maximum) }
                 return text
             default:
                 errors.wrongType("\(field).\(name)", expected: "string")

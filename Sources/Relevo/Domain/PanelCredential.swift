@@ -14,8 +14,10 @@ public enum PanelCredential {
 
     /// `user:password` is Base64-encoded; a value that already is Base64 of `user:password` is sent as is.
     static func basicToken(_ value: String) -> String? {
-        if value.contains(":") { return Data(value.utf8).base64EncodedString() }
-        if let decoded = Data(base64Encoded: value), let text = String(data: decoded, encoding: .utf8), text.contains(":") {
+        // The colon is looked for among the bytes: as a `Character`, ":" followed by a combining
+        // mark is another character, and "user:\u{301}pw" would lose its separator.
+        if value.utf8.contains(UInt8(ascii: ":")) { return Data(value.utf8).base64EncodedString() }
+        if let decoded = Data(base64Encoded: value), String(data: decoded, encoding: .utf8) != nil, decoded.contains(UInt8(ascii: ":")) {
             return value
         }
         return nil

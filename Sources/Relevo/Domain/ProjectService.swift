@@ -21,7 +21,7 @@ public struct ProjectService: Sendable {
         var errors = ValidationErrors()
         if !Identifier.isValid(projectId) { errors.invalidIdentifier("id") }
         if name.isEmpty { errors.required("name") }
-        if name.count > 256 { errors.tooLong("name", maximum: 256) }
+        if name.javaScriptLength > 256 { errors.tooLong("name", maximum: 256) }
         try errors.check()
         let (record, key) = newKey(projectId: projectId)
         try await store.createProject(Project(id: projectId, name: name, createdAt: now()), firstKey: record)

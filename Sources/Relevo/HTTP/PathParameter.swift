@@ -2,14 +2,43 @@ import Hummingbird
 
 /// Ids taken from the path, checked by the §9 rule before any lookup.
 enum PathParameter {
-    /// The parameter `name`, or a validation error naming it (400 on PATCH, as for E3; else 422).
+    /// The parameter `name`, percent-decoded, or a validation error naming it (400 on PATCH, as for
+    /// E3; else 422).
+    ///
+    /// Decoded because clients encode path segments (`encodeURIComponent`, `urllib.parse.quote`):
+    /// `wa%3Abot.1` is the id `wa:bot.1`. Decoded once and strictly — a malformed escape or bytes
+    /// that are not UTF-8 are refused like any other malformed id — and the decoded id must then
+    /// pass the same rule, so an encoded `/`, space or `%` is still refused.
     static func identifier(_ name: String, _ request: Request, _ context: some RequestContext) throws -> String {
-        let value = context.parameters.get(name) ?? ""
-        guard Identifier.isValid(value) else {
+        guard let value = context.parameters.get(name).flatMap(percentDecoded), Identifier.isValid(value) else {
             var errors = ValidationErrors()
             errors.invalidIdentifier(name)
             throw request.method == .patch ? DomainError.badRequest(reason: "invalid \(name)", errors) : DomainError.validationFailed(errors)
         }
         return value
+    }
+
+    /// `segment` with every `%XX` replaced by its byte; nil when a `%` is not followed by two hex
+    /// digits or the result is not valid UTF-8.
+    static func percentDecoded(_ segment: String) -> String? {
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return segment }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(segment.utf8.count)
+        var iterator = segment.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

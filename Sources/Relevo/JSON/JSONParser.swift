@@ -70,7 +70,7 @@ public struct JSONParser {
     private mutating func parseObject() throws(Failure) -> JSONValue {
         try enterContainer()
         var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
+        var seen = Set<MemberName>()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1; depth -= 1
             return .object(members)
@@ -78,7 +78,7 @@ public struct JSONParser {
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try parseString()
-            guard seen.insert(key).inserted else { throw failure("duplicate key \"\(key.prefix(64))\"") }
+            guard seen.insert(MemberName(text: key)).inserted else { throw failure("duplicate key \"\(String(key.unicodeScalars.prefix(64)))\"") }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
@@ -90,6 +90,19 @@ public struct JSONParser {
             guard bytes[index] == UInt8(ascii: "}") else { throw failure("expected ',' or '}'") }
             index += 1; depth -= 1
             return .object(members)
+        }
+    }
+
+    /// A member name hashed and compared by its code points, not by Swift's canonical equivalence:
+    /// `"\u00e9"` and `"e\u0301"` are two members for `JSON.parse`, so they are no duplicate here either.
+    private struct MemberName: Hashable {
+        var text: String
+
+        static func == (lhs: MemberName, rhs: MemberName) -> Bool { lhs.text.hasSameCodePoints(as: rhs.text) }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
     }
 

@@ -11,23 +11,28 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
+    /// Equal as JavaScript would find the two documents: strings and member names by their code
+    /// points, so texts that differ only in Unicode normalization are different (Swift's `==` on
+    /// `String` would call them equal).
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
         case let (.number(a), .number(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
+        case let (.string(a), .string(b)): return a.hasSameCodePoints(as: b)
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key.hasSameCodePoints(as: $1.key) && $0.value == $1.value }
         default: return false
         }
     }
 
-    /// The member named `key` of an object, or nil (also nil when `self` is not an object).
+    /// The member named exactly `key` of an object, or nil (also nil when `self` is not an object).
+    /// Exactly: a member whose name is only canonically equivalent (`"\u212A"`, the Kelvin sign, for `K`)
+    /// is another member, as it is for JavaScript.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first(where: { $0.key == key })?.value
+        return members.first(where: { $0.key.hasSameCodePoints(as: key) })?.value
     }
 
     /// Builds an object from members in the order given; `nil` values are left out, which is how

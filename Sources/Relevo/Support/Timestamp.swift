@@ -25,16 +25,37 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         lhs.millisecondsSince1970 < rhs.millisecondsSince1970
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only); nil for anything else.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC only; 1–9 fraction digits, past the third ignored);
+    /// nil for anything else, including a day the month does not have (`2026-02-30`, `2025-02-29`).
+    ///
+    /// Read byte by byte with ASCII digits only: a regular expression's `\d` also matches other
+    /// scripts' digits, which `Int64(_:)` then refuses or, in the fraction, would have read as zero.
     public init?(iso8601 text: String) {
-        let pattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/
-        guard let match = text.wholeMatch(of: pattern),
-              let year = Int64(match.1), let month = Int64(match.2), let day = Int64(match.3),
-              let hour = Int64(match.4), let minute = Int64(match.5), let second = Int64(match.6),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.count <= 30, bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for index in range {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int64(digit)
+            }
+            return value
+        }
+        guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, of: year),
+              hour < 24, minute < 60, second < 60
         else { return nil }
-        let fraction = match.7.map { String($0.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0) }
-        let millis = fraction.flatMap { Int64($0) } ?? 0
+        var millis: Int64 = 0
+        if bytes.count > 20 {  // ".f" up to ".fffffffff" before the Z
+            let digits = 20..<(bytes.count - 1)
+            guard bytes[19] == UInt8(ascii: "."), !digits.isEmpty, number(digits) != nil,
+                  let leading = number(20..<min(23, digits.upperBound)) else { return nil }
+            millis = leading * [100, 10, 1][min(digits.count, 3) - 1]
+        }
         // Days from civil (Howard Hinnant), the inverse of `iso8601`.
         let y = month <= 2 ? year - 1 : year
         let era = y.floorDiv(400)
@@ -43,6 +64,16 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146_097 + dayOfEra - 719_468
         self.init(millisecondsSince1970: ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+    }
+
+    /// 28 to 31: February has 29 days in Gregorian leap years (every fourth, but not centuries unless
+    /// divisible by 400).
+    static func days(inMonth month: Int64, of year: Int64) -> Int64 {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     public func adding(seconds: Int64) -> Timestamp {
