@@ -159,6 +159,20 @@ struct CommandLineTests {
         await server.stopAndWait()
     }
 
+    /// `webhook` is the panel webhook's path segment: a project with that id could never reach its
+    /// integration, so the command line refuses it (as it refuses ids the API's path rule refuses).
+    @Test func projectIdsThatPathsCannotReachAreRefused() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = ["--database", "sqlite://\(directory.path)/r.sqlite"]
+        for id in ["webhook", "..", "a/b"] {
+            let refused = try await RelevoBinary.run(["projects", "create", "--name", "X", "--id", id] + database)
+            #expect(refused.status != 0, "\(id)")
+            #expect(refused.stdout.isEmpty)
+            #expect(refused.stderr.hasPrefix("error: id must"), "\(id): \(refused.stderr)")
+        }
+    }
+
     @Test func serveSeedsADefaultProjectOnceAndKeepsDataAcrossRestarts() async throws {
         let directory = try Self.temporaryDirectory()
         defer { removeTemporaryDirectory(directory) }  // after the servers' stops below
