@@ -13,7 +13,10 @@ enum CommandOutput {
         do {
             return try await body()
         } catch let error as DomainError {
-            fail(ErrorEnvelope(error).description)
+            // What is wrong with each field, rather than only which fields are wrong.
+            let envelope = ErrorEnvelope(error)
+            let reasons = envelope.validation?.fields.flatMap { $0.messages.map(\.en) } ?? []
+            fail(reasons.isEmpty ? envelope.description : reasons.joined(separator: "; "))
         } catch StoreError.conflict {
             fail("a project with this id already exists")
         } catch StoreError.notFound {

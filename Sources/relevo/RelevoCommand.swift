@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import Relevo
 
 /// `relevo`: the command line of §10. Every option falls back to an environment variable.
@@ -15,12 +14,11 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "sqlite://PATH (default sqlite://./relevo-data/relevo.sqlite) [RELEVO_DATABASE_URL]")
     var database: String?
 
-    func configuration() -> RelevoConfiguration {
-        let env = ProcessInfo.processInfo.environment
+    func configuration() throws(ConfigurationError) -> RelevoConfiguration {
         var configuration = RelevoConfiguration()
-        if let url = database ?? env["RELEVO_DATABASE_URL"] { configuration.databaseURL = url }
-        configuration.masterKey = env["RELEVO_MASTER_KEY"]
-        if let level = env["RELEVO_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
+        if let (url, _) = Setting.text(database, "--database", "RELEVO_DATABASE_URL") { configuration.databaseURL = url }
+        configuration.masterKey = ProcessInfo.processInfo.environment["RELEVO_MASTER_KEY"]
+        if let level = try Setting.read(nil, "", "RELEVO_LOG_LEVEL", ConfigurationValue.logLevel) { configuration.logLevel = level }
         return configuration
     }
 }
@@ -29,56 +27,78 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API and the delivery workers.")
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to bind [RELEVO_HOST]") var host: String?
-    @Option(help: "Port to listen on [RELEVO_PORT]") var port: Int?
+    // Settings are read as text, by the same parser as their environment variables, so that both
+    // refuse the same values the same way; `.unconditional` lets `--rate-limit -5` reach that parser
+    // (and be refused there) instead of `-5` being taken for an option.
+    @Option(parsing: .unconditional, help: "Port to listen on, 0 = any free one [RELEVO_PORT]") var port: String?
     @Flag(help: "Accept http and local webhook addresses, for development [RELEVO_ALLOW_INSECURE_WEBHOOKS=1]")
     var allowInsecureWebhooks = false
-    @Option(help: "Requests per second per API key, 0 = unlimited [RELEVO_RATE_LIMIT]") var rateLimit: Double?
-    @Option(help: "Burst size per API key [RELEVO_RATE_BURST]") var rateBurst: Double?
-    @Option(help: "Delays between delivery attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default) [RELEVO_RETRY_SCHEDULE]")
+    @Option(parsing: .unconditional, help: "Requests per second per API key, 0 = unlimited [RELEVO_RATE_LIMIT]")
+    var rateLimit: String?
+    @Option(parsing: .unconditional, help: "Burst size per API key [RELEVO_RATE_BURST]") var rateBurst: String?
+    @Option(parsing: .unconditional,
+            help: "Delays between delivery attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default) [RELEVO_RETRY_SCHEDULE]")
     var retrySchedule: String?
-    @Option(help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
-    var deliveryTimeout: Int?
-    @Option(help: "Seconds a claimed delivery stays reserved to its instance, default 60; longer than the timeout [RELEVO_DELIVERY_LEASE]")
-    var deliveryLease: Int?
-    @Option(help: "Days delivered events are kept, default 30 [RELEVO_RETENTION_DAYS]") var retentionDays: Int?
-    @Option(help: "Delivery attempts in flight at once, default 128 [RELEVO_MAX_IN_FLIGHT]") var maxInFlight: Int?
-    @Option(help: "Delivery attempts in flight to one panel or channel, default 32 [RELEVO_MAX_IN_FLIGHT_PER_DESTINATION]")
-    var maxInFlightPerDestination: Int?
+    @Option(parsing: .unconditional, help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
+    var deliveryTimeout: String?
+    @Option(parsing: .unconditional,
+            help: "Seconds a claimed delivery stays reserved to its instance, default 60; longer than the timeout [RELEVO_DELIVERY_LEASE]")
+    var deliveryLease: String?
+    @Option(parsing: .unconditional, help: "Days delivered events are kept, default 30 [RELEVO_RETENTION_DAYS]")
+    var retentionDays: String?
+    @Option(parsing: .unconditional, help: "Delivery attempts in flight at once, default 128 [RELEVO_MAX_IN_FLIGHT]")
+    var maxInFlight: String?
+    @Option(parsing: .unconditional,
+            help: "Delivery attempts in flight to one panel or channel, default 32 [RELEVO_MAX_IN_FLIGHT_PER_DESTINATION]")
+    var maxInFlightPerDestination: String?
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        var configuration = store.configuration()
-        configuration.host = host ?? env["RELEVO_HOST"] ?? configuration.host
-        configuration.port = port ?? env["RELEVO_PORT"].flatMap(Int.init) ?? configuration.port
-        configuration.allowInsecureWebhooks = allowInsecureWebhooks || ["1", "true"].contains(env["RELEVO_ALLOW_INSECURE_WEBHOOKS"] ?? "")
-        configuration.rateLimitPerSecond = rateLimit ?? env["RELEVO_RATE_LIMIT"].flatMap(Double.init) ?? configuration.rateLimitPerSecond
-        configuration.rateLimitBurst = rateBurst ?? env["RELEVO_RATE_BURST"].flatMap(Double.init) ?? configuration.rateLimitBurst
-        if let text = retrySchedule ?? env["RELEVO_RETRY_SCHEDULE"] {
-            guard let schedule = RetryPolicy.parseSchedule(text) else {
-                throw ValidationError("--retry-schedule: give durations like 5s,5m,2h separated by commas")
-            }
+        try await RelevoServer.run(configuration: try configuration())
+    }
+
+    /// Every setting checked before anything is opened: the first invalid one stops the start.
+    func configuration() throws(ConfigurationError) -> RelevoConfiguration {
+        typealias Limit = RelevoConfiguration
+        var configuration = try store.configuration()
+        if let (host, _) = Setting.text(host, "--host", "RELEVO_HOST") { configuration.host = host }
+        if let port = try Setting.integer(port, "--port", "RELEVO_PORT", in: Limit.portRange) {
+            configuration.port = port
+        }
+        let insecure = try Setting.read(nil, "", "RELEVO_ALLOW_INSECURE_WEBHOOKS", ConfigurationValue.boolean) ?? false
+        configuration.allowInsecureWebhooks = allowInsecureWebhooks || insecure
+        if let rate = try Setting.number(rateLimit, "--rate-limit", "RELEVO_RATE_LIMIT", in: Limit.rateLimitRange) {
+            configuration.rateLimitPerSecond = rate
+        }
+        if let burst = try Setting.number(rateBurst, "--rate-burst", "RELEVO_RATE_BURST", in: Limit.rateBurstRange) {
+            configuration.rateLimitBurst = burst
+        }
+        if let schedule = try Setting.read(retrySchedule, "--retry-schedule", "RELEVO_RETRY_SCHEDULE", ConfigurationValue.retrySchedule) {
             configuration.retryPolicy.schedule = schedule
         }
-        if let seconds = deliveryTimeout ?? env["RELEVO_DELIVERY_TIMEOUT"].flatMap(Int.init) {
-            configuration.deliveryTimeout = .seconds(max(1, seconds))
+        if let seconds = try Setting.integer(deliveryTimeout, "--delivery-timeout", "RELEVO_DELIVERY_TIMEOUT",
+                                             in: Limit.deliveryTimeoutRange) {
+            configuration.deliveryTimeout = .seconds(seconds)
         }
-        if let seconds = deliveryLease ?? env["RELEVO_DELIVERY_LEASE"].flatMap(Int.init) {
+        if let seconds = try Setting.integer(deliveryLease, "--delivery-lease", "RELEVO_DELIVERY_LEASE", in: Limit.deliveryLeaseRange) {
             configuration.deliveryLease = .seconds(seconds)
         }
         guard configuration.deliveryLease > configuration.deliveryTimeout else {
-            throw ValidationError("--delivery-lease must be longer than --delivery-timeout, or a live attempt could be taken over")
+            throw ConfigurationError("--delivery-lease must be longer than --delivery-timeout, or a live attempt could be taken over")
         }
-        if let days = retentionDays ?? env["RELEVO_RETENTION_DAYS"].flatMap(Int.init) {
-            configuration.retention = .seconds(max(1, days) * 86_400)
+        if let days = try Setting.integer(retentionDays, "--retention-days", "RELEVO_RETENTION_DAYS", in: Limit.retentionDaysRange) {
+            configuration.retention = .seconds(days * 86_400)
         }
-        configuration.maximumInFlight = maxInFlight ?? env["RELEVO_MAX_IN_FLIGHT"].flatMap(Int.init) ?? configuration.maximumInFlight
-        configuration.maximumInFlightPerDestination = maxInFlightPerDestination
-            ?? env["RELEVO_MAX_IN_FLIGHT_PER_DESTINATION"].flatMap(Int.init) ?? configuration.maximumInFlightPerDestination
-        guard configuration.maximumInFlightPerDestination >= 1,
-              configuration.maximumInFlight >= configuration.maximumInFlightPerDestination else {
-            throw ValidationError("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight")
+        if let count = try Setting.integer(maxInFlight, "--max-in-flight", "RELEVO_MAX_IN_FLIGHT", in: Limit.maximumInFlightRange) {
+            configuration.maximumInFlight = count
         }
-        try await RelevoServer.run(configuration: configuration)
+        if let count = try Setting.integer(maxInFlightPerDestination, "--max-in-flight-per-destination",
+                                           "RELEVO_MAX_IN_FLIGHT_PER_DESTINATION", in: Limit.maximumInFlightRange) {
+            configuration.maximumInFlightPerDestination = count
+        }
+        guard configuration.maximumInFlight >= configuration.maximumInFlightPerDestination else {
+            throw ConfigurationError("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight")
+        }
+        return configuration
     }
 }
 
@@ -94,7 +114,7 @@ struct CreateProject: AsyncParsableCommand {
     @Option(help: "Project id (default: random)") var id: String?
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: try store.configuration())
         let issued = try await CommandOutput.run { try await app.projects.createProject(name: name, id: id) }
         CommandOutput.line(.members(["projectId": .string(issued.projectId), "apiKey": .string(issued.apiKey)]))
     }
@@ -111,7 +131,7 @@ struct CreateKey: AsyncParsableCommand {
     @Option(help: "Project id") var project: String
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: try store.configuration())
         let issued = try await CommandOutput.run { try await app.projects.createKey(projectId: project) }
         CommandOutput.line(.members([
             "projectId": .string(issued.projectId), "keyId": .string(issued.keyId), "apiKey": .string(issued.apiKey),
@@ -125,7 +145,7 @@ struct ListKeys: AsyncParsableCommand {
     @Option(help: "Project id") var project: String
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: try store.configuration())
         for key in try await app.store.keys(projectId: project) {
             CommandOutput.line(.members([
                 "keyId": .string(key.id), "createdAt": .string(key.createdAt.iso8601),
@@ -147,7 +167,7 @@ struct RevokeKey: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: store.configuration())
+        let app = try await RelevoApp(configuration: try store.configuration())
         let apiKey = keyFromStdin ? readLine()?.trimmingCharacters(in: .whitespaces) : nil
         let revoked = try await app.projects.revokeKey(projectId: project, keyId: keyId, apiKey: apiKey)
         guard revoked else {
@@ -169,6 +189,11 @@ extension RelevoCommand {
             } else {
                 try command.run()
             }
+        } catch let error as ConfigurationError {
+            // One line, without the usage text ArgumentParser would add to a ValidationError:
+            // the option is named and nothing about how to call relevo was wrong.
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
         } catch {
             exit(withError: error)
         }

@@ -84,4 +84,20 @@ struct AuthenticationTests {
             #expect(Int(reply.headers[.retryAfter] ?? "") ?? 0 >= 1)
         }
     }
+
+    /// A rate so small that the wait exceeds any integer, or a burst that is not a number, must not
+    /// bring the server down: the wait is capped at a year, and a NaN burst is a burst of 1.
+    @Test func extremeBudgetsAnswerInsteadOfCrashing() async throws {
+        // A token every 10^20 s: capped at a year. A token every 1000 s, burst 1: ~1000 s.
+        for (rate, burst, expectedWait) in [(1e-20, 1.0, 31_536_000...31_536_000), (0.001, Double.nan, 900...1000)] {
+            let harness = try await Harness.make { $0.rateLimitPerSecond = rate; $0.rateLimitBurst = burst }
+            defer { harness.removeFiles() }
+            try await harness.withClient { api in
+                #expect(try await api.call(.get, api.integrationPath).status == .notFound)
+                let limited = try await api.call(.get, api.integrationPath)
+                #expect(limited.status == .tooManyRequests)
+                #expect(expectedWait.contains(Int(limited.headers[.retryAfter] ?? "") ?? 0))
+            }
+        }
+    }
 }

@@ -60,8 +60,56 @@ struct CommandLineTests {
         let database = ["--database", "sqlite://\(directory.path)/relevo.sqlite", "--port", "0"]
         for bounds in [["--max-in-flight-per-destination", "0"], ["--max-in-flight", "8", "--max-in-flight-per-destination", "16"]] {
             let refused = try await RelevoBinary.run(["serve"] + database + bounds)
-            #expect(refused.status != 0)
-            #expect(refused.stderr.contains("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight"))
+            #expect(refused.status == 64)
+            #expect(refused.stderr.hasPrefix("Error: --max-in-flight-per-destination"))
+        }
+        let lease = try await RelevoBinary.run(["serve"] + database + ["--delivery-timeout", "30", "--delivery-lease", "30"])
+        #expect(lease.status == 64)
+        #expect(lease.stderr == "Error: --delivery-lease must be longer than --delivery-timeout, or a live attempt could be taken over\n")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("relevo.sqlite").path))
+    }
+
+    /// What an operator may mistype, as an option or as its environment variable, with the name the
+    /// one-line refusal must give. Each of these used to crash the server, wrap into another value
+    /// or be replaced by a default without a word.
+    static let refusedSettings: [(arguments: [String], environment: [String: String], named: String)] = [
+        // crashed at the first or second request, or at start
+        (["--rate-burst", "nan"], [:], "--rate-burst"),
+        ([], ["RELEVO_RATE_BURST": "NaN"], "RELEVO_RATE_BURST"),
+        (["--rate-limit", "inf"], [:], "--rate-limit"),
+        (["--retry-schedule", "9999999999999999h"], [:], "--retry-schedule"),
+        (["--retention-days", "999999999999999"], [:], "--retention-days"),
+        (["--delivery-lease", "9223372036854775807"], [:], "--delivery-lease"),
+        (["--max-in-flight", "9223372036854775807"], [:], "--max-in-flight"),
+        // ignored in favour of the default
+        ([], ["RELEVO_DELIVERY_TIMEOUT": "30s"], "RELEVO_DELIVERY_TIMEOUT"),
+        ([], ["RELEVO_PORT": "abc"], "RELEVO_PORT"),
+        ([], ["RELEVO_MAX_IN_FLIGHT": "ten"], "RELEVO_MAX_IN_FLIGHT"),
+        ([], ["RELEVO_LOG_LEVEL": "loud"], "RELEVO_LOG_LEVEL"),
+        ([], ["RELEVO_ALLOW_INSECURE_WEBHOOKS": "maybe"], "RELEVO_ALLOW_INSECURE_WEBHOOKS"),
+        // out of range, silently changed into something else
+        (["--port", "70000"], [:], "--port"),
+        (["--port", "65536"], [:], "--port"),
+        (["--rate-limit", "-5"], [:], "--rate-limit"),
+        (["--delivery-timeout", "0"], [:], "--delivery-timeout"),
+        (["--delivery-timeout", "-5"], [:], "--delivery-timeout"),
+        (["--retention-days", "0"], [:], "--retention-days"),
+        (["--retention-days", "-3"], [:], "--retention-days"),
+        ([], ["RELEVO_RETENTION_DAYS": "-3"], "RELEVO_RETENTION_DAYS"),
+        (["--retry-schedule", ","], [:], "--retry-schedule"),
+        (["--retry-schedule", "5s,,5m"], [:], "--retry-schedule"),
+    ]
+
+    /// Each is refused at start, before the database is opened: exit code 64 and one line naming the
+    /// setting (no usage text, no backtrace).
+    @Test func serveRefusesSettingsItCannotHonour() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (arguments, environment, named) in Self.refusedSettings {
+            let (status, errors) = try await Self.serveUntilRefused(arguments, environment: environment, directory: directory)
+            let lines = errors.split(separator: "\n")
+            #expect(status == 64, "\(arguments) \(environment): exit \(status)")
+            #expect(lines.count == 1 && lines[0].hasPrefix("Error: \(named): "), "\(arguments) \(environment): \(errors.prefix(300))")
         }
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("relevo.sqlite").path))
     }
@@ -87,6 +135,65 @@ struct CommandLineTests {
         let key = try #require(next.banner("x-api-key"))
         let projectId = try #require(next.banner("projectId"))
         #expect(try await next.request("GET", "/v1/external-support/\(projectId)", key: key).0 == 404)  // the key works
+    }
+
+    /// `relevo serve` on a database in `directory`, with stderr captured; a server that starts
+    /// anyway is killed after 30 s, so that a regression fails this test instead of hanging it.
+    static func serveUntilRefused(_ arguments: [String], environment: [String: String], directory: URL) async throws
+        -> (status: Int32, stderr: String)
+    {
+        try await offThread {
+            let errorFile = directory.appendingPathComponent("stderr-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            let process = Process()
+            process.executableURL = RelevoBinary.url
+            process.arguments = ["serve", "--database", "sqlite://\(directory.path)/relevo.sqlite"] + arguments
+            // A free port unless the case is about the port: a server that starts must not collide.
+            process.environment = ProcessInfo.processInfo.environment.merging(["RELEVO_PORT": "0"].merging(environment) { $1 }) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: errorFile)
+            try process.run()
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            return (process.terminationStatus, (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "")
+        }
+    }
+
+    /// Accepted spellings are accepted from the environment too: `yes` turns insecure webhooks on
+    /// (an `http` address on this machine is then saved), upper-case log levels and empty variables
+    /// (unset) start the server as usual.
+    @Test func serveAcceptsEnvironmentValuesInAnyUsualSpelling() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { removeTemporaryDirectory(directory) }
+        let server = try ServerProcess(
+            arguments: ["--database", "sqlite://\(directory.path)/relevo.sqlite"], directory: directory,
+            environment: ["RELEVO_ALLOW_INSECURE_WEBHOOKS": "yes", "RELEVO_LOG_LEVEL": "DEBUG",
+                          "RELEVO_RETRY_SCHEDULE": "", "RELEVO_MAX_IN_FLIGHT": ""])
+        defer { server.stop() }
+        try await server.waitUntilListening()
+        let projectId = try #require(server.banner("projectId"))
+        let key = try #require(server.banner("x-api-key"))
+        let (status, body) = try await server.request(
+            "POST", "/v1/external-support/\(projectId)", key: key,
+            body: #"{"webhookUrl":"http://127.0.0.1:9/hook","authType":"api_key","authorization":"k-123"}"#)
+        #expect(status == 200, "\(body.prefix(300))")
+        await server.stopAndWait()
+    }
+
+    /// `webhook` is the panel webhook's path segment: a project with that id could never reach its
+    /// integration, so the command line refuses it (as it refuses ids the API's path rule refuses).
+    @Test func projectIdsThatPathsCannotReachAreRefused() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = ["--database", "sqlite://\(directory.path)/r.sqlite"]
+        for id in ["webhook", "..", "a/b"] {
+            let refused = try await RelevoBinary.run(["projects", "create", "--name", "X", "--id", id] + database)
+            #expect(refused.status != 0, "\(id)")
+            #expect(refused.stdout.isEmpty)
+            #expect(refused.stderr.hasPrefix("error: id must"), "\(id): \(refused.stderr)")
+        }
     }
 
     @Test func serveSeedsADefaultProjectOnceAndKeepsDataAcrossRestarts() async throws {

@@ -113,6 +113,7 @@ struct EventLogTests {
         let harness = try await Harness.make()
         defer { harness.removeFiles() }
         try await harness.withClient { api in
+            _ = try await api.createIntegration()  // redelivery needs one
             let path = "/v1/external-support/\(harness.projectId)/events/redeliver"
             for since in ["2026-02-30T00:00:00.000Z", "2026-04-31T00:00:00.000Z", "2025-02-29T00:00:00.000Z"] {
                 let reply = try await api.call(.post, path, body: #"{"status":"failed","since":"\#(since)"}"#)

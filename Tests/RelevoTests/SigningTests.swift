@@ -34,6 +34,10 @@ struct SigningTests {
         #expect(policy.delay(afterFailedAttempts: 1, retryAfter: .seconds(3600)) == .seconds(10))  // capped at 2 × 5 s
         #expect(RetryPolicy.parseSchedule("5s,5m,2h,300ms") == [.seconds(5), .seconds(300), .seconds(7200), .milliseconds(300)])
         #expect(RetryPolicy.parseSchedule("5x") == nil)
+        #expect(RetryPolicy.parseSchedule("720h,30m") == [.seconds(2_592_000), .seconds(1800)])  // 30 days at most
+        for typo in ["", ",", "5s,,5m", "5s,", "721h", "43201m", "9999999999999999h", "-5s"] {
+            #expect(RetryPolicy.parseSchedule(typo) == nil, "\(typo)")
+        }
     }
 
     @Test func retryAfterAcceptsSecondsAndDates() {

@@ -34,4 +34,13 @@ struct TimestampTests {
     func impossibleOrMalformedTimesAreRefused(text: String) {
         #expect(Timestamp(iso8601: text) == nil)
     }
+
+    /// Far-off due times stay at the end of the range instead of trapping in a running server.
+    @Test func arithmeticSaturatesInsteadOfOverflowing() {
+        let now = Timestamp(millisecondsSince1970: 1_768_473_000_000)
+        #expect(now.adding(duration: .seconds(Int64.max)).millisecondsSince1970 == .max)
+        #expect(now.adding(seconds: .max).millisecondsSince1970 == .max)
+        #expect(Timestamp(millisecondsSince1970: -1).adding(seconds: .min).millisecondsSince1970 == .min)
+        #expect(now.adding(duration: .seconds(-1.5)).millisecondsSince1970 == 1_768_472_998_500)
+    }
 }

@@ -34,6 +34,23 @@ public struct RelevoConfiguration: Sendable {
     public init() {}
 }
 
+/// What an operator may set, and why the ends are where they are. Values outside are refused at
+/// start (``ConfigurationValue``), never wrapped or clamped, so the server runs with what was asked.
+extension RelevoConfiguration {
+    /// `0` asks the system for a free port.
+    public static let portRange = 0...65_535
+    /// Requests per second per key; `0` is no limit. A million is far beyond what one instance serves.
+    public static let rateLimitRange = 0.0...1_000_000
+    public static let rateBurstRange = 1.0...1_000_000
+    /// Seconds: a day is longer than any answer worth waiting for, and keeps due times far from overflow.
+    public static let deliveryTimeoutRange = 1...86_400
+    public static let deliveryLeaseRange = 1...86_400
+    /// A hundred years: "keep everything" without arithmetic that could overflow.
+    public static let retentionDaysRange = 1...36_500
+    /// Each attempt in flight holds a connection (a file descriptor): ten thousand is already a lot of them.
+    public static let maximumInFlightRange = 1...10_000
+}
+
 /// The running version, sent as `User-Agent: Relevo/<version>` and served at `/version`.
 public enum Relevo {
     public static let version = "0.1.0"

@@ -240,10 +240,3 @@ extension Dispatcher {
         return metadata
     }
 }
-
-extension Timestamp {
-    func adding(duration: Duration) -> Timestamp {
-        Timestamp(millisecondsSince1970: millisecondsSince1970 + duration.components.seconds * 1000
-            + duration.components.attoseconds / 1_000_000_000_000_000)
-    }
-}

@@ -33,8 +33,7 @@ public struct RetentionService: Service {
     /// One pass: batches until nothing old is left. Returns how many events were removed.
     @discardableResult
     public func pruneOnce() async throws -> Int {
-        let cutoff = Timestamp(millisecondsSince1970: now().millisecondsSince1970
-            - retention.components.seconds * 1000 - retention.components.attoseconds / 1_000_000_000_000_000)
+        let cutoff = now().adding(duration: .zero - retention)
         var total = 0
         while true {
             let removed = try await store.pruneDelivered(settledBefore: cutoff, limit: batchSize)

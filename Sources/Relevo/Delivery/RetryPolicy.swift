@@ -29,20 +29,30 @@ public struct RetryPolicy: Sendable {
         return .milliseconds(Int64((milliseconds * factor).rounded()))  // timestamps are kept in milliseconds
     }
 
-    /// Parses `5s,5m,30m,2h` (units ms, s, m, h); nil when any part is not a duration.
+    /// The longest delay a schedule may hold: a month is already longer than any panel outage worth
+    /// waiting for, and keeps every due time far from the limits of the millisecond timestamps.
+    public static let maximumDelayDays = 30
+    public static let maximumDelay = Duration.seconds(maximumDelayDays * 86_400)
+
+    /// Parses `5s,5m,30m,2h` (units ms, s, m, h); nil when any part is empty, is not a duration or is
+    /// longer than ``maximumDelay`` (so `,` or `5s,,5m` is a typo, not a schedule without retries).
     public static func parseSchedule(_ text: String) -> [Duration]? {
         var result: [Duration] = []
-        for part in text.split(separator: ",") {
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             let unitStart = trimmed.firstIndex(where: { !$0.isNumber }) ?? trimmed.endIndex
             guard let amount = Int(trimmed[..<unitStart]), amount >= 0 else { return nil }
+            let milliseconds: Int
             switch trimmed[unitStart...] {
-            case "ms": result.append(.milliseconds(amount))
-            case "s": result.append(.seconds(amount))
-            case "m": result.append(.seconds(amount * 60))
-            case "h": result.append(.seconds(amount * 3600))
+            case "ms": milliseconds = 1
+            case "s": milliseconds = 1000
+            case "m": milliseconds = 60_000
+            case "h": milliseconds = 3_600_000
             default: return nil
             }
+            // Compared before multiplying, so that no amount can overflow.
+            guard amount <= maximumDelayDays * 86_400_000 / milliseconds else { return nil }
+            result.append(.milliseconds(amount * milliseconds))
         }
         return result
     }

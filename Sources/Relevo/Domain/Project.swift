@@ -9,6 +9,11 @@ public struct Project: Sendable, Equatable {
         self.name = name
         self.createdAt = createdAt
     }
+
+    /// Ids a project cannot have although they follow the id rule: `webhook` is the panel webhook's
+    /// path (`/v1/external-support/webhook`), and `.` and `..` are removed from paths by HTTP clients,
+    /// so a project with one of them could never reach its own integration.
+    public static let reservedIds = ["webhook", ".", ".."]
 }
 
 /// An API key as stored: only its SHA-256 hash, never the key (§1.5).

@@ -20,6 +20,7 @@ public struct ProjectService: Sendable {
         let projectId = id ?? Identifier.generate()
         var errors = ValidationErrors()
         if !Identifier.isValid(projectId) { errors.invalidIdentifier("id") }
+        if Project.reservedIds.contains(projectId) { errors.reservedIdentifier("id", reserved: Project.reservedIds) }
         if name.isEmpty { errors.required("name") }
         if name.javaScriptLength > 256 { errors.tooLong("name", maximum: 256) }
         try errors.check()

@@ -62,4 +62,12 @@ extension ValidationErrors {
             es: "\(field) debe tener de 1 a 128 caracteres: letras, dígitos, '.', '_', ':' o '-'",
             pt: "\(field) deve ter de 1 a 128 caracteres: letras, dígitos, '.', '_', ':' ou '-'"))
     }
+
+    mutating func reservedIdentifier(_ field: String, reserved: [String]) {
+        let list = reserved.map { "'\($0)'" }.joined(separator: ", ")
+        add(field, LocalizedText(
+            en: "\(field) must not be one of \(list): the API's paths cannot reach a project with such an id",
+            es: "\(field) no puede ser \(list): las rutas de la API no llegan a un proyecto con ese id",
+            pt: "\(field) não pode ser \(list): os caminhos da API não alcançam um projeto com esse id"))
+    }
 }

@@ -14,10 +14,16 @@ public final class RateLimiter: Sendable {
     public let burst: Double
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    /// A rate of 0 disables limiting.
+    /// The longest `Retry-After` answered (a year): a tiny rate would otherwise ask for more seconds
+    /// than an `Int` holds, and no client waits that long anyway.
+    static let maximumWaitSeconds = 365 * 86_400
+
+    /// A rate of 0 disables limiting. The command line accepts only finite values; here anything
+    /// else is made harmless too (an infinite or NaN rate is no limit, a NaN burst is 1),
+    /// because the arithmetic below must never trap in a running server.
     public init(ratePerSecond: Double, burst: Double) {
-        self.ratePerSecond = ratePerSecond
-        self.burst = max(burst, 1)
+        self.ratePerSecond = ratePerSecond.isFinite ? ratePerSecond : 0
+        self.burst = burst.isNaN ? 1 : max(burst, 1)
     }
 
     /// Takes one token for `key`; returns the seconds to wait when none is left, nil when allowed.
@@ -35,7 +41,8 @@ public final class RateLimiter: Sendable {
                 bucket.tokens -= 1
                 return nil
             }
-            return max(1, Int(((1 - bucket.tokens) / ratePerSecond).rounded(.up)))
+            let wait = ((1 - bucket.tokens) / ratePerSecond).rounded(.up)
+            return wait < Double(Self.maximumWaitSeconds) ? max(1, Int(wait)) : Self.maximumWaitSeconds
         }
     }
 }

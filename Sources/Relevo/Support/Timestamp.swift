@@ -76,8 +76,23 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         }
     }
 
+    /// `seconds` later (earlier when negative). Like every addition here it saturates at the ends
+    /// of the range instead of trapping: a running server must not crash on a due time in year 292 million.
     public func adding(seconds: Int64) -> Timestamp {
-        Timestamp(millisecondsSince1970: millisecondsSince1970 + seconds * 1000)
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return adding(milliseconds: overflow ? (seconds < 0 ? .min : .max) : milliseconds)
+    }
+
+    public func adding(milliseconds: Int64) -> Timestamp {
+        let (sum, overflow) = millisecondsSince1970.addingReportingOverflow(milliseconds)
+        return Timestamp(millisecondsSince1970: overflow ? (milliseconds < 0 ? .min : .max) : sum)
+    }
+
+    /// `duration` later (earlier when negative), to the millisecond.
+    public func adding(duration: Duration) -> Timestamp {
+        let (seconds, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return adding(milliseconds: duration < .zero ? .min : .max) }
+        return adding(milliseconds: seconds).adding(milliseconds: duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, computed with civil-from-days arithmetic (no formatter, no locale).

@@ -1,0 +1,53 @@
+import Logging
+
+/// Reads the text of one setting, from an option or an environment variable alike, so that both
+/// accept exactly the same values and refuse the rest the same way.
+public enum ConfigurationValue {
+    /// A whole number within `range`.
+    public static func integer(_ text: String, name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError("\(name): give a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return value
+    }
+
+    /// A finite number within `range` (`nan` and `inf` are numbers to `Double(_:)`, not to an operator).
+    public static func number(_ text: String, name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ConfigurationError("\(name): give a number from \(range.lowerBound.shortText) to \(range.upperBound.shortText), not '\(text)'")
+        }
+        return value
+    }
+
+    /// `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+    public static func boolean(_ text: String, name: String) throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("\(name): give 1, true, yes, on or 0, false, no, off, not '\(text)'")
+        }
+    }
+
+    /// A log level name in any case (`DEBUG` as well as `debug`).
+    public static func logLevel(_ text: String, name: String) throws(ConfigurationError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError("\(name): give one of \(names), not '\(text)'")
+        }
+        return level
+    }
+
+    /// A retry schedule (see ``RetryPolicy/parseSchedule(_:)``): at least one delay, none empty.
+    public static func retrySchedule(_ text: String, name: String) throws(ConfigurationError) -> [Duration] {
+        guard let schedule = RetryPolicy.parseSchedule(text) else {
+            throw ConfigurationError("\(name): give delays like 5s,5m,2h (units ms, s, m, h) separated by commas, "
+                + "each at most \(RetryPolicy.maximumDelayDays) days, not '\(text)'")
+        }
+        return schedule
+    }
+}
+
+extension Double {
+    /// `1000000` rather than `1000000.0`, for messages.
+    fileprivate var shortText: String { self == rounded() ? String(Int(self)) : String(self) }
+}
