@@ -21,6 +21,15 @@ struct AttemptClassificationTests {
         return []
     }
 
+    /// What an operator reads in the `outcome` of a logged attempt: a time, not a Swift value dump.
+    @Test func outcomesReadAsWordsAndTimesInTheLog() {
+        let at = Timestamp(millisecondsSince1970: 1_768_473_005_000)
+        #expect(DeliveryOutcome.retry(at: at).description == "retry at 2026-01-15T10:30:05.000Z")
+        #expect(DeliveryOutcome.failed(at: at).description == "failed")
+        #expect(DeliveryOutcome.delivered(at: at).description == "delivered")
+        #expect(DeliveryOutcome.held.description == "held")
+    }
+
     @Test func redirectsAreFailuresAndAreNotFollowed() async throws {
         var world = try await World.make(retrySchedule: "20ms")
         defer { world.tearDown() }

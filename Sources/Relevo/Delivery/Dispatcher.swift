@@ -106,7 +106,11 @@ public final class Dispatcher: Service, Sendable {
         }
         // Another instance (PostgreSQL) need not wait for the lease to end to send these again.
         let unfinished = abandoned.withLock { $0 }
-        if !unfinished.isEmpty { try? await store.releaseClaims(unfinished) }
+        if !unfinished.isEmpty {
+            logger.info("deliveries cut short by the shutdown; their events will be sent again",
+                        metadata: ["events": .stringConvertible(unfinished.count)])
+            try? await store.releaseClaims(unfinished)
+        }
     }
 
     private func loop() async {
@@ -212,9 +216,13 @@ public final class Dispatcher: Service, Sendable {
             }
         }
         // Successful attempts are the bulk of the traffic (and all in the event log): one line each at
-        // debug. Failures, retries, holds and cancellations stay at info. The metadata is built only
-        // when the line is written.
-        let level: Logger.Level = if case .delivered = outcome { .debug } else { .info }
+        // debug. Retries, holds and cancellations at info; an event given up for good at warning, since
+        // only a redelivery will send it now. The metadata is built only when the line is written.
+        let level: Logger.Level = switch outcome {
+        case .delivered: .debug
+        case .failed: .warning
+        default: .info
+        }
         logger.log(level: level, "delivery attempt", metadata: Self.metadata(event, attempt: number, result: result, outcome: outcome))
         metrics?.attempted(event, duration: elapsed, outcome: outcome)
         do {

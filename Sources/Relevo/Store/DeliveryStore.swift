@@ -53,6 +53,19 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case held
 }
 
+extension DeliveryOutcome: CustomStringConvertible {
+    /// As the log shows it: `delivered`, `retry at 2026-11-26T10:00:05.000Z`, `failed`, `cancelled`, `held`.
+    public var description: String {
+        switch self {
+        case .delivered: "delivered"
+        case .retry(let at): "retry at \(at.iso8601)"
+        case .failed: "failed"
+        case .cancelled: "cancelled"
+        case .held: "held"
+        }
+    }
+}
+
 extension DeliveryOutcome {
     /// The event's columns once settled so: its status, when it is due again (a retry, in
     /// milliseconds), and when it settled (nil while it still waits: retried or held).

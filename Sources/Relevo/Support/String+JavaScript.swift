@@ -11,5 +11,7 @@ extension StringProtocol {
 
     /// Whether both are the very same code points, as JavaScript's `===` decides; unlike `==`, text that
     /// differs only in Unicode normalization (precomposed `é` against `e` + U+0301) is different.
-    func hasSameCodePoints(as other: some StringProtocol) -> Bool { utf8.elementsEqual(other.utf8) }
+    func hasSameCodePoints(as other: some StringProtocol) -> Bool {
+        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+    }
 }
