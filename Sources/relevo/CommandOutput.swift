@@ -5,7 +5,7 @@ import Relevo
 /// One-JSON-line output for scripts, and readable failures instead of stack traces.
 enum CommandOutput {
     static func line(_ value: JSONValue) {
-        FileHandle.standardOutput.write(Data((CanonicalJSONWriter.string(value) + "\n").utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data((CanonicalJSONWriter.string(value) + "\n").utf8))
     }
 
     /// Runs `body`, turning domain and store errors into a message on stderr and exit code 1.

@@ -94,6 +94,9 @@ struct Serve: AsyncParsableCommand {
         if let count = try Setting.integer(maxInFlightPerDestination, "--max-in-flight-per-destination",
                                            "RELEVO_MAX_IN_FLIGHT_PER_DESTINATION", in: Limit.maximumInFlightRange) {
             configuration.maximumInFlightPerDestination = count
+        } else {
+            // Not set: the default (32) gives way to a smaller total rather than refusing it.
+            configuration.maximumInFlightPerDestination = min(configuration.maximumInFlightPerDestination, configuration.maximumInFlight)
         }
         guard configuration.maximumInFlight >= configuration.maximumInFlightPerDestination else {
             throw ConfigurationError("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight")

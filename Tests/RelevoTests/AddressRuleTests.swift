@@ -11,12 +11,14 @@ struct AddressRuleTests {
         ("255.255.255.255", "reserved"), ("::1", "loopback"), ("::", "unspecified"), ("fe80::1", "link-local"),
         ("fc00::1", "private"), ("fd12:3456::1", "private"), ("ff02::1", "multicast"), ("::ffff:10.0.0.1", "private"),
         ("::ffff:7f00:1", "loopback"), ("64:ff9b::a9fe:a9fe", "cloud metadata"),
+        ("2002:7f00:1::", "loopback"), ("2002:a9fe:a9fe::1", "cloud metadata"), ("2002:c0a8:101::", "private"),  // 6to4
     ])
     func forbiddenRanges(address: String, kind: String) throws {
         #expect(try #require(IPAddress(address)).forbiddenRange == kind)
     }
 
-    @Test(arguments: ["93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"])
+    @Test(arguments: ["93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8",
+                      "2002:5db8:d70e::1"])
     func publicAddressesPass(address: String) throws {
         #expect(try #require(IPAddress(address)).forbiddenRange == nil)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import Relevo
 
@@ -77,6 +78,7 @@ struct CommandLineTests {
         (["--rate-burst", "nan"], [:], "--rate-burst"),
         ([], ["RELEVO_RATE_BURST": "NaN"], "RELEVO_RATE_BURST"),
         (["--rate-limit", "inf"], [:], "--rate-limit"),
+        (["--rate-limit", "0x10"], [:], "--rate-limit"),  // read as hexadecimal 16 by Double(_:)
         (["--retry-schedule", "9999999999999999h"], [:], "--retry-schedule"),
         (["--retention-days", "999999999999999"], [:], "--retention-days"),
         (["--delivery-lease", "9223372036854775807"], [:], "--delivery-lease"),
@@ -135,6 +137,49 @@ struct CommandLineTests {
         let key = try #require(next.banner("x-api-key"))
         let projectId = try #require(next.banner("projectId"))
         #expect(try await next.request("GET", "/v1/external-support/\(projectId)", key: key).0 == 404)  // the key works
+    }
+
+    /// A supervisor or log pipe that stops reading stdout must not take the server down with it;
+    /// and `--max-in-flight` alone may be set below the per-destination default, which follows it.
+    @Test func serveOutlivesAClosedStdoutAndASmallInFlightBound() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { removeTemporaryDirectory(directory) }
+        let port = try Self.freePort()
+        let process = Process()
+        process.executableURL = RelevoBinary.url
+        process.arguments = ["serve", "--port", String(port), "--max-in-flight", "16",
+                             "--database", "sqlite://\(directory.path)/relevo.sqlite"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try output.fileHandleForReading.close()  // nobody reads: the banner and the listening line hit a broken pipe
+        try process.run()
+        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        var status = 0
+        for _ in 0..<200 where status != 200 {
+            status = (try? await rawHTTPExchange(port: port, bytes: Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))
+                .map { $0.answer.hasPrefix("HTTP/1.1 200") ? 200 : 0 } ?? 0
+            if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(status == 200)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(process.isRunning)
+    }
+
+    /// A port nothing listens on right now.
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                Glibc.bind(socket, pointer, length) == 0 ? getsockname(socket, pointer, &length) : -1
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// `relevo serve` on a database in `directory`, with stderr captured; a server that starts

@@ -11,9 +11,11 @@ public enum ConfigurationValue {
         return value
     }
 
-    /// A finite number within `range` (`nan` and `inf` are numbers to `Double(_:)`, not to an operator).
+    /// A finite decimal number within `range`: digits with an optional sign, point and exponent
+    /// (`nan`, `inf` and `0x10` are numbers to `Double(_:)`, not to an operator).
     public static func number(_ text: String, name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
-        guard let value = Double(text), value.isFinite, range.contains(value) else {
+        let decimal = text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || "+-.eE".utf8.contains($0) }
+        guard decimal, let value = Double(text), value.isFinite, range.contains(value) else {
             throw ConfigurationError("\(name): give a number from \(range.lowerBound.shortText) to \(range.upperBound.shortText), not '\(text)'")
         }
         return value

@@ -53,6 +53,8 @@ public enum RelevoServer {
 /// Standard output for the few lines meant for the operator's eyes (not logs).
 public enum Console {
     public static func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        // The throwing form: `write(_: Data)` traps when stdout is a pipe whose reader has gone
+        // (`relevo serve | head -1`), and the server must outlive its log pipe.
+        try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
     }
 }

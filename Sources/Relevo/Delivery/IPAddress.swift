@@ -82,6 +82,12 @@ public enum IPAddress: Sendable, Equatable {
             if bytes[0...1] == [0x00, 0x64] && bytes[2...3] == [0xFF, 0x9B] && bytes[4..<12].allSatisfy({ $0 == 0 }) {
                 return Self.forbiddenV4(embedded)
             }
+            // 6to4 (2002:a.b.c.d::/48) carries its IPv4 address in bytes 2 to 5: a host with a 6to4
+            // tunnel sends to that address.
+            if bytes[0...1] == [0x20, 0x02] {
+                let tunnel = UInt32(bytes[2]) << 24 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 8 | UInt32(bytes[5])
+                if let range = Self.forbiddenV4(tunnel) { return range }
+            }
             if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return "link-local" }
             if bytes[0] & 0xFE == 0xFC { return "private" }
             if bytes[0] == 0xFF { return "multicast" }
