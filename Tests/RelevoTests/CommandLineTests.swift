@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 @testable import Relevo
 
@@ -144,7 +143,7 @@ struct CommandLineTests {
     @Test func serveOutlivesAClosedStdoutAndASmallInFlightBound() async throws {
         let directory = try Self.temporaryDirectory()
         defer { removeTemporaryDirectory(directory) }
-        let port = try Self.freePort()
+        let port = try freePort()
         let process = Process()
         process.executableURL = RelevoBinary.url
         process.arguments = ["serve", "--port", String(port), "--max-in-flight", "16",
@@ -164,22 +163,6 @@ struct CommandLineTests {
         #expect(status == 200)
         try await Task.sleep(for: .milliseconds(200))
         #expect(process.isRunning)
-    }
-
-    /// A port nothing listens on right now.
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                Glibc.bind(socket, pointer, length) == 0 ? getsockname(socket, pointer, &length) : -1
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// `relevo serve` on a database in `directory`, with stderr captured; a server that starts
