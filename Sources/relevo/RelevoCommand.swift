@@ -99,7 +99,8 @@ struct Serve: AsyncParsableCommand {
             configuration.maximumInFlightPerDestination = min(configuration.maximumInFlightPerDestination, configuration.maximumInFlight)
         }
         guard configuration.maximumInFlight >= configuration.maximumInFlightPerDestination else {
-            throw ConfigurationError("--max-in-flight-per-destination must be at least 1 and at most --max-in-flight")
+            throw ConfigurationError("--max-in-flight-per-destination (RELEVO_MAX_IN_FLIGHT_PER_DESTINATION) must be at most "
+                + "--max-in-flight (RELEVO_MAX_IN_FLIGHT)")
         }
         return configuration
     }

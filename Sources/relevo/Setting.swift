@@ -22,14 +22,12 @@ enum Setting {
     static func integer(_ option: String?, _ flag: String, _ variable: String, in range: ClosedRange<Int>)
         throws(ConfigurationError) -> Int?
     {
-        guard let (text, name) = text(option, flag, variable) else { return nil }
-        return try ConfigurationValue.integer(text, name: name, in: range)
+        try read(option, flag, variable) { text, name throws(ConfigurationError) in try ConfigurationValue.integer(text, name: name, in: range) }
     }
 
     static func number(_ option: String?, _ flag: String, _ variable: String, in range: ClosedRange<Double>)
         throws(ConfigurationError) -> Double?
     {
-        guard let (text, name) = text(option, flag, variable) else { return nil }
-        return try ConfigurationValue.number(text, name: name, in: range)
+        try read(option, flag, variable) { text, name throws(ConfigurationError) in try ConfigurationValue.number(text, name: name, in: range) }
     }
 }

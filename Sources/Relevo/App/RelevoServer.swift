@@ -6,10 +6,10 @@ import NIOPosix
 /// `relevo serve`: open the store, seed the default project on first start, run until SIGTERM/SIGINT.
 public enum RelevoServer {
     public static func run(configuration: RelevoConfiguration) async throws {
-        let app = try await RelevoApp(configuration: configuration)
-        // Before anything is seeded or sent. Held until this function returns.
+        // Before the store is opened (and migrated) by a second server. Held until this function returns.
         let serverLock = try DatabaseLocation.parse(configuration.databaseURL).sqlitePath.map(SQLiteServerLock.init(path:))
         defer { withExtendedLifetime(serverLock) {} }
+        let app = try await RelevoApp(configuration: configuration)
         try await app.verifyMasterKey()
         // Before the seed: a start that cannot listen must not spend the one showing of the first key.
         try await checkCanListen(host: configuration.host, port: configuration.port)

@@ -8,8 +8,9 @@ import Foundation
 /// two or three copies of each `webhook-id`). The one-shot CLI commands take no lock: they only
 /// change projects and keys, which a running server reads from the file.
 ///
-/// An exclusive `flock` on the database file itself: the kernel drops it when the process ends,
-/// however it ends, and it is independent of the `fcntl` locks SQLite takes on the same file.
+/// An exclusive `flock` on `<database>.lock` beside the database, which the kernel drops when the
+/// process ends, however it ends. Not on the database file itself: closing any descriptor of that
+/// file drops every `fcntl` lock the process holds on it, SQLite's included.
 final class SQLiteServerLock: Sendable {
     private let descriptor: Int32
 
@@ -18,11 +19,15 @@ final class SQLiteServerLock: Sendable {
         let description: String
     }
 
-    /// Takes the lock on `path` (an existing database file), or refuses at once if another process holds it.
+    /// Takes the lock for the database at `path`, or refuses at once if another process holds it.
+    /// Creates the database's directory if needed (the store would, right after).
     init(path: String) throws(Refused) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let lockPath = path + ".lock"
+        try? FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw Refused(description: "cannot open \(path) to lock it: \(String(cString: strerror(errno)))")
+            throw Refused(description: "cannot open \(lockPath) to lock \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno == EWOULDBLOCK

@@ -51,8 +51,9 @@ public struct EventLogService: Sendable {
     /// Queues a settled event again. A panel event needs the project's integration: without it the
     /// attempt could only end as `cancelled`, written over the event's real history.
     public func redeliver(projectId: String, id: String) async throws {
-        if let (logged, _) = try await store.event(projectId: projectId, id: id), case .panel = logged.event.destination {
-            try await requireIntegration(projectId)
+        if try await store.integration(projectId: projectId) == nil,
+           let (logged, _) = try await store.event(projectId: projectId, id: id), case .panel = logged.event.destination {
+            throw DomainError.integrationNotFound(projectId: projectId)
         }
         switch try await store.redeliver(projectId: projectId, id: id, at: now()) {
         case .queued: return

@@ -237,7 +237,7 @@ enum PostgresMigrations {
                 OUT outcome TEXT, OUT previous TEXT
             ) LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_advisory_xact_lock(1380734543, h)
+                PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
                 FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(p_keys) AS k ORDER BY h) AS locks;
                 INSERT INTO idempotency (project_id, scope, key, response, created_at)
                 VALUES (p_project, p_scope, p_key, p_response, p_at) ON CONFLICT DO NOTHING;
@@ -285,7 +285,7 @@ enum PostgresMigrations {
             BEGIN
                 SELECT e.ordering_key INTO v_key FROM events e WHERE e.id = p_event;
                 IF p_finished IS NOT NULL AND v_key IS NOT NULL THEN
-                    PERFORM pg_advisory_xact_lock(1380734543, hashtext(v_key));
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), hashtext(v_key));
                 END IF;
                 INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
                 VALUES (p_event, p_number, p_started, p_duration, p_status_code, p_error_class, p_response_body)

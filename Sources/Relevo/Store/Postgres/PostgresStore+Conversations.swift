@@ -207,8 +207,14 @@ extension PostgresStore {
             if !write.events.isEmpty { announceDue() }
             return .recorded
         case "duplicate": return .duplicate(response: try row[1].decode(String.self))
-        default: return .conversationNotActive
+        case "not_active": return .conversationNotActive
+        case let other: throw UnexpectedOutcome(outcome: other)
         }
+    }
+
+    /// `relevo_record_once` answered something this build does not know (a newer schema?).
+    struct UnexpectedOutcome: Error {
+        let outcome: String
     }
 
     public func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
@@ -231,6 +237,7 @@ extension PostgresStore {
     /// holds the keys' locks (``lockOrderingKeys(_:_:)``) and announces them after the commit.
     static func insert(_ events: [OutboxEvent], _ connection: PostgresConnection) async throws {
         guard let projectId = events.first?.projectId else { return }
+        assert(events.allSatisfy { $0.projectId == projectId }, "the events of one write belong to one project")
         try await connection.run("SELECT relevo_insert_events(\(events.map(\.id)), \(projectId), \(eventArrays: events))")
     }
 

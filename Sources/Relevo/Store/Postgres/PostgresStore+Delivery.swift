@@ -63,14 +63,18 @@ extension PostgresStore {
     public func releaseClaims(_ eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }
         let owner = instanceId
-        try await transaction { connection in
-            try await connection.run(
+        // The NOTIFY inside the transaction: this runs at shutdown, when an announcement left to
+        // ``DueAnnouncer`` could be lost with the process; and it is rare, so it serializes nothing.
+        let released = try await transaction { connection in
+            let released = try await connection.run(
                 """
                 UPDATE events SET status = 'pending', locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
-                WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner)
+                WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner) RETURNING 1
                 """)
+            if released > 0 { _ = try await connection.run("SELECT pg_notify(\(Self.eventsChannel), '')") }
+            return released
         }
-        announceDue()
+        if released > 0 { signal.signal() }
     }
 
     /// One round trip (`relevo_finish_attempt`, migration 002): the attempt, the settlement if this
