@@ -44,7 +44,8 @@ enum Hex {
         return out
     }
 
-    private static func nibble(_ byte: UInt8) -> UInt8? {
+    /// The value of one hex digit (either case), nil for any other byte.
+    static func nibble(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
