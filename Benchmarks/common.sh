@@ -23,7 +23,7 @@ PIDS=()
 bench_init() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-  [[ -n "${RELEVO_BIN:-}" ]] || swift build -c release --scratch-path .build-bench --product relevo >&2
+  [[ -n "${RELEVO_BIN:-}" ]] || swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo >&2
   TMP="$(mktemp -d)"
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM  # the EXIT trap runs on Ctrl-C and kill too

@@ -33,7 +33,7 @@ fi
 
 # 2. Release build, in its own scratch folder.
 log "building relevo (release, .build-bench)"
-swift build -c release --scratch-path .build-bench --product relevo
+swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo
 BIN=.build-bench/release/relevo
 
 # 3. Server on an empty database, in a temp dir cleaned up at exit.

@@ -111,6 +111,25 @@ struct CreateValidationTests {
         }
     }
 
+    /// A developer reading Spanish or Portuguese gets the whole message in that language; the parser's
+    /// English account stays in `description` and the English message.
+    @Test func unreadableBodiesAreExplainedInEachLanguage() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let malformed = try await api.call(.post, api.integrationPath, body: #"{"webhookUrl" 1}"#)
+            #expect(malformed.string("error", "developerMessages", "es") == "El cuerpo de la solicitud no es JSON válido (byte 14)")
+            #expect(malformed.string("error", "developerMessages", "pt") == "O corpo da requisição não é um JSON válido (byte 14)")
+            #expect(malformed.string("error", "developerMessages", "en") == "the request body is not valid JSON: expected ':' at byte 14")
+            #expect(malformed.string("error", "description") == "the request body is not valid JSON: expected ':' at byte 14")
+
+            let array = try await api.call(.post, api.integrationPath, body: "[1,2]")
+            #expect(array.string("error", "developerMessages", "es") == "El cuerpo de la solicitud debe ser un objeto JSON")
+            #expect(array.string("error", "developerMessages", "pt") == "O corpo da requisição deve ser um objeto JSON")
+            #expect(array.string("error", "description") == "the request body must be a JSON object, not array")
+        }
+    }
+
     @Test func oversizedBodiesAre413AndOtherMediaTypes415() async throws {
         let harness = try await Harness.make()
         defer { harness.removeFiles() }

@@ -50,10 +50,10 @@ public struct BotService: Sendable {
         var errors = ValidationErrors()
         guard body["channelWebhookUrl"] != nil else {
             errors.required("channelWebhookUrl")
-            throw DomainError.badRequest(reason: "invalid fields", errors)
+            throw DomainError.badRequest(errors)
         }
         let url = await channelURL(body, &errors)
-        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors) }
+        if !errors.isEmpty { throw DomainError.badRequest(errors) }
         guard let bot = try await store.updateBotChannel(projectId: projectId, botId: id, url: url ?? nil, at: now()) else {
             throw DomainError.notFound(.bot, id: id)
         }

@@ -11,8 +11,10 @@ public enum DomainError: Error, Sendable, Equatable {
     case integrationAlreadyExists(projectId: String)
     /// Field rules failed on create-style operations (422 `VALIDATOR_ERROR`).
     case validationFailed(ValidationErrors)
-    /// The body is not usable at all, or PATCH rules failed (400 `BAD_REQUEST`).
-    case badRequest(reason: String, ValidationErrors?)
+    /// Field rules failed on an update (PATCH, as E3 answers) (400 `BAD_REQUEST`).
+    case badRequest(ValidationErrors)
+    /// The body cannot be used at all: not JSON, not an object, cut short (400 `BAD_REQUEST`).
+    case unreadableBody(BodyProblem)
     /// The body exceeds the limit (413 `PAYLOAD_TOO_LARGE`).
     case payloadTooLarge(limit: Int)
     /// A body that is not `application/json` (415).

@@ -155,7 +155,7 @@ public struct IntegrationService: Sendable {
 
     /// E3's validation failures are 400 (the docs say so for update).
     private func throwIfInvalid(_ errors: ValidationErrors) throws {
-        if !errors.isEmpty { throw DomainError.badRequest(reason: "invalid fields", errors.ordered(IntegrationInput.fieldOrder)) }
+        if !errors.isEmpty { throw DomainError.badRequest(errors.ordered(IntegrationInput.fieldOrder)) }
     }
 
     private func checkURL(_ text: String, into errors: inout ValidationErrors) async {

@@ -67,16 +67,19 @@ extension ErrorEnvelope {
                     es: "Uno o más campos no son válidos; consulta validationError",
                     pt: "Um ou mais campos são inválidos; veja validationError"),
                 client: invalidDataClient)
-        case .badRequest(let reason, let errors):
-            let detail = errors.map { "Invalid fields: \($0.fieldNames.joined(separator: ", "))" } ?? reason
+        case .badRequest(let errors):
             return CatalogueEntry(
                 status: .badRequest, key: "BAD_REQUEST", code: "E0400", message: "Bad request",
-                description: detail,
+                description: "Invalid fields: \(errors.fieldNames.joined(separator: ", "))",
                 developer: LocalizedText(
-                    en: errors == nil ? reason : "One or more fields are invalid; see validationError",
-                    es: errors == nil ? "La solicitud no es válida: \(reason)" : "Uno o más campos no son válidos; consulta validationError",
-                    pt: errors == nil ? "A requisição não é válida: \(reason)" : "Um ou mais campos são inválidos; veja validationError"),
+                    en: "One or more fields are invalid; see validationError",
+                    es: "Uno o más campos no son válidos; consulta validationError",
+                    pt: "Um ou mais campos são inválidos; veja validationError"),
                 client: invalidDataClient)
+        case .unreadableBody(let problem):
+            return CatalogueEntry(
+                status: .badRequest, key: "BAD_REQUEST", code: "E0400", message: "Bad request",
+                description: problem.detail, developer: problem.text, client: invalidDataClient)
         case .payloadTooLarge(let limit):
             return CatalogueEntry(
                 status: .contentTooLarge, key: "PAYLOAD_TOO_LARGE", code: "E0413", message: "Payload too large",

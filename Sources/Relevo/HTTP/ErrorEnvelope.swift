@@ -22,7 +22,7 @@ public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
         let validation: ValidationErrors?
         switch error {
         case .validationFailed(let errors): validation = errors
-        case .badRequest(_, let errors): validation = errors
+        case .badRequest(let errors): validation = errors
         default: validation = nil
         }
         switch error {

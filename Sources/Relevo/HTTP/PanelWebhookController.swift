@@ -17,7 +17,7 @@ struct PanelWebhookController {
 
     @Sendable func receive(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
         guard let raw = try await RequestBody.rawBytes(request) else {
-            throw DomainError.badRequest(reason: "the request body must be a JSON object", nil)
+            throw DomainError.unreadableBody(.notAnObject(found: nil))
         }
         let body = try RequestBody.object(from: raw)  // parsed for reading; the signature covers `raw` as received
         let receipt = try await conversations.receiveFromPanel(

@@ -13,7 +13,7 @@ enum PathParameter {
         guard let value = context.parameters.get(name).flatMap(percentDecoded), Identifier.isValid(value) else {
             var errors = ValidationErrors()
             errors.invalidIdentifier(name)
-            throw request.method == .patch ? DomainError.badRequest(reason: "invalid \(name)", errors) : DomainError.validationFailed(errors)
+            throw request.method == .patch ? DomainError.badRequest(errors) : DomainError.validationFailed(errors)
         }
         return value
     }

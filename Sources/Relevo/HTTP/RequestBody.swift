@@ -10,7 +10,7 @@ enum RequestBody {
     /// The body as a JSON object; an empty body is a 400.
     static func jsonObject(_ request: Request) async throws -> JSONValue {
         guard let object = try await optionalJSONObject(request) else {
-            throw DomainError.badRequest(reason: "the request body must be a JSON object", nil)
+            throw DomainError.unreadableBody(.notAnObject(found: nil))
         }
         return object
     }
@@ -27,10 +27,10 @@ enum RequestBody {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw DomainError.badRequest(reason: "the request body is not valid JSON: \(error.reason) at byte \(error.offset)", nil)
+            throw DomainError.unreadableBody(.malformedJSON(error))
         }
         guard case .object = value else {
-            throw DomainError.badRequest(reason: "the request body must be a JSON object, not \(value.typeName)", nil)
+            throw DomainError.unreadableBody(.notAnObject(found: value.typeName))
         }
         return value
     }
@@ -51,7 +51,7 @@ enum RequestBody {
         } catch is HTTPParserError {
             // Malformed framing, or a connection closed (or timed out idle) in the middle of the body:
             // the client's doing, not an unexpected error of the server's.
-            throw DomainError.badRequest(reason: "the request body could not be read to its end", nil)
+            throw DomainError.unreadableBody(.cutShort)
         }
         guard buffer.readableBytes > 0 else { return nil }
         // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);
