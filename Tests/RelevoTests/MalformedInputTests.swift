@@ -85,6 +85,38 @@ struct MalformedInputTests {
         #expect(try await server.request("GET", "/health").0 == 200)
     }
 
+    /// A body compressed in transit or as content is refused by name, not parsed as garbage JSON (400)
+    /// nor, worse, taken as the plain chunked body it is not.
+    @Test func codingsRelevoDoesNotDecodeAreRefusedByName() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        let application = try harness.app.buildApplication(withDelivery: false)
+        try await application.test(.live) { client in
+            let port = try #require(client.port)
+            let head = "POST /v1/projects/\(harness.projectId)/channel/messages HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: application/json\r\nx-api-key: \(harness.apiKey)\r\nConnection: close\r\n"
+            let body = #"{"botId":"b","userId":"u","value":{"id":"m1","type":"text","content":{"body":"hi"}}}"#
+            let chunk = String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
+
+            let gzipChunked = try await rawHTTPExchange(port: port, bytes: Array((head + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunk).utf8))
+            #expect(gzipChunked.answer.hasPrefix("HTTP/1.1 501"), "\(gzipChunked.answer.prefix(200))")
+            #expect(gzipChunked.answer.contains(#""key":"NOT_IMPLEMENTED""#))
+            #expect(gzipChunked.answer.contains("Transfer-Encoding gzip, chunked is not supported"))
+
+            let gzipped = try await rawHTTPExchange(
+                port: port, bytes: Array((head + "Content-Encoding: gzip\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+            #expect(gzipped.answer.hasPrefix("HTTP/1.1 415"), "\(gzipped.answer.prefix(200))")
+            #expect(gzipped.answer.contains("Content-Encoding gzip is not supported"))
+
+            // Plain chunked, in any case, and `identity` are read as before (here: no such bot, 404).
+            for framing in ["Transfer-Encoding: Chunked\r\n\r\n" + chunk,
+                            "Content-Encoding: identity\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body] {
+                let plain = try await rawHTTPExchange(port: port, bytes: Array((head + framing).utf8))
+                #expect(plain.answer.hasPrefix("HTTP/1.1 404"), "\(plain.answer.prefix(200))")
+            }
+        }
+    }
+
     /// A request that stops halfway (fewer body bytes than its `Content-Length`) does not hold the
     /// connection forever: it is closed after the idle timeout, and the server goes on serving.
     @Test func aRequestCutShortIsClosedAfterTheIdleTimeout() async throws {

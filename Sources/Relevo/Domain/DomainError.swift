@@ -19,6 +19,11 @@ public enum DomainError: Error, Sendable, Equatable {
     case payloadTooLarge(limit: Int)
     /// A body that is not `application/json` (415).
     case unsupportedMediaType
+    /// A body in a content coding Relevo does not decode, e.g. `Content-Encoding: gzip` (415).
+    case unsupportedContentCoding(String)
+    /// A transfer coding other than `chunked`, e.g. `Transfer-Encoding: gzip, chunked` (501
+    /// `NOT_IMPLEMENTED`, as RFC 9112 §6.1 asks): read as plain chunked, its body would be garbage.
+    case unsupportedTransferCoding(String)
     /// The per-key budget is spent (429 `RATE_LIMITED`).
     case rateLimited(retryAfterSeconds: Int)
     /// No route has this path (404 `NOT_FOUND`).

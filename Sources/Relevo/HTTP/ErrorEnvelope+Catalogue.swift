@@ -98,6 +98,24 @@ extension ErrorEnvelope {
                     es: "Envía el cuerpo con Content-Type: application/json",
                     pt: "Envie o corpo com Content-Type: application/json"),
                 client: invalidDataClient)
+        case .unsupportedContentCoding(let coding):
+            return CatalogueEntry(
+                status: .unsupportedMediaType, key: "UNSUPPORTED_MEDIA_TYPE", code: "E0415",
+                message: "Unsupported media type", description: "Content-Encoding \(coding.prefix(64)) is not supported",
+                developer: LocalizedText(
+                    en: "Send the body uncompressed, without Content-Encoding",
+                    es: "Envía el cuerpo sin comprimir, sin Content-Encoding",
+                    pt: "Envie o corpo sem compressão, sem Content-Encoding"),
+                client: invalidDataClient)
+        case .unsupportedTransferCoding(let coding):
+            return CatalogueEntry(
+                status: .notImplemented, key: "NOT_IMPLEMENTED", code: "E0501",
+                message: "Transfer coding not supported", description: "Transfer-Encoding \(coding.prefix(64)) is not supported",
+                developer: LocalizedText(
+                    en: "Send the body with Content-Length or Transfer-Encoding: chunked alone",
+                    es: "Envía el cuerpo con Content-Length o solo con Transfer-Encoding: chunked",
+                    pt: "Envie o corpo com Content-Length ou apenas com Transfer-Encoding: chunked"),
+                client: invalidDataClient)
         case .rateLimited(let seconds):
             return CatalogueEntry(
                 status: .tooManyRequests, key: "RATE_LIMITED", code: "E0429", message: "Too many requests",

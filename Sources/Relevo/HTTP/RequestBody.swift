@@ -37,6 +37,9 @@ enum RequestBody {
 
     /// The raw bytes (nil when empty), after the size and media-type checks.
     static func rawBytes(_ request: Request) async throws -> [UInt8]? {
+        if let coding = request.headers[.transferEncoding], !isOnlyChunked(coding) {
+            throw DomainError.unsupportedTransferCoding(coding)
+        }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maximumBytes {
             throw DomainError.payloadTooLarge(limit: maximumBytes)
         }
@@ -60,6 +63,16 @@ enum RequestBody {
             let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard mediaType == "application/json" else { throw DomainError.unsupportedMediaType }
         }
+        // Bodies are read as sent: a compressed one would only fail to parse, as a puzzling 400.
+        if let coding = request.headers[.contentEncoding],
+           coding.trimmingCharacters(in: .whitespaces).lowercased() != "identity" {
+            throw DomainError.unsupportedContentCoding(coding)
+        }
         return Array(buffer.readableBytesView)
+    }
+
+    /// `chunked`, in any case, alone: the one transfer coding the HTTP parser decodes.
+    private static func isOnlyChunked(_ header: String) -> Bool {
+        header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == ["chunked"]
     }
 }
