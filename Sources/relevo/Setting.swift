@@ -4,11 +4,14 @@ import Relevo
 /// Where a setting's text comes from: the option when given, else its environment variable, so
 /// that both are read by the same parser and refused with the same message, naming the source.
 enum Setting {
-    /// The text and the name to blame for it. An empty variable counts as unset, as `VAR=` in an
-    /// env file usually means "not set" (an option, when given, is taken as it is).
+    /// The text and the name to blame for it, without the spaces, tabs and line ends around it (an
+    /// env file's trailing space, a value read from a file with its newline), for every setting
+    /// alike. An empty variable counts as unset, as `VAR=` in an env file usually means "not set";
+    /// an option, when given, is taken (and an empty one refused by its parser).
     static func text(_ option: String?, _ flag: String, _ variable: String) -> (text: String, name: String)? {
-        if let option { return (option, flag) }
-        guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else { return nil }
+        if let option { return (option.trimmingCharacters(in: .whitespacesAndNewlines), flag) }
+        guard let value = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines),
+              !value.isEmpty else { return nil }
         return (value, variable)
     }
 

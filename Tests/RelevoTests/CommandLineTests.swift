@@ -191,14 +191,16 @@ struct CommandLineTests {
 
     /// Accepted spellings are accepted from the environment too: `yes` turns insecure webhooks on
     /// (an `http` address on this machine is then saved), upper-case log levels and empty variables
-    /// (unset) start the server as usual.
+    /// (unset) start the server as usual, and so do values with spaces or a line end around them,
+    /// numbers as well as lists.
     @Test func serveAcceptsEnvironmentValuesInAnyUsualSpelling() async throws {
         let directory = try Self.temporaryDirectory()
         defer { removeTemporaryDirectory(directory) }
         let server = try ServerProcess(
             arguments: ["--database", "sqlite://\(directory.path)/relevo.sqlite"], directory: directory,
-            environment: ["RELEVO_ALLOW_INSECURE_WEBHOOKS": "yes", "RELEVO_LOG_LEVEL": "DEBUG",
-                          "RELEVO_RETRY_SCHEDULE": "", "RELEVO_MAX_IN_FLIGHT": ""])
+            environment: ["RELEVO_ALLOW_INSECURE_WEBHOOKS": "yes ", "RELEVO_LOG_LEVEL": "DEBUG\n",
+                          "RELEVO_RETRY_SCHEDULE": " 5s, 5m ", "RELEVO_MAX_IN_FLIGHT": "", "RELEVO_RATE_LIMIT": " 50\t",
+                          "RELEVO_RETENTION_DAYS": "  "])
         defer { server.stop() }
         try await server.waitUntilListening()
         let projectId = try #require(server.banner("projectId"))
