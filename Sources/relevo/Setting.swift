@@ -6,8 +6,8 @@ import Relevo
 enum Setting {
     /// The text and the name to blame for it, without the spaces, tabs and line ends around it (an
     /// env file's trailing space, a value read from a file with its newline), for every setting
-    /// alike. An empty variable counts as unset, as `VAR=` in an env file usually means "not set";
-    /// an option, when given, is taken (and an empty one refused by its parser).
+    /// alike. An empty (or blank) variable counts as unset, as `VAR=` in an env file usually means
+    /// "not set"; an option, when given, is taken even when blank.
     static func text(_ option: String?, _ flag: String, _ variable: String) -> (text: String, name: String)? {
         if let option { return (option.trimmingCharacters(in: .whitespacesAndNewlines), flag) }
         guard let value = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines),

@@ -108,9 +108,11 @@ struct MalformedInputTests {
             #expect(gzipped.answer.hasPrefix("HTTP/1.1 415"), "\(gzipped.answer.prefix(200))")
             #expect(gzipped.answer.contains("Content-Encoding gzip is not supported"))
 
-            // Plain chunked, in any case, and `identity` are read as before (here: no such bot, 404).
-            for framing in ["Transfer-Encoding: Chunked\r\n\r\n" + chunk,
-                            "Content-Encoding: identity\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body] {
+            // Plain chunked, in any case, and `identity` (or no coding named) are read as before (here: no
+            // such bot, 404).
+            let length = "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+            for framing in ["Transfer-Encoding: Chunked\r\n\r\n" + chunk, "Content-Encoding: identity\r\n" + length,
+                            "Content-Encoding: , IDENTITY\r\n" + length, "Content-Encoding:\r\n" + length] {
                 let plain = try await rawHTTPExchange(port: port, bytes: Array((head + framing).utf8))
                 #expect(plain.answer.hasPrefix("HTTP/1.1 404"), "\(plain.answer.prefix(200))")
             }

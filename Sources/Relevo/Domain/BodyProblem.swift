@@ -4,7 +4,7 @@
 /// English only: it goes in the envelope's `description`, and the localized messages name the byte
 /// where it stopped, which is what a developer needs in any language.
 public enum BodyProblem: Sendable, Equatable {
-    /// No body, or JSON that is not an object (`found`: "an array", "a string"…).
+    /// No body, or JSON that is not an object (`found`: its ``JSONValue/typeName``, `array`, `string`…).
     case notAnObject(found: String?)
     case malformedJSON(JSONParser.Failure)
     /// The connection ended, or the framing broke, before the body did.
@@ -22,19 +22,15 @@ public enum BodyProblem: Sendable, Equatable {
 
     /// `developerMessages`: the English one is ``detail``.
     var text: LocalizedText {
-        switch self {
+        let (es, pt) = switch self {
         case .notAnObject:
-            LocalizedText(
-                en: detail, es: "El cuerpo de la solicitud debe ser un objeto JSON",
-                pt: "O corpo da requisição deve ser um objeto JSON")
+            ("El cuerpo de la solicitud debe ser un objeto JSON", "O corpo da requisição deve ser um objeto JSON")
         case .malformedJSON(let failure):
-            LocalizedText(
-                en: detail, es: "El cuerpo de la solicitud no es JSON válido (byte \(failure.offset))",
-                pt: "O corpo da requisição não é um JSON válido (byte \(failure.offset))")
+            ("El cuerpo de la solicitud no es JSON válido (byte \(failure.offset))",
+             "O corpo da requisição não é um JSON válido (byte \(failure.offset))")
         case .cutShort:
-            LocalizedText(
-                en: detail, es: "No se pudo leer el cuerpo de la solicitud hasta el final",
-                pt: "Não foi possível ler o corpo da requisição até o fim")
+            ("No se pudo leer el cuerpo de la solicitud hasta el final", "Não foi possível ler o corpo da requisição até o fim")
         }
+        return LocalizedText(en: detail, es: es, pt: pt)
     }
 }

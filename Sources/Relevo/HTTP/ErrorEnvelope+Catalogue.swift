@@ -110,7 +110,7 @@ extension ErrorEnvelope {
         case .unsupportedTransferCoding(let coding):
             return CatalogueEntry(
                 status: .notImplemented, key: "NOT_IMPLEMENTED", code: "E0501",
-                message: "Transfer coding not supported", description: "Transfer-Encoding \(coding.prefix(64)) is not supported",
+                message: "Not implemented", description: "Transfer-Encoding \(coding.prefix(64)) is not supported",
                 developer: LocalizedText(
                     en: "Send the body with Content-Length or Transfer-Encoding: chunked alone",
                     es: "Envía el cuerpo con Content-Length o solo con Transfer-Encoding: chunked",

@@ -3,7 +3,8 @@ import Hummingbird
 
 /// §6: agent messages from the panel. No API key: the HMAC of the raw body is the authentication.
 ///
-/// Checks run in the contract's order: size (413) → JSON (400) → project and integration (401, the
+/// Checks run in the contract's order: transfer coding (501) → size (413) → media type and content
+/// coding (415) → JSON (400) → project and integration (401, the
 /// same answer as a bad signature) → signature over the bytes as received (401) → fields (422) →
 /// room (404) → active conversation (409).
 struct PanelWebhookController {

@@ -2,8 +2,9 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 
-/// Reads a request body under the contract's rules (§9): 413 past 256 KiB before reading further,
-/// 415 for a body that is not JSON, 400 for anything that does not parse or is not an object.
+/// Reads a request body under the contract's rules (§9): 501 for a transfer coding besides chunked,
+/// 413 past 256 KiB before reading further, 415 for a body that is not JSON or is compressed, 400 for
+/// anything that does not parse or is not an object.
 enum RequestBody {
     static let maximumBytes = 256 * 1024
 
@@ -35,13 +36,17 @@ enum RequestBody {
         return value
     }
 
-    /// The raw bytes (nil when empty), after the size and media-type checks.
+    /// The raw bytes (nil when empty), after the coding, size and media-type checks.
     static func rawBytes(_ request: Request) async throws -> [UInt8]? {
         if let coding = request.headers[.transferEncoding], !isOnlyChunked(coding) {
             throw DomainError.unsupportedTransferCoding(coding)
         }
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maximumBytes {
             throw DomainError.payloadTooLarge(limit: maximumBytes)
+        }
+        // Bodies are read as sent: a compressed one would only fail to parse, as a puzzling 400.
+        if let coding = request.headers[.contentEncoding], codings(coding).contains(where: { $0 != "identity" }) {
+            throw DomainError.unsupportedContentCoding(coding)
         }
         let buffer: ByteBuffer
         do {
@@ -63,16 +68,16 @@ enum RequestBody {
             let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard mediaType == "application/json" else { throw DomainError.unsupportedMediaType }
         }
-        // Bodies are read as sent: a compressed one would only fail to parse, as a puzzling 400.
-        if let coding = request.headers[.contentEncoding],
-           coding.trimmingCharacters(in: .whitespaces).lowercased() != "identity" {
-            throw DomainError.unsupportedContentCoding(coding)
-        }
         return Array(buffer.readableBytesView)
     }
 
     /// `chunked`, in any case, alone: the one transfer coding the HTTP parser decodes.
     private static func isOnlyChunked(_ header: String) -> Bool {
-        header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } == ["chunked"]
+        codings(header) == ["chunked"]
+    }
+
+    /// The codings a header lists, lowercased; empty items (`, identity`, an empty header) name none.
+    private static func codings(_ header: String) -> [String] {
+        header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
     }
 }
