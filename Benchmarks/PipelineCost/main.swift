@@ -10,7 +10,7 @@
 // the outbound half alone: WebhookClient POSTing event-sized bodies, 16 at a time, against AsyncHTTPClient
 // (Relevo's client before) as the baseline, in the same run.
 //
-//     swift run -c release --static-swift-stdlib --scratch-path .build-bench relevo-pipeline-cost     Env: EVENTS, MODE=accept|sender, PANEL_URL,
+//     swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo-pipeline-cost && .build-bench/release/relevo-pipeline-cost     Env: EVENTS, MODE=accept|sender, PANEL_URL,
 //     BASELINE=0 (sender without the AsyncHTTPClient runs, for profiling)
 import AsyncHTTPClient
 import Foundation
