@@ -48,7 +48,11 @@ struct ConversationErrorTests {
                 #expect(reply.invalidFields == fields, "\(body.prefix(80))")
             }
             #expect(try await api.call(.post, path, body: #"{"botId":"nobot","userId":"u1"}"#).errorKey == "BOT_NOT_FOUND")
-            #expect(try await api.call(.post, path, body: #"{"botId":"b1","userId":"nouser"}"#).errorKey == "USER_NOT_FOUND")
+            let noUser = try await api.call(.post, path, body: #"{"botId":"b1","userId":"nouser"}"#)
+            #expect(noUser.errorKey == "USER_NOT_FOUND")
+            // Every word in the reader's language, the resource too.
+            #expect(noUser.string("error", "developerMessages", "es") == "El usuario no existe en este proyecto")
+            #expect(noUser.string("error", "developerMessages", "pt") == "O usuário não existe neste projeto")
             #expect(try await api.call(.post, path, body: #"{"botId":"b1","userId":"u1"}"#).status == .ok)
             let again = try await api.call(.post, path, body: #"{"botId":"b1","userId":"u1"}"#)
             #expect(again.status == .conflict)

@@ -151,9 +151,7 @@ extension ErrorEnvelope {
                 status: .notFound, key: "\(resource.rawValue)_NOT_FOUND", code: "E0404",
                 message: "\(name.prefix(1).uppercased() + name.dropFirst()) not found",
                 description: "No \(name) \(id.prefix(128)) exists in this project",
-                developer: LocalizedText(
-                    en: "The \(name) does not exist in this project", es: "El recurso \(name) no existe en este proyecto",
-                    pt: "O recurso \(name) não existe neste projeto"),
+                developer: resource.doesNotExist,
                 client: LocalizedText(
                     en: "The resource was not found.", es: "No se encontró el recurso.", pt: "O recurso não foi encontrado."))
         case .alreadyExists(let resource, let id):
