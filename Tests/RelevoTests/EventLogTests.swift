@@ -85,6 +85,25 @@ struct EventLogTests {
         #expect(try await world.server.data("GET", world.base + "/events/\(startId)", key: world.key)["status"] == "delivered")
     }
 
+    /// A panel whose answer holds a NUL byte (or bytes that are not UTF-8): the event is delivered once
+    /// and its attempt shows the whole answer, NUL as U+FFFD. (SQLite cut the text at the NUL;
+    /// PostgreSQL refused to store it, so the event was sent again at every lease's end.)
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func answersWithNulBytesAreRecordedWhole(backend: StoreContractTests.Backend) async throws {
+        var world = try await World.make(backend)
+        defer { world.tearDown() }
+        try await world.configure()
+        world.panel.answer(body: [0x61, 0x00, 0x62, 0xFF, 0x63])
+        _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key, body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        let delivered = try await Self.waitForEvents(world, status: "delivered", count: 1)
+        let id = try #require(delivered.first?["id"]?.stringValue)
+        let detail = try await world.server.data("GET", world.base + "/events/\(id)", key: world.key)
+        guard case .array(let attempts)? = detail["attempts"] else { Issue.record("no attempts: \(detail)"); return }
+        #expect(attempts.count == 1)
+        #expect(attempts.first?["responseBody"] == "a\u{FFFD}b\u{FFFD}c")
+        #expect(world.panel.requests.count == 1)
+    }
+
     @Test func badQueriesAndUnknownEvents() async throws {
         let harness = try await Harness.make()
         defer { harness.removeFiles() }

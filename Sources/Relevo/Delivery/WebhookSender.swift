@@ -28,7 +28,7 @@ public struct WebhookSender: Sendable {
         do {
             let response = try await client.post(url, headers: headers, body: body, timeout: timeout)
             let code = response.status
-            var result = Result(statusCode: code, errorClass: nil, responseBody: String(buffer: response.body))
+            var result = Result(statusCode: code, errorClass: nil, responseBody: Self.text(of: response.body))
             if (300..<400).contains(code) { result.errorClass = "redirect" } else if !(200..<300).contains(code) { result.errorClass = "http_status" }
             if code == 429 || code == 503, let header = response.headers.first(name: "retry-after") {
                 result.retryAfter = Self.parseRetryAfter(header)
@@ -37,6 +37,15 @@ public struct WebhookSender: Sendable {
         } catch {
             return Result(statusCode: nil, errorClass: Self.classify(error), responseBody: nil)
         }
+    }
+
+    /// The kept part of an answer as text for the attempt log: bytes that are not UTF-8, and NUL,
+    /// become U+FFFD. PostgreSQL's `text` cannot hold NUL (the attempt could not be recorded, and the
+    /// event would be sent again and again); both stores record the same text.
+    static func text(of body: ByteBuffer) -> String {
+        let bytes = body.readableBytesView
+        guard bytes.contains(0) else { return String(buffer: body) }
+        return String(decoding: bytes.flatMap { $0 == 0 ? [0xEF, 0xBF, 0xBD] : [$0] }, as: UTF8.self)
     }
 
     /// Seconds, or an HTTP date.

@@ -25,6 +25,7 @@ public struct BotService: Sendable {
         default: errors.invalidIdentifier("id"); id = ""
         }
         let name = Self.requiredString(body, "name", maximum: 256, &errors)
+        errors.refuseNul("name", in: name)
         let url = await channelURL(body, &errors)
         try errors.ordered(["id", "name", "channelWebhookUrl"]).check()
         let secret = SecureRandom.hex(byteCount: 32)
@@ -65,6 +66,8 @@ public struct BotService: Sendable {
         var errors = ValidationErrors()
         let names = Self.requiredString(body, "names", maximum: 256, &errors)
         let reference = Self.optionalString(body, "referenceId", maximum: 256, &errors)
+        errors.refuseNul("names", in: names)
+        errors.refuseNul("referenceId", in: reference)
         try errors.check()
         return try await upsertUser(projectId: projectId, id: id, names: names ?? "", referenceId: reference)
     }

@@ -10,6 +10,7 @@ extension ConversationService {
         let botId = Self.identifier(body, "botId", &errors)
         let userId = Self.identifier(body, "userId", &errors)
         let userName = BotService.optionalString(body, "userName", maximum: 256, &errors)
+        errors.refuseNul("userName", in: userName)
         let value = MessageValue.read(body["value"], into: &errors)
         try errors.check()
         guard let botId, let userId, let value else { throw DomainError.validationFailed(errors) }

@@ -52,10 +52,13 @@ struct IntegrationInput {
                 pt: "authorization não pode estar vazio"))
         }
         if value.javaScriptLength > maximumAuthorizationLength { errors.tooLong("authorization", maximum: maximumAuthorizationLength) }
-        if value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
+        // It becomes a header value: line breaks would split the request (header injection), and
+        // HTTP allows no other control character there but tab.
+        if value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
             errors.add("authorization", LocalizedText(
-                en: "authorization must not contain line breaks", es: "authorization no debe contener saltos de línea",
-                pt: "authorization não deve conter quebras de linha"))
+                en: "authorization must not contain line breaks or other control characters",
+                es: "authorization no debe contener saltos de línea ni otros caracteres de control",
+                pt: "authorization não deve conter quebras de linha nem outros caracteres de controle"))
         }
         if type == .basic, !value.isEmpty, PanelCredential.basicToken(value) == nil {
             errors.add("authorization", LocalizedText(

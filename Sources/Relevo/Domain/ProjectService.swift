@@ -23,6 +23,7 @@ public struct ProjectService: Sendable {
         if Project.reservedIds.contains(projectId) { errors.reservedIdentifier("id", reserved: Project.reservedIds) }
         if name.isEmpty { errors.required("name") }
         if name.javaScriptLength > 256 { errors.tooLong("name", maximum: 256) }
+        errors.refuseNul("name", in: name)
         try errors.check()
         let (record, key) = newKey(projectId: projectId)
         try await store.createProject(Project(id: projectId, name: name, createdAt: now()), firstKey: record)

@@ -56,6 +56,16 @@ extension ValidationErrors {
             pt: "\(field) deve ter no máximo \(maximum) caracteres"))
     }
 
+    /// For names kept as plain text by the stores: PostgreSQL's `text` cannot hold U+0000 (the write
+    /// failed, a 500), and SQLite's API cut the text there.
+    mutating func refuseNul(_ field: String, in text: String?) {
+        guard let text, text.utf8.contains(0) else { return }
+        add(field, LocalizedText(
+            en: "\(field) must not contain the NUL character (U+0000)",
+            es: "\(field) no debe contener el carácter NUL (U+0000)",
+            pt: "\(field) não deve conter o caractere NUL (U+0000)"))
+    }
+
     mutating func invalidIdentifier(_ field: String) {
         add(field, LocalizedText(
             en: "\(field) must be 1-128 characters of letters, digits, '.', '_', ':' or '-'",

@@ -23,6 +23,8 @@ final class WebhookReceiver: Sendable {
     /// Answers for the next requests, in order; when empty, `defaultStatus`.
     private let script = Mutex<[Int]>([])
     private let fallback = Mutex(200)
+    /// The body of every answer; nil: `{"ok":true}` or `{"ok":false}`.
+    private let answerBody = Mutex<[UInt8]?>(nil)
     private let delay = Mutex(Duration.zero)
     /// While `held`, requests that arrive wait (unanswered) until ``release()``.
     private let gate = Mutex<(held: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
@@ -40,6 +42,7 @@ final class WebhookReceiver: Sendable {
 
     func answer(next statuses: [Int]) { script.withLock { $0 = statuses } }
     func answer(always status: Int) { fallback.withLock { $0 = status } }
+    func answer(body: [UInt8]) { answerBody.withLock { $0 = body } }
     /// Answers only after `pause`: a panel that hangs.
     func answer(after pause: Duration) { delay.withLock { $0 = pause } }
     /// Requests that arrive from now on wait, unanswered (they count in `arrivals`), until ``release()``:
@@ -77,7 +80,8 @@ final class WebhookReceiver: Sendable {
             self.received.withLock {
                 $0.append(Received(path: request.uri.path, headers: headers, body: Array(buffer.readableBytesView), status: status))
             }
-            return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "{\"ok\":\(status < 300)}")))
+            let body = self.answerBody.withLock { $0 } ?? Array("{\"ok\":\(status < 300)}".utf8)
+            return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "receiver")

@@ -56,12 +56,13 @@ enum SQLiteParameter: Sendable {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// Binds `arguments` to the parameters of `statement`, in order (SQLite copies them).
+    /// Binds `arguments` to the parameters of `statement`, in order (SQLite copies them). Text is
+    /// bound with its length, so a NUL inside it is kept rather than ending it.
     static func bind(_ arguments: [SQLiteParameter], to statement: OpaquePointer) {
         for (offset, argument) in arguments.enumerated() {
             let index = Int32(offset + 1)
             switch argument {
-            case .text(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+            case .text(let text): sqlite3_bind_text(statement, index, text, Int32(text.utf8.count), transient)
             case .integer(let value): sqlite3_bind_int64(statement, index, value)
             case .blob(let bytes): bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
             case .null: sqlite3_bind_null(statement, index)
@@ -96,7 +97,9 @@ enum SQLiteColumn: Sendable, Equatable {
             case SQLITE_BLOB:
                 .blob(Array(UnsafeRawBufferPointer(
                     start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))))
-            default: .text(String(cString: sqlite3_column_text(statement, column)))
+            default:
+                .text(String(decoding: UnsafeRawBufferPointer(
+                    start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self))
             }
         }
     }
