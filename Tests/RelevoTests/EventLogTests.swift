@@ -54,6 +54,11 @@ struct EventLogTests {
         // Paging: two per page, newest first, no overlap.
         let first = try await world.server.data("GET", world.base + "/events?limit=2", key: world.key)
         let cursor = try #require(first["nextCursor"]?.stringValue)
+        // Opaque: not the row number every project shares, and only what the API returned opens.
+        #expect(Int64(cursor) == nil && !cursor.contains(where: { "+/= ".contains($0) }), "\(cursor)")
+        var tampered = Array(cursor)
+        tampered[10] = tampered[10] == "A" ? "B" : "A"  // a character inside (the last one may only carry padding bits)
+        #expect(try await world.server.request("GET", world.base + "/events?cursor=\(String(tampered))", key: world.key).0 == 422)
         let second = try await world.server.data("GET", world.base + "/events?limit=2&cursor=\(cursor)", key: world.key)
         guard case .array(let a)? = first["events"], case .array(let b)? = second["events"] else { Issue.record("no pages"); return }
         #expect(a.count == 2 && b.count == 1)
@@ -110,7 +115,8 @@ struct EventLogTests {
         try await harness.withClient { api in
             let base = "/v1/external-support/\(harness.projectId)/events"
             for (query, field) in [("?limit=0", "limit"), ("?limit=201", "limit"), ("?limit=x", "limit"), ("?status=lost", "status"),
-                                   ("?cursor=abc", "cursor"), ("?conversationId=bad%20id", "conversationId")] {
+                                   ("?cursor=abc", "cursor"), ("?cursor=0", "cursor"), ("?cursor=999", "cursor"),
+                                   ("?conversationId=bad%20id", "conversationId")] {
                 let reply = try await api.call(.get, base + query)
                 #expect(reply.status == .unprocessableContent, "\(query)")
                 #expect(reply.invalidFields == [field], "\(query)")

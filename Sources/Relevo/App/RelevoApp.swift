@@ -46,7 +46,7 @@ public struct RelevoApp: Sendable {
         integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         conversations = ConversationService(store: store, bots: bots, integrations: integrations, metrics: metrics)
-        eventLog = EventLogService(store: store)
+        eventLog = EventLogService(store: store, secrets: secrets)
     }
 
     /// Refuses a master key that cannot open the secrets already stored — a wrong `RELEVO_MASTER_KEY`,

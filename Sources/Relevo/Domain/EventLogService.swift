@@ -1,10 +1,12 @@
 /// The event log (§8): what was sent, how each attempt went, and sending again.
 public struct EventLogService: Sendable {
     let store: any RelevoStore
+    let cursors: EventCursor
     let now: @Sendable () -> Timestamp
 
-    public init(store: any RelevoStore, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    public init(store: any RelevoStore, secrets: SecretBox, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
+        cursors = EventCursor(secrets: secrets)
         self.now = now
     }
 
@@ -31,7 +33,7 @@ public struct EventLogService: Sendable {
             errors.add("limit", LocalizedText(en: "limit must be an integer from 1 to 200", es: "limit debe ser un entero de 1 a 200",
                                               pt: "limit deve ser um inteiro de 1 a 200"))
         }
-        let before = cursor.map { Int64($0) ?? -1 }
+        let before = cursor.map { cursors.open($0, projectId: projectId) ?? -1 }
         if let before, before < 0 {
             errors.add("cursor", LocalizedText(en: "cursor is not one this API returned", es: "cursor no es uno devuelto por esta API",
                                                pt: "cursor não é um devolvido por esta API"))
@@ -40,7 +42,7 @@ public struct EventLogService: Sendable {
         let events = try await store.events(projectId: projectId, status: statusFilter, conversationId: conversationId,
                                             limit: pageSize + 1, before: before)
         let page = Array(events.prefix(pageSize))
-        return (page, events.count > pageSize ? page.last.map { String($0.sequence) } : nil)
+        return (page, events.count > pageSize ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
 
     public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt]) {

@@ -190,7 +190,9 @@ extension ErrorEnvelope {
                     en: "Only delivered or failed events can be redelivered; this one is still queued or was cancelled",
                     es: "Solo se pueden reenviar eventos entregados o fallidos; este sigue en cola o fue cancelado",
                     pt: "Só eventos entregues ou com falha podem ser reenviados; este ainda está na fila ou foi cancelado"),
-                client: genericClient)
+                client: LocalizedText(
+                    en: "This message cannot be sent again right now.", es: "Este mensaje no se puede reenviar en este momento.",
+                    pt: "Esta mensagem não pode ser reenviada agora."))
         case .invalidSignature:
             return CatalogueEntry(
                 status: .unauthorized, key: "INVALID_SIGNATURE", code: "E0401", message: "Invalid signature",
