@@ -17,8 +17,10 @@ public final class DeliveryMetrics: Sendable {
                                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(15)]
 
     public init() {
-        queueDepth = registry.makeGauge(name: "relevo_queue_depth", help: "Events not yet delivered, failed or cancelled")
-        oldestPendingAge = registry.makeGauge(name: "relevo_oldest_pending_age_seconds", help: "Age of the oldest event still waiting")
+        queueDepth = registry.makeGauge(
+            name: "relevo_queue_depth", help: "Events not yet delivered, failed or cancelled, held ones (no channel URL yet) included")
+        oldestPendingAge = registry.makeGauge(
+            name: "relevo_oldest_pending_age_seconds", help: "Age of the oldest event waiting to be sent (held ones excluded)")
         storeUp = registry.makeGauge(
             name: "relevo_store_up", help: "1 if the store answered this scrape; 0 if not (the queue gauges then keep their last values)")
         var series: [String: Series] = [:]
@@ -37,9 +39,16 @@ public final class DeliveryMetrics: Sendable {
         let attemptDuration: DurationHistogram
     }
 
+    /// A redelivery is not a new event (not counted as queued), but its settlement counts again: over
+    /// time delivered + failed can exceed queued.
+    private static let help = [
+        "queued": "Events written to the outbox, by destination kind (redeliveries are not new events)",
+        "delivered": "Attempts that delivered their event, by destination kind (a redelivered event counts again)",
+        "failed": "Events given up after their last attempt, by destination kind (a redelivered event counts again)",
+    ]
+
     private static func counter(_ name: String, _ destination: String, _ registry: PrometheusCollectorRegistry) -> Counter {
-        registry.makeCounter(name: "relevo_events_\(name)_total", labels: [("destination", destination)],
-                             help: "Events \(name), by destination kind")
+        registry.makeCounter(name: "relevo_events_\(name)_total", labels: [("destination", destination)], help: help[name] ?? "")
     }
 
     private static func histogram(_ destination: String, _ registry: PrometheusCollectorRegistry) -> DurationHistogram {
