@@ -150,6 +150,20 @@ struct EventLogTests {
         }
     }
 
+    /// Every position comes back from its cursor, for its project only; numbers and another
+    /// project's cursors do not open.
+    @Test func cursorsOpenForTheirProjectOnly() throws {
+        let cursors = EventCursor(secrets: try SecretBox(masterKey: Array(repeating: 7, count: 32)))
+        for position: Int64 in [0, 9, 10, 99, 100, 999, 1000, 123_456, Int64.max] {
+            let cursor = cursors.seal(position, projectId: "p1")
+            #expect(cursors.open(cursor, projectId: "p1") == position, "\(position) \(cursor)")
+            #expect(cursors.open(cursor, projectId: "p2") == nil)
+            #expect(cursors.open(String(position), projectId: "p1") == nil)
+            #expect(cursor.utf8.allSatisfy { $0.isLetterOrDigitOrURLSafe }, "\(cursor)")
+        }
+        #expect(cursors.open(String(repeating: "A", count: 300), projectId: "p1") == nil)
+    }
+
     @Test func isoTimestampsParseBack() {
         for millis: Int64 in [0, 1_768_473_000_123, -86_400_001, 951_782_400_000] {
             let time = Timestamp(millisecondsSince1970: millis)
@@ -157,5 +171,14 @@ struct EventLogTests {
         }
         #expect(Timestamp(iso8601: "2026-13-01T00:00:00Z") == nil)
         #expect(Timestamp(iso8601: "2026-01-01 00:00:00Z") == nil)
+    }
+}
+
+private extension UInt8 {
+    /// What a query string carries unchanged: letters, digits, `-`, `_` and `.`.
+    var isLetterOrDigitOrURLSafe: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || self == UInt8(ascii: "-") || self == UInt8(ascii: "_")
+            || self == UInt8(ascii: ".")
     }
 }

@@ -1,5 +1,5 @@
-/// The event log's `nextCursor`: the position of the last event of a page, sealed with the master
-/// key for one project.
+/// The event log's `nextCursor`: the position of the last event of a page, sealed for one project
+/// under a key derived from the master key.
 ///
 /// A bare position (the event's `seq`) would be a row number shared by every project: a client could
 /// read from its gaps how many events other projects made meanwhile, and a made-up number would
@@ -7,7 +7,11 @@
 /// project opens (anything else is 422, as the OpenAPI document says). URL-safe Base64 without
 /// padding, so it goes back in a query string unchanged.
 struct EventCursor {
-    let secrets: SecretBox
+    private let secrets: SecretBox
+
+    init(secrets: SecretBox) {
+        self.secrets = secrets.derived(for: "relevo event-log cursors")
+    }
 
     private static func context(_ projectId: String) -> String { "event-cursor:" + projectId }
 
@@ -18,9 +22,10 @@ struct EventCursor {
 
     /// The position, or nil for a cursor this API did not return for this project.
     func open(_ cursor: String, projectId: String) -> Int64? {
-        guard cursor.utf8.count <= 256, cursor.allSatisfy({ $0.isASCII && $0 != "+" && $0 != "/" && $0 != "=" }) else { return nil }
+        guard cursor.utf8.count <= 256, cursor.hasPrefix("v1."),
+              cursor.allSatisfy({ $0.isASCII && $0 != "+" && $0 != "/" && $0 != "=" }) else { return nil }
         var standard = String(cursor.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-        standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+        standard += String(repeating: "=", count: (4 - (standard.utf8.count - 3) % 4) % 4)  // Base64 after `v1.`
         return secrets.open(SealedSecret(storedForm: standard), context: Self.context(projectId))
             .flatMap { Int64($0) }
             .flatMap { $0 >= 0 ? $0 : nil }

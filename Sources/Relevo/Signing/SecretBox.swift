@@ -22,6 +22,14 @@ public struct SecretBox: Sendable {
         self.keyBytes = masterKey
     }
 
+    /// A box for one purpose, under a key derived from this one (HKDF-SHA256) and with its own cache:
+    /// tokens handed to clients (event-log cursors, sealed on every page) never use the key that seals
+    /// the stored secrets, nor crowd their opened texts out of the cache.
+    public func derived(for purpose: String) -> SecretBox {
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(purpose.utf8), outputByteCount: 32)
+        return try! SecretBox(masterKey: derived.withUnsafeBytes { Array($0) })  // 32 bytes, as asked
+    }
+
     public func seal(_ plaintext: String, context: String) -> SealedSecret {
         // AES-GCM with a fresh random nonce cannot fail for inputs of this size.
         let box = try! AES.GCM.seal(Array(plaintext.utf8), using: key, authenticating: Array(context.utf8))
