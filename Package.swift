@@ -65,6 +65,12 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
             path: "Benchmarks/PipelineCost"
         ),
+        // Benchmarks/ForwardBound: the two HTTP legs of an event and nothing else, the bound of target (a) on this stack.
+        .executableTarget(
+            name: "relevo-forward-bound",
+            dependencies: ["Relevo", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/ForwardBound"
+        ),
         .testTarget(
             name: "RelevoTests",
             dependencies: [

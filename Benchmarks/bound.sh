@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Benchmarks/bound.sh: how far target (a) is from what this stack can reach on this machine at all.
+# Alternates, RUNS times (default 2), each with the ceiling measured before and after:
+#   relevo  the real pipeline, as Benchmarks/delivery.sh measures it (SQLite, synchronous=FULL);
+#   bound   Benchmarks/ForwardBound: the same HTTP server and outbound client forwarding each channel
+#           message to the panel before answering it, with no store, parsing, signing or queue.
+# and prints each one's ratio to its ceiling, then the mean ratios and the CPU of each per event
+# (user + system of the server process over the whole run: throughput and latency phases).
+# Usage: bash Benchmarks/bound.sh   Env: RUNS, SECONDS_A, CONNECTIONS, RATE, SECONDS, CONVERSATIONS, PORT.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_init
+swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo-forward-bound >&2
+
+start_bound() {
+  local port=$NEXT_PORT
+  while port_in_use "$port"; do port=$((port + 1)); done
+  NEXT_PORT=$((port + 1))
+  .build-bench/release/relevo-forward-bound --port "$port" --panel "http://127.0.0.1:$PANEL_PORT/hook" \
+    >"$TMP/$1.stdout.log" 2>"$TMP/$1.stderr.log" &
+  RELEVO_PID=$!
+  PIDS+=("$RELEVO_PID")
+  RELEVO_BASE="http://127.0.0.1:$port"
+  for _ in $(seq 300); do
+    curl -sf -o /dev/null "$RELEVO_BASE/health" && return 0
+    running "$RELEVO_PID" || break
+    sleep 0.1
+  done
+  echo "forward bound did not come up on $RELEVO_BASE" >&2
+  return 1
+}
+
+# CPU seconds (user + system) of a process so far.
+cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
+
+start_panel
+CEILINGS=("$(measure_ceiling)")
+LINES=()
+for ((run = 1; run <= ${RUNS:-2}; run++)); do
+  for kind in relevo bound; do
+    if [[ $kind == relevo ]]; then start_relevo "relevo-$run" "sqlite://$TMP/relevo-$run.sqlite"; else start_bound "bound-$run"; fi
+    SERVER_PID=$RELEVO_PID
+    read_banner "$kind-$run"
+    run_delivery "$RELEVO_BASE" "$PROJECT" "$KEY" "$TMP/$kind-$run.txt" >&2
+    CPU="$(cpu_of "$SERVER_PID")"
+    stop_processes "$SERVER_PID"
+    CEILINGS+=("$(measure_ceiling)")
+    LINES+=("$kind $CPU $RESULT_JSON")
+  done
+done
+python3 - "${CEILINGS[*]}" "${LINES[@]}" <<'PY'
+import json, statistics, sys
+ceilings = [float(c) for c in sys.argv[1].split()]
+ratios = {"relevo": [], "bound": []}
+cpus = {"relevo": [], "bound": []}
+print()
+for i, line in enumerate(sys.argv[2:]):
+    kind, cpu, result = line.split(" ", 2)
+    result = json.loads(result)
+    ceiling = (ceilings[i] + ceilings[i + 1]) / 2
+    ratio = result["eventsPerSecond"] / ceiling
+    events = result["acceptedPerSecond"] and None
+    ratios[kind].append(ratio)
+    print(f"{kind:6s} {result['eventsPerSecond']:6.0f} events/s, ceiling {ceiling:6.0f} req/s: ratio {ratio:.3f}; "
+          f"p50 {result['p50']} ms, p99 {result['p99']} ms; server CPU {float(cpu):.1f} s")
+print()
+for kind in ratios:
+    print(f"{kind:6s} mean ratio {statistics.mean(ratios[kind]):.3f} over {len(ratios[kind])} runs")
+print(f"relevo / bound: {statistics.mean(ratios['relevo']) / statistics.mean(ratios['bound']):.2f}")
+PY
