@@ -133,6 +133,7 @@ console.log(`  ${panel.messages} at the panel, the last ${seconds(startA, panel.
 console.log(`latency at ${RATE} events/s for ${SECONDS} s (${latencies.length}/${latencyIds.length} delivered${completeB ? '' : ', INCOMPLETE'}):`);
 console.log(`  channel POST → panel receipt: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${latencies.at(-1).toFixed(2)} ms`);
 console.log(`RESULT ${JSON.stringify({ eventsPerSecond: throughput, acceptedPerSecond: accepted / seconds(startA, acceptedA),
-  p50: +pct(0.5), p99: +pct(0.99), rate: RATE, complete: completeA && completeB })}`);
+  p50: +pct(0.5), p99: +pct(0.99), rate: RATE, complete: completeA && completeB,
+  handled: CONVERSATIONS + accepted + latencyIds.length })}`);
 agent.destroy();
 process.exit(completeA && completeB ? 0 : 1);
