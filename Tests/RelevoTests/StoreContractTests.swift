@@ -370,6 +370,23 @@ struct StoreContractTests {
         try await store.close()
     }
 
+    /// Text is bound from the string's own UTF-8 bytes, with its length: the empty string stays
+    /// text (a null pointer would have bound NULL), a NUL inside is kept, and small (inline) and
+    /// large strings come back byte for byte.
+    @Test func sqliteBindsEveryStringAsIs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-bind-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("bind.sqlite").path
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "CREATE TABLE t (x)") }
+        let reader = SQLiteReader(path: path)
+        defer { reader.close() }
+        for text in ["", "a", "a\u{0}b", "José 🙂", String(repeating: "é", count: 5000), String(Substring("xhello".dropFirst()))] {
+            let row = try #require(try reader.fetchOne("SELECT ?1, typeof(?1), length(CAST(?1 AS BLOB))", [.text(text)]))
+            #expect(row == [.text(text), .text("text"), .integer(Int64(text.utf8.count))])
+        }
+    }
+
     /// The server's own commits of messages and events keep the key and integration lookups cached;
     /// a commit that changes a key (its own, or another process's: the CLI) is seen on the next lookup.
     @Test func sqliteLookupCacheKeptAcrossOwnCommitsOnly() async throws {

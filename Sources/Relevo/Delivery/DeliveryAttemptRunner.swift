@@ -22,7 +22,9 @@ public struct DeliveryAttemptRunner: Sendable {
     let destinationGuard: DestinationGuard
     let sender: WebhookSender
     /// Addresses parsed once, not per attempt (the address rule is still checked per attempt).
-    private let parsedURLs = ParsedURLs()
+    private let parsedURLs = Memo<WebhookURL>()
+    /// Signing keys prepared once per secret (a regenerated secret is another text, so another key).
+    private let signingKeys = Memo<SigningKey>()
 
     public init(store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
                 destinationGuard: DestinationGuard, sender: WebhookSender) {
@@ -33,8 +35,12 @@ public struct DeliveryAttemptRunner: Sendable {
         self.sender = sender
     }
 
+    private func signingKey(_ secret: String) -> SigningKey {
+        signingKeys.value(for: secret, make: SigningKey.init(secret:))
+    }
+
     func run(_ event: OutboxEvent, attemptNumber: Int, at time: Timestamp) async -> Result {
-        let target: (url: String, secrets: [String], credential: (String, String)?)
+        let target: (url: String, keys: [SigningKey], credential: (String, String)?)
         do {
             switch event.destination {
             case .panel:
@@ -46,7 +52,7 @@ public struct DeliveryAttemptRunner: Sendable {
                 let credential = integration.authorization
                     .flatMap { secrets.open($0, context: IntegrationService.credentialContext(integration.id)) }
                     .flatMap { PanelCredential.header(for: integration.authType, authorization: $0) }
-                target = (integration.webhookUrl, signing, credential)
+                target = (integration.webhookUrl, signing.map(signingKey), credential)
             case .channel(let botId):
                 guard let bot = try await store.bot(projectId: event.projectId, id: botId) else {
                     return Result(disposition: .cancelled, errorClass: "bot_deleted")
@@ -54,25 +60,27 @@ public struct DeliveryAttemptRunner: Sendable {
                 guard let url = bot.channelWebhookUrl else { return Result(disposition: .held) }
                 guard let secret = secrets.open(bot.channelSecret, context: BotService.secretContext(projectId: bot.projectId, botId: bot.id))
                 else { return Result(disposition: .notSent, errorClass: "secret_unreadable") }
-                target = (url, [secret], nil)
+                target = (url, [signingKey(secret)], nil)
             }
         } catch {
             return Result(disposition: .notSent, errorClass: "store")
         }
         let url: WebhookURL
         do {
-            url = try parsedURLs.url(target.url, allowHTTP: destinationGuard.allowInsecure)
+            url = try parsedURLs.value(for: target.url) { text throws(WebhookURL.Problem) in
+                try WebhookURL.parse(text, allowHTTP: destinationGuard.allowInsecure)
+            }
             try await destinationGuard.checkAddresses(of: url)
         } catch {
             return Result(disposition: .notSent, errorClass: "blocked_address")
         }
         var headers: [(String, String)] = [
             ("Content-Type", "application/json"),
-            ("X-Jelou-Signature", WebhookSignature.jelou(secret: target.secrets[0], body: event.body)),
+            ("X-Jelou-Signature", WebhookSignature.jelou(key: target.keys[0], body: event.body)),
             ("webhook-id", event.id),
             ("webhook-timestamp", String(time.millisecondsSince1970 / 1000)),
             ("webhook-signature", WebhookSignature.standard(
-                secrets: target.secrets, id: event.id, timestamp: time.millisecondsSince1970 / 1000, body: event.body)),
+                keys: target.keys, id: event.id, timestamp: time.millisecondsSince1970 / 1000, body: event.body)),
             ("User-Agent", "Relevo/\(Relevo.version)"),
         ]
         if let credential = target.credential { headers.append(credential) }
@@ -82,19 +90,19 @@ public struct DeliveryAttemptRunner: Sendable {
     }
 }
 
-/// Webhook addresses by their text, as ``WebhookURL/parse(_:allowHTTP:)`` read them.
-private final class ParsedURLs: Sendable {
-    private let urls = Mutex<[String: WebhookURL]>([:])
-    /// Past this many addresses the cache simply starts over.
-    private static let capacity = 4096
+/// Values made from a text once and kept by it: parsed webhook addresses, prepared signing keys.
+private final class Memo<Value: Sendable>: Sendable {
+    private let values = Mutex<[String: Value]>([:])
+    /// Past this many texts the memo simply starts over.
+    private static var capacity: Int { 4096 }
 
-    func url(_ text: String, allowHTTP: Bool) throws(WebhookURL.Problem) -> WebhookURL {
-        if let url = urls.withLock({ $0[text] }) { return url }
-        let url = try WebhookURL.parse(text, allowHTTP: allowHTTP)
-        urls.withLock { urls in
-            if urls.count >= Self.capacity { urls.removeAll(keepingCapacity: true) }
-            urls[text] = url
+    func value<Failure: Error>(for text: String, make: (String) throws(Failure) -> Value) throws(Failure) -> Value {
+        if let value = values.withLock({ $0[text] }) { return value }
+        let value = try make(text)
+        values.withLock { values in
+            if values.count >= Self.capacity { values.removeAll(keepingCapacity: true) }
+            values[text] = value
         }
-        return url
+        return value
     }
 }

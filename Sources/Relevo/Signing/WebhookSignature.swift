@@ -8,8 +8,12 @@ import Foundation
 public enum WebhookSignature {
     /// `sha256=<lowercase hex HMAC-SHA256(key = secret UTF-8, message = body)>`.
     public static func jelou(secret: String, body: [UInt8]) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
-        return "sha256=" + Hex.encode(code)
+        jelou(key: SigningKey(secret: secret), body: body)
+    }
+
+    /// ``jelou(secret:body:)`` with the key prepared once (the dispatcher keeps one per secret).
+    public static func jelou(key: SigningKey, body: [UInt8]) -> String {
+        "sha256=" + Hex.encode(key.authenticationCode(body))
     }
 
     /// Whether `header` is a valid `X-Jelou-Signature` of `body` under any of `secrets`.
@@ -28,11 +32,13 @@ public enum WebhookSignature {
     /// `webhook-signature` of Standard Webhooks: `v1,<base64 HMAC of "{id}.{timestamp}.{body}">` per secret,
     /// space-separated. The key is the secret's UTF-8 bytes (for the libraries: `whsec_` + Base64 of them).
     public static func standard(secrets: [String], id: String, timestamp: Int64, body: [UInt8]) -> String {
-        let message = Array("\(id).\(timestamp).".utf8) + body
-        return secrets.map { secret in
-            let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-            return "v1," + Data(code).base64EncodedString()
-        }.joined(separator: " ")
+        standard(keys: secrets.map(SigningKey.init(secret:)), id: id, timestamp: timestamp, body: body)
+    }
+
+    /// ``standard(secrets:id:timestamp:body:)`` with the keys prepared once.
+    public static func standard(keys: [SigningKey], id: String, timestamp: Int64, body: [UInt8]) -> String {
+        let prefix = Array("\(id).\(timestamp).".utf8)
+        return keys.map { key in "v1," + Data(key.authenticationCode(prefix, body)).base64EncodedString() }.joined(separator: " ")
     }
 
     /// The secret in the form Standard Webhooks libraries take.
