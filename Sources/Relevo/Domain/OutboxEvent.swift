@@ -63,8 +63,12 @@ public struct OutboxEvent: Sendable, Equatable {
     /// at one end: a batch of new events dirties one page of each, not one page per event.
     static func newId(at time: Timestamp) -> String {
         let millis = UInt64(max(0, time.millisecondsSince1970))
-        let clock = (0..<6).reversed().map { UInt8(truncatingIfNeeded: millis >> (8 * UInt64($0))) }
-        return "evt_" + Hex.encode(clock + SecureRandom.bytes(6))
+        var generator = SystemRandomNumberGenerator()
+        let random: UInt64 = generator.next()  // one system call
+        let bytes = (0..<12).map { index in
+            index < 6 ? UInt8(truncatingIfNeeded: millis >> (8 * (5 - index))) : UInt8(truncatingIfNeeded: random >> (8 * (index - 6)))
+        }
+        return "evt_" + Hex.encode(bytes)
     }
 
     /// A new event, due now.
