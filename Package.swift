@@ -42,9 +42,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                "RelevoSQLiteConfig",
             ],
             resources: [.copy("Resources/openapi.yaml")]
         ),
+        // The one SQLite setting Swift cannot make itself (a variadic C call); the header is the one GRDB builds against.
+        .target(name: "RelevoSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "relevo",
             dependencies: [

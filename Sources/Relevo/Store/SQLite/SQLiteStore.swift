@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RelevoSQLiteConfig
 import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`.
@@ -27,6 +28,7 @@ public final class SQLiteStore: RelevoStore {
 
     /// `itemsBatch`: see ``SQLiteConversationIndex/threshold``.
     init(path: String, carriedEventLimit: Int, itemsBatch: Int = 4096) throws {
+        _ = Self.memoryStatisticsOff
         schedule = SQLiteDeliverySchedule(carryLimit: carriedEventLimit)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -66,6 +68,10 @@ public final class SQLiteStore: RelevoStore {
         reader.close()
         try pool.close()
     }
+
+    /// Before the process's first SQLite connection (in `relevo serve`, this store's). A process that
+    /// opened one earlier (a test, say) keeps SQLite's statistics on, which changes nothing but speed.
+    private static let memoryStatisticsOff: Void = { _ = relevo_sqlite_disable_memory_statistics() }()
 
     /// Every write goes through the group-commit queue; SQLite's constraint failures become ``StoreError/conflict``.
     /// `afterCommit` runs once the write is durable, in commit order with the other writes' (it updates the schedule).
