@@ -8,12 +8,17 @@
 # (user + system over its whole life, divided by every event it handled: the conversations started,
 # the throughput phase and the latency phase, which is kept short here, SECONDS=2, since at a fixed
 # low rate each event costs several times more than under load).
+# Last it runs Benchmarks/PipelineCost (the store's part of an event, no sockets) and sets the three
+# side by side: the CPU per event the target leaves Relevo, given the bound, and what the store
+# alone takes of it.
 # Usage: bash Benchmarks/bound.sh   Env: RUNS, SECONDS_A, CONNECTIONS, RATE, SECONDS, CONVERSATIONS, PORT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_init
 export SECONDS="${SECONDS_B:-2}"  # the latency phase (bash's own SECONDS is reset by this, harmlessly)
-swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo-forward-bound >&2
+for product in relevo-forward-bound relevo-pipeline-cost; do
+  swift build -c release --static-swift-stdlib --scratch-path .build-bench --product "$product" >&2
+done
 
 start_bound() {
   local port=$NEXT_PORT
@@ -51,18 +56,23 @@ for ((run = 1; run <= ${RUNS:-2}; run++)); do
     LINES+=("$kind $CPU $RESULT_JSON")
   done
 done
-python3 - "${CEILINGS[*]}" "${LINES[@]}" <<'PY'
+echo "== the store's part alone: Benchmarks/PipelineCost" >&2
+STORE="$(.build-bench/release/relevo-pipeline-cost | tee /dev/stderr | awk '/us CPU each/ { for (i = 1; i <= NF; i++) if ($i == "us") s += $(i - 1) } END { print s }')"
+python3 - "${CEILINGS[*]}" "$STORE" "${LINES[@]}" <<'PY'
 import json, statistics, sys
 ceilings = [float(c) for c in sys.argv[1].split()]
+store = float(sys.argv[2])
+events = {"relevo": [], "bound": []}
 ratios = {"relevo": [], "bound": []}
 cpus = {"relevo": [], "bound": []}
 print()
-for i, line in enumerate(sys.argv[2:]):
+for i, line in enumerate(sys.argv[3:]):
     kind, cpu, result = line.split(" ", 2)
     result = json.loads(result)
     ceiling = (ceilings[i] + ceilings[i + 1]) / 2
     ratio = result["eventsPerSecond"] / ceiling
     ratios[kind].append(ratio)
+    events[kind].append(result["eventsPerSecond"])
     cpus[kind].append(float(cpu) * 1e6 / result["handled"])
     print(f"{kind:6s} {result['eventsPerSecond']:6.0f} events/s, ceiling {ceiling:6.0f} req/s: ratio {ratio:.3f}; "
           f"server CPU {cpus[kind][-1]:.0f} us per event ({result['handled']} events)")
@@ -70,4 +80,16 @@ print()
 for kind in ratios:
     print(f"{kind:6s} mean ratio {statistics.mean(ratios[kind]):.3f}, server CPU {statistics.mean(cpus[kind]):.0f} us per event, over {len(ratios[kind])} runs")
 print(f"relevo / bound: {statistics.mean(ratios['relevo']) / statistics.mean(ratios['bound']):.2f}")
+# The machine is saturated in these runs, so its 2 cores divided by the events/s is what one event
+# costs it in all (server, panel, load generator, kernel). At the target that is 2 / (0.25 × ceiling);
+# the bound's is 2 / its events/s; the difference is what the contract's work may add to the bound
+# server's own CPU, if the panel and the load generator cost the same per event in both.
+ceiling = statistics.mean(ceilings)
+target_machine = 2e6 / (0.25 * ceiling)
+bound_machine = 2e6 / statistics.mean(events["bound"])
+allowed = statistics.mean(cpus["bound"]) + target_machine - bound_machine
+print(f"per event at ratio 0.25: {target_machine:.0f} us of the machine; the bound uses {bound_machine:.0f}, "
+      f"so Relevo may use ~{allowed:.0f} us of CPU (now {statistics.mean(cpus['relevo']):.0f})")
+print(f"of which the work the contract adds to the bound: ~{allowed - statistics.mean(cpus['bound']):.0f} us; "
+      f"the store's part alone (PipelineCost: accept + claim and settle, no sockets): {store:.0f} us")
 PY
