@@ -20,24 +20,6 @@ for product in relevo-forward-bound relevo-pipeline-cost; do
   swift build -c release --static-swift-stdlib --scratch-path .build-bench --product "$product" >&2
 done
 
-start_bound() {
-  local port=$NEXT_PORT
-  while port_in_use "$port"; do port=$((port + 1)); done
-  NEXT_PORT=$((port + 1))
-  .build-bench/release/relevo-forward-bound --port "$port" --panel "http://127.0.0.1:$PANEL_PORT/hook" \
-    >"$TMP/$1.stdout.log" 2>"$TMP/$1.stderr.log" &
-  RELEVO_PID=$!
-  PIDS+=("$RELEVO_PID")
-  RELEVO_BASE="http://127.0.0.1:$port"
-  for _ in $(seq 300); do
-    curl -sf -o /dev/null "$RELEVO_BASE/health" && return 0
-    running "$RELEVO_PID" || break
-    sleep 0.1
-  done
-  echo "forward bound did not come up on $RELEVO_BASE" >&2
-  return 1
-}
-
 # CPU seconds (user + system) of a process so far.
 cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 
@@ -46,7 +28,9 @@ CEILINGS=("$(measure_ceiling)")
 LINES=()
 for ((run = 1; run <= ${RUNS:-2}; run++)); do
   for kind in relevo bound; do
-    if [[ $kind == relevo ]]; then start_relevo "relevo-$run" "sqlite://$TMP/relevo-$run.sqlite"; else start_bound "bound-$run"; fi
+    if [[ $kind == relevo ]]; then start_relevo "relevo-$run" "sqlite://$TMP/relevo-$run.sqlite"; else
+      start_server "bound-$run" .build-bench/release/relevo-forward-bound --port PORT --panel "http://127.0.0.1:$PANEL_PORT/hook"
+    fi
     SERVER_PID=$RELEVO_PID
     read_banner "$kind-$run"
     run_delivery "$RELEVO_BASE" "$PROJECT" "$KEY" "$TMP/$kind-$run.txt" >&2

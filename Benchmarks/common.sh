@@ -10,6 +10,7 @@
 #   create_database N   another empty database on it → prints its URL
 #   start_relevo N URL  `relevo serve` named N on URL, at a free port from $PORT, up once /health answers
 #                       → RELEVO_PID, RELEVO_BASE; logs in $TMP/N.stdout.log and $TMP/N.stderr.log
+#   start_server N CMD… the same for any server command (the word PORT in it becomes the port)
 #   read_banner N       projectId / x-api-key printed by instance N (the first on an empty database)
 #                       → PROJECT, KEY
 #   run_delivery BASES PROJECT KEY OUT   Benchmarks/delivery.mjs (BASES comma-separated) → OUT, then
@@ -100,11 +101,17 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 NEXT_PORT="${PORT:-18650}"
 
 start_relevo() {
-  local name=$1 database=$2 port=$NEXT_PORT
+  start_server "$1" "$BIN" serve --port PORT --database "$2" --rate-limit 0 --allow-insecure-webhooks
+}
+
+# start_server NAME COMMAND…: runs COMMAND with the word PORT replaced by a free port, until /health answers.
+start_server() {
+  local name=$1 port=$NEXT_PORT word command=()
+  shift
   while port_in_use "$port"; do port=$((port + 1)); done
   NEXT_PORT=$((port + 1))
-  "$BIN" serve --port "$port" --database "$database" --rate-limit 0 --allow-insecure-webhooks \
-    >"$TMP/$name.stdout.log" 2>"$TMP/$name.stderr.log" &
+  for word; do command+=("${word/#PORT/$port}"); done
+  "${command[@]}" >"$TMP/$name.stdout.log" 2>"$TMP/$name.stderr.log" &
   RELEVO_PID=$!
   PIDS+=("$RELEVO_PID")
   RELEVO_BASE="http://127.0.0.1:$port"
@@ -114,7 +121,7 @@ start_relevo() {
     sleep 0.1
   done
   tail -20 "$TMP/$name.stderr.log" >&2
-  echo "relevo $name did not come up on $RELEVO_BASE" >&2
+  echo "$name did not come up on $RELEVO_BASE" >&2
   return 1
 }
 
