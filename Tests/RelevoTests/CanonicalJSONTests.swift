@@ -56,6 +56,22 @@ struct CanonicalJSONTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse("{\"\\u00e9\":1,\"\u{e9}\":2}") }
     }
 
+    /// Duplicates are found whether the object is small (names compared one by one) or large (past
+    /// `linearMembers` a set takes over): a repeat of an early name late, a repeat within the first
+    /// few, and in both, names that are only canonically equivalent stay distinct members.
+    @Test func duplicatesAreFoundInSmallAndLargeObjects() throws {
+        func object(_ names: [String]) -> String { "{" + names.enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + "}" }
+        let many = (0..<40).map { "k\($0)" }
+        let equivalent = ["\u{e9}", "e\u{301}", "\u{212A}", "K"]
+        let parsed = try JSONParser.parse(object(many + equivalent))
+        guard case .object(let members) = parsed else { Issue.record("not an object"); return }
+        #expect(members.count == 44)
+        #expect(try JSONParser.parse(object(equivalent)) != .null)
+        for names in [["a", "b", "a"], many + ["k0"], many + ["k39"], Array(many.prefix(16)) + ["k3"], many + equivalent + ["e\u{301}"]] {
+            #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(object(names)) }
+        }
+    }
+
     @Test func stringsThatAreOnlyCanonicallyEquivalentAreNotEqual() throws {
         #expect(JSONValue.string("\u{e9}") != .string("e\u{301}"))
         #expect(try JSONParser.parse(#"{"\u00e9":1}"#) != JSONParser.parse(#"{"e\u0301":1}"#))

@@ -70,15 +70,29 @@ public struct JSONParser {
     private mutating func parseObject() throws(Failure) -> JSONValue {
         try enterContainer()
         var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<MemberName>()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1; depth -= 1
             return .object(members)
         }
+        members.reserveCapacity(8)
+        // Duplicates: the few members of a typical object are compared one by one (no allocation);
+        // past `linearMembers` a set takes over, so a huge object is still checked in linear time.
+        var seen: Set<MemberName>?
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try parseString()
-            guard seen.insert(MemberName(text: key)).inserted else { throw failure("duplicate key \"\(String(key.unicodeScalars.prefix(64)))\"") }
+            let duplicate: Bool
+            if var set = seen {
+                seen = nil  // keeps the set uniquely referenced while it grows
+                duplicate = !set.insert(MemberName(text: key)).inserted
+                seen = set
+            } else {
+                duplicate = members.contains { $0.key.hasSameCodePoints(as: key) }
+                if members.count == Self.linearMembers {
+                    seen = Set((members.map(\.key) + [key]).map(MemberName.init(text:)))
+                }
+            }
+            guard !duplicate else { throw failure("duplicate key \"\(String(key.unicodeScalars.prefix(64)))\"") }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
@@ -92,6 +106,9 @@ public struct JSONParser {
             return .object(members)
         }
     }
+
+    /// Members of one object checked for duplicates one by one, before a set takes over.
+    static let linearMembers = 16
 
     /// A member name hashed and compared by its code points, not by Swift's canonical equivalence:
     /// `"\u00e9"` and `"e\u0301"` are two members for `JSON.parse`, so they are no duplicate here either.

@@ -38,7 +38,10 @@ public enum JSONValue: Sendable, Equatable {
     /// Builds an object from members in the order given; `nil` values are left out, which is how
     /// optional fields are omitted from responses.
     public static func members(_ pairs: KeyValuePairs<String, JSONValue?>) -> JSONValue {
-        .object(pairs.compactMap { pair in pair.value.map { (key: pair.key, value: $0) } })
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(pairs.count)  // one allocation (compactMap grew it several times)
+        for (key, value) in pairs { if let value { members.append((key: key, value: value)) } }
+        return .object(members)
     }
 
     /// The string, when this is one.
