@@ -39,10 +39,8 @@ extension ConversationService {
         for attempt in 0..<2 {  // once more if the conversation closes between the read and the write
             let active = attempt == 0 && known.room != nil
                 ? known.activeConversation : try await store.activeConversation(projectId: projectId, roomId: room.id)
-            var response = JSONValue.members(["routedTo": "bot"])
-            var write = IdempotentWrite(
-                projectId: projectId, scope: "channel", key: value.id, response: CanonicalJSONWriter.string(response),
-                activeConversationId: nil, message: nil, events: [], at: time)
+            let response: JSONValue
+            let write: IdempotentWrite
             if let active {
                 let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: active.id, user: user, bot: bot, time: time)
                 response = .members(["routedTo": "panel", "conversationId": .string(active.id)])
@@ -54,6 +52,11 @@ extension ConversationService {
                     events: [OutboxEvent.make(projectId: projectId, destination: .panel, conversationId: active.id, eventType: "message",
                                               body: EventPayloads.userMessage(context, value: value), at: time)],
                     at: time)
+            } else {
+                response = .members(["routedTo": "bot"])
+                write = IdempotentWrite(
+                    projectId: projectId, scope: "channel", key: value.id, response: CanonicalJSONWriter.string(response),
+                    activeConversationId: nil, message: nil, events: [], at: time)
             }
             switch try await store.recordOnce(write) {
             case .recorded:
