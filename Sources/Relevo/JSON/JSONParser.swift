@@ -82,10 +82,8 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try parseString()
             let duplicate: Bool
-            if var set = seen {
-                seen = nil  // keeps the set uniquely referenced while it grows
-                duplicate = !set.insert(MemberName(text: key)).inserted
-                seen = set
+            if seen != nil {
+                duplicate = !seen!.insert(MemberName(text: key)).inserted
             } else {
                 duplicate = members.contains { $0.key.hasSameCodePoints(as: key) }
                 if members.count == Self.linearMembers {
