@@ -42,6 +42,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 "RelevoSQLiteConfig",
             ],
             resources: [.copy("Resources/openapi.yaml")]

@@ -108,6 +108,12 @@ struct MalformedInputTests {
             #expect(gzipped.answer.hasPrefix("HTTP/1.1 415"), "\(gzipped.answer.prefix(200))")
             #expect(gzipped.answer.contains("Content-Encoding gzip is not supported"))
 
+            // A header sent twice is read as its values together: the second field counts as much as the first.
+            let twice = try await rawHTTPExchange(port: port, bytes: Array(
+                (head + "Content-Encoding: identity\r\nContent-Encoding: gzip\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+            #expect(twice.answer.hasPrefix("HTTP/1.1 415"), "\(twice.answer.prefix(200))")
+            #expect(twice.answer.contains("Content-Encoding identity, gzip is not supported"))
+
             // Plain chunked, in any case, and `identity` (or no coding named) are read as before (here: no
             // such bot, 404).
             let length = "Content-Length: \(body.utf8.count)\r\n\r\n" + body

@@ -1,3 +1,4 @@
+import DequeModule
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -59,21 +60,25 @@ public final class Dispatcher: Service, Sendable {
     /// round trip to the store (on PostgreSQL that round trip, not the panel, set the pace).
     private struct Slots {
         var started: DestinationRoom
-        var waiting: [String: [OutboxEvent]] = [:]
+        /// Lines taken from the front in place: rebuilding a line copied every event left in it.
+        var waiting: [String: Deque<OutboxEvent>] = [:]
 
         var waitingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
         /// Waiting events that may start now, taken out of the line and counted in.
         mutating func startable() -> [OutboxEvent] {
             var ready: [OutboxEvent] = []
-            for (destination, line) in waiting {
-                var line = line[...]
-                while let next = line.first, started.take(destination) {
-                    ready.append(next)
-                    line = line.dropFirst()
+            var emptied: [String] = []
+            var index = waiting.startIndex
+            while index != waiting.endIndex {
+                let destination = waiting.keys[index]
+                while !waiting.values[index].isEmpty, started.take(destination) {
+                    ready.append(waiting.values[index].removeFirst())
                 }
-                waiting[destination] = line.isEmpty ? nil : Array(line)
+                if waiting.values[index].isEmpty { emptied.append(destination) }
+                waiting.formIndex(after: &index)
             }
+            for destination in emptied { waiting[destination] = nil }
             return ready
         }
 

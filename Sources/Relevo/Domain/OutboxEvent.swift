@@ -31,8 +31,9 @@ public struct OutboxEvent: Sendable, Equatable {
     public let createdAt: Timestamp
 
     /// Who receives it: `project:panel` or `project:channel:bot`. In-flight attempts are bounded per key,
-    /// so one slow panel cannot take every delivery slot.
-    public var destinationKey: String { OutboxEvent.destinationKey(projectId: projectId, destination: destination) }
+    /// so one slow panel cannot take every delivery slot. Kept, not computed: the dispatcher reads
+    /// it several times per attempt, and each computation built a new string.
+    public let destinationKey: String
 
     static func destinationKey(projectId: String, destination: Destination) -> String {
         switch destination {
@@ -47,6 +48,7 @@ public struct OutboxEvent: Sendable, Equatable {
         self.id = id
         self.projectId = projectId
         self.destination = destination
+        self.destinationKey = OutboxEvent.destinationKey(projectId: projectId, destination: destination)
         self.orderingKey = orderingKey
         self.conversationId = conversationId
         self.eventType = eventType

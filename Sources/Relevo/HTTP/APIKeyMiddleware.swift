@@ -13,7 +13,7 @@ struct APIKeyMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let projectId = try PathParameter.identifier("projectId", request, context)
-        let keyHash = try await projects.authenticate(apiKey: request.headers[.apiKey], projectId: projectId)
+        let keyHash = try await projects.authenticate(apiKey: request.headers.value(of: .apiKey), projectId: projectId)
         if let wait = rateLimiter.acquire(keyHash) {
             throw DomainError.rateLimited(retryAfterSeconds: wait)
         }

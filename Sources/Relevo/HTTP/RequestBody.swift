@@ -38,14 +38,14 @@ enum RequestBody {
 
     /// The raw bytes (nil when empty), after the coding, size and media-type checks.
     static func rawBytes(_ request: Request) async throws -> [UInt8]? {
-        if let coding = request.headers[.transferEncoding], !isOnlyChunked(coding) {
+        if let coding = request.headers.value(of: .transferEncoding), !isOnlyChunked(coding) {
             throw DomainError.unsupportedTransferCoding(coding)
         }
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maximumBytes {
+        if let declared = request.headers.value(of: .contentLength).flatMap(Int.init), declared > maximumBytes {
             throw DomainError.payloadTooLarge(limit: maximumBytes)
         }
         // Bodies are read as sent: a compressed one would only fail to parse, as a puzzling 400.
-        if let coding = request.headers[.contentEncoding], codings(coding).contains(where: { $0 != "identity" }) {
+        if let coding = request.headers.value(of: .contentEncoding), codings(coding).contains(where: { $0 != "identity" }) {
             throw DomainError.unsupportedContentCoding(coding)
         }
         let buffer: ByteBuffer
@@ -64,7 +64,7 @@ enum RequestBody {
         guard buffer.readableBytes > 0 else { return nil }
         // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);
         // a declared type other than JSON is refused.
-        if let type = request.headers[.contentType], type != "application/json" {
+        if let type = request.headers.value(of: .contentType), type != "application/json" {
             let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard mediaType == "application/json" else { throw DomainError.unsupportedMediaType }
         }

@@ -27,7 +27,33 @@ final class SQLiteDeliverySchedule: Sendable {
         let due: Int64
         /// The event itself, as the transaction that filed the head saw it (nil for heads read at
         /// start): a claim then sends it without reading it back.
-        var event: OutboxEvent? = nil
+        var event: OutboxEvent? {
+            get { carried?.event }
+            set { carried = newValue.map(Carried.init) }
+        }
+        /// Boxed: heads are copied in and out of the schedule's maps several times per event, and a
+        /// copy of the event itself retains each of its strings and its body.
+        private var carried: Carried?
+
+        init(seq: Int64, id: String, orderingKey: String, destination: String, held: Bool, due: Int64, event: OutboxEvent? = nil) {
+            self.seq = seq
+            self.id = id
+            self.orderingKey = orderingKey
+            self.destination = destination
+            self.held = held
+            self.due = due
+            self.event = event
+        }
+
+        static func == (a: Head, b: Head) -> Bool {
+            (a.seq, a.id, a.orderingKey, a.destination, a.held, a.due) == (b.seq, b.id, b.orderingKey, b.destination, b.held, b.due)
+                && a.event == b.event
+        }
+    }
+
+    private final class Carried: Sendable {
+        let event: OutboxEvent
+        init(_ event: OutboxEvent) { self.event = event }
     }
 
     /// An ordering key and its head (nil: nothing unsettled left).
