@@ -38,7 +38,7 @@ public struct SecretBox: Sendable {
 
     /// The plaintext, or nil when the value was sealed with another key or for another context.
     public func open(_ sealed: SealedSecret, context: String) -> String? {
-        let cacheKey = context + "\u{0}" + sealed.storedForm
+        let cacheKey = OpenedSecrets.Key(context: context, sealed: sealed.storedForm)
         if let plaintext = opened.texts.withLock({ $0[cacheKey] }) { return plaintext }
         guard let plaintext = decrypt(sealed, context: context) else { return nil }
         opened.texts.withLock { cache in
@@ -60,7 +60,13 @@ public struct SecretBox: Sendable {
 
 /// The cache of ``SecretBox/open(_:context:)``, shared by the box's copies.
 private final class OpenedSecrets: Sendable {
-    let texts = Mutex<[String: String]>([:])
+    /// The two texts as they are (joining them into one key cost two allocations per lookup).
+    struct Key: Hashable {
+        let context: String
+        let sealed: String
+    }
+
+    let texts = Mutex<[Key: String]>([:])
 }
 
 /// Why no master key could be had.

@@ -100,7 +100,7 @@ extension SQLiteStore {
             }
             guard let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
-            return try Self.currentHeads([key], db)
+            return try [(key, Self.currentHead(key, db))]
         }, afterCommit: { heads in
             self.schedule.update(heads, settled: attempt.eventId)
         })
@@ -115,20 +115,23 @@ extension SQLiteStore {
     /// The head carries its event, read here on the writer, whose pages are warm, so that the claim
     /// need not read it again from a read connection, whose page cache each commit empties.
     static func currentHeads(_ keys: some Sequence<String>, _ db: Database) throws -> [SQLiteDeliverySchedule.KeyHead] {
-        try Set(keys).map { key in
-            let row = try db.firstRow(
-                sql: """
-                    SELECT \(headColumns), \(eventColumns) FROM events e
-                    WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
-                    """,
-                [.text(key)])
-            return (key, row.map { values in
-                var head = decodeHead(Array(values.prefix(6)))
-                head.event = decodeEvent(Array(values.dropFirst(6)))
-                return head
-            })
+        try Set(keys).map { key in try (key, currentHead(key, db)) }
+    }
+
+    /// ``currentHeads(_:_:)`` of one key (a settlement's).
+    static func currentHead(_ key: String, _ db: Database) throws -> SQLiteDeliverySchedule.Head? {
+        try db.firstRow(sql: selectCurrentHead, [.text(key)]).map { values in
+            var head = decodeHead(Array(values.prefix(6)))
+            head.event = decodeEvent(Array(values.dropFirst(6)))
+            return head
         }
     }
+
+    /// Built once: as an interpolated literal at the call it was built again on every settlement.
+    private static let selectCurrentHead = """
+        SELECT \(headColumns), \(eventColumns) FROM events e
+        WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
+        """
 
     /// Every key's head, read at start: the oldest unsettled event of each ordering key.
     static func allHeads(_ reader: SQLiteReader) throws -> [SQLiteDeliverySchedule.Head] {
