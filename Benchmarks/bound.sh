@@ -41,7 +41,7 @@ for ((run = 1; run <= ${RUNS:-2}; run++)); do
   done
 done
 echo "== the store's part alone: Benchmarks/PipelineCost" >&2
-STORE="$(.build-bench/release/relevo-pipeline-cost | tee /dev/stderr | awk '/us CPU each/ { for (i = 1; i <= NF; i++) if ($i == "us") s += $(i - 1) } END { print s }')"
+STORE="$(${SERVER_ENV[@]+"${SERVER_ENV[@]}"} .build-bench/release/relevo-pipeline-cost | tee /dev/stderr | awk '/us CPU each/ { for (i = 1; i <= NF; i++) if ($i == "us") s += $(i - 1) } END { print s }')"
 python3 - "${CEILINGS[*]}" "$STORE" "${LINES[@]}" <<'PY'
 import json, statistics, sys
 ceilings = [float(c) for c in sys.argv[1].split()]

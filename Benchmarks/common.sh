@@ -3,7 +3,10 @@
 #   bench_init          repo root, wrk (from Debian if missing), the release build in .build-bench (never
 #                       the shared .build; RELEVO_BIN=path runs that binary instead, unbuilt, to compare
 #                       two builds in alternating runs), a temp dir $TMP, and EXIT/INT/TERM traps that stop every
-#                       process started here (relevo, panel, PostgreSQL) and remove $TMP
+#                       process started here (relevo, panel, PostgreSQL) and remove $TMP; and the allocator
+#                       the servers run with, as in production (README, Configuration): jemalloc (Debian's
+#                       libjemalloc2, installed if missing) through LD_PRELOAD; MALLOC=glibc runs them on
+#                       glibc's malloc instead
 #   start_panel         Benchmarks/panel.mjs → PANEL_PORT, PANEL_START (its monotonic start, ns)
 #   measure_ceiling     wrk POSTing a message event straight to the panel → prints req/s
 #   start_postgres      throwaway PostgreSQL 15 (scripts/pg_server.py) → PG_URL (database `relevo`)
@@ -24,10 +27,28 @@ PIDS=()
 bench_init() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  SERVER_ENV=()
+  if [[ "${MALLOC:-jemalloc}" == jemalloc ]]; then
+    local jemalloc
+    jemalloc="$(find_jemalloc)" || { apt-get update -qq && apt-get install -y -qq libjemalloc2 >/dev/null; jemalloc="$(find_jemalloc)"; } \
+      || { echo "libjemalloc.so.2 not found (MALLOC=glibc runs without it)" >&2; return 1; }
+    SERVER_ENV=(env "LD_PRELOAD=$jemalloc")
+    echo "== servers run with jemalloc ($jemalloc); MALLOC=glibc for glibc's malloc" >&2
+  else
+    echo "== servers run with glibc's malloc" >&2
+  fi
   [[ -n "${RELEVO_BIN:-}" ]] || swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo >&2
   TMP="$(mktemp -d)"
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM  # the EXIT trap runs on Ctrl-C and kill too
+}
+
+find_jemalloc() {
+  local path
+  for path in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 /usr/lib/libjemalloc.so.2; do
+    [[ -e "$path" ]] && { echo "$path"; return 0; }
+  done
+  return 1
 }
 
 bench_cleanup() {
@@ -111,7 +132,7 @@ start_server() {
   while port_in_use "$port"; do port=$((port + 1)); done
   NEXT_PORT=$((port + 1))
   for word; do command+=("${word/#PORT/$port}"); done
-  "${command[@]}" >"$TMP/$name.stdout.log" 2>"$TMP/$name.stderr.log" &
+  ${SERVER_ENV[@]+"${SERVER_ENV[@]}"} "${command[@]}" >"$TMP/$name.stdout.log" 2>"$TMP/$name.stderr.log" &
   RELEVO_PID=$!
   PIDS+=("$RELEVO_PID")
   RELEVO_BASE="http://127.0.0.1:$port"
