@@ -78,7 +78,7 @@ struct CanonicalJSONTests {
     }
 
     /// Node.js is the reference: its `JSON.stringify(JSON.parse(x))` must equal our bytes.
-    @Test func outputMatchesNodeJSONStringify() throws {
+    @Test func outputMatchesNodeJSONStringify() async throws {
         let node = try #require(Self.findNode(), "node is required on this machine")
         let documents = [
             #"{"z":1.0,"a":[10.50,1e21,-0,1e-7,0.1,123e-20],"m":{"2":"x","1":"y","k":"/\u00e9\u0000\u001f😀"}}"#,
@@ -88,17 +88,20 @@ struct CanonicalJSONTests {
         ]
         for document in documents {
             let ours = CanonicalJSONWriter.string(try JSONParser.parse(document))
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: node)
-            process.arguments = ["-e", "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s))))"]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            input.fileHandleForWriting.write(Data(document.utf8))
-            try input.fileHandleForWriting.close()
-            let nodeBytes = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let nodeBytes = try await offThread {  // a child waited for on a cooperative thread stalls every test's tasks
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: node)
+                process.arguments = ["-e", "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s))))"]
+                let input = Pipe(), output = Pipe()
+                process.standardInput = input
+                process.standardOutput = output
+                try process.run()
+                input.fileHandleForWriting.write(Data(document.utf8))
+                try input.fileHandleForWriting.close()
+                let bytes = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return bytes
+            }
             #expect(Array(nodeBytes) == Array(ours.utf8))
         }
     }

@@ -153,7 +153,10 @@ struct CommandLineTests {
         process.standardError = FileHandle.nullDevice
         try output.fileHandleForReading.close()  // nobody reads: the banner and the listening line hit a broken pipe
         try process.run()
-        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        defer {  // reaped on a thread of its own: its graceful stop must not hold a cooperative thread
+            if process.isRunning { process.terminate() }
+            Thread.detachNewThread { process.waitUntilExit() }
+        }
         var status = 0
         for _ in 0..<200 where status != 200 {
             status = (try? await rawHTTPExchange(port: port, bytes: Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))

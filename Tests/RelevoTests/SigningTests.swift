@@ -5,9 +5,9 @@ import Testing
 @Suite("Signatures and retry policy")
 struct SigningTests {
     // Vector computed independently: printf '%s' '{"a":1}' | openssl dgst -sha256 -hmac 'secret'
-    @Test func jelouSignatureMatchesAFixedVector() {
+    @Test func jelouSignatureMatchesAFixedVector() async throws {
         let signature = WebhookSignature.jelou(secret: "secret", body: Array(#"{"a":1}"#.utf8))
-        #expect(signature == "sha256=" + Self.openssl(#"{"a":1}"#, key: "secret"))
+        #expect(signature == "sha256=" + (try await Self.openssl(#"{"a":1}"#, key: "secret")))
         #expect(WebhookSignature.verifyJelou(header: signature, body: Array(#"{"a":1}"#.utf8), secrets: ["other", "secret"]))
         #expect(!WebhookSignature.verifyJelou(header: signature, body: Array(#"{"a": 1}"#.utf8), secrets: ["secret"]))
         #expect(!WebhookSignature.verifyJelou(header: "sha256=zz", body: [], secrets: ["secret"]))
@@ -15,11 +15,11 @@ struct SigningTests {
         #expect(!WebhookSignature.verifyJelou(header: signature.uppercased(), body: Array(#"{"a":1}"#.utf8), secrets: []))
     }
 
-    @Test func standardWebhooksSignsIdTimestampAndBodyWithEverySecret() {
+    @Test func standardWebhooksSignsIdTimestampAndBodyWithEverySecret() async throws {
         let header = WebhookSignature.standard(secrets: ["s1", "s2"], id: "evt_1", timestamp: 1_700_000_000, body: Array("{}".utf8))
         let parts = header.split(separator: " ")
         #expect(parts.count == 2 && parts.allSatisfy { $0.hasPrefix("v1,") })
-        let expected = Data(Hex.decode(Self.openssl("evt_1.1700000000.{}", key: "s1"))!).base64EncodedString()
+        let expected = Data(Hex.decode(try await Self.openssl("evt_1.1700000000.{}", key: "s1"))!).base64EncodedString()
         #expect(parts[0] == "v1," + expected)
         #expect(WebhookSignature.standardSecret("abc") == "whsec_YWJj")
     }
@@ -46,18 +46,21 @@ struct SigningTests {
         #expect(WebhookSender.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == .seconds(0))
     }
 
-    static func openssl(_ message: String, key: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "dgst", "-sha256", "-hmac", key]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try? process.run()
-        input.fileHandleForWriting.write(Data(message.utf8))
-        try? input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return String(text.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    /// On a thread of its own: a child process waited for on a cooperative thread stalls every test's tasks.
+    static func openssl(_ message: String, key: String) async throws -> String {
+        try await offThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl", "dgst", "-sha256", "-hmac", key]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try? process.run()
+            input.fileHandleForWriting.write(Data(message.utf8))
+            try? input.fileHandleForWriting.close()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return String(text.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 }
