@@ -44,7 +44,7 @@ run_side() {
   local cpu
   cpu="$(awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$pid/stat")"
   stop_processes "$pid"
-  RUN_RESULT="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(f"{r[\"eventsPerSecond\"]:.0f} {float(sys.argv[2]) * 1e6 / r[\"handled\"]:.0f}")' \
+  RUN_RESULT="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print("%.0f %.0f" % (r["eventsPerSecond"], float(sys.argv[2]) * 1e6 / r["handled"]))' \
     "$RESULT_JSON" "$cpu")"
 }
 
