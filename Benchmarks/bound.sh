@@ -20,9 +20,6 @@ for product in relevo-forward-bound relevo-pipeline-cost; do
   swift build -c release --static-swift-stdlib --scratch-path .build-bench --product "$product" >&2
 done
 
-# CPU seconds (user + system) of a process so far.
-cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
-
 start_panel
 CEILINGS=("$(measure_ceiling)")
 LINES=()

@@ -19,6 +19,7 @@
 #   run_delivery BASES PROJECT KEY OUT   Benchmarks/delivery.mjs (BASES comma-separated) → OUT, then
 #                       stdout; returns its status; RESULT_JSON is its RESULT line
 #   stop_processes PID… SIGTERM, wait for each (SIGKILL after 60 s), forget them
+#   cpu_of PID          CPU seconds (user + system) of a running process so far
 #   log_summary N       stderr of instance N: line count and its non-info lines, grouped
 
 BIN="${RELEVO_BIN:-.build-bench/release/relevo}"
@@ -68,6 +69,8 @@ running() {
   state="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)"
   [[ -n "$state" && "$state" != Z ]]
 }
+
+cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 
 stop_processes() {
   local p _ kept=()

@@ -42,7 +42,7 @@ run_side() {
   read_banner "$name-$run"
   run_delivery "$RELEVO_BASE" "$PROJECT" "$KEY" "$TMP/$name-$run.txt" >/dev/null
   local cpu
-  cpu="$(awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$pid/stat")"
+  cpu="$(cpu_of "$pid")"
   stop_processes "$pid"
   RUN_RESULT="$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print("%.0f %.0f" % (r["eventsPerSecond"], float(sys.argv[2]) * 1e6 / r["handled"]))' \
     "$RESULT_JSON" "$cpu")"
