@@ -15,7 +15,7 @@ import Synchronization
 /// age, so a destination without room costs a claim nothing.
 final class SQLiteDeliverySchedule: Sendable {
     /// The oldest unsettled event of an ordering key.
-    struct Head: Sendable, Equatable {
+    struct Head: Sendable {
         let seq: Int64
         let id: String
         let orderingKey: String
@@ -43,11 +43,6 @@ final class SQLiteDeliverySchedule: Sendable {
             self.held = held
             self.due = due
             self.event = event
-        }
-
-        static func == (a: Head, b: Head) -> Bool {
-            (a.seq, a.id, a.orderingKey, a.destination, a.held, a.due) == (b.seq, b.id, b.orderingKey, b.destination, b.held, b.due)
-                && a.event == b.event
         }
     }
 
