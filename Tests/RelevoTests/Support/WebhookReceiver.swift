@@ -3,6 +3,7 @@ import Relevo
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A real HTTP server standing in for a panel or a channel: records every request it receives
@@ -28,7 +29,11 @@ final class WebhookReceiver: Sendable {
     private let delay = Mutex(Duration.zero)
     /// While `held`, requests that arrive wait (unanswered) until ``release()``.
     private let gate = Mutex<(held: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    /// Runs the server; stopped by a graceful shutdown, never by cancelling its task: a cancelled
+    /// Hummingbird server drops a connection accepted but not yet served, and NIO traps on it
+    /// ("Deinited NIOAsyncWriter without calling finish()", swift-nio#2637), which crashed the whole
+    /// test process once in a dozen full runs.
+    private let services = Mutex<ServiceGroup?>(nil)
     private let boundPort = Mutex(0)
 
     var port: Int { boundPort.withLock { $0 } }
@@ -89,7 +94,9 @@ final class WebhookReceiver: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in readyContinuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        task.withLock { $0 = Task { try await app.run() } }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        services.withLock { $0 = group }
+        Task { try await group.run() }
         for await port in ready {
             boundPort.withLock { $0 = port }
             break
@@ -98,7 +105,8 @@ final class WebhookReceiver: Sendable {
 
     func stop() {
         release()
-        task.withLock { $0?.cancel() }
+        guard let group = services.withLock({ $0 }) else { return }
+        Task { await group.triggerGracefulShutdown() }
     }
 
     /// Waits until `count` requests arrived (answered or held), or the time runs out.
