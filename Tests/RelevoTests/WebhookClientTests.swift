@@ -171,7 +171,7 @@ struct WebhookClientTests {
         await server.stop()
         let failures = results.enumerated().filter { $0.element.statusCode != 200 }.map { "#\($0.offset): \($0.element)" }
         #expect(failures.isEmpty, "\(failures)")
-        #expect(server.requests == 40 && server.connections == 40)
+        #expect(server.requests == 40 && server.connections == 40, "requests \(server.requests), connections \(server.connections)")
     }
 
     /// Kept-alive connections do not outlive the idle timeout, even to a destination never used again.

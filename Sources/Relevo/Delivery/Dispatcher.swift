@@ -68,17 +68,12 @@ public final class Dispatcher: Service, Sendable {
         /// Waiting events that may start now, taken out of the line and counted in.
         mutating func startable() -> [OutboxEvent] {
             var ready: [OutboxEvent] = []
-            var emptied: [String] = []
-            var index = waiting.startIndex
-            while index != waiting.endIndex {
-                let destination = waiting.keys[index]
-                while !waiting.values[index].isEmpty, started.take(destination) {
-                    ready.append(waiting.values[index].removeFirst())
+            for destination in Array(waiting.keys) {
+                while waiting[destination]?.isEmpty == false, started.take(destination) {
+                    ready.append(waiting[destination]!.removeFirst())
                 }
-                if waiting.values[index].isEmpty { emptied.append(destination) }
-                waiting.formIndex(after: &index)
+                if waiting[destination]?.isEmpty == true { waiting[destination] = nil }
             }
-            for destination in emptied { waiting[destination] = nil }
             return ready
         }
 

@@ -38,12 +38,7 @@ public enum WebhookSignature {
     /// ``standard(secrets:id:timestamp:body:)`` with the keys prepared once.
     public static func standard(keys: [SigningKey], id: String, timestamp: Int64, body: [UInt8]) -> String {
         let prefix = Array("\(id).\(timestamp).".utf8)
-        var header = ""
-        for key in keys {
-            if !header.isEmpty { header += " " }
-            header += "v1," + Data(key.authenticationCode(prefix, body)).base64EncodedString()
-        }
-        return header
+        return keys.map { key in "v1," + Data(key.authenticationCode(prefix, body)).base64EncodedString() }.joined(separator: " ")
     }
 
     /// The secret in the form Standard Webhooks libraries take.
