@@ -165,11 +165,18 @@ struct WebhookClientTests {
     @Test(.timeLimit(.minutes(1))) func connectionsDroppedAfterEveryAnswerAreNeverReused() async throws {
         let server = try await ScriptedHTTPServer(script: Array(repeating: .answerAndClose(ScriptedHTTPServer.ok()), count: 40))
         let client = try Self.makeClient()
-        var results: [WebhookSender.Result] = []
-        for _ in 0..<40 { results.append(try await Self.post(server, client: client)) }
+        // Each failure names what the server saw during that POST: whether a connection was opened and the request read.
+        var failures: [String] = []
+        for number in 0..<40 {
+            let (connections, requests, start) = (server.connections, server.requests, ContinuousClock.now)
+            let result = try await Self.post(server, client: client)
+            if result.statusCode != 200 {
+                failures.append("#\(number): \(result) after \(ContinuousClock.now - start); during it the server got "
+                    + "\(server.connections - connections) connection(s), \(server.requests - requests) request(s)")
+            }
+        }
         await client.shutdown()
         await server.stop()
-        let failures = results.enumerated().filter { $0.element.statusCode != 200 }.map { "#\($0.offset): \($0.element)" }
         #expect(failures.isEmpty, "\(failures)")
         #expect(server.requests == 40 && server.connections == 40, "requests \(server.requests), connections \(server.connections)")
     }

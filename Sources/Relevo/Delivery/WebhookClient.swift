@@ -128,9 +128,11 @@ public final class WebhookClient: Service, Sendable {
     {
         let promise = channel.eventLoop.makePromise(of: WebhookResponse.self)
         // A channel closed before the write reaches it has no handler left to answer the exchange:
-        // the failed write does (a second completion of the promise is ignored).
+        // the failed write does. The handler answers every other failed write itself.
         channel.writeAndFlush(WebhookExchange(head: head, body: body, deadline: deadline, promise: promise)).whenFailure { error in
-            promise.fail(error as? ChannelError == .ioOnClosedChannel ? WebhookClientError.closedBeforeAnswer : error)
+            if let error = error as? ChannelError, error == .ioOnClosedChannel || error == .alreadyClosed {
+                promise.fail(WebhookClientError.closedBeforeAnswer)
+            }
         }
         // A cancelled attempt (the end of the shutdown grace) stops waiting at once.
         return try await withTaskCancellationHandler {

@@ -85,7 +85,15 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
         current = Current(promise: exchange.promise, timer: timer)
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
-        context.write(wrapOutboundOut(.end(nil)), promise: promise)
+        // A write that fails (EPIPE: the peer dropped the connection as it was reused) ends the
+        // exchange here, before the write's own error could reach the client as the answer.
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenFailure { error in
+            let closed = error as? ChannelError == .ioOnClosedChannel || Self.isClose(error, channelClosed: true)
+            self.finish(context, with: .failure(closed ? WebhookClientError.closedBeforeAnswer : error), keepConnection: false)
+        }
+        if let promise { written.futureResult.cascade(to: promise) }
+        context.write(wrapOutboundOut(.end(nil)), promise: written)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
