@@ -106,20 +106,55 @@ enum TestPostgres {
             ])
         }
 
-        /// Runs a command through `system()` and Python's `subprocess` (which closes every inherited
-        /// descriptor): Foundation's `Process` waits until no descendant holds its end of a socket, and the
-        /// server `pg_ctl` starts would otherwise keep that, and this process's listening sockets, open.
+        /// Runs a command and waits for it, its output dropped and its errors kept for the failure.
+        ///
+        /// The child is spawned with every descriptor of this process above stderr closed
+        /// (`posix_spawn_file_actions_addclosefrom_np`). NIO opens its sockets without close-on-exec,
+        /// so a child started by `system()` held the tests' connections open for as long as it ran:
+        /// a server that closed a connection then did not really close it (no FIN), and a client
+        /// reusing it waited for an answer until its deadline. `initdb` and `pg_ctl -w start` run for
+        /// seconds, and `psql` runs for every new database. (Foundation's `Process` is not used: it
+        /// waits until no descendant holds its end of a socket, and the server `pg_ctl` starts would
+        /// keep that.)
         private static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) throws {
             let errors = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-pg-\(UUID().uuidString).err").path
             defer { try? FileManager.default.removeItem(atPath: errors) }
-            let closingDescriptors = ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"]
-            let words = closingDescriptors + (asPostgres ? ["runuser", "-u", "postgres", "--", executable] : [executable]) + arguments
-            let quoted = words.map(quote).joined(separator: " ")
-            let status = system("cd /tmp && \(quoted) > /dev/null 2> '\(errors)'")
+            let words = (asPostgres ? ["runuser", "-u", "postgres", "--", executable] : [executable]) + arguments
+            let status = try spawnAndWait(words, errors: errors)
             guard status == 0 else {
                 let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
                 throw ServerError(description: "\(executable) failed (\(status)): \(message)")
             }
+        }
+
+        /// `words[0]` found on the `PATH`, in `/tmp`, stdin and stdout on `/dev/null`, stderr to
+        /// `errors`, nothing else inherited; its exit status (or 128 + the signal that ended it).
+        private static func spawnAndWait(_ words: [String], errors: String) throws -> Int32 {
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            // glibc has both (2.29 and 2.34); Swift's Glibc module does not declare them.
+            guard let chdir = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np"),
+                  let closeFrom = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+            else { throw ServerError(description: "this C library cannot close a child's inherited descriptors (glibc 2.34 or later can)") }
+            typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+            typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            _ = unsafeBitCast(chdir, to: AddChdir.self)(&actions, "/tmp")
+            _ = unsafeBitCast(closeFrom, to: AddCloseFrom.self)(&actions, 3)
+            let argv = words.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var pid = pid_t()
+            let spawned = posix_spawnp(&pid, words[0], &actions, nil, argv, environ)
+            guard spawned == 0 else {
+                throw ServerError(description: "\(words[0]) could not start: \(String(cString: strerror(spawned)))")
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
         }
     }
 }
