@@ -166,8 +166,9 @@ struct WebhookClientTests {
         let server = try await ScriptedHTTPServer(script: Array(repeating: .answerAndClose(ScriptedHTTPServer.ok()), count: 40))
         let client = try Self.makeClient()
         // Each failure names what the server saw during that POST (whether a connection was opened and
-        // the request read) and how long the event loops stalled: this test failed about once in ten
-        // full-suite runs, each time one POST on a reused connection hanging to its deadline.
+        // the request read) and how long the event loops stalled. That told a hang of the client from
+        // a socket held open elsewhere when this test failed in one full-suite run out of ten: the
+        // children other tests started through `system()` inherited the server's sockets (see TestPostgres).
         let probe = EventLoopStallProbe()
         var failures: [String] = []
         for number in 0..<40 {
