@@ -89,7 +89,7 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
         // exchange here, before the write's own error could reach the client as the answer.
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in
-            let closed = error as? ChannelError == .ioOnClosedChannel || Self.isClose(error, channelClosed: true)
+            let closed = Self.isClose(error, channelClosed: true)
             self.finish(context, with: .failure(closed ? WebhookClientError.closedBeforeAnswer : error), keepConnection: false)
         }
         if let promise { written.futureResult.cascade(to: promise) }
@@ -140,11 +140,12 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
         finish(context, with: .failure(failure), keepConnection: false)
     }
 
-    /// Errors that mean "the peer closed the connection": NIO reports them before `channelInactive`.
+    /// Errors that mean "the connection is closed": NIO reports them before `channelInactive`, and
+    /// fails the writes still pending when it closes.
     private static func isClose(_ error: any Error, channelClosed: Bool) -> Bool {
         switch error {
         case let error as IOError: error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
-        case ChannelError.eof, NIOSSLError.uncleanShutdown: true
+        case ChannelError.eof, ChannelError.ioOnClosedChannel, NIOSSLError.uncleanShutdown: true
         case is HTTPParserError: channelClosed  // an answer cut short by the close
         default: false
         }
