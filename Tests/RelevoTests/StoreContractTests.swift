@@ -254,6 +254,44 @@ struct StoreContractTests {
         try await store.close()
     }
 
+    /// Events written behind their conversation's head wait in memory with their bodies, so a
+    /// settlement moves the head on without reading the next event back; past the carry limit the
+    /// next one is read back. Either way each goes out in order, with its own body, never attempted.
+    @Test(arguments: [10, 2])
+    func sqliteSettlementMovesTheHeadToTheNextEventInOrder(carryLimit: Int) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path, carriedEventLimit: carryLimit)
+        let at = Timestamp(millisecondsSince1970: 1)
+        try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
+        let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u1", state: .active,
+                                        startAt: at, assignment: nil, metadata: nil)
+        func event(_ index: Int) -> OutboxEvent {
+            OutboxEvent(id: "e\(index)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
+                        eventType: "message", body: Array("{\"n\":\(index)}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+        }
+        try await store.startConversation(conversation, messages: [], events: [event(0)])
+        for index in 1..<4 {
+            let write = IdempotentWrite(projectId: "p1", scope: "test", key: "m\(index)", response: "{}", activeConversationId: "c1",
+                                        message: nil, events: [event(index)], at: at)
+            #expect(try await store.recordOnce(write) == .recorded)
+        }
+        #expect(store.schedule.carriedEvents == min(4, carryLimit))
+        let room = DestinationRoom(maximumPerDestination: 16)
+        for index in 0..<4 {
+            let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, room: room)
+            #expect(claimed.map(\.id) == ["e\(index)"])
+            #expect(claimed.first?.body == Array("{\"n\":\(index)}".utf8))
+            #expect(claimed.first?.attemptCount == 0 && claimed.first?.status == .delivering)
+            let attempt = DeliveryAttempt(eventId: "e\(index)", number: 1, startedAt: at, durationMilliseconds: 1, statusCode: 200,
+                                          errorClass: nil, responseBody: nil)
+            try await store.finishAttempt(attempt, outcome: .delivered(at: at))
+        }
+        #expect(try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, room: room).isEmpty)
+        #expect(store.schedule.carriedEvents == 0)
+        try await store.close()
+    }
+
     /// A database written before the conversation items (migrations 005 and 006, which numbers the
     /// conversations) keeps its history, in order, and its event log by conversation; what is
     /// written after lands in order after it.

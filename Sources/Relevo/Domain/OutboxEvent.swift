@@ -13,27 +13,57 @@ public struct OutboxEvent: Sendable, Equatable {
         case pending, delivering, delivered, failed, cancelled, held
     }
 
+    /// What never changes once the event is written, boxed: an event is copied many times on its
+    /// way (the write, the schedule, the claim, the dispatcher's line, the attempt), and a copy of
+    /// eight strings and a body retained each of them.
+    private final class Fixed: Sendable {
+        let id: String
+        let projectId: String
+        let destination: Destination
+        let destinationKey: String
+        let orderingKey: String
+        let conversationId: String?
+        let eventType: String
+        let body: [UInt8]
+        let createdAt: Timestamp
+
+        init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
+             eventType: String, body: [UInt8], createdAt: Timestamp) {
+            self.id = id
+            self.projectId = projectId
+            self.destination = destination
+            self.destinationKey = OutboxEvent.destinationKey(projectId: projectId, destination: destination)
+            self.orderingKey = orderingKey
+            self.conversationId = conversationId
+            self.eventType = eventType
+            self.body = body
+            self.createdAt = createdAt
+        }
+    }
+
+    private let fixed: Fixed
+
     /// Stable across retries: also the Standard Webhooks `webhook-id`.
-    public let id: String
-    public let projectId: String
-    public let destination: Destination
+    public var id: String { fixed.id }
+    public var projectId: String { fixed.projectId }
+    public var destination: Destination { fixed.destination }
     /// Events with the same key are delivered strictly in creation order (one conversation, one destination).
-    public let orderingKey: String
-    public let conversationId: String?
-    public let eventType: String
+    public var orderingKey: String { fixed.orderingKey }
+    public var conversationId: String? { fixed.conversationId }
+    public var eventType: String { fixed.eventType }
     /// The exact bytes sent on every attempt (JavaScript canonical JSON).
-    public let body: [UInt8]
+    public var body: [UInt8] { fixed.body }
+    public var createdAt: Timestamp { fixed.createdAt }
     public var status: Status
     public var attemptCount: Int
     /// Attempts made before the current retry schedule began (a redelivery starts a fresh schedule).
     public var retryBase: Int
     public var nextAttemptAt: Timestamp
-    public let createdAt: Timestamp
 
     /// Who receives it: `project:panel` or `project:channel:bot`. In-flight attempts are bounded per key,
     /// so one slow panel cannot take every delivery slot. Kept, not computed: the dispatcher reads
     /// it several times per attempt, and each computation built a new string.
-    public let destinationKey: String
+    public var destinationKey: String { fixed.destinationKey }
 
     static func destinationKey(projectId: String, destination: Destination) -> String {
         switch destination {
@@ -45,19 +75,26 @@ public struct OutboxEvent: Sendable, Equatable {
     public init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
                 eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, retryBase: Int = 0,
                 nextAttemptAt: Timestamp, createdAt: Timestamp) {
-        self.id = id
-        self.projectId = projectId
-        self.destination = destination
-        self.destinationKey = OutboxEvent.destinationKey(projectId: projectId, destination: destination)
-        self.orderingKey = orderingKey
-        self.conversationId = conversationId
-        self.eventType = eventType
-        self.body = body
+        fixed = Fixed(id: id, projectId: projectId, destination: destination, orderingKey: orderingKey, conversationId: conversationId,
+                      eventType: eventType, body: body, createdAt: createdAt)
         self.status = status
         self.attemptCount = attemptCount
         self.retryBase = retryBase
         self.nextAttemptAt = nextAttemptAt
-        self.createdAt = createdAt
+    }
+
+    public static func == (a: OutboxEvent, b: OutboxEvent) -> Bool {
+        (a.fixed === b.fixed || (a.id == b.id && a.projectId == b.projectId && a.destination == b.destination
+            && a.orderingKey == b.orderingKey && a.conversationId == b.conversationId && a.eventType == b.eventType
+            && a.body == b.body && a.createdAt == b.createdAt))
+            && a.status == b.status && a.attemptCount == b.attemptCount && a.retryBase == b.retryBase && a.nextAttemptAt == b.nextAttemptAt
+    }
+
+    /// `event` as its row reads once it is its key's head: never attempted, held or pending, due at `due`.
+    init(refreshing event: OutboxEvent, held: Bool, due: Int64) {
+        self = event
+        status = held ? .held : .pending
+        nextAttemptAt = Timestamp(millisecondsSince1970: due)
     }
 
     /// `evt_`, 12 hex digits of the creation millisecond, 12 random hex digits (48 bits). Ids sort by

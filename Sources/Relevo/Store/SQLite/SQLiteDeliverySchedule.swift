@@ -1,3 +1,4 @@
+import DequeModule
 import HeapModule
 import Synchronization
 
@@ -27,28 +28,7 @@ final class SQLiteDeliverySchedule: Sendable {
         let due: Int64
         /// The event itself, as the transaction that filed the head saw it (nil for heads read at
         /// start): a claim then sends it without reading it back.
-        var event: OutboxEvent? {
-            get { carried?.event }
-            set { carried = newValue.map(Carried.init) }
-        }
-        /// Boxed: heads are copied in and out of the schedule's maps several times per event, and a
-        /// copy of the event itself retains each of its strings and its body.
-        private var carried: Carried?
-
-        init(seq: Int64, id: String, orderingKey: String, destination: String, held: Bool, due: Int64, event: OutboxEvent? = nil) {
-            self.seq = seq
-            self.id = id
-            self.orderingKey = orderingKey
-            self.destination = destination
-            self.held = held
-            self.due = due
-            self.event = event
-        }
-    }
-
-    private final class Carried: Sendable {
-        let event: OutboxEvent
-        init(_ event: OutboxEvent) { self.event = event }
+        var event: OutboxEvent?
     }
 
     /// An ordering key and its head (nil: nothing unsettled left).
@@ -70,7 +50,12 @@ final class SQLiteDeliverySchedule: Sendable {
     private struct State {
         let carryLimit: Int
         var heads: [String: Head] = [:]
-        /// Heads that carry their event (see ``Head/event``).
+        /// Events written behind their key's head, carried, in order: when a settlement moves the
+        /// head on to one of them, the claim sends it without reading it back, and the settlement
+        /// need not read its body either. Not necessarily all of them (the carry limit, events
+        /// written before the start); a head's event is taken from here only when its seq matches.
+        var successors: [String: Deque<Head>] = [:]
+        /// Heads and successors that carry their event (see ``Head/event``).
         var carrying = 0
         /// Unclaimed heads that were due at the last claim, by destination. Entries go stale when
         /// their head moves on; a stale entry is dropped when it comes to the top.
@@ -87,7 +72,19 @@ final class SQLiteDeliverySchedule: Sendable {
             if heads[key]?.event != nil { carrying -= 1 }
             guard var head else {
                 heads[key] = nil
+                if let line = successors.removeValue(forKey: key) { carrying -= line.count }
                 return
+            }
+            if var line = successors.removeValue(forKey: key) {
+                // Events before the new head have been settled: what is left of the line follows it.
+                while let first = line.first, first.seq <= head.seq {
+                    line.removeFirst()
+                    carrying -= 1
+                    if first.seq == head.seq, head.event == nil, let event = first.event {
+                        head.event = OutboxEvent(refreshing: event, held: head.held, due: head.due)
+                    }
+                }
+                if !line.isEmpty { successors[key] = line }
             }
             if head.event != nil {
                 if carrying < carryLimit { carrying += 1 } else { head.event = nil }
@@ -111,7 +108,7 @@ final class SQLiteDeliverySchedule: Sendable {
 
     private let state: Mutex<State>
 
-    /// `carryLimit`: most heads that carry their event at once (~1 KiB each with its body).
+    /// `carryLimit`: most events carried at once, heads and successors (~1 KiB each with its body).
     init(carryLimit: Int = 10_000) {
         state = Mutex(State(carryLimit: carryLimit))
     }
@@ -127,12 +124,19 @@ final class SQLiteDeliverySchedule: Sendable {
         }
     }
 
-    /// After a commit that inserted events: a key without a head gets the new event as its head.
+    /// After a commit that inserted events: a key without a head gets the new event as its head;
+    /// behind a head, the event waits in the key's successors while the carry limit allows.
     func offer(_ candidates: [Head]) {
         state.withLock { state in
-            for head in candidates where state.heads[head.orderingKey] == nil {
-                state.setHead(head, of: head.orderingKey)
-                state.file(head)
+            for head in candidates {
+                guard let current = state.heads[head.orderingKey] else {
+                    state.setHead(head, of: head.orderingKey)
+                    state.file(head)
+                    continue
+                }
+                guard head.event != nil, head.seq > current.seq, state.carrying < state.carryLimit else { continue }
+                state.successors[head.orderingKey, default: []].append(head)
+                state.carrying += 1
             }
         }
     }

@@ -100,7 +100,9 @@ extension SQLiteStore {
             }
             guard let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
-            return try [(key, Self.currentHead(key, db))]
+            // The head's position only: its event is usually carried in memory as a successor (see
+            // SQLiteDeliverySchedule), and reading it here, body and all, was half of a settlement.
+            return [(key, try db.firstRow(sql: Self.selectCurrentHeadPosition, [.text(key)]).map(Self.decodeHead))]
         }, afterCommit: { heads in
             self.schedule.update(heads, settled: attempt.eventId)
         })
@@ -131,6 +133,10 @@ extension SQLiteStore {
     private static let selectCurrentHead = """
         SELECT \(headColumns), \(eventColumns) FROM events e
         WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
+        """
+
+    private static let selectCurrentHeadPosition = """
+        SELECT \(headColumns) FROM events WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1
         """
 
     /// Every key's head, read at start: the oldest unsettled event of each ordering key.
