@@ -47,6 +47,22 @@ struct WebhookClientTests {
         #expect(result.errorClass == "invalid_response" && result.statusCode == nil)
     }
 
+    /// A stored credential with a line break would end its header early and add headers of its own:
+    /// the POST is refused before any byte is sent, and the attempt says why.
+    @Test func aHeaderValueWithALineBreakIsNeverSent() async throws {
+        let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok())])
+        let client = try Self.makeClient()
+        let sender = WebhookSender(client: client, timeout: .seconds(5))
+        let url = try WebhookURL.parse(server.url, allowHTTP: true)
+        let refused = await sender.post(url: url, headers: [("Authorization", "Bearer abc\r\nX-Injected: 1")], body: Self.body)
+        let accepted = await sender.post(url: url, headers: [("Authorization", "Bearer abc\tdef")], body: Self.body)
+        await client.shutdown()
+        await server.stop()
+        #expect(refused == .init(statusCode: nil, errorClass: "invalid_credential", responseBody: nil))
+        #expect(accepted.statusCode == 200)
+        #expect(server.requests == 1)
+    }
+
     @Test func onlyTheFirst4KiBOfABodyAreKeptAndTheConnectionIsReused() async throws {
         let big = String(repeating: "a", count: 10_000)
         let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok(big, status: "500 Internal Server Error"))])

@@ -105,31 +105,26 @@ public final class WebhookClient: Service, Sendable {
     }
 
     /// POSTs `body` to `url`; the whole exchange, connecting included, ends by `timeout`.
+    /// A header that is not a valid field (a name that is not a token; a value with a control
+    /// character, which could end the header early) is refused before anything is sent.
     public func post(_ url: WebhookURL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> WebhookResponse {
         let deadline = NIODeadline.now() + TimeAmount(timeout)
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.requestTarget)
-        head.headers.reserveCapacity(headers.count + 2)
-        head.headers.add(name: "Host", value: url.hostHeader)
-        for (name, value) in headers { head.headers.add(name: name, value: value) }
-        head.headers.add(name: "Content-Length", value: String(body.count))
-        let payload = ByteBuffer(bytes: body)
+        let request = try RequestBytes.post(url, headers: headers, body: body)
         let destination = Destination(secure: url.scheme == "https", host: url.host, port: url.port)
         if let channel = try takeIdle(destination) {
             do {
-                return try await exchange(on: channel, head: head, body: payload, deadline: deadline)
+                return try await exchange(on: channel, request: request, deadline: deadline)
             } catch WebhookClientError.closedBeforeAnswer {}
         }
         let channel = try await connect(destination, deadline: deadline)
-        return try await exchange(on: channel, head: head, body: payload, deadline: deadline)
+        return try await exchange(on: channel, request: request, deadline: deadline)
     }
 
-    private func exchange(on channel: any Channel, head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline)
-        async throws -> WebhookResponse
-    {
+    private func exchange(on channel: any Channel, request: ByteBuffer, deadline: NIODeadline) async throws -> WebhookResponse {
         let promise = channel.eventLoop.makePromise(of: WebhookResponse.self)
         // A channel closed before the write reaches it has no handler left to answer the exchange:
         // the failed write does. The handler answers every other failed write itself.
-        channel.writeAndFlush(WebhookExchange(head: head, body: body, deadline: deadline, promise: promise)).whenFailure { error in
+        channel.writeAndFlush(WebhookExchange(request: request, deadline: deadline, promise: promise)).whenFailure { error in
             if let error = error as? ChannelError, error == .ioOnClosedChannel || error == .alreadyClosed {
                 promise.fail(WebhookClientError.closedBeforeAnswer)
             }
@@ -204,7 +199,9 @@ public final class WebhookClient: Service, Sendable {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                         try pipeline.addHandler(HandshakeWaiter(handshake))
                     }
-                    try pipeline.addHTTPClientHandlers()
+                    // The request is written as bytes (RequestBytes); NIO's decoder reads the answer.
+                    try pipeline.addHandler(RequestBytes.Passthrough())
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try pipeline.addHandler(WebhookExchangeHandler(keptBodyBytes: Self.keptBodyBytes) { [weak self] channel in
                         self?.giveBack(channel, to: destination)
                     })

@@ -13,8 +13,8 @@ import Glibc
 /// deadline, the connection closing, a parse or TLS error). A connection that can carry another
 /// request afterwards is handed back through `reusable` before the promise is answered.
 struct WebhookExchange: Sendable {
-    let head: HTTPRequestHead
-    let body: ByteBuffer
+    /// The whole request, head and body (``RequestBytes``).
+    let request: ByteBuffer
     let deadline: NIODeadline
     let promise: EventLoopPromise<WebhookResponse>
 }
@@ -42,6 +42,8 @@ public enum WebhookClientError: Error, Equatable {
     case blockedAddress
     /// An answer that is not a webhook's (`101 Switching Protocols`).
     case invalidAnswer
+    /// A header that cannot be sent as given (a credential with a line break): nothing was sent.
+    case invalidRequestHeader
 }
 
 final class WebhookExchangeHandler: ChannelDuplexHandler {
@@ -83,8 +85,9 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
             self.finish(context, with: .failure(WebhookClientError.timeout), keepConnection: false)
         }
         current = Current(promise: exchange.promise, timer: timer)
-        context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
+        // The head tells NIO's response decoder a POST is under way (it expects one answer per
+        // request head); ``RequestBytes/Passthrough`` drops it, the bytes carry the request.
+        context.write(wrapOutboundOut(.head(RequestBytes.postHead)), promise: nil)
         // A write that fails (EPIPE: the peer dropped the connection as it was reused) ends the
         // exchange here, before the write's own error could reach the client as the answer.
         let written = context.eventLoop.makePromise(of: Void.self)
@@ -93,7 +96,7 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
             self.finish(context, with: .failure(closed ? WebhookClientError.closedBeforeAnswer : error), keepConnection: false)
         }
         if let promise { written.futureResult.cascade(to: promise) }
-        context.write(wrapOutboundOut(.end(nil)), promise: written)
+        context.write(wrapOutboundOut(.body(.byteBuffer(exchange.request))), promise: written)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -67,6 +67,7 @@ public struct WebhookSender: Sendable {
         case WebhookClientError.unresolvable: return "dns"
         case WebhookClientError.blockedAddress: return "blocked_address"
         case WebhookClientError.invalidAnswer: return "invalid_response"
+        case WebhookClientError.invalidRequestHeader: return "invalid_credential"
         case let error as NIOConnectionError:
             if error.connectionErrors.isEmpty && (error.dnsAError != nil || error.dnsAAAAError != nil) { return "dns" }
             if error.connectionErrors.contains(where: { if case ChannelError.connectTimeout(_) = $0.error { true } else { false } }) {
