@@ -50,7 +50,7 @@ extension ConversationService {
                     message: ConversationMessage(conversationId: active.id, id: value.id, direction: .user, type: value.kind.rawValue,
                                                  content: value.content, createdAt: time),
                     events: [OutboxEvent.make(projectId: projectId, destination: .panel, conversationId: active.id, eventType: "message",
-                                              body: EventPayloads.userMessage(context, value: value), at: time)],
+                                              bytes: EventPayloads.userMessage(context, value: value), at: time)],
                     at: time)
             } else {
                 response = .members(["routedTo": "bot"])

@@ -24,12 +24,25 @@ enum EventPayloads {
         ])
     }
 
-    static func userMessage(_ c: Context, value: MessageValue) -> JSONValue {
-        .members([
-            "field": "messages", "object": "message_event", "event_type": "message", "timestamp": c.millis,
-            "project_id": .string(c.projectId), "room_id": .string(c.room.id), "contact": c.contact,
-            "conversation": .members(["id": .string(c.conversationId)]), "bot": c.botJSON, "value": value.json,
-        ])
+    /// Written straight into its canonical bytes: this is the body of every end-user message, and the
+    /// tree of five objects built first for it was a tenth of a channel message's allocations. The
+    /// same bytes `CanonicalJSONWriter` writes for the tree (tested); only `content` is a tree.
+    static func userMessage(_ c: Context, value: MessageValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(384)
+        out.append(contentsOf: #"{"field":"messages","object":"message_event","event_type":"message","timestamp":"#.utf8)
+        CanonicalJSONWriter.write(c.millis, into: &out)
+        for (name, text) in [(#","project_id":"#, c.projectId), (#","room_id":"#, c.room.id), (#","contact":{"id":"#, c.user.id),
+                             (#","name":"#, c.user.names), (#"},"conversation":{"id":"#, c.conversationId),
+                             (#"},"bot":{"id":"#, c.bot.id), (#","name":"#, c.bot.name), (#"},"value":{"id":"#, value.id),
+                             (#","type":"#, value.kind.rawValue)] {
+            out.append(contentsOf: name.utf8)
+            CanonicalJSONWriter.writeString(text, into: &out)
+        }
+        out.append(contentsOf: #","content":"#.utf8)
+        CanonicalJSONWriter.write(value.content, into: &out)
+        out.append(contentsOf: "}}".utf8)
+        return out
     }
 
     static func conversationClose(_ c: Context, reason: String, redirect: JSONValue?) -> JSONValue {

@@ -113,11 +113,17 @@ public struct OutboxEvent: Sendable, Equatable {
     /// A new event, due now.
     static func make(projectId: String, destination: Destination, conversationId: String, eventType: String,
                      body: JSONValue, held: Bool = false, at time: Timestamp) -> OutboxEvent {
+        make(projectId: projectId, destination: destination, conversationId: conversationId, eventType: eventType,
+             bytes: CanonicalJSONWriter.bytes(body), held: held, at: time)
+    }
+
+    /// A new event, due now, whose body is already in canonical form.
+    static func make(projectId: String, destination: Destination, conversationId: String, eventType: String,
+                     bytes: [UInt8], held: Bool = false, at time: Timestamp) -> OutboxEvent {
         OutboxEvent(
             id: newId(at: time), projectId: projectId, destination: destination,
             orderingKey: "\(destination.kind):\(projectId):\(conversationId)", conversationId: conversationId,
-            eventType: eventType, body: CanonicalJSONWriter.bytes(body), status: held ? .held : .pending,
-            nextAttemptAt: time, createdAt: time)
+            eventType: eventType, body: bytes, status: held ? .held : .pending, nextAttemptAt: time, createdAt: time)
     }
 }
 
