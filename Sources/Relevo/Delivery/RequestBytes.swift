@@ -25,7 +25,7 @@ enum RequestBytes {
         out.writeString(url.hostHeader)
         for (name, value) in headers {
             guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { throw .invalidRequestHeader }
-            guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else { throw .invalidRequestHeader }
+            guard value.utf8.allSatisfy({ ($0 >= 0x20 && $0 != 0x7F) || $0 == 0x09 }) else { throw .invalidRequestHeader }
             out.writeString("\r\n")
             out.writeString(name)
             out.writeStaticString(": ")

@@ -16,7 +16,7 @@ public struct OutboxEvent: Sendable, Equatable {
     /// What never changes once the event is written, boxed: an event is copied many times on its
     /// way (the write, the schedule, the claim, the dispatcher's line, the attempt), and a copy of
     /// eight strings and a body retained each of them.
-    private final class Fixed: Sendable {
+    private final class Fixed: Sendable, Equatable {
         let id: String
         let projectId: String
         let destination: Destination
@@ -38,6 +38,11 @@ public struct OutboxEvent: Sendable, Equatable {
             self.eventType = eventType
             self.body = body
             self.createdAt = createdAt
+        }
+
+        static func == (a: Fixed, b: Fixed) -> Bool {
+            a === b || (a.id == b.id && a.projectId == b.projectId && a.destination == b.destination && a.orderingKey == b.orderingKey
+                && a.conversationId == b.conversationId && a.eventType == b.eventType && a.body == b.body && a.createdAt == b.createdAt)
         }
     }
 
@@ -81,13 +86,6 @@ public struct OutboxEvent: Sendable, Equatable {
         self.attemptCount = attemptCount
         self.retryBase = retryBase
         self.nextAttemptAt = nextAttemptAt
-    }
-
-    public static func == (a: OutboxEvent, b: OutboxEvent) -> Bool {
-        (a.fixed === b.fixed || (a.id == b.id && a.projectId == b.projectId && a.destination == b.destination
-            && a.orderingKey == b.orderingKey && a.conversationId == b.conversationId && a.eventType == b.eventType
-            && a.body == b.body && a.createdAt == b.createdAt))
-            && a.status == b.status && a.attemptCount == b.attemptCount && a.retryBase == b.retryBase && a.nextAttemptAt == b.nextAttemptAt
     }
 
     /// `event` as its row reads once it is its key's head: never attempted, held or pending, due at `due`.
