@@ -25,6 +25,8 @@ public struct DeliveryAttemptRunner: Sendable {
     private let parsedURLs = Memo<WebhookURL>()
     /// Signing keys prepared once per secret (a regenerated secret is another text, so another key).
     private let signingKeys = Memo<SigningKey>()
+    /// By integration id; see ``panelTarget(_:)``.
+    private let panelTargets = Memo<PanelTarget>()
 
     public init(store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
                 destinationGuard: DestinationGuard, sender: WebhookSender) {
@@ -39,6 +41,30 @@ public struct DeliveryAttemptRunner: Sendable {
         signingKeys.value(for: secret, make: SigningKey.init(secret:))
     }
 
+    /// What a panel's attempts need from its integration, opened once per version of the record:
+    /// per attempt that was two secrets and a credential looked up in the secret box under contexts
+    /// built for the lookup, and the credential's header built again.
+    private struct PanelTarget: Sendable {
+        let record: IntegrationRecord
+        let current: SigningKey?
+        let previous: SigningKey?
+        let credential: (name: String, value: String)?
+    }
+
+    private func panelTarget(_ integration: IntegrationRecord) -> PanelTarget {
+        // A record read again from the cache shares its strings with the one kept: comparing is cheap.
+        panelTargets.value(for: integration.id, while: { $0.record == integration }) { _ in
+            let context = IntegrationService.signingContext(integration.id)
+            return PanelTarget(
+                record: integration,
+                current: secrets.open(integration.signingSecret, context: context).map(signingKey),
+                previous: integration.previousSigningSecret.flatMap { secrets.open($0, context: context) }.map(signingKey),
+                credential: integration.authorization
+                    .flatMap { secrets.open($0, context: IntegrationService.credentialContext(integration.id)) }
+                    .flatMap { PanelCredential.header(for: integration.authType, authorization: $0) })
+        }
+    }
+
     func run(_ event: OutboxEvent, attemptNumber: Int, at time: Timestamp) async -> Result {
         let target: (url: String, keys: [SigningKey], credential: (String, String)?)
         do {
@@ -47,12 +73,13 @@ public struct DeliveryAttemptRunner: Sendable {
                 guard let integration = try await store.integration(projectId: event.projectId) else {
                     return Result(disposition: .cancelled, errorClass: "integration_deleted")
                 }
-                let signing = integrations.signingSecrets(of: integration)
-                guard !signing.isEmpty else { return Result(disposition: .notSent, errorClass: "secret_unreadable") }
-                let credential = integration.authorization
-                    .flatMap { secrets.open($0, context: IntegrationService.credentialContext(integration.id)) }
-                    .flatMap { PanelCredential.header(for: integration.authType, authorization: $0) }
-                target = (integration.webhookUrl, signing.map(signingKey), credential)
+                let prepared = panelTarget(integration)
+                var keys = prepared.current.map { [$0] } ?? []
+                if let previous = prepared.previous, let expiry = integration.previousSecretExpiresAt, integrations.now() < expiry {
+                    keys.append(previous)
+                }
+                guard !keys.isEmpty else { return Result(disposition: .notSent, errorClass: "secret_unreadable") }
+                target = (integration.webhookUrl, keys, prepared.credential)
             case .channel(let botId):
                 guard let bot = try await store.bot(projectId: event.projectId, id: botId) else {
                     return Result(disposition: .cancelled, errorClass: "bot_deleted")
@@ -90,14 +117,17 @@ public struct DeliveryAttemptRunner: Sendable {
     }
 }
 
-/// Values made from a text once and kept by it: parsed webhook addresses, prepared signing keys.
+/// Values made from a text once and kept by it: parsed webhook addresses, prepared signing keys,
+/// what a panel's attempts need (kept by integration id while its record is unchanged).
 private final class Memo<Value: Sendable>: Sendable {
     private let values = Mutex<[String: Value]>([:])
     /// Past this many texts the memo simply starts over.
     private static var capacity: Int { 4096 }
 
-    func value<Failure: Error>(for text: String, make: (String) throws(Failure) -> Value) throws(Failure) -> Value {
-        if let value = values.withLock({ $0[text] }) { return value }
+    /// The value kept for `text` while `valid` holds for it, else a new one from `make`.
+    func value<Failure: Error>(for text: String, while valid: (Value) -> Bool = { _ in true },
+                               make: (String) throws(Failure) -> Value) throws(Failure) -> Value {
+        if let value = values.withLock({ $0[text] }), valid(value) { return value }
         let value = try make(text)
         values.withLock { values in
             if values.count >= Self.capacity { values.removeAll(keepingCapacity: true) }

@@ -20,7 +20,7 @@ final class SQLiteReadCache: Sendable {
         var stamp: SQLiteChangeStamp.Value?
         var keyProjects: [String: String?] = [:]
         var integrations: [String: IntegrationRecord?] = [:]
-        var contexts: [String: ChannelMessageContext?] = [:]
+        var contexts: [ContextKey: ChannelMessageContext?] = [:]
         /// The writer is in a batch: a new stamp may be its own commit, about to be vouched for.
         var writerBusy = false
 
@@ -65,8 +65,15 @@ final class SQLiteReadCache: Sendable {
         try lookup(\.integrations, projectId, load: load)
     }
 
+    /// Whose channel message: its three ids as they are (joined into one string, two allocations per message).
+    struct ContextKey: Hashable {
+        let projectId: String
+        let botId: String
+        let userId: String
+    }
+
     /// What a channel message of (project, bot, user) reads, from cache or from `load`.
-    func channelMessageContext(_ key: String, load: () throws -> ChannelMessageContext) rethrows -> ChannelMessageContext {
+    func channelMessageContext(_ key: ContextKey, load: () throws -> ChannelMessageContext) rethrows -> ChannelMessageContext {
         // `load` never answers nil, so neither does the lookup.
         try lookup(\.contexts, key, load: load)!
     }
@@ -74,8 +81,8 @@ final class SQLiteReadCache: Sendable {
     /// Inlined so that each caller's key path becomes a direct field access (a key path applied at
     /// run time showed in every request's profile).
     @inline(__always)
-    private func lookup<Value: Sendable>(
-        _ map: WritableKeyPath<State, [String: Value?]>, _ key: String, load: () throws -> Value?
+    private func lookup<Key: Hashable, Value: Sendable>(
+        _ map: WritableKeyPath<State, [Key: Value?]>, _ key: Key, load: () throws -> Value?
     ) rethrows -> Value? {
         guard let stamp = changes.current() else { return try load() }
         let found: Found<Value> = state.withLock { state in

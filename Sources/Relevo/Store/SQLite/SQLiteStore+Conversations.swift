@@ -56,7 +56,7 @@ extension SQLiteStore {
     }
 
     public func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
-        try cache.channelMessageContext(projectId + "\u{0}" + botId + "\u{0}" + userId) {
+        try cache.channelMessageContext(.init(projectId: projectId, botId: botId, userId: userId)) {
             try readChannelMessageContext(projectId: projectId, botId: botId, userId: userId)
         }
     }
