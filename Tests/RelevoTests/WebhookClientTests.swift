@@ -63,6 +63,26 @@ struct WebhookClientTests {
         #expect(server.requests == 1)
     }
 
+    /// A connection keeps one deadline timer across its exchanges: an exchange answered within its
+    /// own deadline is never cut by an earlier exchange's, and one that hangs still ends at its own.
+    @Test func eachExchangeOnAReusedConnectionEndsAtItsOwnDeadline() async throws {
+        let server = try await ScriptedHTTPServer(script: [
+            .answer(ScriptedHTTPServer.ok()), .answerLater(ScriptedHTTPServer.ok(), after: .milliseconds(400)), .hang,
+        ])
+        let client = try Self.makeClient()
+        let first = try await Self.post(server, timeout: .milliseconds(200), client: client)
+        let slow = try await Self.post(server, timeout: .seconds(10), client: client)  // past the first one's deadline
+        let started = ContinuousClock.now
+        let hung = try await Self.post(server, timeout: .milliseconds(300), client: client)
+        let waited = ContinuousClock.now - started
+        await client.shutdown()
+        await server.stop()
+        #expect(first.statusCode == 200 && slow.statusCode == 200)
+        #expect(hung.errorClass == "timeout")
+        #expect(waited < .seconds(5), "ended at the previous exchange's deadline (10 s), not its own (0.3 s)")
+        #expect(server.connections == 1)
+    }
+
     @Test func onlyTheFirst4KiBOfABodyAreKeptAndTheConnectionIsReused() async throws {
         let big = String(repeating: "a", count: 10_000)
         let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok(big, status: "500 Internal Server Error"))])

@@ -56,13 +56,18 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
 
     private struct Current {
         let promise: EventLoopPromise<WebhookResponse>
-        let timer: Scheduled<Void>
+        let deadline: NIODeadline
         var head: HTTPResponseHead?
         var body = ByteBuffer()
         var bodyBytes = 0
     }
 
     private var current: Current?
+    /// One timer per connection, not per exchange: due at the deadline of the exchange that armed
+    /// it, it outlives that exchange; when it fires it ends the exchange in flight if that one is
+    /// due, or moves on to its deadline. (A timer per POST was an allocation and two heap updates
+    /// of the event loop each, for deadlines that almost never pass.)
+    private var timer: (due: NIODeadline, task: Scheduled<Void>)?
     private let keptBodyBytes: Int
     /// Called on the event loop when the connection is free for another exchange.
     private let reusable: (Channel) -> Void
@@ -81,10 +86,8 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
             promise?.fail(WebhookClientError.closedBeforeAnswer)
             return
         }
-        let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.deadline) {
-            self.finish(context, with: .failure(WebhookClientError.timeout), keepConnection: false)
-        }
-        current = Current(promise: exchange.promise, timer: timer)
+        current = Current(promise: exchange.promise, deadline: exchange.deadline)
+        armTimer(context, for: exchange.deadline)
         // The head tells NIO's response decoder a POST is under way (it expects one answer per
         // request head); ``RequestBytes/Passthrough`` drops it, the bytes carry the request.
         context.write(wrapOutboundOut(.head(RequestBytes.postHead)), promise: nil)
@@ -122,6 +125,29 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
             guard let head = current?.head else { return }
             finish(context, with: .success(Self.response(head, current?.body ?? ByteBuffer())), keepConnection: head.isKeepAlive)
         }
+    }
+
+    /// Makes sure a timer fires by `deadline`.
+    private func armTimer(_ context: ChannelHandlerContext, for deadline: NIODeadline) {
+        if let timer, timer.due <= deadline { return }
+        timer?.task.cancel()
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.timerFired(context) }
+        timer = (deadline, task)
+    }
+
+    private func timerFired(_ context: ChannelHandlerContext) {
+        timer = nil
+        guard let current else { return }
+        if current.deadline <= .now() {
+            finish(context, with: .failure(WebhookClientError.timeout), keepConnection: false)
+        } else {
+            armTimer(context, for: current.deadline)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.task.cancel()
+        timer = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -162,7 +188,6 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
     private func finish(_ context: ChannelHandlerContext, with result: Result<WebhookResponse, any Error>, keepConnection: Bool) {
         guard let done = current else { return }
         current = nil
-        done.timer.cancel()
         if keepConnection && context.channel.isActive { reusable(context.channel) } else { context.close(promise: nil) }
         done.promise.completeWith(result)
     }

@@ -17,6 +17,8 @@ final class ScriptedHTTPServer: Sendable {
         case close
         /// Never answers.
         case hang
+        /// Writes these bytes after a while, keeping the connection open.
+        case answerLater(String, after: TimeAmount)
     }
 
     /// A complete response with `body` and the headers a normal server sends.
@@ -110,6 +112,9 @@ final class ScriptedHTTPServer: Sendable {
                     context.close(promise: nil)
                 case .hang:
                     break
+                case .answerLater(let bytes, let delay):
+                    let channel = context.channel
+                    context.eventLoop.scheduleTask(in: delay) { channel.writeAndFlush(ByteBuffer(string: bytes), promise: nil) }
                 }
             }
         }
