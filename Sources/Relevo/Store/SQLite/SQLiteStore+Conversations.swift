@@ -182,18 +182,24 @@ extension SQLiteStore {
         let (outcome, _) = try await self.write({ db -> (IdempotentWriteOutcome, [SQLiteDeliverySchedule.Head]) in
             let previous = { try db.string(sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
                                            arguments: [write.projectId, write.scope, write.key]) }
+            // Inserting first answers "is it a repeat?" in the same step, and, for a write into a
+            // conversation, whether it is still active: nothing is inserted otherwise. A repeat reads
+            // the first answer; no answer and no insert means the conversation has stopped being active.
+            let record: [SQLiteParameter] = [.text(write.projectId), .text(write.scope), .text(write.key), .text(write.response),
+                                              .integer(write.at.millisecondsSince1970)]
             if let conversationId = write.activeConversationId {
-                let state = try db.firstRow(sql: "SELECT state FROM conversations WHERE project_id = ? AND id = ?",
-                                            [.text(write.projectId), .text(conversationId)])?.first?.text
-                guard state == Conversation.State.active.rawValue else {
-                    return (try previous().map { .duplicate(response: $0) } ?? .conversationNotActive, [])
-                }
+                try db.run(sql: """
+                    INSERT INTO idempotency (project_id, scope, key, response, created_at) SELECT ?, ?, ?, ?, ?
+                    WHERE EXISTS (SELECT 1 FROM conversations WHERE project_id = ?1 AND id = ?6 AND state = 'active')
+                    ON CONFLICT DO NOTHING
+                    """, record + [.text(conversationId)])
+                if db.changesCount == 0 { return (try previous().map { .duplicate(response: $0) } ?? .conversationNotActive, []) }
+            } else {
+                try db.run(
+                    sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    record)
+                if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
             }
-            // Inserting first answers "is it a repeat?" in the same step; a repeat reads the first answer.
-            try db.run(
-                sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [.text(write.projectId), .text(write.scope), .text(write.key), .text(write.response), .integer(write.at.millisecondsSince1970)])
-            if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
             let heads = try Self.insert(write.events, db)
             if let message = write.message { try Self.insert([message], projectId: write.projectId, after: heads.last?.seq, db) }
             return (.recorded, heads)
