@@ -98,14 +98,16 @@ public struct OutboxEvent: Sendable, Equatable {
     /// `evt_`, 12 hex digits of the creation millisecond, 12 random hex digits (48 bits). Ids sort by
     /// creation time, as Svix's do, so the indexes keyed by event id (the id itself, attempts) grow
     /// at one end: a batch of new events dirties one page of each, not one page per event.
+    /// Written straight into the string (one allocation), the random part from ``SecureRandom/next()``.
     static func newId(at time: Timestamp) -> String {
-        let millis = UInt64(max(0, time.millisecondsSince1970))
-        var generator = SystemRandomNumberGenerator()
-        let random: UInt64 = generator.next()  // one system call
-        let bytes = (0..<12).map { index in
-            index < 6 ? UInt8(truncatingIfNeeded: millis >> (8 * (5 - index))) : UInt8(truncatingIfNeeded: random >> (8 * (index - 6)))
+        let millis = UInt64(max(0, time.millisecondsSince1970)) & 0xFFFF_FFFF_FFFF
+        let random = SecureRandom.next() & 0xFFFF_FFFF_FFFF
+        return String(unsafeUninitializedCapacity: 28) { out in
+            for (index, byte) in "evt_".utf8.enumerated() { out[index] = byte }
+            Hex.write(millis, digits: 12, into: out, at: 4)
+            Hex.write(random, digits: 12, into: out, at: 16)
+            return 28
         }
-        return "evt_" + Hex.encode(bytes)
     }
 
     /// A new event, due now.
