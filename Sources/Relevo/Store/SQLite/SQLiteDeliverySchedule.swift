@@ -62,7 +62,7 @@ final class SQLiteDeliverySchedule: Sendable {
         var ready: [String: Heap<Ready>] = [:]
         var later = Heap<Later>()
         /// Events with an attempt in flight, and their ordering keys.
-        var claimed: [String: String] = [:]
+        var claimed: [String: Claim] = [:]
 
         /// Sets (or, with nil, removes) the head of `key`. Past `carryLimit` heads carrying their
         /// event, a new head keeps only its position: a backlog (a slow panel, thousands of
@@ -180,7 +180,7 @@ final class SQLiteDeliverySchedule: Sendable {
             candidates.sort { $0.seq < $1.seq }
             for head in candidates.dropFirst(limit) { state.file(head) }  // over the limit: back in line
             let taken = candidates.prefix(limit)
-            for head in taken { state.claimed[head.id] = head.orderingKey }
+            for head in taken { state.claimed[head.id] = Claim(key: head.orderingKey, seq: head.seq) }
             return Array(taken)
         }
     }
@@ -189,7 +189,7 @@ final class SQLiteDeliverySchedule: Sendable {
     func release(_ ids: [String]) {
         state.withLock { state in
             for id in ids {
-                guard let key = state.claimed.removeValue(forKey: id) else { continue }
+                guard let key = state.claimed.removeValue(forKey: id)?.key else { continue }
                 if let head = state.heads[key], head.id == id { state.file(head) }
             }
         }
@@ -200,8 +200,14 @@ final class SQLiteDeliverySchedule: Sendable {
 
     func isClaimed(_ id: String) -> Bool { state.withLock { $0.claimed[id] != nil } }
 
-    /// The ordering key of a claimed event.
-    func key(ofClaimed id: String) -> String? { state.withLock { $0.claimed[id] } }
+    /// A claimed event's ordering key and row.
+    struct Claim {
+        let key: String
+        let seq: Int64
+    }
+
+    /// What the schedule knows of a claimed event (nil if it is not claimed).
+    func claim(of id: String) -> Claim? { state.withLock { $0.claimed[id] } }
 
     var claimedIds: [String] { state.withLock { Array($0.claimed.keys) } }
 

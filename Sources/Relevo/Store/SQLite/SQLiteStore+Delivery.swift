@@ -69,7 +69,8 @@ extension SQLiteStore {
     /// (the same event due later, a held one, the next event, or none).
     func settle(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
-        let claimedKey = schedule.key(ofClaimed: attempt.eventId)  // known in memory: no lookup by id in the write
+        // Known in memory: the event's row and key, so the write looks up nothing by id.
+        let claim = schedule.claim(of: attempt.eventId)
         try await write({ db in
             try db.run(
                 sql: """
@@ -83,12 +84,8 @@ extension SQLiteStore {
             // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
             // and freed per statement, which cost more than the update itself.)
             try db.run(
-                sql: """
-                    UPDATE events SET status = ?, attempt_count = MAX(attempt_count, ?),
-                        next_attempt_at = COALESCE(?, next_attempt_at), locked_until = NULL, finished_at = ?, settle_room = NULL
-                    WHERE id = ? AND status = 'pending'
-                    """,
-                [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId)])
+                sql: claim == nil ? Self.settleById : Self.settleByRow,
+                [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId), .init(claim?.seq)])
             guard db.changesCount > 0 else {
                 // Cancelled while the attempt was in flight (the rare case, so the update above stays
                 // one statement): the log lists this attempt, so the event counts it too; its status
@@ -98,7 +95,7 @@ extension SQLiteStore {
                     [.init(attempt.number), .text(attempt.eventId)])
                 return []
             }
-            guard let key = try claimedKey ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
+            guard let key = try claim?.key ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
             // The head's position only: its event is usually carried in memory as a successor (see
             // SQLiteDeliverySchedule), and reading it here, body and all, was half of a settlement.
@@ -106,6 +103,18 @@ extension SQLiteStore {
         }, afterCommit: { heads in
             self.schedule.update(heads, settled: attempt.eventId)
         })
+    }
+
+    /// The settlement's update of its event: by row when the event is claimed (its seq known), else by id.
+    private static let settleByRow = settleEvent(where: "seq = ?6 AND id = ?5")
+    private static let settleById = settleEvent(where: "id = ?5 AND ?6 IS NULL")
+
+    private static func settleEvent(where row: String) -> String {
+        """
+        UPDATE events SET status = ?1, attempt_count = MAX(attempt_count, ?2),
+            next_attempt_at = COALESCE(?3, next_attempt_at), locked_until = NULL, finished_at = ?4, settle_room = NULL
+        WHERE \(row) AND status = 'pending'
+        """
     }
 
     public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
