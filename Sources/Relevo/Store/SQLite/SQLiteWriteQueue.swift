@@ -53,7 +53,9 @@ final class SQLiteWriteQueue: Sendable {
     /// the next batch starts and in the batch's order, so what it records follows the commit order.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
                             afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        // Unchecked: every job is answered exactly once (a completion after the commit, or `fail`),
+        // and the checked continuation's box and bookkeeping were one more allocation per write.
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             let job = Job(
                 run: { db, isolated in
                     let outcome: Result<T, any Error>
