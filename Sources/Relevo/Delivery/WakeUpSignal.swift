@@ -16,7 +16,7 @@ import Synchronization
 public final class WakeUpSignal: Sendable {
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Bool, Never>?
+        var waiter: UnsafeContinuation<Bool, Never>?
         /// When the current waiter's wait ends.
         var deadline = NIODeadline.distantFuture
         /// Counts waits: a timeout or cancellation meant for an earlier wait does nothing.
@@ -34,7 +34,7 @@ public final class WakeUpSignal: Sendable {
 
     /// Wakes the waiter, or the next one to wait.
     public func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+        let waiter = state.withLock { state -> UnsafeContinuation<Bool, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
                 return nil
@@ -59,7 +59,7 @@ public final class WakeUpSignal: Sendable {
         guard let generation else { return true }
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in  // each waiter is taken out under the lock before it is resumed: once
                 let (resumeNow, arm) = state.withLock { state -> (Bool?, Bool) in
                     if state.pending {
                         state.pending = false
@@ -87,7 +87,7 @@ public final class WakeUpSignal: Sendable {
     /// The timer armed for `deadline` fired: ends the current wait if it is due, or arms for it.
     private func fire(armedFor deadline: NIODeadline) {
         let now = NIODeadline.now()
-        let (waiter, rearm) = state.withLock { state -> (CheckedContinuation<Bool, Never>?, NIODeadline?) in
+        let (waiter, rearm) = state.withLock { state -> (UnsafeContinuation<Bool, Never>?, NIODeadline?) in
             guard state.armed == deadline else { return (nil, nil) }  // a sooner timer replaced this one
             state.armed = nil
             guard let waiter = state.waiter else { return (nil, nil) }
@@ -105,7 +105,7 @@ public final class WakeUpSignal: Sendable {
 
     /// Ends the wait of `generation` (cancellation) without leaving a signal behind.
     private func end(_ generation: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+        let waiter = state.withLock { state -> UnsafeContinuation<Bool, Never>? in
             guard state.generation == generation else { return nil }
             state.generation += 1  // a late installer of this generation resumes at once
             defer { state.waiter = nil }
