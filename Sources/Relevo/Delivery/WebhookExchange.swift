@@ -93,12 +93,12 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(.head(RequestBytes.postHead)), promise: nil)
         // A write that fails (EPIPE: the peer dropped the connection as it was reused) ends the
         // exchange here, before the write's own error could reach the client as the answer.
-        let written = context.eventLoop.makePromise(of: Void.self)
+        // (The caller's own promise when it gave one: the client always does.)
+        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in
             let closed = Self.isClose(error, channelClosed: true)
             self.finish(context, with: .failure(closed ? WebhookClientError.closedBeforeAnswer : error), keepConnection: false)
         }
-        if let promise { written.futureResult.cascade(to: promise) }
         context.write(wrapOutboundOut(.body(.byteBuffer(exchange.request))), promise: written)
     }
 
