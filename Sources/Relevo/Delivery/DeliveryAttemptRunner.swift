@@ -75,7 +75,7 @@ public struct DeliveryAttemptRunner: Sendable {
                 }
                 let prepared = panelTarget(integration)
                 var keys = prepared.current.map { [$0] } ?? []
-                if let previous = prepared.previous, let expiry = integration.previousSecretExpiresAt, integrations.now() < expiry {
+                if let previous = prepared.previous, integrations.previousSecretApplies(integration) {
                     keys.append(previous)
                 }
                 guard !keys.isEmpty else { return Result(disposition: .notSent, errorClass: "secret_unreadable") }

@@ -146,11 +146,16 @@ public struct IntegrationService: Sendable {
     /// The secrets of `record` that verify and sign now (see ``signingSecrets(projectId:)``).
     func signingSecrets(of record: IntegrationRecord) -> [String] {
         var result = [secrets.open(record.signingSecret, context: Self.signingContext(record.id))].compactMap { $0 }
-        if let previous = record.previousSigningSecret, let expiry = record.previousSecretExpiresAt, now() < expiry,
+        if let previous = record.previousSigningSecret, previousSecretApplies(record),
            let text = secrets.open(previous, context: Self.signingContext(record.id)) {
             result.append(text)
         }
         return result
+    }
+
+    /// Whether the secret a regeneration replaced still verifies and signs: its grace lasts.
+    func previousSecretApplies(_ record: IntegrationRecord) -> Bool {
+        record.previousSecretExpiresAt.map { now() < $0 } ?? false
     }
 
     /// E3's validation failures are 400 (the docs say so for update).

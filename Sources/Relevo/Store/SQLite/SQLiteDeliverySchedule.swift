@@ -61,7 +61,7 @@ final class SQLiteDeliverySchedule: Sendable {
         /// their head moves on; a stale entry is dropped when it comes to the top.
         var ready: [String: Heap<Ready>] = [:]
         var later = Heap<Later>()
-        /// Events with an attempt in flight, and their ordering keys.
+        /// Events with an attempt in flight, with their ordering keys and rows.
         var claimed: [String: Claim] = [:]
 
         /// Sets (or, with nil, removes) the head of `key`. Past `carryLimit` heads carrying their
