@@ -1,7 +1,8 @@
 extension ConversationService {
-    /// What a message request answers (also what a repeat of it answers).
+    /// What a message request answers (also what a repeat of it answers): the `data` member in
+    /// canonical JSON, the very text recorded for repeats, so it is written once and never parsed back.
     public struct MessageReceipt: Sendable {
-        public let data: JSONValue
+        public let data: String
     }
 
     /// §7.3 in: an end-user message. Routed to the panel while a conversation is active, else to the bot.
@@ -25,7 +26,7 @@ extension ConversationService {
         let userIsKnown = existing.map { user in userName.map { $0.hasSameCodePoints(as: user.names) } ?? true } ?? false
         if known.bot == nil || !userIsKnown || known.room == nil,
            let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
-            return try MessageReceipt(data: JSONParser.parse(previous))
+            return MessageReceipt(data: previous)
         }
         guard let bot = known.bot else { throw DomainError.notFound(.bot, id: botId) }
         let user = if let existing, userIsKnown { existing } else {
@@ -39,13 +40,12 @@ extension ConversationService {
         for attempt in 0..<2 {  // once more if the conversation closes between the read and the write
             let active = attempt == 0 && known.room != nil
                 ? known.activeConversation : try await store.activeConversation(projectId: projectId, roomId: room.id)
-            let response: JSONValue
             let write: IdempotentWrite
             if let active {
                 let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: active.id, user: user, bot: bot, time: time)
-                response = .members(["routedTo": "panel", "conversationId": .string(active.id)])
                 write = IdempotentWrite(
-                    projectId: projectId, scope: "channel", key: value.id, response: CanonicalJSONWriter.string(response),
+                    projectId: projectId, scope: "channel", key: value.id,
+                    response: CanonicalJSONWriter.string(.members(["routedTo": "panel", "conversationId": .string(active.id)])),
                     activeConversationId: active.id,
                     message: ConversationMessage(conversationId: active.id, id: value.id, direction: .user, type: value.kind.rawValue,
                                                  content: value.content, createdAt: time),
@@ -53,16 +53,16 @@ extension ConversationService {
                                               bytes: EventPayloads.userMessage(context, value: value), at: time)],
                     at: time)
             } else {
-                response = .members(["routedTo": "bot"])
                 write = IdempotentWrite(
-                    projectId: projectId, scope: "channel", key: value.id, response: CanonicalJSONWriter.string(response),
+                    projectId: projectId, scope: "channel", key: value.id,
+                    response: CanonicalJSONWriter.string(.members(["routedTo": "bot"])),
                     activeConversationId: nil, message: nil, events: [], at: time)
             }
             switch try await store.recordOnce(write) {
             case .recorded:
                 metrics?.queued(write.events)
-                return MessageReceipt(data: response)
-            case .duplicate(let first): return try MessageReceipt(data: JSONParser.parse(first))
+                return MessageReceipt(data: write.response)
+            case .duplicate(let first): return MessageReceipt(data: first)
             case .conversationNotActive: continue
             }
         }
@@ -91,7 +91,7 @@ extension ConversationService {
         guard let roomId, let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
 
         if let previous = try await store.recordedResponse(projectId: projectId, scope: "panel", key: value.id) {
-            return try MessageReceipt(data: JSONParser.parse(previous))
+            return MessageReceipt(data: previous)
         }
         guard let room = try await store.room(projectId: projectId, botId: botId, userId: userId), room.id == roomId,
               let bot = try await store.bot(projectId: projectId, id: botId),
@@ -112,8 +112,8 @@ extension ConversationService {
         switch try await store.recordOnce(write) {
         case .recorded:
             metrics?.queued(write.events)
-            return try MessageReceipt(data: JSONParser.parse(response))
-        case .duplicate(let previous): return try MessageReceipt(data: JSONParser.parse(previous))
+            return MessageReceipt(data: response)
+        case .duplicate(let previous): return MessageReceipt(data: previous)
         case .conversationNotActive: throw DomainError.conversationNotActive
         }
     }

@@ -30,6 +30,6 @@ struct ConversationController {
 
     @Sendable func channelMessage(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let receipt = try await conversations.receiveFromChannel(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
-        return JSONResponse.success("Message received", data: receipt.data)
+        return JSONResponse.success("Message received", canonicalData: receipt.data)
     }
 }

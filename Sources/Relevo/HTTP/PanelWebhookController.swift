@@ -23,6 +23,6 @@ struct PanelWebhookController {
         let body = try RequestBody.object(from: raw)  // parsed for reading; the signature covers `raw` as received
         let receipt = try await conversations.receiveFromPanel(
             body: body, rawBody: raw, signature: request.headers[HTTPField.Name("X-Jelou-Signature")!])
-        return JSONResponse.success("Message received", data: receipt.data)
+        return JSONResponse.success("Message received", canonicalData: receipt.data)
     }
 }
