@@ -37,6 +37,21 @@ struct CanonicalJSONTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(tooDeep) }
     }
 
+    /// Raw bytes of a string are taken as they are when they are UTF-8, and refused, never repaired,
+    /// when they are not: an overlong form, an encoded surrogate, a stray continuation byte, a cut
+    /// sequence, a byte that never starts one. The failure points at the run holding the bad byte.
+    @Test(arguments: [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0x80], [0xE2, 0x82], [0xFF], [0xF4, 0x90, 0x80, 0x80]] as [[UInt8]])
+    func invalidUTF8InAStringIsRefused(bad: [UInt8]) {
+        let document = Array(#"{"a":"ok","b":"x\n"#.utf8) + bad + Array(#"y"}"#.utf8)
+        #expect(throws: JSONParser.Failure(reason: "invalid UTF-8 in string", offset: 18)) { try JSONParser.parse(document) }
+    }
+
+    @Test func rawRunsAndEscapesKeepEveryScalarInOrder() throws {
+        let document = Array(#""e\u0301"#.utf8) + [0xCC, 0x81] + Array(#"\n😀 é\"""#.utf8)
+        #expect(try JSONParser.parse(document) == .string("e\u{301}\u{301}\n😀 é\""))
+        #expect(try JSONParser.parse(Array(#""""#.utf8)) == .string(""))
+    }
+
     @Test func surrogatePairsDecode() throws {
         #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#""\ude00""#) }
