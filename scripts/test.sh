@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs the off-the-shelf verifier the interop test uses, runs `swift test`,
-# then the crash test (SIGKILL under load) and the multi-instance test (two servers on one
-# PostgreSQL, one killed) against the binary swift test just built. PostgreSQL 15 is expected at
+# then, against the binary swift test just built: the crash test (SIGKILL under load), the CLI
+# stress test (CLI writes on a live server's SQLite file) and the multi-instance test (two servers
+# on one PostgreSQL, one killed). PostgreSQL 15 is expected at
 # /usr/lib/postgresql/15/bin: the tests start and stop their own throwaway servers.
 # Node.js 20 and Python 3 are expected on the machine (the interop and JSON tests run them).
 set -euo pipefail
@@ -10,4 +11,5 @@ python3 -c "import standardwebhooks" 2>/dev/null || python3 -m pip install --qui
 swift test "$@"
 relevo="$(swift build --show-bin-path)/relevo"
 python3 scripts/crash_test.py "$relevo"
+python3 scripts/cli_stress_test.py "$relevo"
 python3 scripts/multi_instance_test.py "$relevo"

@@ -208,8 +208,8 @@ struct StoreContractTests {
 
     /// The read cache is only as good as its change detector: it must be readable and move on every commit.
     @Test func sqliteChangeStampMovesOnEveryCommit() async throws {
-        try await Self.withStore(.sqlite) { store, directory in
-            let stamp = SQLiteChangeStamp(databasePath: directory.appendingPathComponent("s.sqlite").path)
+        try await Self.withStore(.sqlite) { store, _ in
+            let stamp = try #require(store as? SQLiteStore).changes
             var seen = [try #require(stamp.current())]
             try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
             for index in 2...5 {

@@ -116,7 +116,7 @@ public struct RelevoApp: Sendable {
     ) throws -> some ApplicationProtocol {
         Application(
             router: buildRouter(),
-            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+            server: RelevoHTTPChannel.builder(.init(idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Relevo"),
             services: withDelivery ? try deliveryServices() : [],
             onServerRunning: onServerRunning,

@@ -42,8 +42,11 @@ public enum DomainError: Error, Sendable, Equatable {
     case eventNotRedeliverable(status: String)
     /// §6: unknown project, no integration, or a wrong signature — indistinguishable on purpose (401).
     case invalidSignature
-    /// The store does not answer; logged with detail, shown without (500 `UNKNOWN_ERROR`).
+    /// The store cannot take the request now (full disk, database down); the same request may be sent
+    /// again (503 `SERVICE_UNAVAILABLE`, with `Retry-After`).
     case storeUnavailable
+    /// Anything unexpected; logged with detail, shown without (500 `UNKNOWN_ERROR`).
+    case internalError
 }
 
 /// What a 404 names.

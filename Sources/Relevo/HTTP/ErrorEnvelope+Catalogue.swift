@@ -207,6 +207,15 @@ extension ErrorEnvelope {
                     pt: "Você não está autorizado a realizar esta ação."))
         case .storeUnavailable:
             return CatalogueEntry(
+                status: .serviceUnavailable, key: "SERVICE_UNAVAILABLE", code: "E0503", message: "Service unavailable",
+                description: "The store cannot take this request right now",
+                developer: LocalizedText(
+                    en: "The store cannot take this request right now; send it again after the seconds in Retry-After",
+                    es: "El almacenamiento no puede aceptar esta solicitud ahora; reenvíala tras los segundos indicados en Retry-After",
+                    pt: "O armazenamento não pode aceitar esta solicitação agora; reenvie-a após os segundos indicados em Retry-After"),
+                client: genericClient)
+        case .internalError:
+            return CatalogueEntry(
                 status: .internalServerError, key: "UNKNOWN_ERROR", code: "E0000", message: "Internal error",
                 description: "An unexpected error occurred",
                 developer: LocalizedText(

@@ -17,6 +17,10 @@ public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
     public let validation: ValidationErrors?
     public let headers: HTTPFields
 
+    /// What a 503 asks the caller to wait: long enough for a disk to be freed or a database to
+    /// restart, short enough that a channel's retry loses no visitor.
+    static let storeRetryAfterSeconds = 5
+
     public init(_ error: DomainError) {
         var headers = HTTPFields()
         let validation: ValidationErrors?
@@ -27,6 +31,7 @@ public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
         }
         switch error {
         case .rateLimited(let seconds): headers[.retryAfter] = String(seconds)
+        case .storeUnavailable: headers[.retryAfter] = String(Self.storeRetryAfterSeconds)
         case .methodNotAllowed(_, let allowed): headers[.allow] = allowed.joined(separator: ", ")
         default: break
         }

@@ -40,9 +40,12 @@ struct ErrorMiddleware: RouterMiddleware {
             return ErrorEnvelope(.routeNotFound(path: request.uri.path))
         case let http as HTTPError where http.status == .contentTooLarge:
             return ErrorEnvelope(.payloadTooLarge(limit: RequestBody.maximumBytes))
+        case StoreError.unavailable:
+            context.logger.warning("store unavailable", metadata: ["path": .string(String(request.uri.path.prefix(512)))])
+            return ErrorEnvelope(.storeUnavailable)
         default:
             context.logger.error("unexpected error", metadata: ["error_type": .string(String(describing: type(of: error)))])
-            return ErrorEnvelope(.storeUnavailable)
+            return ErrorEnvelope(.internalError)
         }
     }
 }

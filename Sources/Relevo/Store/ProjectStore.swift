@@ -52,4 +52,7 @@ public enum StoreError: Error, Equatable, Sendable {
     case conflict
     /// A row the operation needs does not exist.
     case notFound
+    /// The storage cannot take the operation now (a full disk, an I/O error, a database that does not
+    /// answer); the same call may succeed later.
+    case unavailable
 }

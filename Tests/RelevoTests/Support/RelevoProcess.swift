@@ -167,14 +167,14 @@ func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async th
 }
 
 /// Writes `bytes` as they are to a new connection to 127.0.0.1:`port` and reads until the server
-/// closes it (`closed`) or 5 s pass without a byte: for requests no HTTP client library would send,
-/// such as a chunked body or one cut short.
-func rawHTTPExchange(port: Int, bytes: [UInt8]) async throws -> (answer: String, closed: Bool) {
+/// closes it (`closed`) or `silence` seconds pass without a byte: for requests no HTTP client library
+/// would send, such as a chunked body or one cut short.
+func rawHTTPExchange(port: Int, bytes: [UInt8], silence: Int = 5) async throws -> (answer: String, closed: Bool) {
     try await offThread {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw ServerError(description: "socket: errno \(errno)") }
         defer { close(socket) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: silence, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -148,9 +148,33 @@ public final class PostgresStore: RelevoStore {
     /// requests (and `/health`) answer with an error instead of hanging.
     static let connectionWait: Duration = .seconds(5)
 
-    /// Runs `body` on a pooled connection, failing with ``Unavailable`` when none is handed out in
-    /// ``connectionWait`` (only the wait for a connection is bounded, never the work on it).
+    /// Runs `body` on a pooled connection, failing with ``StoreError/unavailable`` when none is handed
+    /// out in ``connectionWait`` (only the wait for a connection is bounded, never the work on it) or
+    /// when the connection fails under it (see ``meansUnavailable(_:)``).
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await withBoundedWait(body)
+        } catch {
+            if Self.meansUnavailable(Self.underlying(error)) { throw StoreError.unavailable }
+            throw error
+        }
+    }
+
+    /// Whether `error` says PostgreSQL cannot be reached or cannot take work now, rather than that the
+    /// statement was wrong: no connection in time, a connection lost or refused, or a server error
+    /// of the classes connection exception (08), insufficient resources (53, a full disk among them),
+    /// operator intervention (57: shutting down, starting up) or system error (58).
+    static func meansUnavailable(_ error: any Error) -> Bool {
+        if error is Unavailable { return true }
+        guard let failure = error as? PSQLError else { return false }
+        guard failure.code == .server else {
+            return [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed].contains(failure.code)
+        }
+        let state = failure.serverInfo?[.sqlState] ?? ""
+        return ["08", "53", "57", "58"].contains(String(state.prefix(2)))
+    }
+
+    private func withBoundedWait<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let acquired = ConnectionAcquired()
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

@@ -1,23 +1,26 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import GRDB
+import GRDBSQLite
+import RelevoSQLiteConfig
+import Synchronization
 
 /// Tells, with a 48-byte memory read and no lock or system call, whether anything was committed
 /// to a WAL-mode SQLite database since the last look — by this process or any other (the CLI
 /// revoking a key, say).
 ///
-/// It reads the header of the WAL index (the `-shm` file that every connection maps), which
-/// SQLite rewrites on every commit: its change counter, frame count, checksums and salts move with
-/// each write transaction (https://sqlite.org/walformat.html, "The WAL-Index Header"). The read path
-/// caches lookups under this stamp and drops them the moment it changes, so a cached answer is
-/// never older than the last commit that was visible when the request began. A read that races a
-/// commit sees either the old header (the commit is not published yet) or a value that matches
-/// nothing cached (the cache is dropped): both are safe.
+/// It reads the header of the WAL index, which SQLite rewrites on every commit: its change counter,
+/// frame count, checksums and salts move with each write transaction (the WAL-index header of
+/// SQLite's WAL file format). The read path caches lookups under this stamp and drops them the moment
+/// it changes, so a cached answer is never older than the last commit that was visible when the
+/// request began. A read that races a commit sees either the old header (the commit is not published
+/// yet) or a value that matches nothing cached (the cache is dropped): both are safe.
+///
+/// The header is read through SQLite's own mapping of the index (``relevo_sqlite_wal_index``), never
+/// through a descriptor of the `-shm` file opened here: closing such a descriptor drops the POSIX
+/// locks SQLite holds on that file, and the next process to open the database then believes it is
+/// alone and truncates the index under this one's mapping.
 final class SQLiteChangeStamp: @unchecked Sendable {
-    // `header` points into a read-only shared mapping that lives as long as this object; it is
-    // only ever read, and torn reads are harmless as explained above.
+    // `header` is an atomic; the mapping it points to is only ever read, and torn reads are
+    // harmless as explained above.
 
     /// The first copy of the header: 48 bytes, as six words.
     struct Value: Equatable, Sendable {
@@ -28,32 +31,21 @@ final class SQLiteChangeStamp: @unchecked Sendable {
         }
     }
 
-    private static let mappedLength = 4096
-    private let header: UnsafeRawPointer?
+    /// SQLite's read-only view of the index; nil once the store closes (SQLite unmaps it then).
+    private let header: Atomic<UnsafeRawPointer?>
 
-    /// `databasePath` must already be open in WAL mode by a connection of this process: SQLite then
-    /// keeps the `-shm` file (at least 32 KiB) in place for as long as the store lives.
-    init(databasePath: String) {
-        let descriptor = open(databasePath + "-shm", O_RDONLY | O_CLOEXEC)
-        defer { if descriptor >= 0 { close(descriptor) } }
-        var status = stat()
-        guard descriptor >= 0, fstat(descriptor, &status) == 0, status.st_size >= Self.mappedLength,
-              let mapping = mmap(nil, Self.mappedLength, PROT_READ, MAP_SHARED, descriptor, 0),
-              mapping != MAP_FAILED
-        else {
-            header = nil
-            return
-        }
-        header = UnsafeRawPointer(mapping)
+    /// `connection` must stay open for as long as the stamp is read (the pool's writer does): the
+    /// mapping is SQLite's and lives while the process has a connection to the database.
+    init(connection: Database) {
+        header = Atomic(connection.sqliteConnection.flatMap { relevo_sqlite_wal_index($0) })
     }
 
-    deinit {
-        if let header { munmap(UnsafeMutableRawPointer(mutating: header), Self.mappedLength) }
-    }
+    /// Called before the store's connections close, so that no read touches an unmapped region.
+    func stop() { header.store(nil, ordering: .sequentiallyConsistent) }
 
     /// The current stamp, or nil when the header cannot be read (then nothing may be cached).
     func current() -> Value? {
-        guard let header else { return nil }
+        guard let header = header.load(ordering: .acquiring) else { return nil }
         var value = Value(words: (0, 0, 0, 0, 0, 0))
         withUnsafeMutableBytes(of: &value.words) { $0.copyMemory(from: UnsafeRawBufferPointer(start: header, count: 48)) }
         return value

@@ -25,9 +25,13 @@ final class SQLiteReader: Sendable {
             guard !state.closed else { throw SQLiteReadError(code: SQLITE_MISUSE, description: "the store is closed") }
             return state.idle.popLast()
         }
-        let connection = try taken ?? ReadConnection(path: path)
-        defer { state.withLock { state in if !state.closed { state.idle.append(connection) } } }
-        return try connection.fetchAll(sql, arguments)
+        do {
+            let connection = try taken ?? ReadConnection(path: path)
+            defer { state.withLock { state in if !state.closed { state.idle.append(connection) } } }
+            return try connection.fetchAll(sql, arguments)
+        } catch let error as SQLiteReadError where SQLiteStore.meansUnavailable(error.code) {
+            throw StoreError.unavailable
+        }
     }
 
     func fetchOne(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [SQLiteColumn]? {

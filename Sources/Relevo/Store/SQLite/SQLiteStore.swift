@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RelevoSQLiteConfig
 import Synchronization
 
@@ -15,10 +16,13 @@ public final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
     let reader: SQLiteReader
     let cache: SQLiteReadCache
+    let changes: SQLiteChangeStamp
     let signal = WakeUpSignal()
     /// The heads the dispatcher may claim, and the claims (in memory: one delivering server per file).
     let schedule: SQLiteDeliverySchedule
     let writes: SQLiteWriteQueue
+    /// The last write failed for want of storage: ``ping()`` then tries a write of its own.
+    private let writesFailing = Atomic(false)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// `carriedEventLimit`: see ``SQLiteDeliverySchedule/init(carryLimit:)``.
@@ -52,7 +56,9 @@ public final class SQLiteStore: RelevoStore {
         }
         try SQLiteMigrations.migrator.migrate(pool)
         reader = SQLiteReader(path: path)
-        cache = SQLiteReadCache(changes: SQLiteChangeStamp(databasePath: path))
+        // The writer has read the database (the migrator did), so SQLite has mapped its WAL index.
+        changes = try pool.writeWithoutTransaction { db in SQLiteChangeStamp(connection: db) }
+        cache = SQLiteReadCache(changes: changes)
         pool.add(transactionObserver: cache.cachedTablesWatch, extent: .databaseLifetime)
         let index = SQLiteConversationIndex(threshold: itemsBatch)
         writes = SQLiteWriteQueue(pool: pool, cache: cache, epilogue: { db in index.catchUp(db) })
@@ -62,9 +68,15 @@ public final class SQLiteStore: RelevoStore {
     public func ping() async throws {
         // Reads the schema, so a missing or unreadable file fails here rather than on a request.
         _ = try reader.fetchOne("SELECT COUNT(*) FROM sqlite_master", [])
+        // Reads work on a full disk: after a failed write, only a write tells whether writes work again.
+        // Rewriting one row as it is puts a page in the WAL, so it needs the space a real write needs.
+        if writesFailing.load(ordering: .relaxed) {
+            try await write { db in try db.execute(sql: "UPDATE projects SET name = name WHERE rowid = (SELECT MIN(rowid) FROM projects)") }
+        }
     }
 
     public func close() async throws {
+        changes.stop()
         reader.close()
         try pool.close()
     }
@@ -75,12 +87,29 @@ public final class SQLiteStore: RelevoStore {
 
     /// Every write goes through the group-commit queue; SQLite's constraint failures become ``StoreError/conflict``.
     /// `afterCommit` runs once the write is durable, in commit order with the other writes' (it updates the schedule).
+    /// Storage failures (``meansUnavailable(_:)``) become ``StoreError/unavailable`` and make
+    /// ``ping()`` fail until a write commits again.
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T,
                             afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
         do {
-            return try await writes.write(body, afterCommit: afterCommit)
+            let result = try await writes.write(body, afterCommit: afterCommit)
+            if writesFailing.load(ordering: .relaxed) { writesFailing.store(false, ordering: .relaxed) }
+            return result
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.conflict
+        } catch let error as DatabaseError where Self.meansUnavailable(error.resultCode.rawValue) {
+            writesFailing.store(true, ordering: .relaxed)
+            throw StoreError.unavailable
+        }
+    }
+
+    /// SQLite's result codes that say the storage, not the statement, failed: a full disk, an I/O
+    /// error, a file that cannot be opened or written, a lock held too long, no memory.
+    static func meansUnavailable(_ code: Int32) -> Bool {
+        switch code & 0xFF {
+        case SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM,
+             SQLITE_PROTOCOL: true
+        default: false
         }
     }
 }

@@ -1,0 +1,142 @@
+"""What the fault tests share: a panel that records what arrives, a Relevo server process, and API calls.
+
+    from harness import Panel, Relevo, call
+    panel = Panel()                                   # a webhook receiver on 127.0.0.1
+    relevo = Relevo(binary, directory, database_url)  # `relevo serve` on a free port
+    relevo.start(); project, key = relevo.banner()
+    call(relevo.base, "GET", f"/v1/external-support/{project}", key=key)
+
+Every process and server here listens on 127.0.0.1 only.
+"""
+import json, os, signal, subprocess, threading, time, urllib.error, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pg_server import free_port
+
+
+class Panel:
+    """A panel that answers 200 (after `delay` seconds) and records each arrival as
+    (webhook-id, conversation id, event kind, message id)."""
+
+    def __init__(self, delay=0.0):
+        self.delay, self.arrivals, self.lock = delay, [], threading.Lock()
+        panel = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                try:
+                    body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                    record = (self.headers["webhook-id"], body["conversation"]["id"],
+                              body.get("event") or body.get("event_type"), (body.get("value") or {}).get("id"))
+                except Exception:  # a request cut short by a dying sender
+                    return
+                if panel.delay:
+                    time.sleep(panel.delay)
+                with panel.lock:
+                    panel.arrivals.append(record)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass
+
+            def log_message(self, *_):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def first_arrivals(self):
+        """Each webhook-id's first arrival, in arrival order, and the count of repeats."""
+        with self.lock:
+            seen, first = set(), []
+            for arrival in self.arrivals:
+                if arrival[0] not in seen:
+                    seen.add(arrival[0])
+                    first.append(arrival)
+            return first, len(self.arrivals) - len(first)
+
+    def messages_of(self, conversation):
+        first, _ = self.first_arrivals()
+        return [value for (_, conv, kind, value) in first if conv == conversation and kind == "message"]
+
+
+def call(base, method, path, body=None, key=None, timeout=10):
+    """The JSON answer of a 2xx; an HTTPError (with .code and the body readable) otherwise."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"content-type": "application/json", "x-api-key": key or ""})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def status_of(base, method, path, body=None, key=None, timeout=10):
+    """(status, parsed body or None, headers) whatever the status; status 0 when nothing answered."""
+    try:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(base + path, data=data, method=method,
+                                         headers={"content-type": "application/json", "x-api-key": key or ""})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null"), response.headers
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        try:
+            return error.code, json.loads(text), error.headers
+        except ValueError:
+            return error.code, text, error.headers
+    except Exception:
+        return 0, None, None
+
+
+class Relevo:
+    """One `relevo serve` process with its logs in `directory`."""
+
+    def __init__(self, binary, directory, database_url, name="relevo", extra=(), env=None):
+        self.name, self.port = name, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.stdout, self.stderr = f"{directory}/{name}.stdout.log", f"{directory}/{name}.stderr.log"
+        self.command = [binary, "serve", "--port", str(self.port), "--database", database_url,
+                        "--allow-insecure-webhooks", "--rate-limit", "0",
+                        "--retry-schedule", ",".join(["200ms"] * 30), *extra]
+        self.env = dict(os.environ, **(env or {}))
+        self.process = None
+
+    def start(self):
+        with open(self.stdout, "a") as out, open(self.stderr, "a") as err:
+            self.process = subprocess.Popen(self.command, stdout=out, stderr=err, env=self.env)
+        for _ in range(600):
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} exited with {self.process.returncode}; see {self.stderr}")
+            try:
+                urllib.request.urlopen(self.base + "/health", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.05)
+        raise SystemExit(f"{self.name} did not start; see {self.stderr}")
+
+    def banner(self):
+        """projectId and x-api-key from the first start's banner."""
+        for _ in range(100):
+            words = open(self.stdout).read().split()
+            if "x-api-key:" in words and words.index("x-api-key:") + 1 < len(words):
+                return words[words.index("projectId:") + 1], words[words.index("x-api-key:") + 1]
+            time.sleep(0.05)
+        raise SystemExit(f"{self.name} printed no projectId / x-api-key; see {self.stdout}")
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self):
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
