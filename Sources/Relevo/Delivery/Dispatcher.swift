@@ -28,6 +28,10 @@ public final class Dispatcher: Service, Sendable {
         /// On graceful shutdown, how long attempts in flight may take before they are abandoned
         /// (their claims are given back: the events are due again at once, for any instance).
         public var shutdownGrace: Duration = .seconds(10)
+        /// After the store failed a claim or a settlement (a full disk, a database restarting), how
+        /// long no new claim is made: an event whose settlement was lost is claimable again at once,
+        /// and without this pause it would be sent again and again while the store is down.
+        public var storeBackoff: Duration = .seconds(1)
         public init() {}
     }
 
@@ -43,6 +47,8 @@ public final class Dispatcher: Service, Sendable {
     private let stopping = Mutex(false)
     /// Events whose attempt the end of the shutdown grace cut short; their claims are given back.
     private let abandoned = Mutex<[String]>([])
+    /// When the store last failed a claim or a settlement (see ``Configuration/storeBackoff``).
+    private let storeFailedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger, metrics: DeliveryMetrics? = nil) {
@@ -117,6 +123,10 @@ public final class Dispatcher: Service, Sendable {
         await withDiscardingTaskGroup { group in
             while !stopping.withLock({ $0 }) && !Task.isCancelled {
                 start(slots.withLock { $0.startable() }, in: &group)
+                if let failed = storeFailedAt.withLock({ $0 }), case let pause = configuration.storeBackoff - (.now - failed), pause > .zero {
+                    await store.deliverySignal.wait(upTo: pause)
+                    continue
+                }
                 let (room, free) = slots.withLock {
                     ($0.claimRoom, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
                 }
@@ -127,6 +137,7 @@ public final class Dispatcher: Service, Sendable {
                         claimed = try await store.claimDueEvents(
                             now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, room: room)
                     } catch {
+                        storeFailedAt.withLock { $0 = .now }
                         logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
                     }
                 }
@@ -229,6 +240,7 @@ public final class Dispatcher: Service, Sendable {
             try await store.finishAttempt(record, outcome: outcome)
         } catch {
             // The lease expires and the event is tried again: at-least-once holds.
+            storeFailedAt.withLock { $0 = .now }
             logger.error("recording an attempt failed", metadata: ["event_id": .string(event.id)])
         }
     }

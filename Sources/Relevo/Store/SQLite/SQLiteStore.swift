@@ -23,6 +23,9 @@ public final class SQLiteStore: RelevoStore {
     let writes: SQLiteWriteQueue
     /// The last write failed for want of storage: ``ping()`` then tries a write of its own.
     private let writesFailing = Atomic(false)
+    /// When a write last failed for want of storage; ``ping()`` fails for ``failureMemory`` after it.
+    private let lastStorageFailure = Mutex(ContinuousClock.now - .seconds(3600))
+    static let failureMemory: Duration = .seconds(5)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// `carriedEventLimit`: see ``SQLiteDeliverySchedule/init(carryLimit:)``.
@@ -68,8 +71,11 @@ public final class SQLiteStore: RelevoStore {
     public func ping() async throws {
         // Reads the schema, so a missing or unreadable file fails here rather than on a request.
         _ = try reader.fetchOne("SELECT COUNT(*) FROM sqlite_master", [])
-        // Reads work on a full disk: after a failed write, only a write tells whether writes work again.
-        // Rewriting one row as it is puts a page in the WAL, so it needs the space a real write needs.
+        // Reads work on a full disk, and so may a small write that fits where a failed one was: the
+        // store counts as failing while any write failed for want of storage in the last seconds.
+        if ContinuousClock.now - lastStorageFailure.withLock({ $0 }) < Self.failureMemory { throw StoreError.unavailable }
+        // Failed earlier and nothing written since: only a write tells whether writes work again.
+        // Rewriting one row as it is puts a page in the WAL, so it needs space as a real write does.
         if writesFailing.load(ordering: .relaxed) {
             try await write { db in try db.execute(sql: "UPDATE projects SET name = name WHERE rowid = (SELECT MIN(rowid) FROM projects)") }
         }
@@ -99,6 +105,7 @@ public final class SQLiteStore: RelevoStore {
             throw StoreError.conflict
         } catch let error as DatabaseError where Self.meansUnavailable(error.resultCode.rawValue) {
             writesFailing.store(true, ordering: .relaxed)
+            lastStorageFailure.withLock { $0 = .now }
             throw StoreError.unavailable
         }
     }
