@@ -77,7 +77,7 @@ def call(base, method, path, body=None, key=None, timeout=10):
 
 
 def status_of(base, method, path, body=None, key=None, timeout=10):
-    """(status, parsed body or None, headers) whatever the status; status 0 when nothing answered."""
+    """(status, parsed body, headers) whatever the status; (0, the exception, None) when nothing answered."""
     try:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(base + path, data=data, method=method,
@@ -90,8 +90,8 @@ def status_of(base, method, path, body=None, key=None, timeout=10):
             return error.code, json.loads(text), error.headers
         except ValueError:
             return error.code, text, error.headers
-    except Exception:
-        return 0, None, None
+    except Exception as error:
+        return 0, error, None
 
 
 class Relevo:

@@ -105,6 +105,18 @@ class PostgresServer:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
 
+    def restart(self, down_seconds=0.0):
+        """A crash and a recovery: `pg_ctl restart -m immediate` (no shutdown checkpoint, clients cut
+        off at once), or with `down_seconds` a stop in that mode, that long down, then a start."""
+        ctl = lambda *words: self._run(self._as_server_user([f"{BIN}/pg_ctl", *words, "-D", self.data]), timeout=120,
+                                       start_new_session=True)
+        if down_seconds <= 0:
+            ctl("restart", "-w", "-t", "60", "-m", "immediate", "-l", self.log)
+            return
+        ctl("stop", "-w", "-t", "30", "-m", "immediate")
+        time.sleep(down_seconds)
+        ctl("start", "-w", "-t", "60", "-l", self.log)
+
     def __enter__(self):
         return self.start()
 

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""PostgreSQL-restart test: two Relevo instances under a message load while PostgreSQL restarts.
+
+Starts a throwaway PostgreSQL (scripts/pg_server.py) and instances A and B on it. Users send
+channel messages one at a time, each to A or B at random; after a 503 (or no answer) they send the
+same message id again, as a channel would (the id makes it idempotent). Mid-way PostgreSQL is
+restarted twice: `pg_ctl restart -m immediate`, then an immediate stop with a few seconds down
+before the start. Neither instance is restarted.
+
+Checks: while PostgreSQL is down the answers are 503 in the error envelope with `Retry-After`
+(never a 500); both instances reconnect by themselves (they answer /health and accept messages
+afterwards); every acknowledged message reaches the panel, in order per conversation. The
+duplicate deliveries (the same webhook-id twice) are counted and reported. Prints `N passed, N failed`.
+
+    python3 scripts/pg_restart_test.py [path/to/relevo] [--conversations 16] [--down 4]
+"""
+import argparse, os, random, secrets, shutil, sys, tempfile, threading, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Panel, Relevo, call, status_of
+from pg_server import PostgresServer
+
+parser = argparse.ArgumentParser()
+parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
+parser.add_argument("--conversations", type=int, default=16)
+parser.add_argument("--down", type=float, default=4, help="seconds PostgreSQL stays down in the second restart")
+parser.add_argument("--seed", type=int, default=int(time.time()))
+args = parser.parse_args()
+random.seed(args.seed)
+
+directory = tempfile.mkdtemp(prefix="relevo-pg-restart-")
+pg = PostgresServer()
+panel = Panel()
+instances = []
+checks = []
+
+
+def check(name, ok, detail=""):
+    checks.append((name, ok))
+    print(f"ok   {name}" if ok else f"FAIL {name}: {detail}", flush=True)
+
+
+def wait_for(condition, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+try:
+    pg.start()
+    database_url = pg.create_database("relevo")
+    master_key = secrets.token_hex(32)
+    extra = ("--delivery-timeout", "2", "--delivery-lease", "3")
+    a = Relevo(args.binary, directory, database_url, name="A", extra=extra, env={"RELEVO_MASTER_KEY": master_key})
+    b = Relevo(args.binary, directory, database_url, name="B", extra=extra, env={"RELEVO_MASTER_KEY": master_key})
+    instances = [a, b]
+    a.start()
+    project, key = a.banner()
+    b.start()
+    call(a.base, "POST", f"/v1/external-support/{project}", {"webhookUrl": panel.url}, key)
+    call(a.base, "POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
+    conversations = {}
+    for index in range(args.conversations):
+        instance = instances[index % 2]
+        call(instance.base, "PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
+        conversations[index] = call(instance.base, "POST", f"/v1/external-support/{project}/conversations/start",
+                                    {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
+
+    acknowledged = {index: [] for index in conversations}
+    answers = {"503": 0, "no answer": [], "bad 503": [], "other": []}
+    lock, stop = threading.Lock(), threading.Event()
+
+    def user(index):
+        number = 0
+        while not stop.is_set():
+            message = f"c{index}-m{number}"
+            instance = random.choice(instances)
+            status, body, headers = status_of(instance.base, "POST", f"/v1/projects/{project}/channel/messages",
+                                              {"botId": "bot", "userId": f"u{index}",
+                                               "value": {"id": message, "type": "text", "content": {"body": message}}},
+                                              key, timeout=30)
+            with lock:
+                if status == 200:
+                    acknowledged[index].append(message)
+                    number += 1
+                    time.sleep(0.01)
+                    continue
+                if status == 503:
+                    answers["503"] += 1
+                    if not (isinstance(body, dict) and body.get("error", {}).get("key") == "SERVICE_UNAVAILABLE"
+                            and headers.get("Retry-After")):
+                        answers["bad 503"].append(repr(body)[:200])
+                elif status == 0:
+                    answers["no answer"].append(f"{instance.name}: {body!r}")
+                else:
+                    answers["other"].append((instance.name, status, repr(body)[:200]))
+            time.sleep(0.1)
+
+    def total():
+        with lock:
+            return sum(map(len, acknowledged.values()))
+
+    users = [threading.Thread(target=user, args=(index,), daemon=True) for index in conversations]
+    for thread in users:
+        thread.start()
+    wait_for(lambda: total() > 300, 60)
+
+    for label, down in (("pg_ctl restart -m immediate", 0), (f"immediate stop, {args.down:g} s down, start", args.down)):
+        at = total()
+        started = time.time()
+        pg.restart(down_seconds=down)
+        restarted = time.time()
+        resumed = wait_for(lambda: total() > at + 200, 60)
+        print(f"{label}: {restarted - started:.1f} s until PostgreSQL was back; load resumed after "
+              f"{time.time() - restarted:.1f} s more; {answers['503']} answers 503 so far", flush=True)
+        check(f"{label}: the load resumed by itself", resumed, f"{at} → {total()}")
+        both = wait_for(lambda: all(status_of(instance.base, "GET", "/health")[0] == 200 for instance in instances), 15)
+        check(f"{label}: both instances answer /health with 200", both,
+              ", ".join(f"{i.name}: {status_of(i.base, 'GET', '/health')[:2]}" for i in instances))
+
+    # Each instance on its own accepts messages again (the load above went to both at random).
+    for instance in instances:
+        status, body, _ = status_of(instance.base, "POST", f"/v1/projects/{project}/channel/messages",
+                                    {"botId": "bot", "userId": "u0",
+                                     "value": {"id": f"probe-{instance.name}", "type": "text", "content": {"body": "probe"}}}, key)
+        check(f"instance {instance.name} reconnected by itself and accepts a message", status == 200, f"{status} {body}")
+    stop.set()
+    for thread in users:
+        thread.join(timeout=60)
+
+    check("while PostgreSQL was down, refusals were 503 with the envelope and Retry-After", answers["503"] > 0 and not answers["bad 503"],
+          f"{answers['503']} 503s; malformed {answers['bad 503'][:2]}")
+    check("no answer other than 200 or 503 (no 500)", not answers["other"], repr(answers["other"][:3]))
+    check("both instances stayed up", all(instance.alive() for instance in instances))
+
+    expected = total()
+    wait_for(lambda: sum(len(panel.messages_of(c)) for c in conversations.values()) >= expected, 90)
+    out_of_order = [index for index, conversation in conversations.items()
+                    if [m for m in panel.messages_of(conversation) if not m.startswith("probe")][:len(acknowledged[index])]
+                    != acknowledged[index]]
+    _, duplicates = panel.first_arrivals()
+    check("every acknowledged message reached the panel, in order per conversation", not out_of_order,
+          f"conversations {out_of_order}")
+    print(f"seed {args.seed}: {expected} messages acknowledged, {answers['503']} answers 503, "
+          f"{len(answers['no answer'])} requests without an answer {answers['no answer'][:3]}, {duplicates} duplicate deliveries", flush=True)
+finally:
+    for instance in instances:
+        instance.stop()
+    pg.stop()
+
+passed = sum(1 for _, ok in checks if ok)
+failed = len(checks) - passed
+if failed:
+    print(f"logs kept in {directory}")
+else:
+    shutil.rmtree(directory, ignore_errors=True)
+print(f"{passed} passed, {failed} failed")
+sys.exit(0 if failed == 0 and checks else 1)
