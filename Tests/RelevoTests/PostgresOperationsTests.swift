@@ -48,8 +48,8 @@ struct PostgresOperationsTests {
         #expect(healthStatus == 503)
         #expect(healthBody.contains("\"store\":\"down\""))
         let (status, body) = try await relevo.request("GET", "/v1/external-support/\(projectId)", key: key)
-        #expect(status == 500)
-        #expect(body.contains("\"error\""))
+        #expect(status == 503)
+        #expect(body.contains("\"SERVICE_UNAVAILABLE\""))
         #expect(!body.contains("PSQL") && !body.contains("Unavailable"))  // internals stay in the log
         // The in-memory counters are still served, with the store marked down.
         let (metricsStatus, metrics) = try await relevo.request("GET", "/metrics")
