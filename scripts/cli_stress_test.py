@@ -10,10 +10,10 @@ Prints `N passed, N failed`.
 
     python3 scripts/cli_stress_test.py [path/to/relevo] [--operations 300] [--conversations 8]
 """
-import argparse, json, os, shutil, sqlite3, subprocess, sys, tempfile, threading, time
+import argparse, json, os, sqlite3, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Panel, Relevo, call, status_of
+from harness import Checks, Panel, Relevo, in_order, start_conversations, status_of, wait_for
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
@@ -26,12 +26,7 @@ directory = tempfile.mkdtemp(prefix="relevo-cli-stress-")
 database = f"{directory}/relevo.sqlite"
 panel = Panel()
 server = Relevo(args.binary, directory, f"sqlite://{database}")
-checks = []  # (name, ok, detail)
-
-
-def check(name, ok, detail=""):
-    checks.append((name, ok, detail))
-    print(f"ok   {name}" if ok else f"FAIL {name}: {detail}", flush=True)
+check = Checks()
 
 
 def cli(*words):
@@ -45,13 +40,7 @@ def cli(*words):
 try:
     server.start()
     project, key = server.banner()
-    call(server.base, "POST", f"/v1/external-support/{project}", {"webhookUrl": panel.url}, key)
-    call(server.base, "POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
-    conversations = {}
-    for index in range(args.conversations):
-        call(server.base, "PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
-        conversations[index] = call(server.base, "POST", f"/v1/external-support/{project}/conversations/start",
-                                    {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
+    conversations = start_conversations([server.base], project, key, panel.url, args.conversations)
 
     acknowledged = {index: [] for index in conversations}
     api_errors = []
@@ -116,11 +105,8 @@ try:
     check("a new key works at once and a revoked key is refused on the next request", not refused_late, repr(refused_late[:3]))
 
     expected = sum(len(messages) for messages in acknowledged.values())
-    deadline = time.time() + 60
-    while time.time() < deadline and sum(len(panel.messages_of(c)) for c in conversations.values()) < expected:
-        time.sleep(0.1)
-    out_of_order = [index for index, conversation in conversations.items()
-                    if panel.messages_of(conversation)[:len(acknowledged[index])] != acknowledged[index]]
+    wait_for(lambda: sum(len(panel.messages_of(c)) for c in conversations.values()) >= expected, 60)
+    out_of_order = in_order(panel, conversations, acknowledged)
     check("every acknowledged message reached the panel, in order", not out_of_order,
           f"conversations {out_of_order}")
 
@@ -139,11 +125,4 @@ try:
 finally:
     server.stop()
 
-passed = sum(1 for _, ok, _ in checks if ok)
-failed = len(checks) - passed
-if failed:
-    print(f"logs kept in {directory}")
-else:
-    shutil.rmtree(directory, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 and checks else 1)
+check.finish(directory)

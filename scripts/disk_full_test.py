@@ -16,10 +16,10 @@ and `PRAGMA integrity_check` is ok. Prints `N passed, N failed`.
 
     sudo python3 scripts/disk_full_test.py [path/to/relevo] [--size-mb 48]
 """
-import argparse, os, shutil, sqlite3, subprocess, sys, tempfile, threading, time
+import argparse, os, sqlite3, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Panel, Relevo, call, status_of
+from harness import Checks, Panel, Relevo, in_order, start_conversations, status_of, wait_for
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
@@ -36,21 +36,8 @@ subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={args.size_mb}m", "tmpfs", 
 database = f"{mount}/relevo.sqlite"
 panel = Panel()
 server = Relevo(args.binary, directory, f"sqlite://{database}")
-checks = []
+check = Checks()
 
-
-def check(name, ok, detail=""):
-    checks.append((name, ok))
-    print(f"ok   {name}" if ok else f"FAIL {name}: {detail}", flush=True)
-
-
-def wait_for(condition, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def fill(path):
@@ -70,13 +57,7 @@ def fill(path):
 try:
     server.start()
     project, key = server.banner()
-    call(server.base, "POST", f"/v1/external-support/{project}", {"webhookUrl": panel.url}, key)
-    call(server.base, "POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
-    conversations = {}
-    for index in range(args.conversations):
-        call(server.base, "PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
-        conversations[index] = call(server.base, "POST", f"/v1/external-support/{project}/conversations/start",
-                                    {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
+    conversations = start_conversations([server.base], project, key, panel.url, args.conversations)
 
     acknowledged = {index: [] for index in conversations}
     refusals = {"503": 0, "bad 503": [], "other": []}
@@ -163,8 +144,7 @@ try:
 
     expected = total()
     wait_for(lambda: sum(len(panel.messages_of(c)) for c in conversations.values()) >= expected, 60)
-    out_of_order = [index for index, conversation in conversations.items()
-                    if panel.messages_of(conversation)[:len(acknowledged[index])] != acknowledged[index]]
+    out_of_order = in_order(panel, conversations, acknowledged)
     _, duplicates = panel.first_arrivals()
     check("every acknowledged message reached the panel, in order", not out_of_order, f"conversations {out_of_order}")
     print(f"{expected} messages acknowledged, {refusals['503']} answers 503, {duplicates} duplicate deliveries", flush=True)
@@ -175,11 +155,4 @@ finally:
     server.stop()
     subprocess.run(["umount", "-l", mount])
 
-passed = sum(1 for _, ok in checks if ok)
-failed = len(checks) - passed
-if failed:
-    print(f"logs kept in {directory}")
-else:
-    shutil.rmtree(directory, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 and checks else 1)
+check.finish(directory)

@@ -8,7 +8,7 @@
 
 Every process and server here listens on 127.0.0.1 only.
 """
-import json, os, signal, subprocess, threading, time, urllib.error, urllib.request
+import json, os, shutil, signal, subprocess, sys, threading, time, urllib.error, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pg_server import free_port
@@ -140,3 +140,55 @@ class Relevo:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def wait_for(condition, seconds):
+    """True as soon as `condition()` is, False if it is not within `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def start_conversations(bases, project, key, panel_url, count):
+    """The project's integration (to `panel_url`), bot `bot`, and users u0… each with an active
+    conversation, started on the instances of `bases` in turn; returns {index: conversation id}."""
+    call(bases[0], "POST", f"/v1/external-support/{project}", {"webhookUrl": panel_url}, key)
+    call(bases[0], "POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
+    conversations = {}
+    for index in range(count):
+        base = bases[index % len(bases)]
+        call(base, "PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
+        conversations[index] = call(base, "POST", f"/v1/external-support/{project}/conversations/start",
+                                    {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
+    return conversations
+
+
+def in_order(panel, conversations, acknowledged, ignore=lambda message: False):
+    """The conversations whose first arrivals at `panel` do not begin with their acknowledged messages."""
+    return [index for index, conversation in conversations.items()
+            if [m for m in panel.messages_of(conversation) if not ignore(m)][:len(acknowledged[index])] != acknowledged[index]]
+
+
+class Checks:
+    """Named checks, printed as they are made; `finish` prints `N passed, N failed` and exits."""
+
+    def __init__(self):
+        self.results = []
+
+    def __call__(self, name, ok, detail=""):
+        self.results.append(ok)
+        print(f"ok   {name}" if ok else f"FAIL {name}: {detail}", flush=True)
+
+    def finish(self, directory):
+        """Removes `directory` when everything passed (keeps it, and says so, otherwise)."""
+        passed = sum(self.results)
+        failed = len(self.results) - passed
+        if failed:
+            print(f"logs kept in {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+        print(f"{passed} passed, {failed} failed")
+        sys.exit(0 if failed == 0 and self.results else 1)

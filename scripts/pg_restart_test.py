@@ -14,10 +14,10 @@ duplicate deliveries (the same webhook-id twice) are counted and reported. Print
 
     python3 scripts/pg_restart_test.py [path/to/relevo] [--conversations 16] [--down 4]
 """
-import argparse, os, random, secrets, shutil, sys, tempfile, threading, time
+import argparse, os, random, secrets, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Panel, Relevo, call, status_of
+from harness import Checks, Panel, Relevo, in_order, start_conversations, status_of, wait_for
 from pg_server import PostgresServer
 
 parser = argparse.ArgumentParser()
@@ -32,21 +32,8 @@ directory = tempfile.mkdtemp(prefix="relevo-pg-restart-")
 pg = PostgresServer()
 panel = Panel()
 instances = []
-checks = []
+check = Checks()
 
-
-def check(name, ok, detail=""):
-    checks.append((name, ok))
-    print(f"ok   {name}" if ok else f"FAIL {name}: {detail}", flush=True)
-
-
-def wait_for(condition, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 try:
@@ -60,14 +47,7 @@ try:
     a.start()
     project, key = a.banner()
     b.start()
-    call(a.base, "POST", f"/v1/external-support/{project}", {"webhookUrl": panel.url}, key)
-    call(a.base, "POST", f"/v1/projects/{project}/bots", {"id": "bot", "name": "Bot"}, key)
-    conversations = {}
-    for index in range(args.conversations):
-        instance = instances[index % 2]
-        call(instance.base, "PUT", f"/v1/projects/{project}/users/u{index}", {"names": f"User {index}"}, key)
-        conversations[index] = call(instance.base, "POST", f"/v1/external-support/{project}/conversations/start",
-                                    {"botId": "bot", "userId": f"u{index}"}, key)["data"]["_id"]
+    conversations = start_conversations([a.base, b.base], project, key, panel.url, args.conversations)
 
     acknowledged = {index: [] for index in conversations}
     answers = {"503": 0, "no answer": [], "bad 503": [], "other": []}
@@ -138,9 +118,7 @@ try:
 
     expected = total()
     wait_for(lambda: sum(len(panel.messages_of(c)) for c in conversations.values()) >= expected, 90)
-    out_of_order = [index for index, conversation in conversations.items()
-                    if [m for m in panel.messages_of(conversation) if not m.startswith("probe")][:len(acknowledged[index])]
-                    != acknowledged[index]]
+    out_of_order = in_order(panel, conversations, acknowledged, ignore=lambda message: message.startswith("probe"))
     _, duplicates = panel.first_arrivals()
     check("every acknowledged message reached the panel, in order per conversation", not out_of_order,
           f"conversations {out_of_order}")
@@ -151,11 +129,4 @@ finally:
         instance.stop()
     pg.stop()
 
-passed = sum(1 for _, ok in checks if ok)
-failed = len(checks) - passed
-if failed:
-    print(f"logs kept in {directory}")
-else:
-    shutil.rmtree(directory, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 and checks else 1)
+check.finish(directory)
