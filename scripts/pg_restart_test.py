@@ -114,6 +114,8 @@ try:
     check("while PostgreSQL was down, refusals were 503 with the envelope and Retry-After", answers["503"] > 0 and not answers["bad 503"],
           f"{answers['503']} 503s; malformed {answers['bad 503'][:2]}")
     check("no answer other than 200 or 503 (no 500)", not answers["other"], repr(answers["other"][:3]))
+    check("every request got an answer within 30 s (no hang, no dropped connection)", not answers["no answer"],
+          "; ".join(answers["no answer"][:3]))
     check("both instances stayed up", all(instance.alive() for instance in instances))
 
     expected = total()
