@@ -90,3 +90,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz/: libFuzzer targets over the code that reads untrusted bytes, declared only for scripts/fuzz.sh
+// (RELEVO_FUZZ=1), which builds them with `-sanitize=fuzzer,address` in .build-fuzz: without that
+// sanitizer they have no `main`, so an ordinary build must not see them.
+if Context.environment["RELEVO_FUZZ"] == "1" {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
+    for name in ["JSONParser", "CanonicalJSON", "WebhookURL", "SignatureHeader"] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["Relevo", "FuzzSupport"], path: "Fuzz/\(name)"))
+    }
+}

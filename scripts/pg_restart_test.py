@@ -115,7 +115,9 @@ try:
           f"{answers['503']} 503s; malformed {answers['bad 503'][:2]}")
     check("no answer other than 200 or 503 (no 500)", not answers["other"], repr(answers["other"][:3]))
     check("every request got an answer within 30 s (no hang, no dropped connection)", not answers["no answer"],
-          "; ".join(answers["no answer"][:3]))
+          "; ".join(answers["no answer"][:3]) + "; PostgreSQL's sessions: " + pg.psql(
+              "SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 80) FROM pg_stat_activity "
+              "WHERE datname = 'relevo'", dbname="relevo").replace("\n", " | "))
     check("both instances stayed up", all(instance.alive() for instance in instances))
 
     expected = total()

@@ -4,7 +4,8 @@
 # stress test (CLI writes on a live server's SQLite file), the disk-full test (SQLite on a tmpfs
 # that fills up; it mounts one, so it runs as root, as CI does), the multi-instance test (two
 # servers on one PostgreSQL, one killed) and the PostgreSQL-restart test (two servers under load
-# while PostgreSQL restarts). PostgreSQL 15 is expected at
+# while PostgreSQL restarts); last, a short run of each fuzz target (scripts/fuzz.sh: libFuzzer
+# with AddressSanitizer, a build of its own in .build-fuzz) and the canonical writer against Node. PostgreSQL 15 is expected at
 # /usr/lib/postgresql/15/bin: the tests start and stop their own throwaway servers.
 # Node.js 20 and Python 3 are expected on the machine (the interop and JSON tests run them).
 set -euo pipefail
@@ -17,3 +18,4 @@ python3 scripts/cli_stress_test.py "$relevo"
 python3 scripts/disk_full_test.py "$relevo"
 python3 scripts/multi_instance_test.py "$relevo"
 python3 scripts/pg_restart_test.py "$relevo"
+bash scripts/fuzz.sh 10
