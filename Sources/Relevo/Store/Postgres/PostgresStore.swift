@@ -148,6 +148,10 @@ public final class PostgresStore: RelevoStore {
     /// requests (and `/health`) answer with an error instead of hanging.
     static let connectionWait: Duration = .seconds(5)
 
+    /// The longest Relevo waits for the work on one connection (its statements take milliseconds;
+    /// retention's batches, well under a second).
+    static let workWait: Duration = .seconds(20)
+
     /// Runs `body` on a pooled connection, failing with ``StoreError/unavailable`` when none is handed
     /// out in ``connectionWait`` (only the wait for a connection is bounded, never the work on it) or
     /// when the connection fails under it (see ``meansUnavailable(_:)``).
@@ -174,27 +178,37 @@ public final class PostgresStore: RelevoStore {
         return ["08", "53", "57", "58"].contains(String(state.prefix(2)))
     }
 
+    /// The lease runs in a task of its own, raced against ``connectionWait``: when the wait is over
+    /// first, the caller gets ``Unavailable`` at once and the lease, should it still come, gives its
+    /// connection back untouched. Work on a connection that has not answered after ``workWait``
+    /// closes that connection and answers ``Unavailable``: around a database restart a statement
+    /// could otherwise wait forever on a connection that will never answer (seen: a request left
+    /// without an answer, its session idle on the server).
     private func withBoundedWait<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let acquired = ConnectionAcquired()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await self.client.withConnection { connection in
-                    acquired.flag.withLock { $0 = true }
-                    return try await body(connection)
-                }
+        let race = LeaseRace<T>()
+        let client = client
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.begin(continuation,
+                           work: Task {
+                               do {
+                                   let value = try await client.withConnection { connection in
+                                       guard race.leased(connection) else { throw CancellationError() }
+                                       return try await body(connection)
+                                   }
+                                   race.finish(.success(value))
+                               } catch {
+                                   race.finish(.failure(error))
+                               }
+                           },
+                           deadline: Task {
+                               guard (try? await Task.sleep(for: Self.connectionWait)) != nil, !race.timeOut() else { return }
+                               guard (try? await Task.sleep(for: Self.workWait - Self.connectionWait)) != nil else { return }
+                               await race.abandon()
+                           })
             }
-            group.addTask {
-                try await Task.sleep(for: Self.connectionWait)
-                if !acquired.flag.withLock({ $0 }) { throw Unavailable() }
-                return nil
-            }
-            while let result = try await group.next() {
-                if let result {
-                    group.cancelAll()
-                    return result
-                }
-            }
-            throw Unavailable()
+        } onCancel: {
+            race.cancel()
         }
     }
 
@@ -249,7 +263,98 @@ extension PostgresConnection {
     }
 }
 
-/// Set once a pooled connection was handed out (``PostgresStore/withConnection(_:)``).
-private final class ConnectionAcquired: Sendable {
-    let flag = Mutex(false)
+/// One bounded wait for a pooled connection (``PostgresStore/withConnection(_:)``): whichever of the
+/// work and the deadline settles first answers the caller, exactly once.
+private final class LeaseRace<T: Sendable>: Sendable {
+    private enum Phase {
+        case waiting, leased, answered
+    }
+
+    private struct State {
+        var phase = Phase.waiting
+        var continuation: CheckedContinuation<T, any Error>?
+        var work: Task<Void, Never>?
+        var deadline: Task<Void, Never>?
+        var connection: PostgresConnection?
+        /// The caller was cancelled before `begin`.
+        var cancelled = false
+        /// The answer, when it came before `begin` handed over the continuation.
+        var early: Result<T, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    func begin(_ continuation: CheckedContinuation<T, any Error>, work: Task<Void, Never>, deadline: Task<Void, Never>) {
+        let (cancelled, early) = state.withLock { state in
+            state.continuation = continuation
+            state.work = work
+            state.deadline = deadline
+            return (state.cancelled, state.early)
+        }
+        if let early {
+            deadline.cancel()
+            continuation.resume(with: early)
+        } else if cancelled {
+            cancel()
+        }
+    }
+
+    /// Called with the connection: true if the caller still waits for it (the work may go on).
+    func leased(_ connection: PostgresConnection) -> Bool {
+        state.withLock { state in
+            guard state.phase == .waiting else { return false }
+            state.phase = .leased
+            state.connection = connection
+            return true
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        answer(result, from: [.waiting, .leased])
+    }
+
+    /// No connection was handed out in time; false when one was (or the work is done).
+    @discardableResult
+    func timeOut() -> Bool {
+        answer(.failure(PostgresStore.Unavailable()), from: [.waiting])
+    }
+
+    /// The work on the connection took too long: the caller gets ``PostgresStore/Unavailable`` and the
+    /// connection is closed, which ends whatever waits on it (the pool then drops it).
+    func abandon() async {
+        let connection = state.withLock { $0.phase == .leased ? $0.connection : nil }
+        guard let connection, answer(.failure(PostgresStore.Unavailable()), from: [.leased]) else { return }
+        try? await connection.close()
+    }
+
+    /// The caller's task was cancelled: the lease is given up, work on a connection runs to its end.
+    func cancel() {
+        let work = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.phase == .waiting ? state.work : nil
+        }
+        work?.cancel()
+    }
+
+    @discardableResult
+    private func answer(_ result: Result<T, any Error>, from phases: [Phase]) -> Bool {
+        let taken = state.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Task<Void, Never>?)? in
+            guard phases.contains(state.phase) else { return nil }
+            let waiting = state.phase == .waiting
+            state.phase = .answered
+            guard let continuation = state.continuation else {
+                state.early = result  // `begin` answers with it
+                return (nil, nil, nil)
+            }
+            state.continuation = nil
+            return (continuation, waiting ? state.work : nil, state.deadline)
+        }
+        guard let (continuation, work, deadline) = taken else { return false }
+        if let continuation {
+            deadline?.cancel()
+            work?.cancel()
+            continuation.resume(with: result)
+        }
+        return true
+    }
 }
