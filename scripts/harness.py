@@ -67,22 +67,22 @@ class Panel:
         return [value for (_, conv, kind, value) in first if conv == conversation and kind == "message"]
 
 
+def _request(base, method, path, body, key):
+    data = None if body is None else json.dumps(body).encode()
+    return urllib.request.Request(base + path, data=data, method=method,
+                                  headers={"content-type": "application/json", "x-api-key": key or ""})
+
+
 def call(base, method, path, body=None, key=None, timeout=10):
     """The JSON answer of a 2xx; an HTTPError (with .code and the body readable) otherwise."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"content-type": "application/json", "x-api-key": key or ""})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(_request(base, method, path, body, key), timeout=timeout) as response:
         return json.loads(response.read())
 
 
 def status_of(base, method, path, body=None, key=None, timeout=10):
     """(status, parsed body, headers) whatever the status; (0, the exception, None) when nothing answered."""
     try:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(base + path, data=data, method=method,
-                                         headers={"content-type": "application/json", "x-api-key": key or ""})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(_request(base, method, path, body, key), timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null"), response.headers
     except urllib.error.HTTPError as error:
         text = error.read()
