@@ -3,9 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Relevo",
-    platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "relevo", targets: ["relevo"]),
+        .executable(name: "relevo", targets: ["RelevoCLI"]),
         .library(name: "Relevo", targets: ["Relevo"]),
     ],
     dependencies: [
@@ -16,7 +15,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -49,37 +47,19 @@ let package = Package(
         ),
         // The one SQLite setting Swift cannot make itself (a variadic C call); the header is the one GRDB builds against.
         .target(name: "RelevoSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // The `relevo` command (its folder is not named `relevo`, which would collide with `Relevo` on a case-insensitive disk).
         .executableTarget(
-            name: "relevo",
+            name: "RelevoCLI",
             dependencies: [
                 "Relevo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Benchmarks/ClaimCost: claim cost at 1 000 and 1 000 000 pending events (run on demand, not by the tests).
-        .executableTarget(
-            name: "relevo-claim-cost",
-            dependencies: ["Relevo", .product(name: "GRDB", package: "GRDB.swift")],
-            path: "Benchmarks/ClaimCost"
-        ),
-        // Benchmarks/PipelineCost: CPU per event of each part of the pipeline; AsyncHTTPClient only as the outbound baseline.
-        .executableTarget(
-            name: "relevo-pipeline-cost",
-            dependencies: ["Relevo", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
-            path: "Benchmarks/PipelineCost"
-        ),
-        // Benchmarks/ForwardBound: the two HTTP legs of an event and nothing else, the bound of target (a) on this stack.
-        .executableTarget(
-            name: "relevo-forward-bound",
-            dependencies: ["Relevo", .product(name: "Hummingbird", package: "hummingbird")],
-            path: "Benchmarks/ForwardBound"
-        ),
         .testTarget(
             name: "RelevoTests",
             dependencies: [
                 "Relevo",
-                "relevo",
+                "RelevoCLI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -17,7 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_init
 export SECONDS="${SECONDS_B:-2}"  # the latency phase (bash's own SECONDS is reset by this, harmlessly)
 for product in relevo-forward-bound relevo-pipeline-cost; do
-  swift build -c release --static-swift-stdlib --scratch-path .build-bench --product "$product" >&2
+  swift build -c release --static-swift-stdlib --package-path Benchmarks --scratch-path .build-bench-tools -Xswiftc -enable-testing --product "$product" >&2
 done
 
 start_panel
@@ -26,7 +26,7 @@ LINES=()
 for ((run = 1; run <= ${RUNS:-2}; run++)); do
   for kind in relevo bound; do
     if [[ $kind == relevo ]]; then start_relevo "relevo-$run" "sqlite://$TMP/relevo-$run.sqlite"; else
-      start_server "bound-$run" .build-bench/release/relevo-forward-bound --port PORT --panel "http://127.0.0.1:$PANEL_PORT/hook"
+      start_server "bound-$run" .build-bench-tools/release/relevo-forward-bound --port PORT --panel "http://127.0.0.1:$PANEL_PORT/hook"
     fi
     SERVER_PID=$RELEVO_PID
     read_banner "$kind-$run"
@@ -38,7 +38,7 @@ for ((run = 1; run <= ${RUNS:-2}; run++)); do
   done
 done
 echo "== the store's part alone: Benchmarks/PipelineCost" >&2
-STORE="$(${SERVER_ENV[@]+"${SERVER_ENV[@]}"} .build-bench/release/relevo-pipeline-cost | tee /dev/stderr | awk '/us CPU each/ { for (i = 1; i <= NF; i++) if ($i == "us") s += $(i - 1) } END { print s }')"
+STORE="$(${SERVER_ENV[@]+"${SERVER_ENV[@]}"} .build-bench-tools/release/relevo-pipeline-cost | tee /dev/stderr | awk '/us CPU each/ { for (i = 1; i <= NF; i++) if ($i == "us") s += $(i - 1) } END { print s }')"
 python3 - "${CEILINGS[*]}" "$STORE" "${LINES[@]}" <<'PY'
 import json, statistics, sys
 ceilings = [float(c) for c in sys.argv[1].split()]

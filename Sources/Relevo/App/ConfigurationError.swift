@@ -2,8 +2,8 @@
 ///
 /// Refused before anything is opened, so a typo stops the start with one line instead of being
 /// replaced by a default, wrapped into another value or crashing the process later.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let description: String
+package struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    package let description: String
 
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

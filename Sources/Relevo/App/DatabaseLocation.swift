@@ -1,18 +1,18 @@
 import Foundation
 
 /// Where the data lives, parsed from `--database` / `RELEVO_DATABASE_URL` (§10).
-public enum DatabaseLocation: Equatable, Sendable {
+package enum DatabaseLocation: Equatable, Sendable {
     /// A SQLite file path (relative paths are relative to the working directory).
     case sqlite(path: String)
     case postgres(url: String)
 
     /// Why a database URL was refused.
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// `sqlite://./rel.sqlite` → `./rel.sqlite`; `sqlite:///abs.sqlite` → `/abs.sqlite`; a bare path is a SQLite file.
-    public static func parse(_ text: String) throws(Invalid) -> DatabaseLocation {
+    package static func parse(_ text: String) throws(Invalid) -> DatabaseLocation {
         if text.hasPrefix("sqlite://") {
             let path = String(text.dropFirst("sqlite://".count))
             guard !path.isEmpty else { throw Invalid(description: "the sqlite:// URL names no file") }

@@ -6,31 +6,31 @@ import Logging
 /// `StreamLogHandler` formats its metadata each time an entry is set, and Hummingbird sets a
 /// request id on every request's logger: under load that was about 1 % of the server's CPU for
 /// lines that, at the default level, are never written. The output is byte for byte the same.
-public struct LazyMetadataLogHandler: LogHandler {
+package struct LazyMetadataLogHandler: LogHandler {
     private var stream: StreamLogHandler
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
 
     /// What `LoggingSystem.bootstrap` takes.
-    public static func standardError(label: String) -> LazyMetadataLogHandler {
+    package static func standardError(label: String) -> LazyMetadataLogHandler {
         LazyMetadataLogHandler(stream: StreamLogHandler.standardError(label: label))
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { stream.logLevel }
         set { stream.logLevel = newValue }
     }
 
-    public var metadataProvider: Logger.MetadataProvider? {
+    package var metadataProvider: Logger.MetadataProvider? {
         get { stream.metadataProvider }
         set { stream.metadataProvider = newValue }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var event = event
         if !metadata.isEmpty {
             // The line's own metadata wins over the logger's, as in StreamLogHandler.

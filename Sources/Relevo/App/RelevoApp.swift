@@ -5,23 +5,23 @@ import NIOCore
 import ServiceLifecycle
 
 /// Wiring: store, secrets, services, routes. Used by `relevo serve`, the CLI commands and the tests.
-public struct RelevoApp: Sendable {
-    public let configuration: RelevoConfiguration
-    public let store: any RelevoStore
-    public let projects: ProjectService
-    public let integrations: IntegrationService
-    public let bots: BotService
-    public let conversations: ConversationService
-    public let eventLog: EventLogService
-    public let metrics = DeliveryMetrics()
-    public let secrets: SecretBox
-    public let destinationGuard: DestinationGuard
-    public let logger: Logger
+package struct RelevoApp: Sendable {
+    package let configuration: RelevoConfiguration
+    package let store: any RelevoStore
+    package let projects: ProjectService
+    package let integrations: IntegrationService
+    package let bots: BotService
+    package let conversations: ConversationService
+    package let eventLog: EventLogService
+    package let metrics = DeliveryMetrics()
+    package let secrets: SecretBox
+    package let destinationGuard: DestinationGuard
+    package let logger: Logger
     /// The key file this start created (there was none beside the SQLite database).
     let createdKeyFile: URL?
 
     /// Opens the store (applying migrations) and loads the master key.
-    public init(configuration: RelevoConfiguration, logger: Logger? = nil) async throws {
+    package init(configuration: RelevoConfiguration, logger: Logger? = nil) async throws {
         var logger = logger ?? Logger(label: "relevo")
         logger.logLevel = configuration.logLevel
         self.logger = logger
@@ -53,7 +53,7 @@ public struct RelevoApp: Sendable {
     /// or a SQLite file copied without its `relevo.key` — instead of serving with every delivery
     /// failing as `secret_unreadable`. A key file this start created for such a database is removed
     /// again, so that the next start does not find a wrong one.
-    public func verifyMasterKey() async throws {
+    package func verifyMasterKey() async throws {
         guard let record = try await store.latestIntegration(),
               secrets.open(record.signingSecret, context: IntegrationService.signingContext(record.id)) == nil
         else { return }
@@ -63,13 +63,13 @@ public struct RelevoApp: Sendable {
 
     /// On an empty database, creates project `default` so a newcomer can call the API at once (§10).
     /// Returns its key (to be shown once) or nil when projects already exist.
-    public func seedDefaultProjectIfEmpty() async throws -> ProjectService.IssuedKey? {
+    package func seedDefaultProjectIfEmpty() async throws -> ProjectService.IssuedKey? {
         guard try await store.projectCount() == 0 else { return nil }
         return try await projects.seedDefaultProject()
     }
 
     /// The HTTP router with every route of the contract.
-    public func buildRouter() -> Router<RelevoRequestContext> {
+    package func buildRouter() -> Router<RelevoRequestContext> {
         buildRoutes().router
     }
 
@@ -93,7 +93,7 @@ public struct RelevoApp: Sendable {
     }
 
     /// The delivery worker and the HTTP client it sends with (shut down after it).
-    public func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) throws -> [any Service] {
+    package func deliveryServices(_ dispatcherConfiguration: Dispatcher.Configuration = .init()) throws -> [any Service] {
         let client = try WebhookClient(destinationGuard: destinationGuard)
         let runner = DeliveryAttemptRunner(
             store: store, integrations: integrations, secrets: secrets, destinationGuard: destinationGuard,
@@ -111,7 +111,7 @@ public struct RelevoApp: Sendable {
     }
 
     /// The server application with its delivery services, ready for `runService()` or Hummingbird's test client.
-    public func buildApplication(
+    package func buildApplication(
         withDelivery: Bool = true, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         Application(

@@ -4,8 +4,8 @@ import Logging
 import NIOPosix
 
 /// `relevo serve`: open the store, seed the default project on first start, run until SIGTERM/SIGINT.
-public enum RelevoServer {
-    public static func run(configuration: RelevoConfiguration) async throws {
+package enum RelevoServer {
+    package static func run(configuration: RelevoConfiguration) async throws {
         // Before the store is opened (and migrated) by a second server. Held until this function returns.
         let serverLock = try DatabaseLocation.parse(configuration.databaseURL).sqlitePath.map(SQLiteServerLock.init(path:))
         defer { withExtendedLifetime(serverLock) {} }
@@ -51,8 +51,8 @@ public enum RelevoServer {
 }
 
 /// Standard output for the few lines meant for the operator's eyes (not logs).
-public enum Console {
-    public static func write(_ text: String) {
+package enum Console {
+    package static func write(_ text: String) {
         // The throwing form: `write(_: Data)` traps when stdout is a pipe whose reader has gone
         // (`relevo serve | head -1`), and the server must outlive its log pipe.
         try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))

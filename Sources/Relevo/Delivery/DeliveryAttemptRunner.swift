@@ -3,17 +3,17 @@ import Synchronization
 /// Everything one attempt needs besides the HTTP call: where the event goes now, the secrets
 /// that sign it, the credential, the address rule — read fresh on every attempt, so an updated
 /// URL or a regenerated secret applies to events already queued (E3, E5).
-public struct DeliveryAttemptRunner: Sendable {
+package struct DeliveryAttemptRunner: Sendable {
     /// What an attempt did, before it is turned into an outcome.
-    public struct Result: Sendable {
-        public enum Disposition: Sendable { case sent, notSent, held, cancelled }
-        public var disposition: Disposition
-        public var statusCode: Int? = nil
-        public var errorClass: String? = nil
-        public var responseBody: String? = nil
-        public var retryAfter: Duration? = nil
+    package struct Result: Sendable {
+        package enum Disposition: Sendable { case sent, notSent, held, cancelled }
+        package var disposition: Disposition
+        package var statusCode: Int? = nil
+        package var errorClass: String? = nil
+        package var responseBody: String? = nil
+        package var retryAfter: Duration? = nil
 
-        public var succeeded: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
+        package var succeeded: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
     }
 
     let store: any RelevoStore
@@ -28,7 +28,7 @@ public struct DeliveryAttemptRunner: Sendable {
     /// By integration id; see ``panelTarget(_:)``.
     private let panelTargets = Memo<PanelTarget>()
 
-    public init(store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
+    package init(store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
                 destinationGuard: DestinationGuard, sender: WebhookSender) {
         self.store = store
         self.integrations = integrations

@@ -4,7 +4,7 @@ import Prometheus
 ///
 /// A registry per application (not the global metrics system), so several apps in one test process
 /// never share counters.
-public final class DeliveryMetrics: Sendable {
+package final class DeliveryMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let queueDepth: Gauge
     private let oldestPendingAge: Gauge
@@ -16,7 +16,7 @@ public final class DeliveryMetrics: Sendable {
     static let buckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(15)]
 
-    public init() {
+    package init() {
         queueDepth = registry.makeGauge(
             name: "relevo_queue_depth", help: "Events not yet delivered, failed or cancelled, held ones (no channel URL yet) included")
         oldestPendingAge = registry.makeGauge(

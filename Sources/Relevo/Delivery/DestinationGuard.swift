@@ -8,15 +8,15 @@ import NIOPosix
 /// The address rule of E1 (§2), applied when an integration is saved and again before every
 /// delivery attempt (§5.1), so that a host which later starts resolving to a private address is
 /// never called (DNS rebinding).
-public struct DestinationGuard: Sendable {
+package struct DestinationGuard: Sendable {
     /// The development flag: `http` and local addresses are allowed, for panels on the same machine.
-    public let allowInsecure: Bool
+    package let allowInsecure: Bool
     /// Asks DNS: when an integration is saved.
     private let lookup: @Sendable (String) async -> [IPAddress]
     /// Recent answers, for the re-check before each attempt.
     private let recent: RecentResolutions
 
-    public init(allowInsecure: Bool) {
+    package init(allowInsecure: Bool) {
         self.init(allowInsecure: allowInsecure, lookup: Self.resolve)
     }
 
@@ -33,7 +33,7 @@ public struct DestinationGuard: Sendable {
 
     /// Syntax, then address checks. A host that does not resolve at all is accepted here (DNS may be
     /// briefly down, or the panel not deployed yet); delivery re-checks and records `dns`.
-    public func validate(_ text: String) async throws(WebhookURL.Problem) -> WebhookURL {
+    package func validate(_ text: String) async throws(WebhookURL.Problem) -> WebhookURL {
         let url = try WebhookURL.parse(text, allowHTTP: allowInsecure)
         try await check(url, resolving: lookup)
         return url
@@ -41,7 +41,7 @@ public struct DestinationGuard: Sendable {
 
     /// Refuses the URL when its host is, or resolves to, a forbidden address: the re-check before
     /// each delivery attempt, on a DNS answer at most a second old (``RecentResolutions``).
-    public func checkAddresses(of url: WebhookURL) async throws(WebhookURL.Problem) {
+    package func checkAddresses(of url: WebhookURL) async throws(WebhookURL.Problem) {
         try await check(url, resolving: recent.addresses(of:))
     }
 
@@ -59,7 +59,7 @@ public struct DestinationGuard: Sendable {
     }
 
     /// Whether a connection may go to these addresses (all of a host's): none of them forbidden.
-    public func permits(_ addresses: [IPAddress]) -> Bool {
+    package func permits(_ addresses: [IPAddress]) -> Bool {
         allowInsecure || addresses.allSatisfy { $0.forbiddenRange == nil }
     }
 

@@ -3,24 +3,24 @@
 ///
 /// The dispatcher keeps the live counts; a claim gets a copy, so the store hands out no more
 /// events of a destination than it may start — nothing is claimed only to be given back.
-public struct DestinationRoom: Sendable, Equatable {
+package struct DestinationRoom: Sendable, Equatable {
     /// Most attempts in flight to one destination.
-    public let maximumPerDestination: Int
+    package let maximumPerDestination: Int
     /// Attempts in flight, by ``OutboxEvent/destinationKey``; absent means none.
-    public private(set) var inFlight: [String: Int]
+    package private(set) var inFlight: [String: Int]
 
-    public init(maximumPerDestination: Int, inFlight: [String: Int] = [:]) {
+    package init(maximumPerDestination: Int, inFlight: [String: Int] = [:]) {
         self.maximumPerDestination = maximumPerDestination
         self.inFlight = inFlight
     }
 
     /// Destinations that may start nothing more now.
-    public var saturated: Set<String> { Set(inFlight.filter { $0.value >= maximumPerDestination }.keys) }
+    package var saturated: Set<String> { Set(inFlight.filter { $0.value >= maximumPerDestination }.keys) }
 
-    public var totalInFlight: Int { inFlight.values.reduce(0) { $0 &+ $1 } }
+    package var totalInFlight: Int { inFlight.values.reduce(0) { $0 &+ $1 } }
 
     /// Counts one more attempt to `destination` if it has room; false when it has none.
-    public mutating func take(_ destination: String) -> Bool {
+    package mutating func take(_ destination: String) -> Bool {
         let current = inFlight[destination, default: 0]
         guard current < maximumPerDestination else { return false }
         inFlight[destination] = current + 1
@@ -28,7 +28,7 @@ public struct DestinationRoom: Sendable, Equatable {
     }
 
     /// An attempt to `destination` ended.
-    public mutating func give(_ destination: String) {
+    package mutating func give(_ destination: String) {
         let remaining = inFlight[destination, default: 1] - 1
         inFlight[destination] = remaining > 0 ? remaining : nil
     }

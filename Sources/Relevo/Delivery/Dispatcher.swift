@@ -10,29 +10,29 @@ import Synchronization
 /// conversations are delivered in parallel, at most `maximumInFlight` at a time. New events wake
 /// it at once (``WakeUpSignal``); retries wake it when due. On graceful shutdown it stops claiming
 /// and lets the attempts in flight finish.
-public final class Dispatcher: Service, Sendable {
-    public struct Configuration: Sendable {
+package final class Dispatcher: Service, Sendable {
+    package struct Configuration: Sendable {
         /// Four destinations' worth, so that a few panels that hang leave room for the others.
-        public var maximumInFlight = 128
+        package var maximumInFlight = 128
         /// At most this many attempts in flight to one destination (a project's panel, a bot's channel).
         /// Enough that a fast panel is not held back by its answers' round trips: with 16, deliveries
         /// to one busy panel topped out near 16 ÷ the attempt's latency (~6 000/s here) and events
         /// queued behind; then every settlement landed at a random place of the events and attempts
         /// B-trees, written at those places (Benchmarks/delivery.sh: 20 → 14 KiB written per event
         /// with 32).
-        public var maximumInFlightPerDestination = 32
-        public var lease: Duration = .seconds(60)
+        package var maximumInFlightPerDestination = 32
+        package var lease: Duration = .seconds(60)
         /// Longest sleep when nothing is due; a safety net, since commits wake the loop.
-        public var idlePoll: Duration = .seconds(1)
-        public var retryPolicy = RetryPolicy.standard
+        package var idlePoll: Duration = .seconds(1)
+        package var retryPolicy = RetryPolicy.standard
         /// On graceful shutdown, how long attempts in flight may take before they are abandoned
         /// (their claims are given back: the events are due again at once, for any instance).
-        public var shutdownGrace: Duration = .seconds(10)
+        package var shutdownGrace: Duration = .seconds(10)
         /// After the store failed a claim or a settlement (a full disk, a database restarting), how
         /// long no new claim is made: an event whose settlement was lost is claimable again at once,
         /// and without this pause it would be sent again and again while the store is down.
-        public var storeBackoff: Duration = .seconds(1)
-        public init() {}
+        package var storeBackoff: Duration = .seconds(1)
+        package init() {}
     }
 
     let store: any RelevoStore
@@ -50,7 +50,7 @@ public final class Dispatcher: Service, Sendable {
     /// When the store last failed a claim or a settlement (see ``Configuration/storeBackoff``).
     private let storeFailedAt = Mutex<ContinuousClock.Instant?>(nil)
 
-    public init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
+    package init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger, metrics: DeliveryMetrics? = nil) {
         self.metrics = metrics
         self.store = store
@@ -91,7 +91,7 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await store.releaseInterruptedDeliveries()
         let loop = Task { await self.loop() }
         await withTaskCancellationHandler {

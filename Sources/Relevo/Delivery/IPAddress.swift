@@ -2,13 +2,13 @@ import NIOCore
 
 /// An IPv4 or IPv6 address and the address-space rule of E1 (§2): which ranges a webhook may
 /// never reach because they lead into the operator's own network.
-public enum IPAddress: Sendable, Equatable {
+package enum IPAddress: Sendable, Equatable {
     case v4(UInt32)
     case v6([UInt8])  // 16 bytes
 
     /// Parses dotted-quad IPv4 or textual IPv6 (with `::` and embedded IPv4), nothing looser:
     /// forms like `0x7f.1` or `2130706433` are refused so that they cannot smuggle loopback past the rule.
-    public init?<S: StringProtocol>(_ text: S) {
+    package init?<S: StringProtocol>(_ text: S) {
         if text.contains(":") {
             guard let bytes = Self.parseV6(String(text)) else { return nil }
             self = .v6(bytes)
@@ -67,8 +67,8 @@ public enum IPAddress: Sendable, Equatable {
         }
     }
 
-    /// The kind of forbidden range this address is in, or nil when it is a public address.
-    public var forbiddenRange: String? {
+    /// The kind of forbidden range this address is in, or nil when it is a package address.
+    package var forbiddenRange: String? {
         switch self {
         case .v4(let value): return Self.forbiddenV4(value)
         case .v6(let bytes):

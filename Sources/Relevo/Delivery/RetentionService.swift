@@ -4,7 +4,7 @@ import ServiceLifecycle
 /// Prunes delivered events (and their attempts) older than the retention age, in the background
 /// and in small batches so it never holds the write lock for long. Failed, cancelled, held and
 /// pending events are kept: they are the ones an operator still has to look at.
-public struct RetentionService: Service {
+package struct RetentionService: Service {
     let store: any RelevoStore
     let retention: Duration
     let interval: Duration
@@ -12,7 +12,7 @@ public struct RetentionService: Service {
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
-    public init(store: any RelevoStore, retention: Duration, interval: Duration = .seconds(300), batchSize: Int = 500,
+    package init(store: any RelevoStore, retention: Duration, interval: Duration = .seconds(300), batchSize: Int = 500,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger) {
         self.store = store
         self.retention = retention
@@ -22,7 +22,7 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             _ = try? await pruneOnce()
             // The pause ends at once on graceful shutdown, so a SIGTERM is never kept waiting.
@@ -32,7 +32,7 @@ public struct RetentionService: Service {
 
     /// One pass: batches until nothing old is left. Returns how many events were removed.
     @discardableResult
-    public func pruneOnce() async throws -> Int {
+    package func pruneOnce() async throws -> Int {
         let cutoff = now().adding(duration: .zero - retention)
         var total = 0
         while true {

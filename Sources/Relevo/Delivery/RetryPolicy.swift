@@ -1,25 +1,25 @@
 import Foundation
 
 /// When to try a failed delivery again (§5.2): a value, with the random source injected so tests are exact.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Delay after the 1st, 2nd, … failed attempt; its length + 1 is the number of attempts.
-    public var schedule: [Duration]
+    package var schedule: [Duration]
     /// ± fraction applied to each delay.
-    public var jitter: Double
+    package var jitter: Double
 
     /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over ~27.6 h.
-    public static let standard = RetryPolicy(
+    package static let standard = RetryPolicy(
         schedule: [.seconds(5), .seconds(300), .seconds(1800), .seconds(7200), .seconds(18000), .seconds(36000), .seconds(36000)],
         jitter: 0.1)
 
-    public init(schedule: [Duration], jitter: Double) {
+    package init(schedule: [Duration], jitter: Double) {
         self.schedule = schedule
         self.jitter = jitter
     }
 
     /// The delay before the next attempt after `failedAttempts` failures, or nil when they are exhausted.
     /// `retryAfter` (from 429/503) replaces the scheduled delay, capped at twice that step.
-    public func delay(afterFailedAttempts failedAttempts: Int, retryAfter: Duration? = nil,
+    package func delay(afterFailedAttempts failedAttempts: Int, retryAfter: Duration? = nil,
                       random: () -> Double = { Double.random(in: 0..<1) }) -> Duration? {
         guard failedAttempts >= 1, failedAttempts <= schedule.count else { return nil }
         let step = schedule[failedAttempts - 1]
@@ -31,12 +31,12 @@ public struct RetryPolicy: Sendable {
 
     /// The longest delay a schedule may hold: a month is already longer than any panel outage worth
     /// waiting for, and keeps every due time far from the limits of the millisecond timestamps.
-    public static let maximumDelayDays = 30
-    public static let maximumDelay = Duration.seconds(maximumDelayDays * 86_400)
+    package static let maximumDelayDays = 30
+    package static let maximumDelay = Duration.seconds(maximumDelayDays * 86_400)
 
     /// Parses `5s,5m,30m,2h` (units ms, s, m, h); nil when any part is empty, is not a duration or is
     /// longer than ``maximumDelay`` (so `,` or `5s,,5m` is a typo, not a schedule without retries).
-    public static func parseSchedule(_ text: String) -> [Duration]? {
+    package static func parseSchedule(_ text: String) -> [Duration]? {
         var result: [Duration] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = part.trimmingCharacters(in: .whitespaces)

@@ -13,7 +13,7 @@ import Synchronization
 /// the wait that is due or re-arms for the current one. (A task group racing a `Task.sleep`, the
 /// way before, made two tasks and a dispatch timer per wait, each timer living for the whole
 /// timeout: thousands of them under load.)
-public final class WakeUpSignal: Sendable {
+package final class WakeUpSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: UnsafeContinuation<Bool, Never>?
@@ -28,12 +28,12 @@ public final class WakeUpSignal: Sendable {
     private let state = Mutex(State())
     private let loop: any EventLoop
 
-    public init(loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
+    package init(loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
         self.loop = loop
     }
 
     /// Wakes the waiter, or the next one to wait.
-    public func signal() {
+    package func signal() {
         let waiter = state.withLock { state -> UnsafeContinuation<Bool, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -47,7 +47,7 @@ public final class WakeUpSignal: Sendable {
 
     /// Returns at the next signal (true), after `timeout` or when the task is cancelled (false).
     @discardableResult
-    public func wait(upTo timeout: Duration) async -> Bool {
+    package func wait(upTo timeout: Duration) async -> Bool {
         let generation: Int? = state.withLock { state in
             if state.pending {
                 state.pending = false

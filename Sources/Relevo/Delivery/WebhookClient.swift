@@ -29,9 +29,9 @@ import Synchronization
 ///
 /// A lifecycle `Service`: while running it closes connections idle for `idleTimeout`; on graceful
 /// shutdown, after the dispatcher stopped sending, it closes the rest.
-public final class WebhookClient: Service, Sendable {
+package final class WebhookClient: Service, Sendable {
     /// At most this much of an answer's body is kept (for the attempt log); the rest is read and dropped.
-    public static let keptBodyBytes = 4096
+    package static let keptBodyBytes = 4096
 
     struct Destination: Hashable, Sendable {
         let secure: Bool
@@ -57,7 +57,7 @@ public final class WebhookClient: Service, Sendable {
     private let state = Mutex(State())
 
     /// `tls` defaults to full verification against the system's trust roots.
-    public init(destinationGuard: DestinationGuard, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+    package init(destinationGuard: DestinationGuard, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 tls: TLSConfiguration = .makeClientConfiguration(), connectTimeout: Duration = .seconds(5),
                 idleTimeout: Duration = .seconds(30)) throws {
         self.destinationGuard = destinationGuard
@@ -67,7 +67,7 @@ public final class WebhookClient: Service, Sendable {
         self.idleTimeout = TimeAmount(idleTimeout)
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: .seconds(5))
@@ -95,7 +95,7 @@ public final class WebhookClient: Service, Sendable {
     }
 
     /// Closes every idle connection; later POSTs fail with ``WebhookClientError/shutDown``.
-    public func shutdown() async {
+    package func shutdown() async {
         let channels = state.withLock { state in
             state.shutDown = true
             defer { state.idle = [:] }
@@ -107,7 +107,7 @@ public final class WebhookClient: Service, Sendable {
     /// POSTs `body` to `url`; the whole exchange, connecting included, ends by `timeout`.
     /// A header that is not a valid field (a name that is not a token; a value with a control
     /// character, which could end the header early) is refused before anything is sent.
-    public func post(_ url: WebhookURL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> WebhookResponse {
+    package func post(_ url: WebhookURL, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> WebhookResponse {
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let request = try RequestBytes.post(url, headers: headers, body: body)
         let destination = Destination(secure: url.scheme == "https", host: url.host, port: url.port)

@@ -20,14 +20,14 @@ struct WebhookExchange: Sendable {
 }
 
 /// What came back: the status, the headers and at most ``WebhookClient/keptBodyBytes`` of the body.
-public struct WebhookResponse: Sendable {
-    public let status: Int
-    public let headers: HTTPHeaders
-    public let body: ByteBuffer
+package struct WebhookResponse: Sendable {
+    package let status: Int
+    package let headers: HTTPHeaders
+    package let body: ByteBuffer
 }
 
 /// Failures the client itself detects (NIO's own errors pass through unchanged).
-public enum WebhookClientError: Error, Equatable {
+package enum WebhookClientError: Error, Equatable {
     /// The deadline passed before the whole answer was in.
     case timeout
     /// The peer closed the connection before any answer came.

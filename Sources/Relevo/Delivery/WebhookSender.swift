@@ -6,25 +6,25 @@ import NIOSSL
 
 /// Turns one POST through ``WebhookClient`` (the only code that sends HTTP out) into what an
 /// attempt records: the status, the kept body, `Retry-After`, or the error class of §5.2.
-public struct WebhookSender: Sendable {
+package struct WebhookSender: Sendable {
     /// What came of one POST.
-    public struct Result: Sendable, Equatable {
-        public var statusCode: Int?
-        public var errorClass: String?
-        public var responseBody: String?
+    package struct Result: Sendable, Equatable {
+        package var statusCode: Int?
+        package var errorClass: String?
+        package var responseBody: String?
         /// From `Retry-After` on 429/503.
-        public var retryAfter: Duration?
+        package var retryAfter: Duration?
     }
 
     let client: WebhookClient
     let timeout: Duration
 
-    public init(client: WebhookClient, timeout: Duration = .seconds(15)) {
+    package init(client: WebhookClient, timeout: Duration = .seconds(15)) {
         self.client = client
         self.timeout = timeout
     }
 
-    public func post(url: WebhookURL, headers: [(String, String)], body: [UInt8]) async -> Result {
+    package func post(url: WebhookURL, headers: [(String, String)], body: [UInt8]) async -> Result {
         do {
             let response = try await client.post(url, headers: headers, body: body, timeout: timeout)
             let code = response.status

@@ -2,28 +2,28 @@
 ///
 /// Parsed by hand rather than with Foundation's `URL`, which accepts (and silently repairs) far
 /// more than the contract allows; here every rejection has a precise reason.
-public struct WebhookURL: Sendable, Equatable {
-    public let text: String
-    public let scheme: String
+package struct WebhookURL: Sendable, Equatable {
+    package let text: String
+    package let scheme: String
     /// The host as written, without brackets for IPv6 literals, lowercased.
-    public let host: String
-    public let port: Int
+    package let host: String
+    package let port: Int
     /// What the request line asks for: the path and query as written, `/` when there is no path.
-    public let requestTarget: String
+    package let requestTarget: String
     /// The `Host` header: the port only when it is not the scheme's default, IPv6 literals in brackets.
-    public let hostHeader: String
+    package let hostHeader: String
 
-    public static let maximumLength = 2048
+    package static let maximumLength = 2048
 
     /// Why an address was refused; each has wording in the three languages.
-    public enum Problem: Error, Sendable, Equatable {
+    package enum Problem: Error, Sendable, Equatable {
         case empty, tooLong, notAbsolute, schemeNotAllowed(String), missingHost, userInfo, fragment
         case invalidCharacters, invalidPort, invalidHost
         case blockedAddress(String), blockedHostName
     }
 
     /// Parses `text`; `allowHTTP` is the development flag's relaxation.
-    public static func parse(_ text: String, allowHTTP: Bool) throws(Problem) -> WebhookURL {
+    package static func parse(_ text: String, allowHTTP: Bool) throws(Problem) -> WebhookURL {
         guard !text.isEmpty else { throw .empty }
         guard text.javaScriptLength <= maximumLength else { throw .tooLong }
         guard text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { throw .invalidCharacters }

@@ -1,10 +1,10 @@
 /// How Relevo presents the panel credential on outbound events (§5.1).
-public enum AuthType: String, Sendable, CaseIterable {
+package enum AuthType: String, Sendable, CaseIterable {
     case noAuth = "no_auth"
     case bearer
     case apiKey = "api_key"
     case basic
 
     /// Whether an `authorization` value must accompany this type.
-    public var needsCredential: Bool { self != .noAuth }
+    package var needsCredential: Bool { self != .noAuth }
 }

@@ -3,7 +3,7 @@
 /// The parser's own account of malformed JSON (`unexpected character`, `duplicate key "a"`) is
 /// English only: it goes in the envelope's `description`, and the localized messages name the byte
 /// where it stopped, which is what a developer needs in any language.
-public enum BodyProblem: Sendable, Equatable {
+package enum BodyProblem: Sendable, Equatable {
     /// No body, or JSON that is not an object (`found`: its ``JSONValue/typeName``, `array`, `string`…).
     case notAnObject(found: String?)
     case malformedJSON(JSONParser.Failure)

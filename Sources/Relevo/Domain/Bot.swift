@@ -1,16 +1,16 @@
 /// A bot of a project (§7.1). Its channel is where messages for the end user are delivered.
-public struct Bot: Sendable, Equatable {
-    public let projectId: String
-    public let id: String
-    public var name: String
+package struct Bot: Sendable, Equatable {
+    package let projectId: String
+    package let id: String
+    package var name: String
     /// Where deliveries for the end user go; while nil they wait in the log as `held`.
-    public var channelWebhookUrl: String?
+    package var channelWebhookUrl: String?
     /// Signs what Relevo sends to the channel; shown once, at creation.
-    public var channelSecret: SealedSecret
-    public let createdAt: Timestamp
-    public var updatedAt: Timestamp
+    package var channelSecret: SealedSecret
+    package let createdAt: Timestamp
+    package var updatedAt: Timestamp
 
-    public init(projectId: String, id: String, name: String, channelWebhookUrl: String?, channelSecret: SealedSecret,
+    package init(projectId: String, id: String, name: String, channelWebhookUrl: String?, channelSecret: SealedSecret,
                 createdAt: Timestamp, updatedAt: Timestamp) {
         self.projectId = projectId
         self.id = id
@@ -31,15 +31,15 @@ public struct Bot: Sendable, Equatable {
 }
 
 /// An end user talking to bots of a project (§7.2).
-public struct EndUser: Sendable, Equatable {
-    public let projectId: String
-    public let id: String
-    public var names: String
-    public var referenceId: String?
-    public let createdAt: Timestamp
-    public var updatedAt: Timestamp
+package struct EndUser: Sendable, Equatable {
+    package let projectId: String
+    package let id: String
+    package var names: String
+    package var referenceId: String?
+    package let createdAt: Timestamp
+    package var updatedAt: Timestamp
 
-    public init(projectId: String, id: String, names: String, referenceId: String?, createdAt: Timestamp, updatedAt: Timestamp) {
+    package init(projectId: String, id: String, names: String, referenceId: String?, createdAt: Timestamp, updatedAt: Timestamp) {
         self.projectId = projectId
         self.id = id
         self.names = names
@@ -57,14 +57,14 @@ public struct EndUser: Sendable, Equatable {
 }
 
 /// The chat between one user and one bot: one per (bot, user).
-public struct Room: Sendable, Equatable {
-    public let projectId: String
-    public let id: String
-    public let botId: String
-    public let userId: String
-    public let createdAt: Timestamp
+package struct Room: Sendable, Equatable {
+    package let projectId: String
+    package let id: String
+    package let botId: String
+    package let userId: String
+    package let createdAt: Timestamp
 
-    public init(projectId: String, id: String, botId: String, userId: String, createdAt: Timestamp) {
+    package init(projectId: String, id: String, botId: String, userId: String, createdAt: Timestamp) {
         self.projectId = projectId
         self.id = id
         self.botId = botId

@@ -1,11 +1,11 @@
 /// Bots and end users of a project (§7.1, §7.2).
-public struct BotService: Sendable {
+package struct BotService: Sendable {
     let store: any RelevoStore
     let secrets: SecretBox
     let destinationGuard: DestinationGuard
     let now: @Sendable () -> Timestamp
 
-    public init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
+    package init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
         self.secrets = secrets
@@ -16,7 +16,7 @@ public struct BotService: Sendable {
     static func secretContext(projectId: String, botId: String) -> String { "bot:\(projectId):\(botId):channelSecret" }
 
     /// Creates a bot; returns it and its channel signing secret (shown once).
-    public func createBot(projectId: String, body: JSONValue) async throws -> (Bot, String) {
+    package func createBot(projectId: String, body: JSONValue) async throws -> (Bot, String) {
         var errors = ValidationErrors()
         let id: String
         switch body["id"] {
@@ -41,13 +41,13 @@ public struct BotService: Sendable {
         return (bot, secret)
     }
 
-    public func bot(projectId: String, id: String) async throws -> Bot {
+    package func bot(projectId: String, id: String) async throws -> Bot {
         guard let bot = try await store.bot(projectId: projectId, id: id) else { throw DomainError.notFound(.bot, id: id) }
         return bot
     }
 
     /// Sets or clears the channel URL; setting one releases the bot's held deliveries.
-    public func updateBot(projectId: String, id: String, body: JSONValue) async throws -> Bot {
+    package func updateBot(projectId: String, id: String, body: JSONValue) async throws -> Bot {
         var errors = ValidationErrors()
         guard body["channelWebhookUrl"] != nil else {
             errors.required("channelWebhookUrl")
@@ -62,7 +62,7 @@ public struct BotService: Sendable {
     }
 
     /// Creates or updates a user.
-    public func upsertUser(projectId: String, id: String, body: JSONValue) async throws -> EndUser {
+    package func upsertUser(projectId: String, id: String, body: JSONValue) async throws -> EndUser {
         var errors = ValidationErrors()
         let names = Self.requiredString(body, "names", maximum: 256, &errors)
         let reference = Self.optionalString(body, "referenceId", maximum: 256, &errors)
@@ -78,7 +78,7 @@ public struct BotService: Sendable {
             projectId: projectId, id: id, names: names, referenceId: referenceId, createdAt: time, updatedAt: time))
     }
 
-    public func user(projectId: String, id: String) async throws -> EndUser {
+    package func user(projectId: String, id: String) async throws -> EndUser {
         guard let user = try await store.user(projectId: projectId, id: id) else { throw DomainError.notFound(.user, id: id) }
         return user
     }

@@ -1,20 +1,20 @@
 /// One hand-off episode inside a room, from start to close (§3).
-public struct Conversation: Sendable, Equatable {
-    public enum State: String, Sendable { case active, closed }
+package struct Conversation: Sendable, Equatable {
+    package enum State: String, Sendable { case active, closed }
 
-    public let projectId: String
-    public let id: String
-    public let roomId: String
-    public let botId: String
-    public let userId: String
-    public var state: State
-    public let startAt: Timestamp
-    public var endAt: Timestamp?
-    public var endedReason: String?
-    public let assignment: JSONValue?
-    public let metadata: JSONValue?
+    package let projectId: String
+    package let id: String
+    package let roomId: String
+    package let botId: String
+    package let userId: String
+    package var state: State
+    package let startAt: Timestamp
+    package var endAt: Timestamp?
+    package var endedReason: String?
+    package let assignment: JSONValue?
+    package let metadata: JSONValue?
 
-    public init(projectId: String, id: String, roomId: String, botId: String, userId: String, state: State,
+    package init(projectId: String, id: String, roomId: String, botId: String, userId: String, state: State,
                 startAt: Timestamp, endAt: Timestamp? = nil, endedReason: String? = nil,
                 assignment: JSONValue?, metadata: JSONValue?) {
         self.projectId = projectId
@@ -32,17 +32,17 @@ public struct Conversation: Sendable, Equatable {
 }
 
 /// A line of a conversation's history.
-public struct ConversationMessage: Sendable, Equatable {
-    public enum Direction: String, Sendable { case user, agent, system }
+package struct ConversationMessage: Sendable, Equatable {
+    package enum Direction: String, Sendable { case user, agent, system }
 
-    public let conversationId: String
-    public let id: String
-    public let direction: Direction
-    public let type: String
-    public let content: JSONValue
-    public let createdAt: Timestamp
+    package let conversationId: String
+    package let id: String
+    package let direction: Direction
+    package let type: String
+    package let content: JSONValue
+    package let createdAt: Timestamp
 
-    public init(conversationId: String, id: String, direction: Direction, type: String, content: JSONValue, createdAt: Timestamp) {
+    package init(conversationId: String, id: String, direction: Direction, type: String, content: JSONValue, createdAt: Timestamp) {
         self.conversationId = conversationId
         self.id = id
         self.direction = direction

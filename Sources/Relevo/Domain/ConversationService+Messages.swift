@@ -1,12 +1,12 @@
 extension ConversationService {
     /// What a message request answers (also what a repeat of it answers): the `data` member in
     /// canonical JSON, the very text recorded for repeats, so it is written once and never parsed back.
-    public struct MessageReceipt: Sendable {
-        public let data: String
+    package struct MessageReceipt: Sendable {
+        package let data: String
     }
 
     /// §7.3 in: an end-user message. Routed to the panel while a conversation is active, else to the bot.
-    public func receiveFromChannel(projectId: String, body: JSONValue) async throws -> MessageReceipt {
+    package func receiveFromChannel(projectId: String, body: JSONValue) async throws -> MessageReceipt {
         var errors = ValidationErrors()
         let botId = Self.identifier(body, "botId", &errors)
         let userId = Self.identifier(body, "userId", &errors)
@@ -70,7 +70,7 @@ extension ConversationService {
     }
 
     /// §6: an agent message from the panel, already size-checked and parsed; `rawBody` is verified as received.
-    public func receiveFromPanel(body: JSONValue, rawBody: [UInt8], signature: String?) async throws -> MessageReceipt {
+    package func receiveFromPanel(body: JSONValue, rawBody: [UInt8], signature: String?) async throws -> MessageReceipt {
         guard case .string(let projectId)? = body["project_id"], Identifier.isValid(projectId),
               let secrets = try await integrations.signingSecrets(projectId: projectId), !secrets.isEmpty
         else { throw DomainError.invalidSignature }

@@ -2,14 +2,14 @@
 ///
 /// Every change is written together with the events it causes (``ConversationStore``), so a
 /// conversation never changes without its events, nor an event exist without its change.
-public struct ConversationService: Sendable {
+package struct ConversationService: Sendable {
     let store: any RelevoStore
     let bots: BotService
     let integrations: IntegrationService
     let metrics: DeliveryMetrics?
     let now: @Sendable () -> Timestamp
 
-    public init(store: any RelevoStore, bots: BotService, integrations: IntegrationService, metrics: DeliveryMetrics? = nil,
+    package init(store: any RelevoStore, bots: BotService, integrations: IntegrationService, metrics: DeliveryMetrics? = nil,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
         self.metrics = metrics
@@ -21,7 +21,7 @@ public struct ConversationService: Sendable {
     static let maximumMetadataBytes = 16 * 1024
 
     /// E6.
-    public func start(projectId: String, body: JSONValue) async throws -> ConversationView {
+    package func start(projectId: String, body: JSONValue) async throws -> ConversationView {
         var errors = ValidationErrors()
         let botId = Self.identifier(body, "botId", &errors)
         let userId = Self.identifier(body, "userId", &errors)
@@ -63,7 +63,7 @@ public struct ConversationService: Sendable {
     }
 
     /// E7.
-    public func close(projectId: String, body: JSONValue) async throws -> ConversationView {
+    package func close(projectId: String, body: JSONValue) async throws -> ConversationView {
         var errors = ValidationErrors()
         let botId = Self.identifier(body, "botId", &errors)
         let userId = Self.identifier(body, "userId", &errors)
@@ -103,7 +103,7 @@ public struct ConversationService: Sendable {
     }
 
     /// E8.
-    public func get(projectId: String, conversationId: String, includeMessages: Bool) async throws -> ConversationView {
+    package func get(projectId: String, conversationId: String, includeMessages: Bool) async throws -> ConversationView {
         guard let conversation = try await store.conversation(projectId: projectId, id: conversationId) else {
             throw DomainError.notFound(.conversation, id: conversationId)
         }
@@ -182,11 +182,11 @@ public struct ConversationService: Sendable {
 }
 
 /// A conversation as E6–E8 answer it.
-public struct ConversationView: Sendable {
-    public let conversation: Conversation
-    public let user: EndUser?
-    public let bot: Bot?
-    public let messages: [ConversationMessage]?
+package struct ConversationView: Sendable {
+    package let conversation: Conversation
+    package let user: EndUser?
+    package let bot: Bot?
+    package let messages: [ConversationMessage]?
 
     var json: JSONValue {
         let c = conversation

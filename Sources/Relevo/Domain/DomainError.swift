@@ -2,7 +2,7 @@
 ///
 /// Services and controllers throw these; ``ErrorEnvelope`` is the one place that turns them into
 /// the contract's error envelope (§1.4), so a status code or error key is decided once.
-public enum DomainError: Error, Sendable, Equatable {
+package enum DomainError: Error, Sendable, Equatable {
     /// Missing, unknown or revoked API key, or a key of another project (401 `UNAUTHORIZED`).
     case unauthorized
     /// The project has no integration (404 `INTEGRATION_NOT_FOUND`).
@@ -50,7 +50,7 @@ public enum DomainError: Error, Sendable, Equatable {
 }
 
 /// What a 404 names.
-public enum Resource: String, Sendable {
+package enum Resource: String, Sendable {
     case bot = "BOT", user = "USER", conversation = "CONVERSATION", room = "ROOM", event = "EVENT"
 
     /// "The … does not exist in this project", in each language of the envelope.

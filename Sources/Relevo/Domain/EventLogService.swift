@@ -1,19 +1,19 @@
 /// The event log (§8): what was sent, how each attempt went, and sending again.
-public struct EventLogService: Sendable {
+package struct EventLogService: Sendable {
     let store: any RelevoStore
     let cursors: EventCursor
     let now: @Sendable () -> Timestamp
 
-    public init(store: any RelevoStore, secrets: SecretBox, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    package init(store: any RelevoStore, secrets: SecretBox, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
         cursors = EventCursor(secrets: secrets)
         self.now = now
     }
 
-    public static let maximumPageSize = 200
+    package static let maximumPageSize = 200
 
     /// A page, newest first, and the cursor of the next page (nil on the last page).
-    public func list(projectId: String, status: String?, conversationId: String?, limit: String?, cursor: String?) async throws
+    package func list(projectId: String, status: String?, conversationId: String?, limit: String?, cursor: String?) async throws
         -> (events: [LoggedEvent], nextCursor: String?)
     {
         var errors = ValidationErrors()
@@ -45,14 +45,14 @@ public struct EventLogService: Sendable {
         return (page, events.count > pageSize ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
 
-    public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt]) {
+    package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt]) {
         guard let found = try await store.event(projectId: projectId, id: id) else { throw DomainError.notFound(.event, id: id) }
         return found
     }
 
     /// Queues a settled event again. A panel event needs the project's integration: without it the
     /// attempt could only end as `cancelled`, written over the event's real history.
-    public func redeliver(projectId: String, id: String) async throws {
+    package func redeliver(projectId: String, id: String) async throws {
         if try await store.integration(projectId: projectId) == nil,
            let (logged, _) = try await store.event(projectId: projectId, id: id), case .panel = logged.event.destination {
             throw DomainError.integrationNotFound(projectId: projectId)
@@ -65,7 +65,7 @@ public struct EventLogService: Sendable {
     }
 
     /// Bulk recovery: `{"status":"failed","since":ISO-8601}`.
-    public func redeliverFailed(projectId: String, body: JSONValue) async throws -> Int {
+    package func redeliverFailed(projectId: String, body: JSONValue) async throws -> Int {
         var errors = ValidationErrors()
         if body["status"] != "failed" {
             errors.add("status", LocalizedText(en: "status must be \"failed\"", es: "status debe ser \"failed\"", pt: "status deve ser \"failed\""))

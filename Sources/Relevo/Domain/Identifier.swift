@@ -2,10 +2,10 @@
 ///
 /// Checked before any lookup so that a malformed id is a validation error, never a 500 and
 /// never a query with surprising input.
-public enum Identifier {
-    public static let maximumLength = 128
+package enum Identifier {
+    package static let maximumLength = 128
 
-    public static func isValid(_ candidate: String) -> Bool {
+    package static func isValid(_ candidate: String) -> Bool {
         let utf8 = candidate.utf8
         guard !utf8.isEmpty, utf8.count <= maximumLength else { return false }
         return utf8.allSatisfy { byte in
@@ -20,5 +20,5 @@ public enum Identifier {
     }
 
     /// A new random id: 24 lowercase hex characters (96 bits), the shape of the ids Jelou returns.
-    public static func generate() -> String { SecureRandom.hex(byteCount: 12) }
+    package static func generate() -> String { SecureRandom.hex(byteCount: 12) }
 }

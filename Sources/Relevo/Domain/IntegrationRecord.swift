@@ -2,21 +2,21 @@
 ///
 /// Secrets are held sealed (``SealedSecret``): the store never sees plaintext, and the read path
 /// of E2 never has to decrypt anything.
-public struct IntegrationRecord: Sendable, Equatable {
-    public var id: String
-    public var projectId: String
-    public var webhookUrl: String
-    public var authType: AuthType
+package struct IntegrationRecord: Sendable, Equatable {
+    package var id: String
+    package var projectId: String
+    package var webhookUrl: String
+    package var authType: AuthType
     /// The panel credential, absent for `no_auth`.
-    public var authorization: SealedSecret?
-    public var signingSecret: SealedSecret
+    package var authorization: SealedSecret?
+    package var signingSecret: SealedSecret
     /// The secret replaced by the last regeneration, still accepted inbound until `previousSecretExpiresAt`.
-    public var previousSigningSecret: SealedSecret?
-    public var previousSecretExpiresAt: Timestamp?
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
+    package var previousSigningSecret: SealedSecret?
+    package var previousSecretExpiresAt: Timestamp?
+    package var createdAt: Timestamp
+    package var updatedAt: Timestamp
 
-    public init(
+    package init(
         id: String, projectId: String, webhookUrl: String, authType: AuthType, authorization: SealedSecret?,
         signingSecret: SealedSecret, previousSigningSecret: SealedSecret? = nil,
         previousSecretExpiresAt: Timestamp? = nil, createdAt: Timestamp, updatedAt: Timestamp
@@ -33,7 +33,7 @@ public struct IntegrationRecord: Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
-    /// The public view (E2, E3): never the secret, never the credential.
+    /// The package view (E2, E3): never the secret, never the credential.
     var publicJSON: JSONValue {
         .members([
             "id": .string(id),

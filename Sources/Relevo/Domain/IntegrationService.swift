@@ -1,15 +1,15 @@
 /// The rules of the Integration API (E1–E5, §2).
 ///
 /// Holds no state of its own: everything is in the store, secrets sealed by the ``SecretBox``.
-public struct IntegrationService: Sendable {
+package struct IntegrationService: Sendable {
     let store: any RelevoStore
     let secrets: SecretBox
     let destinationGuard: DestinationGuard
     let now: @Sendable () -> Timestamp
 
-    public static let maximumGraceSeconds = 604_800
+    package static let maximumGraceSeconds = 604_800
 
-    public init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
+    package init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
                 now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
         self.secrets = secrets
@@ -18,13 +18,13 @@ public struct IntegrationService: Sendable {
     }
 
     /// The result of E1: the record and the signing secret, shown this once.
-    public struct Created: Sendable {
-        public let integration: IntegrationRecord
-        public let signingSecret: String
+    package struct Created: Sendable {
+        package let integration: IntegrationRecord
+        package let signingSecret: String
     }
 
     /// E1. Throws `validationFailed` (422) or `integrationAlreadyExists` (409).
-    public func create(projectId: String, body: JSONValue) async throws -> Created {
+    package func create(projectId: String, body: JSONValue) async throws -> Created {
         var errors = ValidationErrors()
         let input = IntegrationInput.read(body, into: &errors)
         if body["webhookUrl"] == nil || body["webhookUrl"] == .null { errors.required("webhookUrl") }
@@ -50,7 +50,7 @@ public struct IntegrationService: Sendable {
     }
 
     /// E2.
-    public func get(projectId: String) async throws -> IntegrationRecord {
+    package func get(projectId: String) async throws -> IntegrationRecord {
         guard let record = try await store.integration(projectId: projectId) else {
             throw DomainError.integrationNotFound(projectId: projectId)
         }
@@ -58,7 +58,7 @@ public struct IntegrationService: Sendable {
     }
 
     /// E3. Validation failures are 400 here (the docs say so for update).
-    public func update(projectId: String, body: JSONValue) async throws -> IntegrationRecord {
+    package func update(projectId: String, body: JSONValue) async throws -> IntegrationRecord {
         var errors = ValidationErrors()
         let input = IntegrationInput.read(body, into: &errors)
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
@@ -94,20 +94,20 @@ public struct IntegrationService: Sendable {
 
     /// E4. The secrets go with the row; undelivered panel events are cancelled and active
     /// conversations closed (`integration_deleted`) in the same transaction.
-    public func delete(projectId: String) async throws {
+    package func delete(projectId: String) async throws {
         guard try await store.deleteIntegration(projectId: projectId, at: now()) else {
             throw DomainError.integrationNotFound(projectId: projectId)
         }
     }
 
     /// The result of E5.
-    public struct Regenerated: Sendable {
-        public let signingSecret: String
-        public let regeneratedAt: Timestamp
+    package struct Regenerated: Sendable {
+        package let signingSecret: String
+        package let regeneratedAt: Timestamp
     }
 
     /// E5. `body` may be nil (no body) or `{"graceSeconds": N}`.
-    public func regenerateSecret(projectId: String, body: JSONValue?) async throws -> Regenerated {
+    package func regenerateSecret(projectId: String, body: JSONValue?) async throws -> Regenerated {
         let grace = try Self.graceSeconds(body)
         let time = now()
         let secret = SecureRandom.hex(byteCount: 32)
@@ -139,7 +139,7 @@ public struct IntegrationService: Sendable {
 
     /// The secrets that currently verify inbound webhooks: the current one, and the previous one
     /// while its grace period lasts. Nil when the project has no integration.
-    public func signingSecrets(projectId: String) async throws -> [String]? {
+    package func signingSecrets(projectId: String) async throws -> [String]? {
         try await store.integration(projectId: projectId).map(signingSecrets(of:))
     }
 

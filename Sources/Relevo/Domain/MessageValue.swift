@@ -1,14 +1,14 @@
 /// A message as it travels in events, the panel webhook and the channel API (§4):
 /// `{"id", "type", "content"}` with content shaped by the type.
-public struct MessageValue: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
+package struct MessageValue: Sendable, Equatable {
+    package enum Kind: String, Sendable, CaseIterable {
         case text, image, video, audio, document
     }
 
-    public let id: String
-    public let kind: Kind
+    package let id: String
+    package let kind: Kind
     /// The content object exactly as accepted (known fields only, in contract order).
-    public let content: JSONValue
+    package let content: JSONValue
 
     /// In UTF-16 code units, as JavaScript's `length` counts (§4 "chars"): graphemes would let one
     /// "character" of twenty thousand combining accents through.
@@ -16,7 +16,7 @@ public struct MessageValue: Sendable, Equatable {
     static let maximumURLLength = 2048
 
     /// The value as JSON, keys in contract order.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .members(["id": .string(id), "type": .string(kind.rawValue), "content": content])
     }
 

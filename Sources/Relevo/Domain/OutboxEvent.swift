@@ -1,15 +1,15 @@
 /// Something Relevo must deliver, written in the same transaction as the change that caused it.
-public struct OutboxEvent: Sendable, Equatable {
+package struct OutboxEvent: Sendable, Equatable {
     /// Where it goes. Channel deliveries name the bot whose `channelWebhookUrl` and secret apply.
-    public enum Destination: Sendable, Equatable {
+    package enum Destination: Sendable, Equatable {
         case panel
         case channel(botId: String)
 
-        public var kind: String { if case .panel = self { "panel" } else { "channel" } }
-        public var botId: String? { if case .channel(let botId) = self { botId } else { nil } }
+        package var kind: String { if case .panel = self { "panel" } else { "channel" } }
+        package var botId: String? { if case .channel(let botId) = self { botId } else { nil } }
     }
 
-    public enum Status: String, Sendable, CaseIterable {
+    package enum Status: String, Sendable, CaseIterable {
         case pending, delivering, delivered, failed, cancelled, held
     }
 
@@ -49,26 +49,26 @@ public struct OutboxEvent: Sendable, Equatable {
     private let fixed: Fixed
 
     /// Stable across retries: also the Standard Webhooks `webhook-id`.
-    public var id: String { fixed.id }
-    public var projectId: String { fixed.projectId }
-    public var destination: Destination { fixed.destination }
+    package var id: String { fixed.id }
+    package var projectId: String { fixed.projectId }
+    package var destination: Destination { fixed.destination }
     /// Events with the same key are delivered strictly in creation order (one conversation, one destination).
-    public var orderingKey: String { fixed.orderingKey }
-    public var conversationId: String? { fixed.conversationId }
-    public var eventType: String { fixed.eventType }
+    package var orderingKey: String { fixed.orderingKey }
+    package var conversationId: String? { fixed.conversationId }
+    package var eventType: String { fixed.eventType }
     /// The exact bytes sent on every attempt (JavaScript canonical JSON).
-    public var body: [UInt8] { fixed.body }
-    public var createdAt: Timestamp { fixed.createdAt }
-    public var status: Status
-    public var attemptCount: Int
+    package var body: [UInt8] { fixed.body }
+    package var createdAt: Timestamp { fixed.createdAt }
+    package var status: Status
+    package var attemptCount: Int
     /// Attempts made before the current retry schedule began (a redelivery starts a fresh schedule).
-    public var retryBase: Int
-    public var nextAttemptAt: Timestamp
+    package var retryBase: Int
+    package var nextAttemptAt: Timestamp
 
     /// Who receives it: `project:panel` or `project:channel:bot`. In-flight attempts are bounded per key,
     /// so one slow panel cannot take every delivery slot. Kept, not computed: the dispatcher reads
     /// it several times per attempt, and each computation built a new string.
-    public var destinationKey: String { fixed.destinationKey }
+    package var destinationKey: String { fixed.destinationKey }
 
     static func destinationKey(projectId: String, destination: Destination) -> String {
         switch destination {
@@ -77,7 +77,7 @@ public struct OutboxEvent: Sendable, Equatable {
         }
     }
 
-    public init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
+    package init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
                 eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, retryBase: Int = 0,
                 nextAttemptAt: Timestamp, createdAt: Timestamp) {
         fixed = Fixed(id: id, projectId: projectId, destination: destination, orderingKey: orderingKey, conversationId: conversationId,
@@ -128,18 +128,18 @@ public struct OutboxEvent: Sendable, Equatable {
 }
 
 /// One try at delivering an event (§5.2), as recorded.
-public struct DeliveryAttempt: Sendable, Equatable {
-    public let eventId: String
-    public let number: Int
-    public let startedAt: Timestamp
-    public let durationMilliseconds: Int64
-    public let statusCode: Int?
+package struct DeliveryAttempt: Sendable, Equatable {
+    package let eventId: String
+    package let number: Int
+    package let startedAt: Timestamp
+    package let durationMilliseconds: Int64
+    package let statusCode: Int?
     /// `timeout`, `connection_refused`, `tls`, `dns`, `blocked_address`, `redirect`, `http_status`…
-    public let errorClass: String?
+    package let errorClass: String?
     /// The first 4 KiB of the response body.
-    public let responseBody: String?
+    package let responseBody: String?
 
-    public init(eventId: String, number: Int, startedAt: Timestamp, durationMilliseconds: Int64, statusCode: Int?,
+    package init(eventId: String, number: Int, startedAt: Timestamp, durationMilliseconds: Int64, statusCode: Int?,
                 errorClass: String?, responseBody: String?) {
         self.eventId = eventId
         self.number = number

@@ -1,9 +1,9 @@
 import Foundation
 
 /// How the stored `authorization` is presented to the panel (§5.1).
-public enum PanelCredential {
+package enum PanelCredential {
     /// The header name and value that carry `authorization` for `type`, or nil for `no_auth`.
-    public static func header(for type: AuthType, authorization: String) -> (name: String, value: String)? {
+    package static func header(for type: AuthType, authorization: String) -> (name: String, value: String)? {
         switch type {
         case .noAuth: nil
         case .bearer: ("Authorization", "Bearer \(authorization)")

@@ -1,22 +1,22 @@
 /// Projects and API keys (§1.5, §10): creation, key issue and revocation, and authentication.
-public struct ProjectService: Sendable {
+package struct ProjectService: Sendable {
     let store: any RelevoStore
     let now: @Sendable () -> Timestamp
 
-    public init(store: any RelevoStore, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    package init(store: any RelevoStore, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
         self.now = now
     }
 
     /// A freshly issued key: the only moment its plaintext exists outside the caller's hands.
-    public struct IssuedKey: Sendable {
-        public let projectId: String
-        public let keyId: String
-        public let apiKey: String
+    package struct IssuedKey: Sendable {
+        package let projectId: String
+        package let keyId: String
+        package let apiKey: String
     }
 
     /// Creates a project with its first key. `id` defaults to a random one.
-    public func createProject(name: String, id: String? = nil) async throws -> IssuedKey {
+    package func createProject(name: String, id: String? = nil) async throws -> IssuedKey {
         let projectId = id ?? Identifier.generate()
         var errors = ValidationErrors()
         if !Identifier.isValid(projectId) { errors.invalidIdentifier("id") }
@@ -32,7 +32,7 @@ public struct ProjectService: Sendable {
 
     /// Creates project `default` when the store has no project yet; nil when it has one (another
     /// instance may have seeded it a moment ago).
-    public func seedDefaultProject() async throws -> IssuedKey? {
+    package func seedDefaultProject() async throws -> IssuedKey? {
         let projectId = Identifier.generate()
         let (record, key) = newKey(projectId: projectId)
         guard try await store.createFirstProject(Project(id: projectId, name: "default", createdAt: now()), firstKey: record) else {
@@ -42,21 +42,21 @@ public struct ProjectService: Sendable {
     }
 
     /// Issues another key for an existing project.
-    public func createKey(projectId: String) async throws -> IssuedKey {
+    package func createKey(projectId: String) async throws -> IssuedKey {
         let (record, key) = newKey(projectId: projectId)
         try await store.addKey(record)
         return IssuedKey(projectId: projectId, keyId: record.id, apiKey: key)
     }
 
     /// Revokes by key id or by the key itself; effective on the next request.
-    public func revokeKey(projectId: String, keyId: String?, apiKey: String?) async throws -> Bool {
+    package func revokeKey(projectId: String, keyId: String?, apiKey: String?) async throws -> Bool {
         try await store.revokeKey(projectId: projectId, keyId: keyId, hash: apiKey.map(APIKey.hash), at: now())
     }
 
     /// Succeeds only when `apiKey` is an unrevoked key of `projectId`; every other case is the same 401,
     /// so a caller learns nothing about other projects. Returns the key's hash (the rate-limit bucket).
     @discardableResult
-    public func authenticate(apiKey: String?, projectId: String) async throws -> String {
+    package func authenticate(apiKey: String?, projectId: String) async throws -> String {
         guard let apiKey, !apiKey.isEmpty, apiKey.utf8.count <= 256 else { throw DomainError.unauthorized }
         let hash = APIKey.hash(apiKey)
         guard try await store.projectIdForKey(hash: hash) == projectId else { throw DomainError.unauthorized }

@@ -2,15 +2,15 @@
 ///
 /// Validators collect all failures instead of stopping at the first, because the contract says
 /// `validationError` names every offending field.
-public struct ValidationErrors: Sendable, Equatable {
-    public private(set) var fields: [(name: String, messages: [LocalizedText])] = []
+package struct ValidationErrors: Sendable, Equatable {
+    package private(set) var fields: [(name: String, messages: [LocalizedText])] = []
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { fields.isEmpty }
-    public var fieldNames: [String] { fields.map(\.name) }
+    package var isEmpty: Bool { fields.isEmpty }
+    package var fieldNames: [String] { fields.map(\.name) }
 
-    public mutating func add(_ field: String, _ message: LocalizedText) {
+    package mutating func add(_ field: String, _ message: LocalizedText) {
         if let index = fields.firstIndex(where: { $0.name == field }) {
             fields[index].messages.append(message)
         } else {
@@ -20,18 +20,18 @@ public struct ValidationErrors: Sendable, Equatable {
 
     /// The same errors with fields in `order` (fields not listed keep their place after those),
     /// so that `validationError` lists fields in the documented order whatever order checks ran in.
-    public func ordered(_ order: [String]) -> ValidationErrors {
+    package func ordered(_ order: [String]) -> ValidationErrors {
         var copy = self
         copy.fields.sort { (order.firstIndex(of: $0.name) ?? order.count) < (order.firstIndex(of: $1.name) ?? order.count) }
         return copy
     }
 
     /// Throws ``DomainError/validationFailed(_:)`` when anything was added.
-    public func check() throws(DomainError) {
+    package func check() throws(DomainError) {
         if !isEmpty { throw .validationFailed(self) }
     }
 
-    public static func == (lhs: ValidationErrors, rhs: ValidationErrors) -> Bool {
+    package static func == (lhs: ValidationErrors, rhs: ValidationErrors) -> Bool {
         lhs.fields.count == rhs.fields.count
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.messages == $1.messages }
     }

@@ -5,23 +5,23 @@ import Hummingbird
 ///
 /// This is the only place that decides status codes, error keys and their wording. It conforms to
 /// `HTTPResponseError` so Hummingbird renders it wherever it is thrown.
-public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
-    public let status: HTTPResponse.Status
-    public let key: String
-    public let code: String
+package struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
+    package let status: HTTPResponse.Status
+    package let key: String
+    package let code: String
     /// The one-sentence `message` entry.
-    public let message: String
-    public let description: String
-    public let developerMessage: LocalizedText
-    public let clientMessage: LocalizedText
-    public let validation: ValidationErrors?
-    public let headers: HTTPFields
+    package let message: String
+    package let description: String
+    package let developerMessage: LocalizedText
+    package let clientMessage: LocalizedText
+    package let validation: ValidationErrors?
+    package let headers: HTTPFields
 
     /// What a 503 asks the caller to wait: long enough for a disk to be freed or a database to
     /// restart, short enough that a channel's retry loses no visitor.
     static let storeRetryAfterSeconds = 5
 
-    public init(_ error: DomainError) {
+    package init(_ error: DomainError) {
         var headers = HTTPFields()
         let validation: ValidationErrors?
         switch error {
@@ -48,7 +48,7 @@ public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
     }
 
     /// The envelope as JSON, keys in contract order.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .members([
             "message": .array([.string(message)]),
             "statusMessage": "failed",
@@ -66,7 +66,7 @@ public struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
         ])
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = JSONResponse.make(status: status, body: json)
         response.headers.append(contentsOf: headers)
         return response

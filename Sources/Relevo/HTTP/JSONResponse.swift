@@ -3,7 +3,7 @@ import NIOCore
 
 /// Responses whose bodies are written by ``CanonicalJSONWriter``, so the key order and byte form
 /// are exactly the contract's.
-public enum JSONResponse {
+package enum JSONResponse {
     static let contentType = "application/json; charset=utf-8"
 
     /// `Content-Length` is added by Hummingbird from the body.

@@ -4,14 +4,14 @@ import Synchronization
 ///
 /// In memory, per process: good enough to stop a runaway client; with several instances the
 /// budget is per instance (documented in the README).
-public final class RateLimiter: Sendable {
+package final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
     }
 
-    public let ratePerSecond: Double
-    public let burst: Double
+    package let ratePerSecond: Double
+    package let burst: Double
     private let buckets = Mutex<[String: Bucket]>([:])
 
     /// The longest `Retry-After` answered (a year): a tiny rate would otherwise ask for more seconds
@@ -21,13 +21,13 @@ public final class RateLimiter: Sendable {
     /// A rate of 0 disables limiting. The command line accepts only finite values; here anything
     /// else is made harmless too (an infinite or NaN rate is no limit, a NaN burst is 1),
     /// because the arithmetic below must never trap in a running server.
-    public init(ratePerSecond: Double, burst: Double) {
+    package init(ratePerSecond: Double, burst: Double) {
         self.ratePerSecond = ratePerSecond.isFinite ? ratePerSecond : 0
         self.burst = burst.isNaN ? 1 : max(burst, 1)
     }
 
     /// Takes one token for `key`; returns the seconds to wait when none is left, nil when allowed.
-    public func acquire(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+    package func acquire(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
         guard ratePerSecond > 0 else { return nil }
         return buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll(keepingCapacity: true) }  // bound memory under key spraying

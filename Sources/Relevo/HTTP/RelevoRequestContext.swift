@@ -6,31 +6,31 @@ import NIOCore
 ///
 /// `authenticatedProjectId` is set by ``APIKeyMiddleware``; handlers of project routes receive a
 /// ``ProjectRequestContext`` instead, which cannot exist without it.
-public struct RelevoRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public var authenticatedProjectId: String?
+package struct RelevoRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package var authenticatedProjectId: String?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.authenticatedProjectId = nil
     }
 
     /// Bodies are read by ``RequestBody`` with the contract's own limit and error.
-    public var maxUploadSize: Int { RequestBody.maximumBytes }
+    package var maxUploadSize: Int { RequestBody.maximumBytes }
 }
 
 /// The context of a route under `{projectId}`: only constructible once the API key was checked
 /// against that project, so an unauthenticated request cannot reach such a handler.
-public struct ProjectRequestContext: ChildRequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct ProjectRequestContext: ChildRequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// The project of the path, which the API key belongs to.
-    public let projectId: String
+    package let projectId: String
 
-    public init(context: RelevoRequestContext) throws {
+    package init(context: RelevoRequestContext) throws {
         guard let projectId = context.authenticatedProjectId else { throw ErrorEnvelope(.unauthorized) }
         self.coreContext = context.coreContext
         self.projectId = projectId
     }
 
-    public var maxUploadSize: Int { RequestBody.maximumBytes }
+    package var maxUploadSize: Int { RequestBody.maximumBytes }
 }

@@ -3,16 +3,16 @@
 /// The contract (§1.2) requires every body sent to a panel or channel to equal
 /// `JSON.stringify(JSON.parse(body))`, because Jelou's documented verification snippet
 /// re-serializes before computing the HMAC. Responses use the same writer so there is one byte form.
-public enum CanonicalJSONWriter {
+package enum CanonicalJSONWriter {
     /// The UTF-8 bytes of `value` in JavaScript canonical form.
-    public static func bytes(_ value: JSONValue) -> [UInt8] {
+    package static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, into: &out)
         return out
     }
 
-    public static func string(_ value: JSONValue) -> String {
+    package static func string(_ value: JSONValue) -> String {
         String(decoding: bytes(value), as: UTF8.self)
     }
 

@@ -3,15 +3,15 @@
 /// Relevo parses request bodies itself instead of using `JSONDecoder` because the contract asks
 /// for things Foundation does not give: duplicate keys and nesting deeper than 32 are rejected,
 /// member order is kept, and every failure is a typed error that becomes a 400 — never a crash.
-public struct JSONParser {
+package struct JSONParser {
     /// Why a document was refused, with the byte offset where it went wrong.
-    public struct Failure: Error, Equatable, Sendable {
-        public let reason: String
-        public let offset: Int
+    package struct Failure: Error, Equatable, Sendable {
+        package let reason: String
+        package let offset: Int
     }
 
     /// Deepest nesting of arrays and objects accepted (§9).
-    public static let maximumDepth = 32
+    package static let maximumDepth = 32
 
     private let bytes: [UInt8]
     private var index = 0
@@ -20,7 +20,7 @@ public struct JSONParser {
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Parses one complete JSON document; trailing non-whitespace is an error.
-    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -29,7 +29,7 @@ public struct JSONParser {
         return value
     }
 
-    public static func parse(_ text: String) throws(Failure) -> JSONValue {
+    package static func parse(_ text: String) throws(Failure) -> JSONValue {
         try parse(Array(text.utf8))
     }
 

@@ -3,7 +3,7 @@
 /// Objects keep their members in order (an array of pairs, not a dictionary) because the wire
 /// contract fixes the key order of every body Relevo sends, and because user-supplied objects
 /// (`metadata`) must come back out in the order JavaScript would enumerate them.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -14,7 +14,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Equal as JavaScript would find the two documents: strings and member names by their code
     /// points, so texts that differ only in Unicode normalization are different (Swift's `==` on
     /// `String` would call them equal).
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
@@ -30,14 +30,14 @@ public enum JSONValue: Sendable, Equatable {
     /// The member named exactly `key` of an object, or nil (also nil when `self` is not an object).
     /// Exactly: a member whose name is only canonically equivalent (`"\u212A"`, the Kelvin sign, for `K`)
     /// is another member, as it is for JavaScript.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first(where: { $0.key.hasSameCodePoints(as: key) })?.value
     }
 
     /// Builds an object from members in the order given; `nil` values are left out, which is how
     /// optional fields are omitted from responses.
-    public static func members(_ pairs: KeyValuePairs<String, JSONValue?>) -> JSONValue {
+    package static func members(_ pairs: KeyValuePairs<String, JSONValue?>) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(pairs.count)  // one allocation (compactMap grew it several times)
         for (key, value) in pairs { if let value { members.append((key: key, value: value)) } }
@@ -45,10 +45,10 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// The string, when this is one.
-    public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
+    package var stringValue: String? { if case .string(let text) = self { text } else { nil } }
 
     /// A short name of the JSON type, for validation messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "boolean"
@@ -61,7 +61,7 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(integerLiteral value: Int) { self = .number(Double(value)) }
 }

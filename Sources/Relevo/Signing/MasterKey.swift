@@ -10,9 +10,9 @@ import Foundation
 /// `RELEVO_MASTER_KEY` wins (what an operator with a secret manager uses). Otherwise a key file
 /// beside the database is read, or created with mode 0600 on first start, so that a newcomer's
 /// `relevo serve` is encrypted at rest without any setup.
-public enum MasterKey {
+package enum MasterKey {
     /// Parses 64 hex characters or Base64 of 32 bytes.
-    public static func parse(_ text: String) -> [UInt8]? {
+    package static func parse(_ text: String) -> [UInt8]? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.count == 64, let bytes = Hex.decode(trimmed) { return bytes }
         if let data = Data(base64Encoded: trimmed), data.count == 32 { return Array(data) }
@@ -21,7 +21,7 @@ public enum MasterKey {
 
     /// The key from `environmentValue` if set, else from (or newly into) `fileURL`; with no file
     /// (a shared database), the environment value is required.
-    public static func load(environmentValue: String?, fileURL: URL?) throws(MasterKeyError) -> [UInt8] {
+    package static func load(environmentValue: String?, fileURL: URL?) throws(MasterKeyError) -> [UInt8] {
         if let environmentValue, !environmentValue.isEmpty {
             guard let key = parse(environmentValue) else { throw .wrongLength }
             return key

@@ -2,9 +2,9 @@
 ///
 /// A distinct type so that plaintext and ciphertext cannot be mixed up: only ``SecretBox`` makes
 /// or opens one.
-public struct SealedSecret: Sendable, Equatable {
+package struct SealedSecret: Sendable, Equatable {
     /// `v1.` followed by Base64 of nonce ‖ ciphertext ‖ tag.
-    public let storedForm: String
+    package let storedForm: String
 
-    public init(storedForm: String) { self.storedForm = storedForm }
+    package init(storedForm: String) { self.storedForm = storedForm }
 }

@@ -10,14 +10,14 @@ import Synchronization
 /// Every delivery attempt signs with the integration's secret, so opened secrets are kept in a small
 /// cache keyed by their sealed form and context: the same ciphertext always opens to the same text,
 /// and a regenerated secret is a new ciphertext.
-public struct SecretBox: Sendable {
+package struct SecretBox: Sendable {
     /// Raw key bytes; `SymmetricKey` is not `Sendable` in this swift-crypto, so it is made per call.
     private let keyBytes: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
     private let opened = OpenedSecrets()
     private static let cacheLimit = 4096
 
-    public init(masterKey: [UInt8]) throws(MasterKeyError) {
+    package init(masterKey: [UInt8]) throws(MasterKeyError) {
         guard masterKey.count == 32 else { throw .wrongLength }
         self.keyBytes = masterKey
     }
@@ -25,19 +25,19 @@ public struct SecretBox: Sendable {
     /// A box for one purpose, under a key derived from this one (HKDF-SHA256) and with its own cache:
     /// tokens handed to clients (event-log cursors, sealed on every page) never use the key that seals
     /// the stored secrets, nor crowd their opened texts out of the cache.
-    public func derived(for purpose: String) -> SecretBox {
+    package func derived(for purpose: String) -> SecretBox {
         let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array(purpose.utf8), outputByteCount: 32)
         return try! SecretBox(masterKey: derived.withUnsafeBytes { Array($0) })  // 32 bytes, as asked
     }
 
-    public func seal(_ plaintext: String, context: String) -> SealedSecret {
+    package func seal(_ plaintext: String, context: String) -> SealedSecret {
         // AES-GCM with a fresh random nonce cannot fail for inputs of this size.
         let box = try! AES.GCM.seal(Array(plaintext.utf8), using: key, authenticating: Array(context.utf8))
         return SealedSecret(storedForm: "v1." + box.combined!.base64EncodedString())
     }
 
     /// The plaintext, or nil when the value was sealed with another key or for another context.
-    public func open(_ sealed: SealedSecret, context: String) -> String? {
+    package func open(_ sealed: SealedSecret, context: String) -> String? {
         let cacheKey = OpenedSecrets.Key(context: context, sealed: sealed.storedForm)
         if let plaintext = opened.texts.withLock({ $0[cacheKey] }) { return plaintext }
         guard let plaintext = decrypt(sealed, context: context) else { return nil }
@@ -70,7 +70,7 @@ private final class OpenedSecrets: Sendable {
 }
 
 /// Why no master key could be had.
-public enum MasterKeyError: Error, CustomStringConvertible, Equatable {
+package enum MasterKeyError: Error, CustomStringConvertible, Equatable {
     case wrongLength
     case unreadableFile(String)
     case cannotCreateFile(String)
@@ -80,7 +80,7 @@ public enum MasterKeyError: Error, CustomStringConvertible, Equatable {
     /// the key file that was just made for it (and removed again), when there was none.
     case doesNotOpenStoredSecrets(createdFile: String?)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .wrongLength: "the master key must be 32 bytes, given as 64 hex characters or Base64"
         case .unreadableFile(let path): "the master key file \(path) cannot be read or does not hold a valid key"

@@ -6,12 +6,12 @@ import Crypto
 /// the same integration secret. Preparing an HMAC key (the secret padded, then hashed into the inner
 /// and outer states, with a few allocations) cost more than hashing a message of an event's size;
 /// a prepared key only copies those two states per signature.
-public struct SigningKey: @unchecked Sendable {
+package struct SigningKey: @unchecked Sendable {
     // @unchecked: `HMAC` is not marked Sendable, but it is a value whose hash states are copied on
     // write and only read by `finalize()`, so each signature works on its own copy.
     private let prepared: HMAC<SHA256>
 
-    public init(secret: String) {
+    package init(secret: String) {
         prepared = HMAC(key: SymmetricKey(data: Array(secret.utf8)))
     }
 

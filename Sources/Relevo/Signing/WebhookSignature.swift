@@ -5,20 +5,20 @@ import Foundation
 ///
 /// Pure functions over bytes, no HTTP or database types, so they are tested against fixed vectors
 /// and used identically by the dispatcher (signing) and the panel webhook (verifying).
-public enum WebhookSignature {
+package enum WebhookSignature {
     /// `sha256=<lowercase hex HMAC-SHA256(key = secret UTF-8, message = body)>`.
-    public static func jelou(secret: String, body: [UInt8]) -> String {
+    package static func jelou(secret: String, body: [UInt8]) -> String {
         jelou(key: SigningKey(secret: secret), body: body)
     }
 
     /// ``jelou(secret:body:)`` with the key prepared once (the dispatcher keeps one per secret).
-    public static func jelou(key: SigningKey, body: [UInt8]) -> String {
+    package static func jelou(key: SigningKey, body: [UInt8]) -> String {
         "sha256=" + Hex.encode(key.authenticationCode(body))
     }
 
     /// Whether `header` is a valid `X-Jelou-Signature` of `body` under any of `secrets`.
     /// The comparison is constant-time (swift-crypto's `isValidAuthenticationCode`).
-    public static func verifyJelou(header: String?, body: [UInt8], secrets: [String]) -> Bool {
+    package static func verifyJelou(header: String?, body: [UInt8], secrets: [String]) -> Bool {
         guard let header, header.hasPrefix("sha256="), let mac = Hex.decode(String(header.dropFirst(7))),
               mac.count == SHA256.byteCount else { return false }
         var valid = false
@@ -31,18 +31,18 @@ public enum WebhookSignature {
 
     /// `webhook-signature` of Standard Webhooks: `v1,<base64 HMAC of "{id}.{timestamp}.{body}">` per secret,
     /// space-separated. The key is the secret's UTF-8 bytes (for the libraries: `whsec_` + Base64 of them).
-    public static func standard(secrets: [String], id: String, timestamp: Int64, body: [UInt8]) -> String {
+    package static func standard(secrets: [String], id: String, timestamp: Int64, body: [UInt8]) -> String {
         standard(keys: secrets.map(SigningKey.init(secret:)), id: id, timestamp: timestamp, body: body)
     }
 
     /// ``standard(secrets:id:timestamp:body:)`` with the keys prepared once.
-    public static func standard(keys: [SigningKey], id: String, timestamp: Int64, body: [UInt8]) -> String {
+    package static func standard(keys: [SigningKey], id: String, timestamp: Int64, body: [UInt8]) -> String {
         let prefix = Array("\(id).\(timestamp).".utf8)
         return keys.map { key in "v1," + Data(key.authenticationCode(prefix, body)).base64EncodedString() }.joined(separator: " ")
     }
 
     /// The secret in the form Standard Webhooks libraries take.
-    public static func standardSecret(_ secret: String) -> String {
+    package static func standardSecret(_ secret: String) -> String {
         "whsec_" + Data(secret.utf8).base64EncodedString()
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// Every method that changes a conversation takes the events it causes and writes both in one
 /// transaction (the transactional outbox): there is no path where one is written without the other.
-public protocol ConversationStore: Sendable {
+package protocol ConversationStore: Sendable {
     /// Inserts a bot. Throws ``StoreError/conflict`` when the id is taken in the project.
     func insertBot(_ bot: Bot) async throws
     func bot(projectId: String, id: String) async throws -> Bot?
@@ -46,13 +46,13 @@ public protocol ConversationStore: Sendable {
 
 /// What ``ConversationStore/channelMessageContext(projectId:botId:userId:)`` reads: the bot, the user,
 /// their room and its active conversation; nil where none.
-public struct ChannelMessageContext: Sendable, Equatable {
-    public var bot: Bot?
-    public var user: EndUser?
-    public var room: Room?
-    public var activeConversation: Conversation?
+package struct ChannelMessageContext: Sendable, Equatable {
+    package var bot: Bot?
+    package var user: EndUser?
+    package var room: Room?
+    package var activeConversation: Conversation?
 
-    public init(bot: Bot?, user: EndUser?, room: Room?, activeConversation: Conversation?) {
+    package init(bot: Bot?, user: EndUser?, room: Room?, activeConversation: Conversation?) {
         self.bot = bot
         self.user = user
         self.room = room
@@ -61,18 +61,18 @@ public struct ChannelMessageContext: Sendable, Equatable {
 }
 
 /// What ``ConversationStore/recordOnce(_:)`` writes.
-public struct IdempotentWrite: Sendable {
-    public let projectId: String
+package struct IdempotentWrite: Sendable {
+    package let projectId: String
     /// `channel` or `panel`: the namespace of client-chosen message ids.
-    public let scope: String
-    public let key: String
-    public let response: String
-    public let activeConversationId: String?
-    public let message: ConversationMessage?
-    public let events: [OutboxEvent]
-    public let at: Timestamp
+    package let scope: String
+    package let key: String
+    package let response: String
+    package let activeConversationId: String?
+    package let message: ConversationMessage?
+    package let events: [OutboxEvent]
+    package let at: Timestamp
 
-    public init(projectId: String, scope: String, key: String, response: String, activeConversationId: String?,
+    package init(projectId: String, scope: String, key: String, response: String, activeConversationId: String?,
                 message: ConversationMessage?, events: [OutboxEvent], at: Timestamp) {
         self.projectId = projectId
         self.scope = scope
@@ -85,7 +85,7 @@ public struct IdempotentWrite: Sendable {
     }
 }
 
-public enum IdempotentWriteOutcome: Sendable, Equatable {
+package enum IdempotentWriteOutcome: Sendable, Equatable {
     case recorded
     /// The key was seen before: this is the first answer.
     case duplicate(response: String)

@@ -1,5 +1,5 @@
 /// The outbox as the dispatcher sees it: claim with a lease, record every attempt, settle.
-public protocol DeliveryStore: Sendable {
+package protocol DeliveryStore: Sendable {
     /// Leases up to `limit` due events until `leaseUntil`, oldest first, only the head of each
     /// ordering key (no older event of the key still pending, delivering or held), and marks them `delivering`.
     /// An event whose lease expired (its worker died) is due again.
@@ -43,7 +43,7 @@ public protocol DeliveryStore: Sendable {
 }
 
 /// How an attempt settles its event.
-public enum DeliveryOutcome: Sendable, Equatable {
+package enum DeliveryOutcome: Sendable, Equatable {
     case delivered(at: Timestamp)
     case retry(at: Timestamp)
     case failed(at: Timestamp)
@@ -55,7 +55,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
 
 extension DeliveryOutcome: CustomStringConvertible {
     /// As the log shows it: `delivered`, `retry at 2026-11-26T10:00:05.000Z`, `failed`, `cancelled`, `held`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .delivered: "delivered"
         case .retry(let at): "retry at \(at.iso8601)"
@@ -81,14 +81,14 @@ extension DeliveryOutcome {
 }
 
 /// An event as the log shows it: its position and when it settled.
-public struct LoggedEvent: Sendable, Equatable {
-    public let event: OutboxEvent
+package struct LoggedEvent: Sendable, Equatable {
+    package let event: OutboxEvent
     /// Creation order across the store; the paging cursor.
-    public let sequence: Int64
-    public let finishedAt: Timestamp?
+    package let sequence: Int64
+    package let finishedAt: Timestamp?
 }
 
-public enum RedeliveryOutcome: Sendable, Equatable {
+package enum RedeliveryOutcome: Sendable, Equatable {
     case queued
     case notFound
     /// Only delivered and failed events can be sent again; this one is in another state.

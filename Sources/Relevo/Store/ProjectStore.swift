@@ -1,6 +1,6 @@
 /// Projects and their API keys. Implemented by every backend; behaviour is pinned by the store
 /// contract test suite, which runs against each of them.
-public protocol ProjectStore: Sendable {
+package protocol ProjectStore: Sendable {
     /// Creates a project together with its first key, atomically. Throws ``StoreError/conflict`` if the id is taken.
     func createProject(_ project: Project, firstKey: APIKeyRecord) async throws
     /// Creates the project and its key only when the store has no project at all; false when it has one.
@@ -21,7 +21,7 @@ public protocol ProjectStore: Sendable {
 }
 
 /// The panel integration of each project (§2).
-public protocol IntegrationStore: Sendable {
+package protocol IntegrationStore: Sendable {
     /// The project's integration, if any.
     func integration(projectId: String) async throws -> IntegrationRecord?
     /// The integration saved last, of any project (``RelevoApp/verifyMasterKey()`` opens its secret).
@@ -39,7 +39,7 @@ public protocol IntegrationStore: Sendable {
 }
 
 /// Everything Relevo keeps, behind one value that the app is built with.
-public protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, DeliveryStore {
+package protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, DeliveryStore {
     /// Answers when the store is usable (`GET /health`).
     func ping() async throws
     /// Releases connections; the store is unusable afterwards.
@@ -47,7 +47,7 @@ public protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, 
 }
 
 /// Failures a caller can act on; anything else a store throws is an internal error.
-public enum StoreError: Error, Equatable, Sendable {
+package enum StoreError: Error, Equatable, Sendable {
     /// A row with the same identity exists.
     case conflict
     /// A row the operation needs does not exist.

@@ -9,19 +9,19 @@ import Darwin
 ///
 /// Stored as epoch milliseconds (an integer column in every backend) and rendered as ISO-8601
 /// UTC with milliseconds (`2026-01-15T10:30:00.000Z`) in REST bodies (§1.2).
-public struct Timestamp: Sendable, Hashable, Comparable {
-    public let millisecondsSince1970: Int64
+package struct Timestamp: Sendable, Hashable, Comparable {
+    package let millisecondsSince1970: Int64
 
-    public init(millisecondsSince1970: Int64) { self.millisecondsSince1970 = millisecondsSince1970 }
+    package init(millisecondsSince1970: Int64) { self.millisecondsSince1970 = millisecondsSince1970 }
 
     /// The current wall-clock time.
-    public static func now() -> Timestamp {
+    package static func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Timestamp(millisecondsSince1970: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
     }
 
-    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+    package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSince1970 < rhs.millisecondsSince1970
     }
 
@@ -30,7 +30,7 @@ public struct Timestamp: Sendable, Hashable, Comparable {
     ///
     /// Read byte by byte with ASCII digits only: a regular expression's `\d` also matches other
     /// scripts' digits, which `Int64(_:)` then refuses or, in the fraction, would have read as zero.
-    public init?(iso8601 text: String) {
+    package init?(iso8601 text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.count <= 30, bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64? {
@@ -78,25 +78,25 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// `seconds` later (earlier when negative). Like every addition here it saturates at the ends
     /// of the range instead of trapping: a running server must not crash on a due time in year 292 million.
-    public func adding(seconds: Int64) -> Timestamp {
+    package func adding(seconds: Int64) -> Timestamp {
         let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
         return adding(milliseconds: overflow ? (seconds < 0 ? .min : .max) : milliseconds)
     }
 
-    public func adding(milliseconds: Int64) -> Timestamp {
+    package func adding(milliseconds: Int64) -> Timestamp {
         let (sum, overflow) = millisecondsSince1970.addingReportingOverflow(milliseconds)
         return Timestamp(millisecondsSince1970: overflow ? (milliseconds < 0 ? .min : .max) : sum)
     }
 
     /// `duration` later (earlier when negative), to the millisecond.
-    public func adding(duration: Duration) -> Timestamp {
+    package func adding(duration: Duration) -> Timestamp {
         let (seconds, overflow) = duration.components.seconds.multipliedReportingOverflow(by: 1000)
         if overflow { return adding(milliseconds: duration < .zero ? .min : .max) }
         return adding(milliseconds: seconds).adding(milliseconds: duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, computed with civil-from-days arithmetic (no formatter, no locale).
-    public var iso8601: String {
+    package var iso8601: String {
         let millis = Int64(millisecondsSince1970 %% 1000)
         let seconds = millisecondsSince1970.floorDiv(1000)
         let days = seconds.floorDiv(86_400)

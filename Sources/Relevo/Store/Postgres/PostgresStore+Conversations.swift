@@ -2,7 +2,7 @@ import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
-    public func insertBot(_ bot: Bot) async throws {
+    package func insertBot(_ bot: Bot) async throws {
         try await transaction { connection in
             try await connection.run(
                 """
@@ -13,7 +13,7 @@ extension PostgresStore {
         }
     }
 
-    public func bot(projectId: String, id: String) async throws -> Bot? {
+    package func bot(projectId: String, id: String) async throws -> Bot? {
         try await rows(
             """
             SELECT project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at
@@ -30,7 +30,7 @@ extension PostgresStore {
             updatedAt: Timestamp(millisecondsSince1970: try row[at + 6].decode(Int64.self)))
     }
 
-    public func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
+    package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
         // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
         guard let row = try await rows(
             """
@@ -55,7 +55,7 @@ extension PostgresStore {
             activeConversation: try row[15].decode(String?.self) == nil ? nil : try Self.decodeConversation(row, from: 15))
     }
 
-    public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
+    package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
         // nil: no such bot; otherwise whether held events were queued again.
         let requeued = try await transaction { connection -> Bool? in
             let millis = time.millisecondsSince1970
@@ -78,7 +78,7 @@ extension PostgresStore {
         return try await bot(projectId: projectId, id: botId)
     }
 
-    public func upsertUser(_ user: EndUser) async throws -> EndUser {
+    package func upsertUser(_ user: EndUser) async throws -> EndUser {
         try await transaction { connection in
             try await connection.run(
                 """
@@ -92,7 +92,7 @@ extension PostgresStore {
         return try await self.user(projectId: user.projectId, id: user.id) ?? user
     }
 
-    public func user(projectId: String, id: String) async throws -> EndUser? {
+    package func user(projectId: String, id: String) async throws -> EndUser? {
         try await rows(
             """
             SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users
@@ -108,7 +108,7 @@ extension PostgresStore {
                 updatedAt: Timestamp(millisecondsSince1970: try row[at + 5].decode(Int64.self)))
     }
 
-    public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+    package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
         if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
         try await transaction { connection in
             try await connection.run(
@@ -121,7 +121,7 @@ extension PostgresStore {
         return room
     }
 
-    public func room(projectId: String, botId: String, userId: String) async throws -> Room? {
+    package func room(projectId: String, botId: String, userId: String) async throws -> Room? {
         try await rows(
             "SELECT id, created_at FROM rooms WHERE project_id = \(projectId) AND bot_id = \(botId) AND user_id = \(userId)"
         ).first.map { row in
@@ -130,17 +130,17 @@ extension PostgresStore {
         }
     }
 
-    public func conversation(projectId: String, id: String) async throws -> Conversation? {
+    package func conversation(projectId: String, id: String) async throws -> Conversation? {
         try await rows("\(unescaped: Self.selectConversation) WHERE project_id = \(projectId) AND id = \(id)")
             .first.map(Self.decodeConversation)
     }
 
-    public func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
+    package func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
         try await rows("\(unescaped: Self.selectConversation) WHERE project_id = \(projectId) AND room_id = \(roomId) AND state = 'active'")
             .first.map(Self.decodeConversation)
     }
 
-    public func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
+    package func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
         try await rows(
             """
             SELECT conversation_id, id, direction, type, content, created_at FROM messages
@@ -155,7 +155,7 @@ extension PostgresStore {
         }
     }
 
-    public func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
+    package func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
         try await transaction { connection in
             try await Self.lockOrderingKeys(events.map(\.orderingKey), connection)
             try await connection.run(
@@ -171,7 +171,7 @@ extension PostgresStore {
         if !events.isEmpty { announceDue() }
     }
 
-    public func closeConversation(
+    package func closeConversation(
         projectId: String, conversationId: String, at time: Timestamp, reason: String,
         messages: [ConversationMessage], events: [OutboxEvent]
     ) async throws -> Conversation? {
@@ -192,7 +192,7 @@ extension PostgresStore {
         return try await conversation(projectId: projectId, id: conversationId)
     }
 
-    public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
+    package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
         let message = write.message
         let row = try await self.write(
             """
@@ -217,7 +217,7 @@ extension PostgresStore {
         let outcome: String
     }
 
-    public func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
+    package func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
         try await rows("SELECT response FROM idempotency WHERE project_id = \(projectId) AND scope = \(scope) AND key = \(key)")
             .first?[0].decode(String.self)
     }

@@ -2,7 +2,7 @@ import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
-    public var deliverySignal: WakeUpSignal { signal }
+    package var deliverySignal: WakeUpSignal { signal }
 
     /// Leases the due heads with `FOR UPDATE SKIP LOCKED`: instances claiming at the same moment
     /// take disjoint events, and an event stays `delivering` under one instance's lease until it is
@@ -14,7 +14,7 @@ extension PostgresStore {
     ///
     /// The claim counts the attempt (`attempt_count + 1`), so that an attempt taken over after a lease
     /// ended gets the next number rather than the one the dead instance had started.
-    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
+    package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
         async throws -> [OutboxEvent]
     {
         let millis = now.millisecondsSince1970
@@ -60,7 +60,7 @@ extension PostgresStore {
         "((e.status = 'pending' AND e.next_attempt_at <= \(millis)) OR (e.status = 'delivering' AND e.locked_until <= \(millis)))"
     }
 
-    public func releaseClaims(_ eventIds: [String]) async throws {
+    package func releaseClaims(_ eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }
         let owner = instanceId
         // The NOTIFY inside the transaction: this runs at shutdown, when an announcement left to
@@ -79,7 +79,7 @@ extension PostgresStore {
 
     /// One round trip (`relevo_finish_attempt`, migration 002): the attempt, the settlement if this
     /// instance still holds the lease, and the key's next head.
-    public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+    package func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
         let settled = try await write(
             """
@@ -91,7 +91,7 @@ extension PostgresStore {
         if settled && finished != nil { announceDue() } else { signal.signal() }
     }
 
-    public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
+    package func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
         let millis = now.millisecondsSince1970
         return try await rows(
             """
@@ -104,9 +104,9 @@ extension PostgresStore {
 
     /// Nothing to release: other instances may hold live leases, and this process's old leases
     /// (if it died) expire on their own.
-    public func releaseInterruptedDeliveries() async throws {}
+    package func releaseInterruptedDeliveries() async throws {}
 
-    public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
+    package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
         guard let row = try await rows("SELECT \(unescaped: Self.eventColumns) FROM events e WHERE project_id = \(projectId) AND id = \(id)")
             .first
         else { return nil }
@@ -125,7 +125,7 @@ extension PostgresStore {
         return (try Self.decodeLoggedEvent(row), attempts)
     }
 
-    public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
+    package func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
         async throws -> [LoggedEvent]
     {
         try await rows(
@@ -139,7 +139,7 @@ extension PostgresStore {
         ).map(Self.decodeLoggedEvent)
     }
 
-    public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
+    package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
         let outcome = try await transaction { connection -> RedeliveryOutcome in
             guard let row = try await connection.rows(
                 "SELECT status, ordering_key FROM events WHERE project_id = \(projectId) AND id = \(id)").first
@@ -163,7 +163,7 @@ extension PostgresStore {
         return outcome
     }
 
-    public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
+    package func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
         let count = try await transaction { connection -> Int in
             let sinceMillis = since.millisecondsSince1970
             let keys = try await connection.rows(
@@ -183,7 +183,7 @@ extension PostgresStore {
         return count
     }
 
-    public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+    package func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await transaction { connection in
             try await connection.run(
                 """
@@ -198,7 +198,7 @@ extension PostgresStore {
         }
     }
 
-    public func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
+    package func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
         let row = try await rows(
             """
             SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')),

@@ -1,15 +1,15 @@
 import PostgresNIO
 
 extension PostgresStore {
-    public func integration(projectId: String) async throws -> IntegrationRecord? {
+    package func integration(projectId: String) async throws -> IntegrationRecord? {
         try await rows("\(unescaped: Self.selectIntegration) WHERE project_id = \(projectId)").first.map(Self.decodeIntegration)
     }
 
-    public func latestIntegration() async throws -> IntegrationRecord? {
+    package func latestIntegration() async throws -> IntegrationRecord? {
         try await rows("\(unescaped: Self.selectIntegration) ORDER BY updated_at DESC LIMIT 1").first.map(Self.decodeIntegration)
     }
 
-    public func insertIntegration(_ integration: IntegrationRecord) async throws {
+    package func insertIntegration(_ integration: IntegrationRecord) async throws {
         try await transaction { connection in
             try await connection.run(
                 """
@@ -23,7 +23,7 @@ extension PostgresStore {
         }
     }
 
-    public func modifyIntegration(
+    package func modifyIntegration(
         projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
     ) async throws -> IntegrationRecord? {
         try await transaction { connection in
@@ -45,7 +45,7 @@ extension PostgresStore {
         }
     }
 
-    public func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
+    package func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
         let deleted = try await transaction { connection -> Bool in
             guard try await connection.run("DELETE FROM integrations WHERE project_id = \(projectId) RETURNING 1") > 0 else { return false }
             let millis = time.millisecondsSince1970

@@ -1,11 +1,11 @@
 import PostgresNIO
 
 extension PostgresStore {
-    public func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
+    package func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
         try await transaction { connection in try await Self.insert(project, firstKey: firstKey, connection) }
     }
 
-    public func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
+    package func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
         try await transaction { connection in
             // Conflicts with itself and with inserts: instances seeding at once take turns, and the later ones find a project.
             try await connection.run("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
@@ -21,18 +21,18 @@ extension PostgresStore {
         try await insert(firstKey, connection)
     }
 
-    public func project(id: String) async throws -> Project? {
+    package func project(id: String) async throws -> Project? {
         try await rows("SELECT id, name, created_at FROM projects WHERE id = \(id)").first.map { row in
             Project(id: try row[0].decode(String.self), name: try row[1].decode(String.self),
                     createdAt: Timestamp(millisecondsSince1970: try row[2].decode(Int64.self)))
         }
     }
 
-    public func projectCount() async throws -> Int {
+    package func projectCount() async throws -> Int {
         try await rows("SELECT COUNT(*) FROM projects")[0][0].decode(Int.self)
     }
 
-    public func addKey(_ key: APIKeyRecord) async throws {
+    package func addKey(_ key: APIKeyRecord) async throws {
         try await transaction { connection in
             guard try await connection.run("SELECT 1 FROM projects WHERE id = \(key.projectId) FOR SHARE") > 0 else {
                 throw StoreError.notFound
@@ -41,7 +41,7 @@ extension PostgresStore {
         }
     }
 
-    public func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
+    package func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
         try await transaction { connection in
             try await connection.run(
                 """
@@ -51,7 +51,7 @@ extension PostgresStore {
         }
     }
 
-    public func keys(projectId: String) async throws -> [APIKeyRecord] {
+    package func keys(projectId: String) async throws -> [APIKeyRecord] {
         try await rows(
             "SELECT id, project_id, hash, created_at, revoked_at FROM api_keys WHERE project_id = \(projectId) ORDER BY created_at, id"
         ).map { row in
@@ -62,7 +62,7 @@ extension PostgresStore {
         }
     }
 
-    public func projectIdForKey(hash: String) async throws -> String? {
+    package func projectIdForKey(hash: String) async throws -> String? {
         try await rows("SELECT project_id FROM api_keys WHERE hash = \(hash) AND revoked_at IS NULL").first?[0].decode(String.self)
     }
 

@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// The `PostgresClient` runs for as long as the store is open: `serve` and the one-shot CLI
 /// commands use the store alike, so the store owns the client's `run()` rather than a service group.
-public final class PostgresStore: RelevoStore {
+package final class PostgresStore: RelevoStore {
     let client: PostgresClient
     let logger: Logger
     let signal = WakeUpSignal()
@@ -28,7 +28,7 @@ public final class PostgresStore: RelevoStore {
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and applies pending
     /// migrations. Fails when no connection succeeds within `connectTimeout`, rather than waiting forever.
-    public static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws -> PostgresStore {
+    package static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws -> PostgresStore {
         let configuration = try PostgresURL.configuration(url)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         // The client must be running before the first query asks it for a connection.
@@ -58,12 +58,12 @@ public final class PostgresStore: RelevoStore {
     }
 
     /// No connection to the database could be made at start.
-    public struct Unreachable: Error, CustomStringConvertible {
+    package struct Unreachable: Error, CustomStringConvertible {
         let host: String
         let port: Int
         let timeout: Duration
 
-        public var description: String {
+        package var description: String {
             "cannot connect to PostgreSQL at \(host):\(port) within \(timeout.components.seconds) s; "
                 + "the log lines above say why (refused, authentication, unknown database, TLS)"
         }
@@ -94,11 +94,11 @@ public final class PostgresStore: RelevoStore {
         }
     }
 
-    public func ping() async throws {
+    package func ping() async throws {
         _ = try await rows("SELECT 1")
     }
 
-    public func close() async throws {
+    package func close() async throws {
         announcer.stop()
         listening.cancel()
         running.cancel()
@@ -213,8 +213,8 @@ public final class PostgresStore: RelevoStore {
     }
 
     /// The database handed out no connection in time (down, unreachable or saturated).
-    public struct Unavailable: Error, CustomStringConvertible {
-        public var description: String { "PostgreSQL handed out no connection within \(PostgresStore.connectionWait.components.seconds) s" }
+    package struct Unavailable: Error, CustomStringConvertible {
+        package var description: String { "PostgreSQL handed out no connection within \(PostgresStore.connectionWait.components.seconds) s" }
     }
 
     /// The error a transaction failed with, unwrapped from postgres-nio's transaction envelope.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func insertBot(_ bot: Bot) async throws {
+    package func insertBot(_ bot: Bot) async throws {
         try await write { db in
             try db.run(
                 sql: """
@@ -14,11 +14,11 @@ extension SQLiteStore {
         }
     }
 
-    public func bot(projectId: String, id: String) async throws -> Bot? {
+    package func bot(projectId: String, id: String) async throws -> Bot? {
         try reader.fetchOne(Self.selectBot, [.text(projectId), .text(id)]).map(Self.decodeBot)
     }
 
-    public func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
+    package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
         let (changed, _) = try await write({ db -> (Bool, [SQLiteDeliverySchedule.KeyHead]) in
             try db.run(
                 sql: "UPDATE bots SET channel_webhook_url = ?, updated_at = ? WHERE project_id = ? AND id = ?",
@@ -34,7 +34,7 @@ extension SQLiteStore {
         return changed ? try await bot(projectId: projectId, id: botId) : nil
     }
 
-    public func upsertUser(_ user: EndUser) async throws -> EndUser {
+    package func upsertUser(_ user: EndUser) async throws -> EndUser {
         try await write { db in
             try db.run(
                 sql: """
@@ -48,14 +48,14 @@ extension SQLiteStore {
         return try await self.user(projectId: user.projectId, id: user.id) ?? user
     }
 
-    public func user(projectId: String, id: String) async throws -> EndUser? {
+    package func user(projectId: String, id: String) async throws -> EndUser? {
         try reader.fetchOne(
             "SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users WHERE project_id = ? AND id = ?",
             [.text(projectId), .text(id)]
         ).map { Self.decodeUser($0[...]) }
     }
 
-    public func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
+    package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
         try cache.channelMessageContext(.init(projectId: projectId, botId: botId, userId: userId)) {
             try readChannelMessageContext(projectId: projectId, botId: botId, userId: userId)
         }
@@ -92,7 +92,7 @@ extension SQLiteStore {
                        updatedAt: Timestamp(millisecondsSince1970: row[at + 5].integer ?? 0))
     }
 
-    public func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+    package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
         if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
         try await write { db in
             try db.run(
@@ -103,7 +103,7 @@ extension SQLiteStore {
         return room
     }
 
-    public func room(projectId: String, botId: String, userId: String) async throws -> Room? {
+    package func room(projectId: String, botId: String, userId: String) async throws -> Room? {
         try reader.fetchOne(
             "SELECT id, created_at FROM rooms WHERE project_id = ? AND bot_id = ? AND user_id = ?",
             [.text(projectId), .text(botId), .text(userId)]
@@ -111,18 +111,18 @@ extension SQLiteStore {
                      createdAt: Timestamp(millisecondsSince1970: $0[1].integer ?? 0)) }
     }
 
-    public func conversation(projectId: String, id: String) async throws -> Conversation? {
+    package func conversation(projectId: String, id: String) async throws -> Conversation? {
         try reader.fetchOne(Self.selectConversation + " WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
             .map(Self.decodeConversation)
     }
 
-    public func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
+    package func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
         try reader.fetchOne(
             Self.selectConversation + " WHERE project_id = ? AND room_id = ? AND state = 'active'", [.text(projectId), .text(roomId)]
         ).map(Self.decodeConversation)
     }
 
-    public func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
+    package func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
         try reader.fetchAll(
             """
             SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at, i.position, i.message_seq
@@ -143,7 +143,7 @@ extension SQLiteStore {
         }
     }
 
-    public func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
+    package func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
         try await write({ db in
             try db.run(
                 sql: """
@@ -160,7 +160,7 @@ extension SQLiteStore {
         wakeDispatcher()
     }
 
-    public func closeConversation(
+    package func closeConversation(
         projectId: String, conversationId: String, at time: Timestamp, reason: String,
         messages: [ConversationMessage], events: [OutboxEvent]
     ) async throws -> Conversation? {
@@ -178,7 +178,7 @@ extension SQLiteStore {
         return try await conversation(projectId: projectId, id: conversationId)
     }
 
-    public func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
+    package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
         let (outcome, _) = try await self.write({ db -> (IdempotentWriteOutcome, [SQLiteDeliverySchedule.Head]) in
             let previous = { try db.string(sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
                                            arguments: [write.projectId, write.scope, write.key]) }
@@ -208,7 +208,7 @@ extension SQLiteStore {
         return outcome
     }
 
-    public func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
+    package func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
         try reader.fetchOne(
             "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
             [.text(projectId), .text(scope), .text(key)])?[0].text

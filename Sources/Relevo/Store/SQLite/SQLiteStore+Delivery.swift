@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public var deliverySignal: WakeUpSignal { signal }
+    package var deliverySignal: WakeUpSignal { signal }
 
     func wakeDispatcher() { signal.signal() }
 
     /// One SQLite server per file delivers (see the README), so the heads and the claims are kept in
     /// memory (``SQLiteDeliverySchedule``): claiming costs no query but the read of the bodies, and a
     /// crash leaves nothing to release — the events simply stay pending in the file.
-    public func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
+    package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
         async throws -> [OutboxEvent]
     {
         let time = now.millisecondsSince1970
@@ -49,12 +49,12 @@ extension SQLiteStore {
         CanonicalJSONWriter.string(.array(values.map(JSONValue.string)))
     }
 
-    public func releaseClaims(_ eventIds: [String]) async throws {
+    package func releaseClaims(_ eventIds: [String]) async throws {
         schedule.release(eventIds)
         signal.signal()
     }
 
-    public func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
+    package func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         do {
             try await settle(attempt, outcome: outcome)
         } catch {
@@ -117,7 +117,7 @@ extension SQLiteStore {
         """
     }
 
-    public func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
+    package func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
         schedule.nextDue(after: now.millisecondsSince1970).map(Timestamp.init(millisecondsSince1970:))
     }
 
@@ -168,9 +168,9 @@ extension SQLiteStore {
 
     /// Nothing to do: SQLite claims live in memory (one delivering server per file), so events whose
     /// attempt a crash interrupted are still `pending` in the file.
-    public func releaseInterruptedDeliveries() async throws {}
+    package func releaseInterruptedDeliveries() async throws {}
 
-    public func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
+    package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
         guard let row = try reader.fetchOne(
             "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
         else { return nil }
@@ -189,7 +189,7 @@ extension SQLiteStore {
         return (inFlightView(Self.decodeLoggedEvent(row)), attempts)
     }
 
-    public func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
+    package func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
         async throws -> [LoggedEvent]
     {
         // The status filter, on `e`, with its argument if it has one.
@@ -234,7 +234,7 @@ extension SQLiteStore {
         return try reader.fetchAll(sql, arguments).map { inFlightView(Self.decodeLoggedEvent($0)) }
     }
 
-    public func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
+    package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
         let (outcome, _) = try await write({ db -> (RedeliveryOutcome, [SQLiteDeliverySchedule.KeyHead]) in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT status, ordering_key FROM events WHERE project_id = ? AND id = ?"), arguments: [projectId, id])
@@ -256,7 +256,7 @@ extension SQLiteStore {
         return outcome
     }
 
-    public func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
+    package func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
         let (count, _) = try await write({ db -> (Int, [SQLiteDeliverySchedule.KeyHead]) in
             let keys = try db.strings(
                 sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
@@ -279,7 +279,7 @@ extension SQLiteStore {
         e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
         """
 
-    public func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
+    package func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
             let rows = try Row.fetchAll(
                 db, sql: """
@@ -302,7 +302,7 @@ extension SQLiteStore {
         }
     }
 
-    public func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
+    package func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
         // The oldest pending event heads its key (or waits behind a held one): the schedule knows the heads.
         let row = try reader.fetchOne(
             """

@@ -1,18 +1,18 @@
 import GRDB
 
 extension SQLiteStore {
-    public func integration(projectId: String) async throws -> IntegrationRecord? {
+    package func integration(projectId: String) async throws -> IntegrationRecord? {
         try cache.integration(projectId) {
             try reader.fetchOne(Self.selectIntegration, [.text(projectId)]).map(Self.decodeIntegration)
         }
     }
 
-    public func latestIntegration() async throws -> IntegrationRecord? {
+    package func latestIntegration() async throws -> IntegrationRecord? {
         try reader.fetchOne("SELECT \(Self.integrationColumns) FROM integrations ORDER BY updated_at DESC LIMIT 1", [])
             .map(Self.decodeIntegration)
     }
 
-    public func insertIntegration(_ integration: IntegrationRecord) async throws {
+    package func insertIntegration(_ integration: IntegrationRecord) async throws {
         try await write { db in
             try db.run(
                 sql: """
@@ -24,7 +24,7 @@ extension SQLiteStore {
         }
     }
 
-    public func modifyIntegration(
+    package func modifyIntegration(
         projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
     ) async throws -> IntegrationRecord? {
         try await write { db in
@@ -42,7 +42,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
+    package func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
         let millis = time.millisecondsSince1970
         return try await write({ db -> (deleted: Bool, heads: [SQLiteDeliverySchedule.KeyHead]) in
             try db.run(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])

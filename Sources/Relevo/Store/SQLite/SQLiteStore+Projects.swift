@@ -1,11 +1,11 @@
 import GRDB
 
 extension SQLiteStore {
-    public func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
+    package func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
         try await write { db in try Self.insert(project, firstKey: firstKey, db) }
     }
 
-    public func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
+    package func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
         try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM projects") == 0 else { return false }
             try Self.insert(project, firstKey: firstKey, db)
@@ -20,17 +20,17 @@ extension SQLiteStore {
         try insert(firstKey, db)
     }
 
-    public func project(id: String) async throws -> Project? {
+    package func project(id: String) async throws -> Project? {
         try reader.fetchOne("SELECT id, name, created_at FROM projects WHERE id = ?", [.text(id)]).map { row in
             Project(id: row[0].text ?? "", name: row[1].text ?? "", createdAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0))
         }
     }
 
-    public func projectCount() async throws -> Int {
+    package func projectCount() async throws -> Int {
         Int(try reader.fetchOne("SELECT COUNT(*) FROM projects", [])?[0].integer ?? 0)
     }
 
-    public func addKey(_ key: APIKeyRecord) async throws {
+    package func addKey(_ key: APIKeyRecord) async throws {
         try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM projects WHERE id = ?", arguments: [key.projectId]) != nil else {
                 throw StoreError.notFound
@@ -39,7 +39,7 @@ extension SQLiteStore {
         }
     }
 
-    public func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
+    package func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
         try await write { db in
             try db.run(
                 sql: """
@@ -51,7 +51,7 @@ extension SQLiteStore {
         }
     }
 
-    public func keys(projectId: String) async throws -> [APIKeyRecord] {
+    package func keys(projectId: String) async throws -> [APIKeyRecord] {
         try reader.fetchAll(
             "SELECT id, project_id, hash, created_at, revoked_at FROM api_keys WHERE project_id = ? ORDER BY created_at, id",
             [.text(projectId)]
@@ -63,7 +63,7 @@ extension SQLiteStore {
         }
     }
 
-    public func projectIdForKey(hash: String) async throws -> String? {
+    package func projectIdForKey(hash: String) async throws -> String? {
         try cache.projectForKey(hash) {
             try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
         }

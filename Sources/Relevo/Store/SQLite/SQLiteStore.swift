@@ -12,7 +12,7 @@ import Synchronization
 /// writer — they are index lookups of a few microseconds, and a thread hop would cost more.
 /// The two lookups every authenticated request and every attempt make are also cached until a
 /// commit that may change them (``SQLiteReadCache``).
-public final class SQLiteStore: RelevoStore {
+package final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
     let reader: SQLiteReader
     let cache: SQLiteReadCache
@@ -29,7 +29,7 @@ public final class SQLiteStore: RelevoStore {
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// `carriedEventLimit`: see ``SQLiteDeliverySchedule/init(carryLimit:)``.
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(path: path, carriedEventLimit: 10_000)
     }
 
@@ -68,7 +68,7 @@ public final class SQLiteStore: RelevoStore {
         schedule.load(try Self.allHeads(reader))
     }
 
-    public func ping() async throws {
+    package func ping() async throws {
         // Reads the schema, so a missing or unreadable file fails here rather than on a request.
         _ = try reader.fetchOne("SELECT COUNT(*) FROM sqlite_master", [])
         // Reads work on a full disk, and so may a small write that fits where a failed one was: the
@@ -81,7 +81,7 @@ public final class SQLiteStore: RelevoStore {
         }
     }
 
-    public func close() async throws {
+    package func close() async throws {
         changes.stop()
         reader.close()
         try pool.close()

@@ -10,13 +10,13 @@
 // the outbound half alone: WebhookClient POSTing event-sized bodies, 16 at a time, against AsyncHTTPClient
 // (Relevo's client before) as the baseline, in the same run.
 //
-//     swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo-pipeline-cost && .build-bench/release/relevo-pipeline-cost     Env: EVENTS, MODE=accept|sender, PANEL_URL,
+//     swift build -c release --package-path Benchmarks --scratch-path .build-bench-tools -Xswiftc -enable-testing --product relevo-pipeline-cost && .build-bench-tools/release/relevo-pipeline-cost     Env: EVENTS, MODE=accept|sender, PANEL_URL,
 //     BASELINE=0 (sender without the AsyncHTTPClient runs, for profiling)
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Relevo
+@testable import Relevo
 import Synchronization
 
 @main

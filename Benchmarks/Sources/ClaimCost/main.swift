@@ -6,10 +6,10 @@
 // `SQLiteStore.claimDueEvents`, 64 events across 4 destinations, bodies read — timed over many
 // rounds; each round gives its claims back so every round claims from the same state.
 //
-//     swift build -c release --static-swift-stdlib --scratch-path .build-bench --product relevo-claim-cost && .build-bench/release/relevo-claim-cost
+//     swift build -c release --package-path Benchmarks --scratch-path .build-bench-tools -Xswiftc -enable-testing --product relevo-claim-cost && .build-bench-tools/release/relevo-claim-cost
 import Foundation
 import GRDB
-import Relevo
+@testable import Relevo
 
 @main
 struct ClaimCost {

@@ -16,7 +16,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import Relevo
+@testable import Relevo
 import Synchronization
 
 @main
