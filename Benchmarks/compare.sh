@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks/compare.sh: is B faster than A? Two builds (or one build in two settings) of Relevo
 # measured the way Benchmarks/delivery.sh measures them, in rounds of A, B, B, A on the same panel.
-# Single runs here swing by ±15 % as the machine drifts within minutes; within a round the drift
+# Single runs here swing widely as the machine drifts within minutes; within a round the drift
 # mostly cancels, so the per-round ratios B/A and their mean are what to read.
 #
 # Usage: bash Benchmarks/compare.sh "A=/path/to/relevo" "B=/path/to/relevo[:VAR=VALUE …]"

@@ -7,7 +7,7 @@
 #  (b) latency p50/p99 at a fixed arrival rate (RATE, default 500 events/s);
 #  (d) peak resident memory of Relevo over the run (VmHWM).
 # RUNS=N repeats the whole measure N times (each on a new database, with the ceiling measured between
-# runs) and prints the mean ratio too: single runs here swing by ±20 %.
+# runs) and prints the mean ratio too, since single runs here swing widely.
 # Usage: bash Benchmarks/delivery.sh   Env: RUNS (default 1), SECONDS_A, CONNECTIONS, RATE, SECONDS,
 #        CONVERSATIONS (delivery.mjs), PORT, KEEP_LOGS=1. SQLite vs PostgreSQL with one and two instances: Benchmarks/instances.sh.
 set -euo pipefail

@@ -8,7 +8,8 @@ enum CommandOutput {
         try? FileHandle.standardOutput.write(contentsOf: Data((CanonicalJSONWriter.string(value) + "\n").utf8))
     }
 
-    /// Runs `body`, turning domain and store errors into a message on stderr and exit code 1.
+    /// Runs `body`, turning domain and store errors into a message on stderr and exit code 1 (thrown,
+    /// so that the store is closed on the way out).
     static func run<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -16,16 +17,16 @@ enum CommandOutput {
             // What is wrong with each field, rather than only which fields are wrong.
             let envelope = ErrorEnvelope(error)
             let reasons = envelope.validation?.fields.flatMap { $0.messages.map(\.en) } ?? []
-            fail(reasons.isEmpty ? envelope.description : reasons.joined(separator: "; "))
+            throw failure(reasons.isEmpty ? envelope.description : reasons.joined(separator: "; "))
         } catch StoreError.conflict {
-            fail("a project with this id already exists")
+            throw failure("a project with this id already exists")
         } catch StoreError.notFound {
-            fail("no such project")
+            throw failure("no such project")
         }
     }
 
-    private static func fail(_ message: String) -> Never {
+    private static func failure(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        Foundation.exit(1)
+        return ExitCode.failure
     }
 }

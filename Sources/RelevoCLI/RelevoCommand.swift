@@ -118,8 +118,9 @@ struct CreateProject: AsyncParsableCommand {
     @Option(help: "Project id (default: random)") var id: String?
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: try store.configuration())
-        let issued = try await CommandOutput.run { try await app.projects.createProject(name: name, id: id) }
+        let issued = try await RelevoApp.withApp(configuration: try store.configuration()) { app in
+            try await CommandOutput.run { try await app.projects.createProject(name: name, id: id) }
+        }
         CommandOutput.line(.members(["projectId": .string(issued.projectId), "apiKey": .string(issued.apiKey)]))
     }
 }
@@ -135,8 +136,9 @@ struct CreateKey: AsyncParsableCommand {
     @Option(help: "Project id") var project: String
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: try store.configuration())
-        let issued = try await CommandOutput.run { try await app.projects.createKey(projectId: project) }
+        let issued = try await RelevoApp.withApp(configuration: try store.configuration()) { app in
+            try await CommandOutput.run { try await app.projects.createKey(projectId: project) }
+        }
         CommandOutput.line(.members([
             "projectId": .string(issued.projectId), "keyId": .string(issued.keyId), "apiKey": .string(issued.apiKey),
         ]))
@@ -149,8 +151,10 @@ struct ListKeys: AsyncParsableCommand {
     @Option(help: "Project id") var project: String
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: try store.configuration())
-        for key in try await app.store.keys(projectId: project) {
+        let keys = try await RelevoApp.withApp(configuration: try store.configuration()) { app in
+            try await app.store.keys(projectId: project)
+        }
+        for key in keys {
             CommandOutput.line(.members([
                 "keyId": .string(key.id), "createdAt": .string(key.createdAt.iso8601),
                 "revokedAt": key.revokedAt.map { .string($0.iso8601) } ?? .null,
@@ -171,9 +175,10 @@ struct RevokeKey: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let app = try await RelevoApp(configuration: try store.configuration())
         let apiKey = keyFromStdin ? readLine()?.trimmingCharacters(in: .whitespaces) : nil
-        let revoked = try await app.projects.revokeKey(projectId: project, keyId: keyId, apiKey: apiKey)
+        let revoked = try await RelevoApp.withApp(configuration: try store.configuration()) { app in
+            try await app.projects.revokeKey(projectId: project, keyId: keyId, apiKey: apiKey)
+        }
         guard revoked else {
             FileHandle.standardError.write(Data("no such active key in project \(project)\n".utf8))
             throw ExitCode.failure

@@ -70,10 +70,10 @@ struct CommandLineTests {
     }
 
     /// What an operator may mistype, as an option or as its environment variable, with the name the
-    /// one-line refusal must give. Each of these used to crash the server, wrap into another value
+    /// one-line refusal must give: unrefused, each would crash the server, wrap into another value
     /// or be replaced by a default without a word.
     static let refusedSettings: [(arguments: [String], environment: [String: String], named: String)] = [
-        // crashed at the first or second request, or at start
+        // would crash at the first or second request, or at start
         (["--rate-burst", "nan"], [:], "--rate-burst"),
         ([], ["RELEVO_RATE_BURST": "NaN"], "RELEVO_RATE_BURST"),
         (["--rate-limit", "inf"], [:], "--rate-limit"),
@@ -82,13 +82,13 @@ struct CommandLineTests {
         (["--retention-days", "999999999999999"], [:], "--retention-days"),
         (["--delivery-lease", "9223372036854775807"], [:], "--delivery-lease"),
         (["--max-in-flight", "9223372036854775807"], [:], "--max-in-flight"),
-        // ignored in favour of the default
+        // would be ignored in favour of the default
         ([], ["RELEVO_DELIVERY_TIMEOUT": "30s"], "RELEVO_DELIVERY_TIMEOUT"),
         ([], ["RELEVO_PORT": "abc"], "RELEVO_PORT"),
         ([], ["RELEVO_MAX_IN_FLIGHT": "ten"], "RELEVO_MAX_IN_FLIGHT"),
         ([], ["RELEVO_LOG_LEVEL": "loud"], "RELEVO_LOG_LEVEL"),
         ([], ["RELEVO_ALLOW_INSECURE_WEBHOOKS": "maybe"], "RELEVO_ALLOW_INSECURE_WEBHOOKS"),
-        // out of range, silently changed into something else
+        // out of range: would silently become something else
         (["--port", "70000"], [:], "--port"),
         (["--port", "65536"], [:], "--port"),
         (["--rate-limit", "-5"], [:], "--rate-limit"),

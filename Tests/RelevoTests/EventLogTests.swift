@@ -91,8 +91,8 @@ struct EventLogTests {
     }
 
     /// A panel whose answer holds a NUL byte (or bytes that are not UTF-8): the event is delivered once
-    /// and its attempt shows the whole answer, NUL as U+FFFD. (SQLite cut the text at the NUL;
-    /// PostgreSQL refused to store it, so the event was sent again at every lease's end.)
+    /// and its attempt shows the whole answer, NUL as U+FFFD. (Kept as is, the text would be cut at
+    /// the NUL by SQLite and refused by PostgreSQL, the event then sent again at every lease's end.)
     @Test(arguments: StoreContractTests.Backend.allCases)
     func answersWithNulBytesAreRecordedWhole(backend: StoreContractTests.Backend) async throws {
         var world = try await World.make(backend)

@@ -114,7 +114,7 @@ struct MalformedInputTests {
             #expect(twice.answer.hasPrefix("HTTP/1.1 415"), "\(twice.answer.prefix(200))")
             #expect(twice.answer.contains("Content-Encoding identity, gzip is not supported"))
 
-            // Plain chunked, in any case, and `identity` (or no coding named) are read as before (here: no
+            // Plain chunked, in any case, and `identity` (or no coding named) are read as usual (here: no
             // such bot, 404).
             let length = "Content-Length: \(body.utf8.count)\r\n\r\n" + body
             for framing in ["Transfer-Encoding: Chunked\r\n\r\n" + chunk, "Content-Encoding: identity\r\n" + length,

@@ -3,8 +3,8 @@ import Testing
 @testable import Relevo
 
 /// U+0000 is valid JSON (`"\u0000"`), but PostgreSQL's `text` cannot hold it: names kept as text
-/// refuse it with a 422 naming the field, on both stores alike (it was a 500 on PostgreSQL and a name
-/// cut short on SQLite), while text that travels inside JSON (a message, metadata) keeps it.
+/// refuse it with a 422 naming the field, on both stores alike (rather than a 500 on PostgreSQL and a
+/// name cut short on SQLite), while text that travels inside JSON (a message, metadata) keeps it.
 @Suite("The NUL character")
 struct NulCharacterTests {
     @Test(arguments: StoreContractTests.Backend.allCases)

@@ -409,7 +409,7 @@ struct StoreContractTests {
     }
 
     /// Text is bound from the string's own UTF-8 bytes, with its length: the empty string stays
-    /// text (a null pointer would have bound NULL), a NUL inside is kept, and small (inline) and
+    /// text (a null pointer would bind NULL), a NUL inside is kept, and small (inline) and
     /// large strings come back byte for byte.
     @Test func sqliteBindsEveryStringAsIs() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-bind-\(UUID().uuidString)")

@@ -202,9 +202,8 @@ struct WebhookClientTests {
         let server = try await ScriptedHTTPServer(script: Array(repeating: .answerAndClose(ScriptedHTTPServer.ok()), count: 40))
         let client = try Self.makeClient()
         // Each failure names what the server saw during that POST (whether a connection was opened and
-        // the request read) and how long the event loops stalled. That told a hang of the client from
-        // a socket held open elsewhere when this test failed in one full-suite run out of ten: the
-        // children other tests started through `system()` inherited the server's sockets (see TestPostgres).
+        // the request read) and how long the event loops stalled, to tell a hang of the client from a
+        // socket held open elsewhere (by a child process that inherited it: see TestPostgres).
         let probe = EventLoopStallProbe()
         var failures: [String] = []
         for number in 0..<40 {
@@ -232,7 +231,7 @@ struct WebhookClientTests {
         let whileFresh = server.closedConnections
         try await Task.sleep(for: .seconds(1))
         client.closeExpired()
-        // Under the whole suite's load on 2 cores the close was seen up to seconds later: wait up to 10 s.
+        // Under the whole suite's load the close can be seen seconds late: wait up to 10 s.
         for _ in 0..<500 where server.closedConnections == 0 { try await Task.sleep(for: .milliseconds(20)) }
         await client.shutdown()
         await server.stop()

@@ -20,7 +20,8 @@ package struct RelevoApp: Sendable {
     /// The key file this start created (there was none beside the SQLite database).
     let createdKeyFile: URL?
 
-    /// Opens the store (applying migrations) and loads the master key.
+    /// Opens the store and loads the master key. A SQLite store is ready at once (migrated); a
+    /// PostgreSQL one connects and migrates when its services run (``RelevoStore/ready()``).
     package init(configuration: RelevoConfiguration, logger: Logger? = nil) async throws {
         var logger = logger ?? Logger(label: "relevo")
         logger.logLevel = configuration.logLevel
@@ -37,7 +38,7 @@ package struct RelevoApp: Sendable {
             createdKeyFile = existed || !(configuration.masterKey ?? "").isEmpty ? nil : keyFile
         case .postgres(let url):
             masterKey = try MasterKey.load(environmentValue: configuration.masterKey, fileURL: nil)
-            store = try await PostgresStore.open(url: url, logger: logger)
+            store = try PostgresStore(url: url, logger: logger)
             createdKeyFile = nil
         }
         secrets = try SecretBox(masterKey: masterKey)
@@ -47,6 +48,23 @@ package struct RelevoApp: Sendable {
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         conversations = ConversationService(store: store, bots: bots, integrations: integrations, metrics: metrics)
         eventLog = EventLogService(store: store, secrets: secrets)
+    }
+
+    /// Runs `body` with the store started and ready, and closes the store afterwards, also when
+    /// `body` throws: the one-shot CLI commands.
+    package static func withApp<T: Sendable>(
+        configuration: RelevoConfiguration, _ body: (RelevoApp) async throws -> T
+    ) async throws -> T {
+        let app = try await RelevoApp(configuration: configuration)
+        do {
+            try await app.store.start()
+            let result = try await body(app)
+            try await app.store.close()
+            return result
+        } catch {
+            try? await app.store.close()
+            throw error
+        }
     }
 
     /// Refuses a master key that cannot open the secrets already stored — a wrong `RELEVO_MASTER_KEY`,
@@ -110,16 +128,27 @@ package struct RelevoApp: Sendable {
         ]
     }
 
-    /// The server application with its delivery services, ready for `runService()` or Hummingbird's test client.
+    /// The server application with the store's services and the delivery services, ready for
+    /// `runService()` or Hummingbird's test client. `beforeServerStarts` runs once the store is ready,
+    /// before the server listens; delivery starts once the store is ready.
     package func buildApplication(
-        withDelivery: Bool = true, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        withDelivery: Bool = true,
+        beforeServerStarts: @escaping @Sendable () async throws -> Void = {},
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        Application(
+        let store = store
+        let delivery = withDelivery ? try deliveryServices().map { AfterStoreReady(store: store, service: $0) as any Service } : []
+        var application = Application(
             router: buildRouter(),
             server: RelevoHTTPChannel.builder(.init(idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Relevo"),
-            services: withDelivery ? try deliveryServices() : [],
+            services: store.services + delivery,
             onServerRunning: onServerRunning,
             logger: logger)
+        application.beforeServerStarts {
+            try await store.ready()
+            try await beforeServerStarts()
+        }
+        return application
     }
 }

@@ -10,26 +10,35 @@ package enum RelevoServer {
         let serverLock = try DatabaseLocation.parse(configuration.databaseURL).sqlitePath.map(SQLiteServerLock.init(path:))
         defer { withExtendedLifetime(serverLock) {} }
         let app = try await RelevoApp(configuration: configuration)
-        try await app.verifyMasterKey()
-        // Before the seed: a start that cannot listen must not spend the one showing of the first key.
-        try await checkCanListen(host: configuration.host, port: configuration.port)
-        if let seeded = try await app.seedDefaultProjectIfEmpty() {
-            Console.write("""
-                Created project "default" on this new database. Its API key is shown only this once:
-                  projectId: \(seeded.projectId)
-                  x-api-key: \(seeded.apiKey)
-
-                """)
-        }
         if configuration.allowInsecureWebhooks {
             app.logger.warning("--allow-insecure-webhooks is on: http and local webhook addresses are accepted")
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        let application = try app.buildApplication { channel in
-            let port = channel.localAddress?.port ?? 0
-            Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
+        let application = try app.buildApplication(
+            beforeServerStarts: {
+                try await app.verifyMasterKey()
+                // Before the seed: a start that cannot listen must not spend the one showing of the first key.
+                try await checkCanListen(host: configuration.host, port: configuration.port)
+                if let seeded = try await app.seedDefaultProjectIfEmpty() {
+                    Console.write("""
+                        Created project "default" on this new database. Its API key is shown only this once:
+                          projectId: \(seeded.projectId)
+                          x-api-key: \(seeded.apiKey)
+
+                        """)
+                }
+            },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
+            })
+        do {
+            try await application.runService()
+        } catch {
+            try? await app.store.close()
+            throw error
         }
-        try await application.runService()
+        try await app.store.close()
     }
 
     /// Binds `host`:`port` once and lets it go, to refuse a bad address or a port in use with a

@@ -41,9 +41,8 @@ package struct DeliveryAttemptRunner: Sendable {
         signingKeys.value(for: secret, make: SigningKey.init(secret:))
     }
 
-    /// What a panel's attempts need from its integration, opened once per version of the record:
-    /// per attempt that was two secrets and a credential looked up in the secret box under contexts
-    /// built for the lookup, and the credential's header built again.
+    /// What a panel's attempts need from its integration, opened once per version of the record, so
+    /// that an attempt neither opens two secrets and a credential nor builds the credential's header.
     private struct PanelTarget: Sendable {
         let record: IntegrationRecord
         let current: SigningKey?

@@ -15,11 +15,9 @@ package final class Dispatcher: Service, Sendable {
         /// Four destinations' worth, so that a few panels that hang leave room for the others.
         package var maximumInFlight = 128
         /// At most this many attempts in flight to one destination (a project's panel, a bot's channel).
-        /// Enough that a fast panel is not held back by its answers' round trips: with 16, deliveries
-        /// to one busy panel topped out near 16 ÷ the attempt's latency (~6 000/s here) and events
-        /// queued behind; then every settlement landed at a random place of the events and attempts
-        /// B-trees, written at those places (Benchmarks/delivery.sh: 20 → 14 KiB written per event
-        /// with 32).
+        /// Enough that a fast panel is not held back by its answers' round trips: deliveries to one
+        /// panel top out near this bound ÷ an attempt's latency, and a backlog behind it scatters the
+        /// settlements' writes across the events and attempts B-trees.
         package var maximumInFlightPerDestination = 32
         package var lease: Duration = .seconds(60)
         /// Longest sleep when nothing is due; a safety net, since commits wake the loop.
@@ -63,10 +61,10 @@ package final class Dispatcher: Service, Sendable {
 
     /// Claims run ahead of the attempts: up to one bound's worth per destination (and overall) is
     /// claimed and waits here, so a slot freed by an answer is filled at once instead of after a claim's
-    /// round trip to the store (on PostgreSQL that round trip, not the panel, set the pace).
+    /// round trip to the store (on PostgreSQL that round trip, not the panel, would set the pace).
     private struct Slots {
         var started: DestinationRoom
-        /// Lines taken from the front in place: rebuilding a line copied every event left in it.
+        /// Deques, so that taking from the front of a line does not copy the events left in it.
         var waiting: [String: Deque<OutboxEvent>] = [:]
 
         var waitingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }

@@ -2,9 +2,9 @@ import Synchronization
 
 /// Recent DNS answers for the address rule's re-check before each delivery attempt.
 ///
-/// Without it every attempt to a panel named by host resolved that name again: a `getaddrinfo` on
-/// NIO's thread pool, and with glibc (no DNS cache of its own) a query to the resolver, per webhook —
-/// a thousand queries a second for a busy panel. An answer is reused for `lifetime` (a second, as
+/// Without it every attempt to a panel named by host would resolve that name again: a `getaddrinfo`
+/// on NIO's thread pool and, with glibc (no DNS cache of its own), a query to the resolver, per
+/// webhook. An answer is reused for `lifetime` (a second, as
 /// ``DestinationGuard`` sets it), so a host that starts resolving to a forbidden address is still
 /// refused within that time. This is not what keeps Relevo out of the operator's network: ``WebhookClient`` resolves the
 /// host afresh for every new connection and connects only to the addresses it checked, and a kept-alive

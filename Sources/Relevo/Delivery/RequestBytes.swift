@@ -3,12 +3,11 @@ import NIOHTTP1
 
 /// A webhook POST written straight into one buffer, head and body.
 ///
-/// NIO's request encoder built an `HTTPRequestHead` with its header storage, validated every header
-/// in a handler of its own and wrote the head into a buffer of its own, for requests whose shape
-/// never changes: a few headers Relevo writes itself and the body. Here the bytes are written once,
-/// into a buffer of the exact size, and checked as they go: a name must be a token and a value
-/// must not hold a control character other than tab (a CR or LF would end the header early and
-/// let a credential add headers of its own).
+/// Not through NIO's request encoder, whose head storage, per-header validation and buffer of its
+/// own serve requests of any shape; these never change shape (a few headers Relevo writes itself,
+/// and the body). The bytes are written once, into a buffer of the exact size, and checked as they
+/// go: a name must be a token and a value must not hold a control character other than tab (a CR
+/// or LF would end the header early and let a credential add headers of its own).
 enum RequestBytes {
     /// What NIO's response decoder is told about each request: it pairs every answer with a request
     /// head (a HEAD request's answer has no body); the bytes of the request go out as they are.

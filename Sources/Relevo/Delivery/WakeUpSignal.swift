@@ -10,9 +10,8 @@ import Synchronization
 /// Under load the dispatcher waits and is woken twice per event (the panel answered, the attempt
 /// was recorded), so a wait must cost little. The timeout is therefore one timer on an event loop
 /// that outlives the waits it serves: a signal leaves it armed, and when it fires it either ends
-/// the wait that is due or re-arms for the current one. (A task group racing a `Task.sleep`, the
-/// way before, made two tasks and a dispatch timer per wait, each timer living for the whole
-/// timeout: thousands of them under load.)
+/// the wait that is due or re-arms for the current one (a timer per wait would live for the whole
+/// timeout, long after most waits ended, and pile up under load).
 package final class WakeUpSignal: Sendable {
     private struct State {
         var pending = false

@@ -8,10 +8,8 @@ import Synchronization
 
 /// The outbound HTTP/1.1 client: POSTs over kept-alive connections, one pool per scheme, host and port.
 ///
-/// Built on SwiftNIO directly instead of AsyncHTTPClient, which cost 83–104 µs of CPU per POST here
-/// against 48–62 µs for this client (Benchmarks/PipelineCost, same runs), the largest single part
-/// of delivering an event: its request
-/// validation, per-request task and state machines serve features a webhook never uses. What a
+/// Built on SwiftNIO directly instead of AsyncHTTPClient, whose request validation, per-request
+/// task and state machines cost CPU on every POST for features a webhook never uses. What a
 /// webhook needs is small: one request at a time per connection, a deadline for the whole
 /// exchange, no redirects, no decompression, the first few KiB of the answer.
 ///

@@ -63,10 +63,10 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
     }
 
     private var current: Current?
-    /// One timer per connection, not per exchange: due at the deadline of the exchange that armed
-    /// it, it outlives that exchange; when it fires it ends the exchange in flight if that one is
-    /// due, or moves on to its deadline. (A timer per POST was an allocation and two heap updates
-    /// of the event loop each, for deadlines that almost never pass.)
+    /// One timer per connection, not per exchange (a timer per POST would cost an allocation and two
+    /// heap updates of the event loop, for deadlines that almost never pass): due at the deadline of
+    /// the exchange that armed it, it outlives that exchange; when it fires it ends the exchange in
+    /// flight if that one is due, or moves on to its deadline.
     private var timer: (due: NIODeadline, task: Scheduled<Void>)?
     private let keptBodyBytes: Int
     /// Called on the event loop when the connection is free for another exchange.

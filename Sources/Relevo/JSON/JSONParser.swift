@@ -192,8 +192,8 @@ package struct JSONParser {
     }
 
     /// Appends raw bytes of a string, refusing invalid UTF-8 instead of repairing it. A run is
-    /// validated and copied whole (most strings are one run): decoding it scalar by scalar was most
-    /// of the cost of parsing a request.
+    /// validated and copied whole (most strings are one run): decoding it scalar by scalar would be
+    /// most of the cost of parsing a request.
     private func appendRun(from start: Int, to end: Int, into text: inout String) throws(Failure) {
         guard start < end else { return }
         guard let run = String(validating: bytes[start..<end], as: UTF8.self) else {

@@ -39,7 +39,7 @@ package enum JSONValue: Sendable, Equatable {
     /// optional fields are omitted from responses.
     package static func members(_ pairs: KeyValuePairs<String, JSONValue?>) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(pairs.count)  // one allocation (compactMap grew it several times)
+        members.reserveCapacity(pairs.count)  // one allocation (compactMap would grow it several times)
         for (key, value) in pairs { if let value { members.append((key: key, value: value)) } }
         return .object(members)
     }

@@ -60,7 +60,7 @@ package struct SecretBox: Sendable {
 
 /// The cache of ``SecretBox/open(_:context:)``, shared by the box's copies.
 private final class OpenedSecrets: Sendable {
-    /// The two texts as they are (joining them into one key cost two allocations per lookup).
+    /// The two texts as they are (joining them into one key would allocate twice per lookup).
     struct Key: Hashable {
         let context: String
         let sealed: String

@@ -4,7 +4,7 @@ import Crypto
 ///
 /// Every delivery attempt signs its body twice (`X-Jelou-Signature` and `webhook-signature`) with
 /// the same integration secret. Preparing an HMAC key (the secret padded, then hashed into the inner
-/// and outer states, with a few allocations) cost more than hashing a message of an event's size;
+/// and outer states, with a few allocations) costs more than hashing a message of an event's size;
 /// a prepared key only copies those two states per signature.
 package struct SigningKey: @unchecked Sendable {
     // @unchecked: `HMAC` is not marked Sendable, but it is a value whose hash states are copied on

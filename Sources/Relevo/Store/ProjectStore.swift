@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 /// Projects and their API keys. Implemented by every backend; behaviour is pinned by the store
 /// contract test suite, which runs against each of them.
 package protocol ProjectStore: Sendable {
@@ -40,6 +42,12 @@ package protocol IntegrationStore: Sendable {
 
 /// Everything Relevo keeps, behind one value that the app is built with.
 package protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, DeliveryStore {
+    /// What must run in the background while the store is used (`serve` runs it in its service group).
+    var services: [any Service] { get }
+    /// Runs ``services`` on their own until ``close()`` (the CLI, the tests), once the store is ready.
+    func start() async throws
+    /// Returns once the store can take work: connected, migrations applied.
+    func ready() async throws
     /// Answers when the store is usable (`GET /health`).
     func ping() async throws
     /// Releases connections; the store is unusable afterwards.

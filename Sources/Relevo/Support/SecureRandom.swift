@@ -56,8 +56,8 @@ enum SecureRandom {
 enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    /// Written straight into the string's storage: one allocation (none up to 15 characters), where
-    /// a growing array and its copy took about eight per digest, on every request and attempt.
+    /// Written straight into the string's storage: one allocation (none up to 15 characters) rather
+    /// than a growing array and its copy, since it runs on every request and attempt.
     static func encode(_ bytes: some ContiguousBytes) -> String {
         bytes.withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: 2 * bytes.count) { out in

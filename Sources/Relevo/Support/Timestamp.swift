@@ -29,7 +29,7 @@ package struct Timestamp: Sendable, Hashable, Comparable {
     /// nil for anything else, including a day the month does not have (`2026-02-30`, `2025-02-29`).
     ///
     /// Read byte by byte with ASCII digits only: a regular expression's `\d` also matches other
-    /// scripts' digits, which `Int64(_:)` then refuses or, in the fraction, would have read as zero.
+    /// scripts' digits, which `Int64(_:)` then refuses or, in the fraction, would read as zero.
     package init?(iso8601 text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.count <= 30, bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return nil }

@@ -110,10 +110,10 @@ enum TestPostgres {
         ///
         /// The child is spawned with every descriptor of this process above stderr closed
         /// (`posix_spawn_file_actions_addclosefrom_np`). NIO opens its sockets without close-on-exec,
-        /// so a child started by `system()` held the tests' connections open for as long as it ran:
-        /// a server that closed a connection then did not really close it (no FIN), and a client
-        /// reusing it waited for an answer until its deadline. `initdb` and `pg_ctl -w start` run for
-        /// seconds, and `psql` runs for every new database. (Foundation's `Process` is not used: it
+        /// so a child started by `system()` would hold the tests' connections open for as long as it
+        /// runs: a server closing a connection would not really close it (no FIN), and a client
+        /// reusing it would wait for an answer until its deadline. `initdb` and `pg_ctl -w start` run
+        /// for seconds, and `psql` runs for every new database. (Foundation's `Process` is not used: it
         /// waits until no descendant holds its end of a socket, and the server `pg_ctl` starts would
         /// keep that.)
         private static func run(_ executable: String, _ arguments: [String], asPostgres: Bool = false) throws {

@@ -31,8 +31,8 @@ final class WebhookReceiver: Sendable {
     private let gate = Mutex<(held: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
     /// Runs the server; stopped by a graceful shutdown, never by cancelling its task: a cancelled
     /// Hummingbird server drops a connection accepted but not yet served, and NIO traps on it
-    /// ("Deinited NIOAsyncWriter without calling finish()", swift-nio#2637), which crashed the whole
-    /// test process once in a dozen full runs.
+    /// ("Deinited NIOAsyncWriter without calling finish()", swift-nio#2637), taking the whole test
+    /// process down.
     private let services = Mutex<ServiceGroup?>(nil)
     private let boundPort = Mutex(0)
 

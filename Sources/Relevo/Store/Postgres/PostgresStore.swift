@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// The shared store: one PostgreSQL database that several Relevo instances use at once.
@@ -10,51 +11,91 @@ import Synchronization
 /// the `events` table (`FOR UPDATE SKIP LOCKED`), wake-ups travel through `LISTEN/NOTIFY`, and no
 /// lookup is cached (a key revoked through one instance is refused by every other on the next request).
 ///
-/// The `PostgresClient` runs for as long as the store is open: `serve` and the one-shot CLI
-/// commands use the store alike, so the store owns the client's `run()` rather than a service group.
+/// Its background work (the connection pool, the LISTEN loop, the announcer) is a list of
+/// ``services``: `serve` runs them in its service group; the CLI and the tests run them with
+/// ``start()`` until ``close()``. Nothing reaches the database before ``ready()`` has connected and
+/// applied the migrations.
 package final class PostgresStore: RelevoStore {
     let client: PostgresClient
     let logger: Logger
     let signal = WakeUpSignal()
     /// Wakes the other instances after commits that make events due (``announceDue()``).
     private let announcer: DueAnnouncer
+    private let listener: WakeUpListener
     /// Written into the leases this process takes, so that only the lease holder settles an event.
     let instanceId = Identifier.generate()
-    private let running: Task<Void, Never>
-    private let listening: Task<Void, Never>
+    private let connectTimeout: Duration
+    private let host: String
+    private let port: Int
+    /// The one connection check and migration run, shared by every caller of ``ready()``.
+    private let preparation = Mutex<Task<Void, any Error>?>(nil)
+    /// The services, when ``start()`` runs them outside a service group.
+    private let standalone = Mutex<Task<Void, Never>?>(nil)
 
     /// The NOTIFY channel commits that make events due are announced on (after they commit).
     static let eventsChannel = "relevo_events"
 
-    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) and applies pending
-    /// migrations. Fails when no connection succeeds within `connectTimeout`, rather than waiting forever.
-    package static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws -> PostgresStore {
+    /// A store on `url` (`postgres://user:password@host:port/database?sslmode=…`); it connects once
+    /// its ``services`` run.
+    package init(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) throws {
         let configuration = try PostgresURL.configuration(url)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        // The client must be running before the first query asks it for a connection.
-        let (started, start) = AsyncStream<Void>.makeStream()
-        let running = Task {
-            start.finish()
-            await client.run()
-        }
-        for await _ in started {}
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+        self.connectTimeout = connectTimeout
+        host = configuration.host ?? "?"
+        port = configuration.port ?? 5432
+        announcer = DueAnnouncer(client: client, channel: Self.eventsChannel)
+        listener = WakeUpListener(client: client, channel: Self.eventsChannel, signal: signal, logger: logger)
+    }
+
+    /// A store whose services run until ``close()``, connected and migrated (the CLI and the tests).
+    package static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws -> PostgresStore {
+        let store = try PostgresStore(url: url, logger: logger, connectTimeout: connectTimeout)
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await client.query("SELECT 1", logger: quiet).collect() }
-                group.addTask {
-                    try await Task.sleep(for: connectTimeout)
-                    throw Unreachable(host: configuration.host ?? "?", port: configuration.port ?? 5432, timeout: connectTimeout)
-                }
-                try await group.next()
-                group.cancelAll()
-            }
-            try await PostgresMigrations.apply(client, logger: logger)
+            try await store.start()
         } catch {
-            running.cancel()
-            await running.value
+            try? await store.close()
             throw error
         }
-        return PostgresStore(client: client, running: running, logger: logger)
+        return store
+    }
+
+    package var services: [any Service] { [client, listener, announcer] }
+
+    package func start() async throws {
+        let services = services
+        standalone.withLock { running in
+            guard running == nil else { return }
+            running = Task {
+                await withDiscardingTaskGroup { group in
+                    for service in services { group.addTask { try? await service.run() } }
+                }
+            }
+        }
+        try await ready()
+    }
+
+    /// Connects (failing after `connectTimeout` rather than waiting forever) and applies pending
+    /// migrations, once; later calls wait for that first one.
+    package func ready() async throws {
+        let task = preparation.withLock { preparation in
+            if let preparation { return preparation }
+            let task = Task { [client, logger, connectTimeout, host, port] in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try await client.query("SELECT 1", logger: PostgresStore.quiet).collect() }
+                    group.addTask {
+                        try await Task.sleep(for: connectTimeout)
+                        throw Unreachable(host: host, port: port, timeout: connectTimeout)
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+                try await PostgresMigrations.apply(client, logger: logger)
+            }
+            preparation = task
+            return task
+        }
+        try await task.value
     }
 
     /// No connection to the database could be made at start.
@@ -69,40 +110,18 @@ package final class PostgresStore: RelevoStore {
         }
     }
 
-    private init(client: PostgresClient, running: Task<Void, Never>, logger: Logger) {
-        self.client = client
-        self.logger = logger
-        self.running = running
-        announcer = DueAnnouncer(client: client, channel: Self.eventsChannel)
-        let signal = signal
-        // A commit by any instance that makes work due wakes this instance's dispatcher at once.
-        listening = Task {
-            while !Task.isCancelled {
-                do {
-                    try await client.withConnection { connection in
-                        try await connection.listen(on: Self.eventsChannel) { notifications in
-                            signal.signal()  // whatever was announced while not listening
-                            for try await _ in notifications { signal.signal() }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("listening for new events failed; retrying", metadata: ["error_type": "\(type(of: error))"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-    }
-
     package func ping() async throws {
         _ = try await rows("SELECT 1")
     }
 
+    /// Stops the services ``start()`` runs; under a service group, the group stops them.
     package func close() async throws {
-        announcer.stop()
-        listening.cancel()
-        running.cancel()
-        await running.value
+        let running = standalone.withLock { running in
+            defer { running = nil }
+            return running
+        }
+        running?.cancel()
+        await running?.value
     }
 
     /// Runs `body` in a transaction, retried when PostgreSQL picked it as a deadlock or serialization

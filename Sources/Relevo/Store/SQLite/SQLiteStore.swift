@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import GRDB
 import GRDBSQLite
 import RelevoSQLiteConfig
@@ -67,6 +68,11 @@ package final class SQLiteStore: RelevoStore {
         writes = SQLiteWriteQueue(pool: pool, cache: cache, epilogue: { db in index.catchUp(db) })
         schedule.load(try Self.allHeads(reader))
     }
+
+    /// SQLite runs in this process and is ready once opened: nothing runs in the background.
+    package var services: [any Service] { [] }
+    package func start() async throws {}
+    package func ready() async throws {}
 
     package func ping() async throws {
         // Reads the schema, so a missing or unreadable file fails here rather than on a request.
