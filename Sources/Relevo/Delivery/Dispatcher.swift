@@ -90,7 +90,6 @@ package final class Dispatcher: Service, Sendable {
     }
 
     package func run() async throws {
-        try await store.releaseInterruptedDeliveries()
         let loop = Task { await self.loop() }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {

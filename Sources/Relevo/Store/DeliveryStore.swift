@@ -16,9 +16,6 @@ package protocol DeliveryStore: Sendable {
     /// wait behind an attempt in flight, whose end wakes the dispatcher anyway.
     func nextDueTime(after now: Timestamp) async throws -> Timestamp?
 
-    /// At start of a single-instance store: deliveries that were in flight when the process died are due now.
-    func releaseInterruptedDeliveries() async throws
-
     /// One event with every attempt (the event log, §8).
     func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])?
 

@@ -8,8 +8,6 @@ package protocol ProjectStore: Sendable {
     /// Creates the project and its key only when the store has no project at all; false when it has one.
     /// Instances starting together on an empty shared database seed one project, not one each.
     func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool
-    /// The project with this id, if any.
-    func project(id: String) async throws -> Project?
     /// How many projects exist (`serve` seeds `default` when there are none).
     func projectCount() async throws -> Int
     /// Adds a key to an existing project. Throws ``StoreError/notFound`` when the project does not exist.

@@ -41,14 +41,16 @@ extension Database {
         }
     }
 
-    /// The first row of a query, as column values read straight from SQLite. GRDB's `Row` builds a
-    /// dictionary of lowercased column names on every fetch: for the 21 columns a settlement reads
-    /// back (the key's next head and its event), most of the cost of that read.
-    func firstRow(sql: String, _ parameters: [SQLiteParameter]) throws -> [SQLiteColumn]? {
+    /// The first row of a query, read straight from SQLite with the statement's column names read
+    /// once: GRDB's `Row` would build a dictionary of lowercased column names on every fetch, for the
+    /// many columns a settlement reads back (the key's next head and its event).
+    func firstRow(sql: String, _ parameters: [SQLiteParameter]) throws -> SQLiteRow? {
         let handle = try bound(sql: sql, parameters)
         defer { sqlite3_reset(handle) }
         switch sqlite3_step(handle) {
-        case SQLITE_ROW: return SQLiteColumn.row(of: handle, columns: sqlite3_column_count(handle))
+        case SQLITE_ROW:
+            return SQLiteRow(values: SQLiteColumn.row(of: handle, columns: sqlite3_column_count(handle)),
+                             names: SQLiteColumnNames.of(handle, sql: sql))
         case SQLITE_DONE: return nil
         case let code: throw failure(code, sql: sql)
         }

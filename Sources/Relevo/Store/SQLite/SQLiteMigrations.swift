@@ -284,10 +284,9 @@ enum SQLiteMigrations {
         migrator.registerMigration("007_events_settle_room") { db in
             // A settlement makes its event's row 8 bytes longer ('pending' → 'delivered', and
             // finished_at from NULL to a 6-byte integer). Rows are appended, so their page is full,
-            // and the first settlement on it made SQLite rebalance it with its neighbours: events
-            // were 9 of the 81 pages of an average commit. A new row now carries 8 spare bytes that
-            // the settlement gives back (see SQLiteStore.settle), so the row keeps its size and is
-            // rewritten in place.
+            // and a longer row would make SQLite rebalance the page with its neighbours. A new row
+            // carries 8 spare bytes that the settlement gives back (see SQLiteStore.settle), so the
+            // row keeps its size and is rewritten in place.
             try db.execute(sql: "ALTER TABLE events ADD COLUMN settle_room BLOB")
         }
         migrator.registerMigration("008_conversation_items_in_bulk") { db in
@@ -303,6 +302,10 @@ enum SQLiteMigrations {
                 INSERT INTO conversation_items_indexed (id, event_seq, message_seq)
                     VALUES (1, COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT MAX(seq) FROM messages), 0));
                 """)
+        }
+        migrator.registerMigration("009_events_without_lease") { db in
+            // Claims of a SQLite store live in the serving process's memory: no lease is written.
+            try db.execute(sql: "ALTER TABLE events DROP COLUMN locked_until")
         }
         return migrator
     }

@@ -19,8 +19,8 @@ final class SQLiteReader: Sendable {
 
     init(path: String) { self.path = path }
 
-    /// Runs `sql` with text/integer/null parameters and returns the rows as column arrays.
-    func fetchAll(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [[SQLiteColumn]] {
+    /// Runs `sql` with text/integer/null parameters and returns its rows.
+    func fetchAll(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [SQLiteRow] {
         let taken: ReadConnection? = try state.withLock { state in
             guard !state.closed else { throw SQLiteReadError(code: SQLITE_MISUSE, description: "the store is closed") }
             return state.idle.popLast()
@@ -34,7 +34,7 @@ final class SQLiteReader: Sendable {
         }
     }
 
-    func fetchOne(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [SQLiteColumn]? {
+    func fetchOne(_ sql: String, _ arguments: [SQLiteParameter]) throws -> SQLiteRow? {
         try fetchAll(sql, arguments).first
     }
 
@@ -101,7 +101,7 @@ enum SQLiteColumn: Sendable, Equatable {
         }
     }
 
-    /// The current row of a stepped statement.
+    /// The current row of a stepped statement, as values.
     static func row(of statement: OpaquePointer, columns: Int32) -> [SQLiteColumn] {
         (0..<columns).map { column in
             switch sqlite3_column_type(statement, column) {
@@ -128,7 +128,7 @@ struct SQLiteReadError: Error, CustomStringConvertible {
 /// free list, so it needs no lock of its own.
 private final class ReadConnection: @unchecked Sendable {
     private let handle: OpaquePointer
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: (statement: OpaquePointer, names: SQLiteColumnNames)] = [:]
 
     init(path: String) throws {
         var handle: OpaquePointer?
@@ -143,34 +143,35 @@ private final class ReadConnection: @unchecked Sendable {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for (statement, _) in statements.values { sqlite3_finalize(statement) }
         sqlite3_close(handle)
     }
 
-    func fetchAll(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [[SQLiteColumn]] {
-        let statement = try prepared(sql)
+    func fetchAll(_ sql: String, _ arguments: [SQLiteParameter]) throws -> [SQLiteRow] {
+        let (statement, names) = try prepared(sql)
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }
         SQLiteParameter.bind(arguments, to: statement)
-        var rows: [[SQLiteColumn]] = []
+        var rows: [SQLiteRow] = []
         let columnCount = sqlite3_column_count(statement)
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { return rows }
             guard code == SQLITE_ROW else { throw error(code) }
-            rows.append(SQLiteColumn.row(of: statement, columns: columnCount))
+            rows.append(SQLiteRow(values: SQLiteColumn.row(of: statement, columns: columnCount), names: names))
         }
     }
 
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+    private func prepared(_ sql: String) throws -> (statement: OpaquePointer, names: SQLiteColumnNames) {
+        if let prepared = statements[sql] { return prepared }
         var statement: OpaquePointer?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard code == SQLITE_OK, let statement else { throw error(code) }
-        statements[sql] = statement
-        return statement
+        let prepared = (statement, SQLiteColumnNames(of: statement))
+        statements[sql] = prepared
+        return prepared
     }
 
     private func error(_ code: Int32) -> SQLiteReadError {

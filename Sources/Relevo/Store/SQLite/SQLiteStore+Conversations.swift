@@ -15,7 +15,8 @@ extension SQLiteStore {
     }
 
     package func bot(projectId: String, id: String) async throws -> Bot? {
-        try reader.fetchOne(Self.selectBot, [.text(projectId), .text(id)]).map(Self.decodeBot)
+        try reader.fetchOne("SELECT \(Self.botColumns) FROM bots WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+            .map(Self.decodeBot)
     }
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
@@ -49,10 +50,8 @@ extension SQLiteStore {
     }
 
     package func user(projectId: String, id: String) async throws -> EndUser? {
-        try reader.fetchOne(
-            "SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users WHERE project_id = ? AND id = ?",
-            [.text(projectId), .text(id)]
-        ).map { Self.decodeUser($0[...]) }
+        try reader.fetchOne("SELECT \(Self.userColumns) FROM end_users WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+            .map(Self.decodeUser)
     }
 
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
@@ -65,31 +64,44 @@ extension SQLiteStore {
         // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
         let row = try reader.fetchOne(
             """
-            SELECT b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
-                u.project_id, u.id, u.names, u.reference_id, u.created_at, u.updated_at,
-                r.id, r.created_at,
-                c.project_id, c.id, c.room_id, c.bot_id, c.user_id, c.state, c.start_at, c.end_at, c.ended_reason, c.assignment, c.metadata
+            SELECT \(Self.contextColumns)
             FROM (SELECT 1) AS one
             LEFT JOIN bots b ON b.project_id = ?1 AND b.id = ?2
             LEFT JOIN end_users u ON u.project_id = ?1 AND u.id = ?3
             LEFT JOIN rooms r ON r.project_id = ?1 AND r.bot_id = ?2 AND r.user_id = ?3
             LEFT JOIN conversations c ON c.project_id = ?1 AND c.room_id = r.id AND c.state = 'active'
             """,
-            [.text(projectId), .text(botId), .text(userId)]) ?? []
-        guard row.count == 26 else { throw StoreError.notFound }
+            [.text(projectId), .text(botId), .text(userId)])
+        guard let row else { throw StoreError.notFound }
+        let bot = row.scoped("bot."), user = row.scoped("user."), room = row.scoped("room."), conversation = row.scoped("conversation.")
         return ChannelMessageContext(
-            bot: row[0] == .null ? nil : Self.decodeBot(Array(row[0...6])),
-            user: row[7] == .null ? nil : Self.decodeUser(row[7...12]),
-            room: row[13] == .null ? nil : Room(projectId: projectId, id: row[13].text ?? "", botId: botId, userId: userId,
-                                                createdAt: Timestamp(millisecondsSince1970: row[14].integer ?? 0)),
-            activeConversation: row[15] == .null ? nil : Self.decodeConversation(Array(row[15...25])))
+            bot: try bot.isNull("id") ? nil : Self.decodeBot(bot),
+            user: try user.isNull("id") ? nil : Self.decodeUser(user),
+            room: try room.isNull("id") ? nil : Self.decodeRoom(room),
+            activeConversation: try conversation.isNull("id") ? nil : Self.decodeConversation(conversation))
     }
 
-    private static func decodeUser(_ row: ArraySlice<SQLiteColumn>) -> EndUser {
-        let at = row.startIndex
-        return EndUser(projectId: row[at].text ?? "", id: row[at + 1].text ?? "", names: row[at + 2].text ?? "", referenceId: row[at + 3].text,
-                       createdAt: Timestamp(millisecondsSince1970: row[at + 4].integer ?? 0),
-                       updatedAt: Timestamp(millisecondsSince1970: row[at + 5].integer ?? 0))
+    /// Bot, user, room and active conversation in one row, each part's columns aliased `"<part>.<column>"`.
+    private static let contextColumns = [
+        SQLiteRow.list(botNames, of: "b", prefixed: "bot."), SQLiteRow.list(userNames, of: "u", prefixed: "user."),
+        SQLiteRow.list(roomNames, of: "r", prefixed: "room."), SQLiteRow.list(conversationNames, of: "c", prefixed: "conversation."),
+    ].joined(separator: ", ")
+
+    private static let userNames = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
+    private static let userColumns = SQLiteRow.list(userNames)
+
+    private static func decodeUser(_ row: SQLiteRow) throws -> EndUser {
+        EndUser(projectId: try row.text("project_id"), id: try row.text("id"), names: try row.text("names"),
+                referenceId: try row.optionalText("reference_id"), createdAt: try row.timestamp("created_at"),
+                updatedAt: try row.timestamp("updated_at"))
+    }
+
+    private static let roomNames = ["project_id", "id", "bot_id", "user_id", "created_at"]
+    private static let roomColumns = SQLiteRow.list(roomNames)
+
+    private static func decodeRoom(_ row: SQLiteRow) throws -> Room {
+        Room(projectId: try row.text("project_id"), id: try row.text("id"), botId: try row.text("bot_id"), userId: try row.text("user_id"),
+             createdAt: try row.timestamp("created_at"))
     }
 
     package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
@@ -105,42 +117,45 @@ extension SQLiteStore {
 
     package func room(projectId: String, botId: String, userId: String) async throws -> Room? {
         try reader.fetchOne(
-            "SELECT id, created_at FROM rooms WHERE project_id = ? AND bot_id = ? AND user_id = ?",
+            "SELECT \(Self.roomColumns) FROM rooms WHERE project_id = ? AND bot_id = ? AND user_id = ?",
             [.text(projectId), .text(botId), .text(userId)]
-        ).map { Room(projectId: projectId, id: $0[0].text ?? "", botId: botId, userId: userId,
-                     createdAt: Timestamp(millisecondsSince1970: $0[1].integer ?? 0)) }
+        ).map(Self.decodeRoom)
     }
 
     package func conversation(projectId: String, id: String) async throws -> Conversation? {
-        try reader.fetchOne(Self.selectConversation + " WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        try reader.fetchOne("SELECT \(Self.conversationColumns) FROM conversations WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
             .map(Self.decodeConversation)
     }
 
     package func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
         try reader.fetchOne(
-            Self.selectConversation + " WHERE project_id = ? AND room_id = ? AND state = 'active'", [.text(projectId), .text(roomId)]
+            "SELECT \(Self.conversationColumns) FROM conversations WHERE project_id = ? AND room_id = ? AND state = 'active'",
+            [.text(projectId), .text(roomId)]
         ).map(Self.decodeConversation)
     }
 
     package func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
         try reader.fetchAll(
             """
-            SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at, i.position, i.message_seq
+            SELECT \(Self.messageColumns), i.position AS position, i.message_seq AS message_seq
             FROM conversation_items i JOIN messages m ON m.seq = i.message_seq
             WHERE i.conversation = \(Self.conversationNumber) AND i.message_seq > 0
             UNION ALL
-            SELECT m.conversation_id, m.id, m.direction, m.type, m.content, m.created_at, 2 * COALESCE(m.after_event, 0) + 1, m.seq
+            SELECT \(Self.messageColumns), 2 * COALESCE(m.after_event, 0) + 1, m.seq
             FROM messages m WHERE \(SQLiteConversationIndex.unindexedMessage) AND m.project_id = ? AND m.conversation_id = ?
-            ORDER BY 7, 8
+            ORDER BY position, message_seq
             """,
             [.text(projectId), .text(conversationId), .text(projectId), .text(conversationId)]
-        ).map { row in
-            ConversationMessage(
-                conversationId: row[0].text ?? "", id: row[1].text ?? "",
-                direction: ConversationMessage.Direction(rawValue: row[2].text ?? "") ?? .system, type: row[3].text ?? "",
-                content: (try? JSONParser.parse(row[4].text ?? "null")) ?? .null,
-                createdAt: Timestamp(millisecondsSince1970: row[5].integer ?? 0))
-        }
+        ).map(Self.decodeMessage)
+    }
+
+    /// A history message's columns, from `messages m`.
+    private static let messageColumns = SQLiteRow.list(["conversation_id", "id", "direction", "type", "content", "created_at"], of: "m")
+
+    private static func decodeMessage(_ row: SQLiteRow) throws -> ConversationMessage {
+        ConversationMessage(
+            conversationId: try row.text("conversation_id"), id: try row.text("id"), direction: try row.enumeration("direction"),
+            type: try row.text("type"), content: try row.json("content"), createdAt: try row.timestamp("created_at"))
     }
 
     package func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
@@ -211,7 +226,7 @@ extension SQLiteStore {
     package func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
         try reader.fetchOne(
             "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
-            [.text(projectId), .text(scope), .text(key)])?[0].text
+            [.text(projectId), .text(scope), .text(key)])?.text("response")
     }
 
     /// A conversation's number (see migration 006) as an SQL expression with two parameters, the
@@ -257,29 +272,26 @@ extension SQLiteStore {
         }
     }
 
-    private static let selectBot = """
-        SELECT project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at
-        FROM bots WHERE project_id = ? AND id = ?
-        """
+    private static let botNames = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
+    private static let botColumns = SQLiteRow.list(botNames)
 
-    private static func decodeBot(_ row: [SQLiteColumn]) -> Bot {
-        Bot(projectId: row[0].text ?? "", id: row[1].text ?? "", name: row[2].text ?? "", channelWebhookUrl: row[3].text,
-            channelSecret: SealedSecret(storedForm: row[4].text ?? ""),
-            createdAt: Timestamp(millisecondsSince1970: row[5].integer ?? 0),
-            updatedAt: Timestamp(millisecondsSince1970: row[6].integer ?? 0))
+    private static func decodeBot(_ row: SQLiteRow) throws -> Bot {
+        Bot(projectId: try row.text("project_id"), id: try row.text("id"), name: try row.text("name"),
+            channelWebhookUrl: try row.optionalText("channel_webhook_url"),
+            channelSecret: SealedSecret(storedForm: try row.text("channel_secret_sealed")),
+            createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
     }
 
-    private static let selectConversation = """
-        SELECT project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason, assignment, metadata
-        FROM conversations
-        """
+    private static let conversationNames = [
+        "project_id", "id", "room_id", "bot_id", "user_id", "state", "start_at", "end_at", "ended_reason", "assignment", "metadata",
+    ]
+    private static let conversationColumns = SQLiteRow.list(conversationNames)
 
-    private static func decodeConversation(_ row: [SQLiteColumn]) -> Conversation {
+    private static func decodeConversation(_ row: SQLiteRow) throws -> Conversation {
         Conversation(
-            projectId: row[0].text ?? "", id: row[1].text ?? "", roomId: row[2].text ?? "", botId: row[3].text ?? "",
-            userId: row[4].text ?? "", state: Conversation.State(rawValue: row[5].text ?? "") ?? .closed,
-            startAt: Timestamp(millisecondsSince1970: row[6].integer ?? 0),
-            endAt: row[7].integer.map(Timestamp.init(millisecondsSince1970:)), endedReason: row[8].text,
-            assignment: row[9].text.flatMap { try? JSONParser.parse($0) }, metadata: row[10].text.flatMap { try? JSONParser.parse($0) })
+            projectId: try row.text("project_id"), id: try row.text("id"), roomId: try row.text("room_id"), botId: try row.text("bot_id"),
+            userId: try row.text("user_id"), state: try row.enumeration("state"), startAt: try row.timestamp("start_at"),
+            endAt: try row.optionalTimestamp("end_at"), endedReason: try row.optionalText("ended_reason"),
+            assignment: try row.optionalJSON("assignment"), metadata: try row.optionalJSON("metadata"))
     }
 }

@@ -23,7 +23,7 @@ extension SQLiteStore {
             events = try chosen.compactMap { head in
                 if let event = head.event, event.status == .pending { return event }
                 return try reader.fetchOne("SELECT \(Self.eventColumns) FROM events e WHERE e.seq = ?", [.integer(head.seq)])
-                    .map(Self.decodeEvent)
+                    .map { try Self.decodeEvent($0) }
             }
         } catch {
             schedule.release(chosen.map(\.id))
@@ -112,7 +112,7 @@ extension SQLiteStore {
     private static func settleEvent(where row: String) -> String {
         """
         UPDATE events SET status = ?1, attempt_count = MAX(attempt_count, ?2),
-            next_attempt_at = COALESCE(?3, next_attempt_at), locked_until = NULL, finished_at = ?4, settle_room = NULL
+            next_attempt_at = COALESCE(?3, next_attempt_at), finished_at = ?4, settle_room = NULL
         WHERE \(row) AND status = 'pending'
         """
     }
@@ -131,9 +131,9 @@ extension SQLiteStore {
 
     /// ``currentHeads(_:_:)`` of one key (a settlement's).
     static func currentHead(_ key: String, _ db: Database) throws -> SQLiteDeliverySchedule.Head? {
-        try db.firstRow(sql: selectCurrentHead, [.text(key)]).map { values in
-            var head = decodeHead(Array(values.prefix(6)))
-            head.event = decodeEvent(Array(values.dropFirst(6)))
+        try db.firstRow(sql: selectCurrentHead, [.text(key)]).map { row in
+            var head = try decodeHead(row)
+            head.event = try decodeEvent(row)
             return head
         }
     }
@@ -158,17 +158,19 @@ extension SQLiteStore {
         ).map(decodeHead)
     }
 
-    static let headColumns = "seq, id, ordering_key, project_id || ':' || destination || COALESCE(':' || bot_id, ''), status, next_attempt_at"
+    /// A head's columns, from `events` (as `e` or unqualified); `destination_key` is ``OutboxEvent/destinationKey``.
+    static let headColumns = """
+        seq AS head_seq, id AS head_id, ordering_key AS head_key,
+        project_id || ':' || destination || COALESCE(':' || bot_id, '') AS head_destination, status AS head_status,
+        next_attempt_at AS head_due
+        """
 
-    static func decodeHead(_ row: [SQLiteColumn]) -> SQLiteDeliverySchedule.Head {
+    static func decodeHead(_ row: SQLiteRow) throws -> SQLiteDeliverySchedule.Head {
         SQLiteDeliverySchedule.Head(
-            seq: row[0].integer ?? 0, id: row[1].text ?? "", orderingKey: row[2].text ?? "", destination: row[3].text ?? "",
-            held: row[4].text == OutboxEvent.Status.held.rawValue, due: row[5].integer ?? 0)
+            seq: try row.integer("head_seq"), id: try row.text("head_id"), orderingKey: try row.text("head_key"),
+            destination: try row.text("head_destination"),
+            held: try row.enumeration("head_status", as: OutboxEvent.Status.self) == .held, due: try row.integer("head_due"))
     }
-
-    /// Nothing to do: SQLite claims live in memory (one delivering server per file), so events whose
-    /// attempt a crash interrupted are still `pending` in the file.
-    package func releaseInterruptedDeliveries() async throws {}
 
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
         guard let row = try reader.fetchOne(
@@ -182,11 +184,12 @@ extension SQLiteStore {
             [.text(id)]
         ).map { row in
             DeliveryAttempt(
-                eventId: row[0].text ?? "", number: Int(row[1].integer ?? 0),
-                startedAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0), durationMilliseconds: row[3].integer ?? 0,
-                statusCode: row[4].integer.map(Int.init), errorClass: row[5].text, responseBody: row[6].text)
+                eventId: try row.text("event_id"), number: Int(try row.integer("number")),
+                startedAt: try row.timestamp("started_at"), durationMilliseconds: try row.integer("duration_ms"),
+                statusCode: try row.optionalInteger("status_code").map(Int.init), errorClass: try row.optionalText("error_class"),
+                responseBody: try row.optionalText("response_body"))
         }
-        return (inFlightView(Self.decodeLoggedEvent(row)), attempts)
+        return (inFlightView(try Self.decodeLoggedEvent(row)), attempts)
     }
 
     package func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
@@ -231,7 +234,7 @@ extension SQLiteStore {
             arguments = [.text(projectId), .integer(cursor ?? Int64.max)] + filterArguments
         }
         arguments.append(.integer(Int64(limit)))
-        return try reader.fetchAll(sql, arguments).map { inFlightView(Self.decodeLoggedEvent($0)) }
+        return try reader.fetchAll(sql, arguments).map { inFlightView(try Self.decodeLoggedEvent($0)) }
     }
 
     package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
@@ -239,14 +242,14 @@ extension SQLiteStore {
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT status, ordering_key FROM events WHERE project_id = ? AND id = ?"), arguments: [projectId, id])
             else { return (.notFound, []) }
-            let status: String = row[0], key: String = row[1]
+            let status = try row.decode(String.self, forColumn: "status"), key = try row.decode(String.self, forColumn: "ordering_key")
             guard status == "delivered" || status == "failed" else {
                 let inFlight = status == "pending" && self.schedule.isClaimed(id)
                 return (.notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending), [])
             }
             try db.run(
                 sql: """
-                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
+                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL,
                         retry_base = attempt_count WHERE project_id = ? AND id = ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, id])
@@ -263,7 +266,7 @@ extension SQLiteStore {
                 arguments: [projectId, since.millisecondsSince1970])
             try db.run(
                 sql: """
-                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL, locked_until = NULL,
+                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL,
                         retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
                     """,
                 arguments: [time.millisecondsSince1970, projectId, since.millisecondsSince1970])
@@ -273,11 +276,11 @@ extension SQLiteStore {
         return count
     }
 
-    static let eventColumns = """
-        e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type,
-        (SELECT body FROM event_bodies b WHERE b.seq = e.seq), e.status,
-        e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
-        """
+    /// An event's columns, from `events e`, its body from `event_bodies`.
+    static let eventColumns = SQLiteRow.list(
+        ["id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "status",
+         "attempt_count", "next_attempt_at", "created_at", "retry_base", "seq", "finished_at"], of: "e")
+        + ", (SELECT body FROM event_bodies b WHERE b.seq = e.seq) AS body"
 
     package func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
@@ -288,7 +291,9 @@ extension SQLiteStore {
                     """,
                 arguments: [cutoff.millisecondsSince1970, limit])
             for row in rows {
-                let seq: Int64 = row[0], id: String = row[1], projectId: String = row[2], conversationId: String? = row[3]
+                let seq = try row.decode(Int64.self, forColumn: "seq"), id = try row.decode(String.self, forColumn: "id")
+                let projectId = try row.decode(String.self, forColumn: "project_id")
+                let conversationId = try row.decode(String?.self, forColumn: "conversation_id")
                 try db.run(sql: "DELETE FROM attempts WHERE event_id = ?", arguments: [id])
                 try db.run(sql: "DELETE FROM event_bodies WHERE seq = ?", arguments: [seq])
                 if let conversationId {  // the event's item; the history's stay
@@ -306,10 +311,11 @@ extension SQLiteStore {
         // The oldest pending event heads its key (or waits behind a held one): the schedule knows the heads.
         let row = try reader.fetchOne(
             """
-            SELECT (SELECT COUNT(*) FROM events WHERE finished_at IS NULL),
-                   (SELECT created_at FROM events WHERE seq = ?)
+            SELECT (SELECT COUNT(*) FROM events WHERE finished_at IS NULL) AS depth,
+                   (SELECT created_at FROM events WHERE seq = ?) AS oldest
             """, [schedule.oldestWaiting().map(SQLiteParameter.integer) ?? .null])
-        return (Int(row?[0].integer ?? 0), row?[1].integer.map(Timestamp.init(millisecondsSince1970:)))
+        guard let row else { throw StoreRowError(column: "depth", problem: "no row") }
+        return (Int(try row.integer("depth")), try row.optionalTimestamp("oldest"))
     }
 
     /// A pending event with an attempt in flight is shown as `delivering`.
@@ -320,19 +326,21 @@ extension SQLiteStore {
         return LoggedEvent(event: event, sequence: logged.sequence, finishedAt: logged.finishedAt)
     }
 
-    static func decodeLoggedEvent(_ row: [SQLiteColumn]) -> LoggedEvent {
-        LoggedEvent(event: decodeEvent(row), sequence: row[13].integer ?? 0,
-                    finishedAt: row[14].integer.map(Timestamp.init(millisecondsSince1970:)))
+    static func decodeLoggedEvent(_ row: SQLiteRow) throws -> LoggedEvent {
+        LoggedEvent(event: try decodeEvent(row), sequence: try row.integer("seq"), finishedAt: try row.optionalTimestamp("finished_at"))
     }
 
-    static func decodeEvent(_ row: [SQLiteColumn]) -> OutboxEvent {
-        OutboxEvent(
-            id: row[0].text ?? "", projectId: row[1].text ?? "",
-            destination: row[2].text == "channel" ? .channel(botId: row[3].text ?? "") : .panel,
-            orderingKey: row[4].text ?? "", conversationId: row[5].text, eventType: row[6].text ?? "",
-            body: row[7].bytes ?? [], status: OutboxEvent.Status(rawValue: row[8].text ?? "") ?? .pending,
-            attemptCount: Int(row[9].integer ?? 0), retryBase: Int(row[12].integer ?? 0),
-            nextAttemptAt: Timestamp(millisecondsSince1970: row[10].integer ?? 0),
-            createdAt: Timestamp(millisecondsSince1970: row[11].integer ?? 0))
+    static func decodeEvent(_ row: SQLiteRow) throws -> OutboxEvent {
+        let destination: OutboxEvent.Destination = switch try row.text("destination") {
+        case "panel": .panel
+        case "channel": .channel(botId: try row.text("bot_id"))
+        case let other: throw StoreRowError(column: "destination", problem: "unknown value \(other)")
+        }
+        return OutboxEvent(
+            id: try row.text("id"), projectId: try row.text("project_id"), destination: destination,
+            orderingKey: try row.text("ordering_key"), conversationId: try row.optionalText("conversation_id"),
+            eventType: try row.text("event_type"), body: try row.bytes("body"), status: try row.enumeration("status"),
+            attemptCount: Int(try row.integer("attempt_count")), retryBase: Int(try row.integer("retry_base")),
+            nextAttemptAt: try row.timestamp("next_attempt_at"), createdAt: try row.timestamp("created_at"))
     }
 }

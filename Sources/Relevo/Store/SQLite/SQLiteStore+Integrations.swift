@@ -49,7 +49,7 @@ extension SQLiteStore {
             guard db.changesCount > 0 else { return (false, []) }
             let keys = try db.strings(
                 sql: """
-                    UPDATE events SET status = 'cancelled', finished_at = ?, locked_until = NULL
+                    UPDATE events SET status = 'cancelled', finished_at = ?
                     WHERE project_id = ? AND destination = 'panel' AND finished_at IS NULL
                     RETURNING ordering_key
                     """,
@@ -64,7 +64,7 @@ extension SQLiteStore {
         }, afterCommit: { self.schedule.update($0.heads) }).deleted
     }
 
-    /// The columns of `integrations` in `INSERT` order; ``decodeIntegration(_:)`` reads them by position.
+    /// The columns of `integrations`, in `INSERT` order.
     private static let integrationColumns = """
         project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
             previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
@@ -76,16 +76,15 @@ extension SQLiteStore {
         try db.firstRow(sql: selectIntegration, [.text(projectId)]).map(decodeIntegration)
     }
 
-    private static func decodeIntegration(_ row: [SQLiteColumn]) -> IntegrationRecord {
+    private static func decodeIntegration(_ row: SQLiteRow) throws -> IntegrationRecord {
         IntegrationRecord(
-            id: row[1].text ?? "", projectId: row[0].text ?? "", webhookUrl: row[2].text ?? "",
-            authType: AuthType(rawValue: row[3].text ?? "") ?? .noAuth,
-            authorization: row[4].text.map(SealedSecret.init(storedForm:)),
-            signingSecret: SealedSecret(storedForm: row[5].text ?? ""),
-            previousSigningSecret: row[6].text.map(SealedSecret.init(storedForm:)),
-            previousSecretExpiresAt: row[7].integer.map(Timestamp.init(millisecondsSince1970:)),
-            createdAt: Timestamp(millisecondsSince1970: row[8].integer ?? 0),
-            updatedAt: Timestamp(millisecondsSince1970: row[9].integer ?? 0))
+            id: try row.text("id"), projectId: try row.text("project_id"), webhookUrl: try row.text("webhook_url"),
+            authType: try row.enumeration("auth_type"),
+            authorization: try row.optionalText("authorization_sealed").map(SealedSecret.init(storedForm:)),
+            signingSecret: SealedSecret(storedForm: try row.text("signing_secret_sealed")),
+            previousSigningSecret: try row.optionalText("previous_secret_sealed").map(SealedSecret.init(storedForm:)),
+            previousSecretExpiresAt: try row.optionalTimestamp("previous_secret_expires_at"),
+            createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
     }
 
     /// Column values in `INSERT` order, `project_id` first.

@@ -20,14 +20,8 @@ extension SQLiteStore {
         try insert(firstKey, db)
     }
 
-    package func project(id: String) async throws -> Project? {
-        try reader.fetchOne("SELECT id, name, created_at FROM projects WHERE id = ?", [.text(id)]).map { row in
-            Project(id: row[0].text ?? "", name: row[1].text ?? "", createdAt: Timestamp(millisecondsSince1970: row[2].integer ?? 0))
-        }
-    }
-
     package func projectCount() async throws -> Int {
-        Int(try reader.fetchOne("SELECT COUNT(*) FROM projects", [])?[0].integer ?? 0)
+        Int(try reader.fetchOne("SELECT COUNT(*) AS count FROM projects", [])?.integer("count") ?? 0)
     }
 
     package func addKey(_ key: APIKeyRecord) async throws {
@@ -57,15 +51,14 @@ extension SQLiteStore {
             [.text(projectId)]
         ).map { row in
             APIKeyRecord(
-                id: row[0].text ?? "", projectId: row[1].text ?? "", hash: row[2].text ?? "",
-                createdAt: Timestamp(millisecondsSince1970: row[3].integer ?? 0),
-                revokedAt: row[4].integer.map(Timestamp.init(millisecondsSince1970:)))
+                id: try row.text("id"), projectId: try row.text("project_id"), hash: try row.text("hash"),
+                createdAt: try row.timestamp("created_at"), revokedAt: try row.optionalTimestamp("revoked_at"))
         }
     }
 
     package func projectIdForKey(hash: String) async throws -> String? {
         try cache.projectForKey(hash) {
-            try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?[0].text
+            try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?.text("project_id")
         }
     }
 
