@@ -22,7 +22,7 @@ enum PostgresMigrations {
             try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))")
             try await connection.run(
                 "CREATE TABLE IF NOT EXISTS relevo_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-            let applied = Set(try await connection.rows("SELECT id FROM relevo_migrations").map { try $0[0].decode(String.self) })
+            let applied = Set(try await connection.rows("SELECT id FROM relevo_migrations").map { try $0.value("id", as: String.self) })
             for migration in all where !applied.contains(migration.id) {
                 logger.info("applying migration", metadata: ["migration": .string(migration.id)])
                 for statement in migration.statements {

@@ -14,30 +14,26 @@ extension PostgresStore {
     }
 
     package func bot(projectId: String, id: String) async throws -> Bot? {
-        try await rows(
-            """
-            SELECT project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at
-            FROM bots WHERE project_id = \(projectId) AND id = \(id)
-            """
-        ).first.map { try Self.decodeBot($0, from: 0) }
+        try await rows("SELECT \(columns: Self.botColumns) FROM bots WHERE project_id = \(projectId) AND id = \(id)")
+            .first.map { try Self.decodeBot(PostgresColumns($0)) }
     }
 
-    private static func decodeBot(_ row: PostgresRandomAccessRow, from at: Int) throws -> Bot {
-        Bot(projectId: try row[at].decode(String.self), id: try row[at + 1].decode(String.self), name: try row[at + 2].decode(String.self),
-            channelWebhookUrl: try row[at + 3].decode(String?.self),
-            channelSecret: SealedSecret(storedForm: try row[at + 4].decode(String.self)),
-            createdAt: Timestamp(millisecondsSince1970: try row[at + 5].decode(Int64.self)),
-            updatedAt: Timestamp(millisecondsSince1970: try row[at + 6].decode(Int64.self)))
+    private static let botColumns = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
+
+    private static func decodeBot(_ row: PostgresColumns) throws -> Bot {
+        Bot(projectId: try row.value("project_id"), id: try row.value("id"), name: try row.value("name"),
+            channelWebhookUrl: try row.value("channel_webhook_url"),
+            channelSecret: SealedSecret(storedForm: try row.value("channel_secret_sealed")),
+            createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
     }
 
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
-        // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist.
+        // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist; its columns are aliased "<part>.<column>".
         guard let row = try await rows(
             """
-            SELECT b.project_id, b.id, b.name, b.channel_webhook_url, b.channel_secret_sealed, b.created_at, b.updated_at,
-                u.project_id, u.id, u.names, u.reference_id, u.created_at, u.updated_at,
-                r.id, r.created_at,
-                c.project_id, c.id, c.room_id, c.bot_id, c.user_id, c.state, c.start_at, c.end_at, c.ended_reason, c.assignment, c.metadata
+            SELECT \(columns: Self.botColumns, of: "b", prefixed: "bot."), \(columns: Self.userColumns, of: "u", prefixed: "user."),
+                \(columns: Self.roomColumns, of: "r", prefixed: "room."),
+                \(columns: Self.conversationColumns, of: "c", prefixed: "conversation.")
             FROM (SELECT 1) AS one
             LEFT JOIN bots b ON b.project_id = \(projectId) AND b.id = \(botId)
             LEFT JOIN end_users u ON u.project_id = \(projectId) AND u.id = \(userId)
@@ -45,14 +41,13 @@ extension PostgresStore {
             LEFT JOIN conversations c ON c.project_id = \(projectId) AND c.room_id = r.id AND c.state = 'active'
             """
         ).first else { throw StoreError.notFound }
+        let bot = PostgresColumns(row, prefix: "bot."), user = PostgresColumns(row, prefix: "user.")
+        let room = PostgresColumns(row, prefix: "room."), conversation = PostgresColumns(row, prefix: "conversation.")
         return ChannelMessageContext(
-            bot: try row[0].decode(String?.self) == nil ? nil : try Self.decodeBot(row, from: 0),
-            user: try row[7].decode(String?.self) == nil ? nil : try Self.decodeUser(row, from: 7),
-            room: try row[13].decode(String?.self).map { id in
-                Room(projectId: projectId, id: id, botId: botId, userId: userId,
-                     createdAt: Timestamp(millisecondsSince1970: try row[14].decode(Int64.self)))
-            },
-            activeConversation: try row[15].decode(String?.self) == nil ? nil : try Self.decodeConversation(row, from: 15))
+            bot: try bot.isNull("id") ? nil : Self.decodeBot(bot),
+            user: try user.isNull("id") ? nil : Self.decodeUser(user),
+            room: try room.isNull("id") ? nil : Self.decodeRoom(room),
+            activeConversation: try conversation.isNull("id") ? nil : Self.decodeConversation(conversation))
     }
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
@@ -93,19 +88,16 @@ extension PostgresStore {
     }
 
     package func user(projectId: String, id: String) async throws -> EndUser? {
-        try await rows(
-            """
-            SELECT project_id, id, names, reference_id, created_at, updated_at FROM end_users
-            WHERE project_id = \(projectId) AND id = \(id)
-            """
-        ).first.map { try Self.decodeUser($0, from: 0) }
+        try await rows("SELECT \(columns: Self.userColumns) FROM end_users WHERE project_id = \(projectId) AND id = \(id)")
+            .first.map { try Self.decodeUser(PostgresColumns($0)) }
     }
 
-    private static func decodeUser(_ row: PostgresRandomAccessRow, from at: Int) throws -> EndUser {
-        EndUser(projectId: try row[at].decode(String.self), id: try row[at + 1].decode(String.self), names: try row[at + 2].decode(String.self),
-                referenceId: try row[at + 3].decode(String?.self),
-                createdAt: Timestamp(millisecondsSince1970: try row[at + 4].decode(Int64.self)),
-                updatedAt: Timestamp(millisecondsSince1970: try row[at + 5].decode(Int64.self)))
+    private static let userColumns = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
+
+    private static func decodeUser(_ row: PostgresColumns) throws -> EndUser {
+        EndUser(projectId: try row.value("project_id"), id: try row.value("id"), names: try row.value("names"),
+                referenceId: try row.value("reference_id"), createdAt: try row.timestamp("created_at"),
+                updatedAt: try row.timestamp("updated_at"))
     }
 
     package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
@@ -123,36 +115,49 @@ extension PostgresStore {
 
     package func room(projectId: String, botId: String, userId: String) async throws -> Room? {
         try await rows(
-            "SELECT id, created_at FROM rooms WHERE project_id = \(projectId) AND bot_id = \(botId) AND user_id = \(userId)"
-        ).first.map { row in
-            Room(projectId: projectId, id: try row[0].decode(String.self), botId: botId, userId: userId,
-                 createdAt: Timestamp(millisecondsSince1970: try row[1].decode(Int64.self)))
-        }
+            """
+            SELECT \(columns: Self.roomColumns) FROM rooms
+            WHERE project_id = \(projectId) AND bot_id = \(botId) AND user_id = \(userId)
+            """
+        ).first.map { try Self.decodeRoom(PostgresColumns($0)) }
+    }
+
+    private static let roomColumns = ["project_id", "id", "bot_id", "user_id", "created_at"]
+
+    private static func decodeRoom(_ row: PostgresColumns) throws -> Room {
+        Room(projectId: try row.value("project_id"), id: try row.value("id"), botId: try row.value("bot_id"),
+             userId: try row.value("user_id"), createdAt: try row.timestamp("created_at"))
     }
 
     package func conversation(projectId: String, id: String) async throws -> Conversation? {
-        try await rows("\(unescaped: Self.selectConversation) WHERE project_id = \(projectId) AND id = \(id)")
-            .first.map(Self.decodeConversation)
+        try await rows("SELECT \(columns: Self.conversationColumns) FROM conversations WHERE project_id = \(projectId) AND id = \(id)")
+            .first.map { try Self.decodeConversation(PostgresColumns($0)) }
     }
 
     package func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
-        try await rows("\(unescaped: Self.selectConversation) WHERE project_id = \(projectId) AND room_id = \(roomId) AND state = 'active'")
-            .first.map(Self.decodeConversation)
+        try await rows(
+            """
+            SELECT \(columns: Self.conversationColumns) FROM conversations
+            WHERE project_id = \(projectId) AND room_id = \(roomId) AND state = 'active'
+            """
+        ).first.map { try Self.decodeConversation(PostgresColumns($0)) }
     }
 
     package func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage] {
         try await rows(
             """
-            SELECT conversation_id, id, direction, type, content, created_at FROM messages
+            SELECT \(columns: Self.messageColumns) FROM messages
             WHERE project_id = \(projectId) AND conversation_id = \(conversationId) ORDER BY seq
             """
-        ).map { row in
-            ConversationMessage(
-                conversationId: try row[0].decode(String.self), id: try row[1].decode(String.self),
-                direction: ConversationMessage.Direction(rawValue: try row[2].decode(String.self)) ?? .system,
-                type: try row[3].decode(String.self), content: (try? JSONParser.parse(try row[4].decode(String.self))) ?? .null,
-                createdAt: Timestamp(millisecondsSince1970: try row[5].decode(Int64.self)))
-        }
+        ).map(Self.decodeMessage)
+    }
+
+    private static let messageColumns = ["conversation_id", "id", "direction", "type", "content", "created_at"]
+
+    private static func decodeMessage(_ row: PostgresRandomAccessRow) throws -> ConversationMessage {
+        ConversationMessage(
+            conversationId: try row.value("conversation_id"), id: try row.value("id"), direction: try row.enumeration("direction"),
+            type: try row.value("type"), content: try row.json("content"), createdAt: try row.timestamp("created_at"))
     }
 
     package func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
@@ -202,11 +207,11 @@ extension PostgresStore {
                 \(message.map { CanonicalJSONWriter.string($0.content) }), \(message?.createdAt.millisecondsSince1970),
                 \(write.events.map(\.id)), \(eventArrays: write.events))
             """)[0]
-        switch try row[0].decode(String.self) {
+        switch try row.value("outcome", as: String.self) {
         case "recorded":
             if !write.events.isEmpty { announceDue() }
             return .recorded
-        case "duplicate": return .duplicate(response: try row[1].decode(String.self))
+        case "duplicate": return .duplicate(response: try row.value("previous"))
         case "not_active": return .conversationNotActive
         case let other: throw UnexpectedOutcome(outcome: other)
         }
@@ -219,7 +224,7 @@ extension PostgresStore {
 
     package func recordedResponse(projectId: String, scope: String, key: String) async throws -> String? {
         try await rows("SELECT response FROM idempotency WHERE project_id = \(projectId) AND scope = \(scope) AND key = \(key)")
-            .first?[0].decode(String.self)
+            .first?.value("response", as: String.self)
     }
 
     static func insert(_ messages: [ConversationMessage], projectId: String, _ connection: PostgresConnection) async throws {
@@ -260,25 +265,17 @@ extension PostgresStore {
             """)
     }
 
-    private static let selectConversation = """
-        SELECT project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason, assignment, metadata
-        FROM conversations
-        """
+    private static let conversationColumns = [
+        "project_id", "id", "room_id", "bot_id", "user_id", "state", "start_at", "end_at", "ended_reason", "assignment", "metadata",
+    ]
 
-    private static func decodeConversation(_ row: PostgresRandomAccessRow) throws -> Conversation {
-        try decodeConversation(row, from: 0)
-    }
-
-    private static func decodeConversation(_ row: PostgresRandomAccessRow, from at: Int) throws -> Conversation {
+    private static func decodeConversation(_ row: PostgresColumns) throws -> Conversation {
         Conversation(
-            projectId: try row[at].decode(String.self), id: try row[at + 1].decode(String.self), roomId: try row[at + 2].decode(String.self),
-            botId: try row[at + 3].decode(String.self), userId: try row[at + 4].decode(String.self),
-            state: Conversation.State(rawValue: try row[at + 5].decode(String.self)) ?? .closed,
-            startAt: Timestamp(millisecondsSince1970: try row[at + 6].decode(Int64.self)),
-            endAt: try row[at + 7].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)),
-            endedReason: try row[at + 8].decode(String?.self),
-            assignment: try row[at + 9].decode(String?.self).flatMap { try? JSONParser.parse($0) },
-            metadata: try row[at + 10].decode(String?.self).flatMap { try? JSONParser.parse($0) })
+            projectId: try row.value("project_id"), id: try row.value("id"), roomId: try row.value("room_id"),
+            botId: try row.value("bot_id"), userId: try row.value("user_id"), state: try row.enumeration("state"),
+            startAt: try row.timestamp("start_at"), endAt: try row.optionalTimestamp("end_at"),
+            endedReason: try row.value("ended_reason"), assignment: try row.optionalJSON("assignment"),
+            metadata: try row.optionalJSON("metadata"))
     }
 }
 

@@ -21,13 +21,13 @@ extension PostgresStore {
         var room = room
         let candidates = try await rows(
             """
-            SELECT e.seq, \(unescaped: Self.destinationKey) FROM heads h JOIN events e ON e.seq = h.seq
+            SELECT e.seq, \(unescaped: Self.destinationKey) AS destination_key FROM heads h JOIN events e ON e.seq = h.seq
             WHERE \(unescaped: Self.claimable(millis))
               AND \(unescaped: Self.destinationKey) <> ALL(\(Array(room.saturated))::text[])
             ORDER BY h.seq LIMIT \(limit)
             """)
         let chosen = try candidates.compactMap { row in
-            try room.take(row[1].decode(String.self)) ? try row[0].decode(Int64.self) : nil
+            try room.take(row.value("destination_key")) ? try row.value("seq", as: Int64.self) : nil
         }
         guard !chosen.isEmpty else { return [] }
         // One statement, so no explicit transaction: the row locks last until it commits. The head and
@@ -42,7 +42,7 @@ extension PostgresStore {
             UPDATE events e SET status = 'delivering', locked_until = \(leaseUntil.millisecondsSince1970),
                 lease_owner = \(instanceId), attempt_count = e.attempt_count + 1
             FROM due WHERE e.seq = due.seq
-            RETURNING \(unescaped: Self.eventColumns)
+            RETURNING \(columns: Self.eventColumns, of: "e")
             """)
         // The attempt in hand is not counted yet in the event the dispatcher sees (it numbers it count + 1).
         return try claimed.map(Self.decodeLoggedEvent).sorted { $0.sequence < $1.sequence }.map { logged in
@@ -85,8 +85,8 @@ extension PostgresStore {
             """
             SELECT relevo_finish_attempt(\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
                 \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody),
-                \(status.rawValue), \(next), \(finished), \(instanceId))
-            """).first?[0].decode(Bool.self) ?? false
+                \(status.rawValue), \(next), \(finished), \(instanceId)) AS settled
+            """).first?.value("settled", as: Bool.self) ?? false
         // The key's next event is its head now (a retry stays the head, and is timed by the poll).
         if settled && finished != nil { announceDue() } else { signal.signal() }
     }
@@ -97,32 +97,28 @@ extension PostgresStore {
             """
             SELECT LEAST(
                 (SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending' AND next_attempt_at > \(millis)),
-                (SELECT MIN(locked_until) FROM events WHERE status = 'delivering' AND locked_until > \(millis)))
+                (SELECT MIN(locked_until) FROM events WHERE status = 'delivering' AND locked_until > \(millis))) AS next_due
             """
-        ).first?[0].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:))
+        ).first?.optionalTimestamp("next_due")
     }
 
-    /// Nothing to release: other instances may hold live leases, and this process's old leases
-    /// (if it died) expire on their own.
-    package func releaseInterruptedDeliveries() async throws {}
-
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
-        guard let row = try await rows("SELECT \(unescaped: Self.eventColumns) FROM events e WHERE project_id = \(projectId) AND id = \(id)")
-            .first
+        guard let row = try await rows(
+            "SELECT \(columns: Self.eventColumns, of: "e") FROM events e WHERE project_id = \(projectId) AND id = \(id)"
+        ).first
         else { return nil }
-        let attempts = try await rows(
-            """
-            SELECT event_id, number, started_at, duration_ms, status_code, error_class, response_body
-            FROM attempts WHERE event_id = \(id) ORDER BY number
-            """
-        ).map { row in
-            DeliveryAttempt(
-                eventId: try row[0].decode(String.self), number: try row[1].decode(Int.self),
-                startedAt: Timestamp(millisecondsSince1970: try row[2].decode(Int64.self)),
-                durationMilliseconds: try row[3].decode(Int64.self), statusCode: try row[4].decode(Int?.self),
-                errorClass: try row[5].decode(String?.self), responseBody: try row[6].decode(String?.self))
-        }
+        let attempts = try await rows("SELECT \(columns: Self.attemptColumns) FROM attempts WHERE event_id = \(id) ORDER BY number")
+            .map(Self.decodeAttempt)
         return (try Self.decodeLoggedEvent(row), attempts)
+    }
+
+    private static let attemptColumns = ["event_id", "number", "started_at", "duration_ms", "status_code", "error_class", "response_body"]
+
+    private static func decodeAttempt(_ row: PostgresRandomAccessRow) throws -> DeliveryAttempt {
+        DeliveryAttempt(
+            eventId: try row.value("event_id"), number: try row.value("number"), startedAt: try row.timestamp("started_at"),
+            durationMilliseconds: try row.value("duration_ms"), statusCode: try row.value("status_code"),
+            errorClass: try row.value("error_class"), responseBody: try row.value("response_body"))
     }
 
     package func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
@@ -130,7 +126,7 @@ extension PostgresStore {
     {
         try await rows(
             """
-            SELECT \(unescaped: Self.eventColumns) FROM events e
+            SELECT \(columns: Self.eventColumns, of: "e") FROM events e
             WHERE project_id = \(projectId) AND seq < \(cursor ?? Int64.max)
               AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
               AND (\(conversationId)::text IS NULL OR conversation_id = \(conversationId))
@@ -144,13 +140,12 @@ extension PostgresStore {
             guard let row = try await connection.rows(
                 "SELECT status, ordering_key FROM events WHERE project_id = \(projectId) AND id = \(id)").first
             else { return .notFound }
-            let key = try row[1].decode(String.self)
+            let key = try row.value("ordering_key", as: String.self)
             try await Self.lockOrderingKeys([key], connection)
             // Read again under the key's lock: the event may have settled or been queued meanwhile.
-            let status = try await connection.rows("SELECT status FROM events WHERE id = \(id) FOR UPDATE")[0][0].decode(String.self)
-            guard status == "delivered" || status == "failed" else {
-                return .notRedeliverable(OutboxEvent.Status(rawValue: status) ?? .pending)
-            }
+            let status = try await connection.rows("SELECT status FROM events WHERE id = \(id) FOR UPDATE")[0]
+                .enumeration("status", as: OutboxEvent.Status.self)
+            guard status == .delivered || status == .failed else { return .notRedeliverable(status) }
             try await connection.run(
                 """
                 UPDATE events SET status = 'pending', next_attempt_at = \(time.millisecondsSince1970), finished_at = NULL,
@@ -168,7 +163,7 @@ extension PostgresStore {
             let sinceMillis = since.millisecondsSince1970
             let keys = try await connection.rows(
                 "SELECT DISTINCT ordering_key FROM events WHERE project_id = \(projectId) AND status = 'failed' AND created_at >= \(sinceMillis)"
-            ).map { try $0[0].decode(String.self) }
+            ).map { try $0.value("ordering_key", as: String.self) }
             try await Self.lockOrderingKeys(keys, connection)
             let count = try await connection.run(
                 """
@@ -201,29 +196,30 @@ extension PostgresStore {
     package func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?) {
         let row = try await rows(
             """
-            SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')),
-                   (SELECT MIN(created_at) FROM events WHERE status = 'pending')
+            SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')) AS depth,
+                   (SELECT MIN(created_at) FROM events WHERE status = 'pending') AS oldest_pending
             """)[0]
-        return (try row[0].decode(Int.self), try row[1].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)))
+        return (try row.value("depth", as: Int.self), try row.optionalTimestamp("oldest_pending"))
     }
 
-    static let eventColumns = """
-        e.id, e.project_id, e.destination, e.bot_id, e.ordering_key, e.conversation_id, e.event_type, e.body, e.status,
-        e.attempt_count, e.next_attempt_at, e.created_at, e.retry_base, e.seq, e.finished_at
-        """
+    /// An event's columns, read from `events e`.
+    static let eventColumns = [
+        "id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "body", "status",
+        "attempt_count", "next_attempt_at", "created_at", "retry_base", "seq", "finished_at",
+    ]
 
     static func decodeLoggedEvent(_ row: PostgresRandomAccessRow) throws -> LoggedEvent {
-        let body = try row[7].decode(ByteBuffer.self)
+        let destination: OutboxEvent.Destination = switch try row.value("destination", as: String.self) {
+        case "panel": .panel
+        case "channel": .channel(botId: try row.value("bot_id"))
+        case let other: throw StoreRowError(column: "destination", problem: "unknown value \(other)")
+        }
         let event = OutboxEvent(
-            id: try row[0].decode(String.self), projectId: try row[1].decode(String.self),
-            destination: try row[2].decode(String.self) == "channel" ? .channel(botId: try row[3].decode(String?.self) ?? "") : .panel,
-            orderingKey: try row[4].decode(String.self), conversationId: try row[5].decode(String?.self),
-            eventType: try row[6].decode(String.self), body: Array(body.readableBytesView),
-            status: OutboxEvent.Status(rawValue: try row[8].decode(String.self)) ?? .pending,
-            attemptCount: try row[9].decode(Int.self), retryBase: try row[12].decode(Int.self),
-            nextAttemptAt: Timestamp(millisecondsSince1970: try row[10].decode(Int64.self)),
-            createdAt: Timestamp(millisecondsSince1970: try row[11].decode(Int64.self)))
-        return LoggedEvent(event: event, sequence: try row[13].decode(Int64.self),
-                           finishedAt: try row[14].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)))
+            id: try row.value("id"), projectId: try row.value("project_id"), destination: destination,
+            orderingKey: try row.value("ordering_key"), conversationId: try row.value("conversation_id"),
+            eventType: try row.value("event_type"), body: Array(try row.value("body", as: ByteBuffer.self).readableBytesView),
+            status: try row.enumeration("status"), attemptCount: try row.value("attempt_count"), retryBase: try row.value("retry_base"),
+            nextAttemptAt: try row.timestamp("next_attempt_at"), createdAt: try row.timestamp("created_at"))
+        return LoggedEvent(event: event, sequence: try row.value("seq"), finishedAt: try row.optionalTimestamp("finished_at"))
     }
 }

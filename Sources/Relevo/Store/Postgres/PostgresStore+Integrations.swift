@@ -2,11 +2,13 @@ import PostgresNIO
 
 extension PostgresStore {
     package func integration(projectId: String) async throws -> IntegrationRecord? {
-        try await rows("\(unescaped: Self.selectIntegration) WHERE project_id = \(projectId)").first.map(Self.decodeIntegration)
+        try await rows("SELECT \(columns: Self.integrationColumns) FROM integrations WHERE project_id = \(projectId)")
+            .first.map(Self.decodeIntegration)
     }
 
     package func latestIntegration() async throws -> IntegrationRecord? {
-        try await rows("\(unescaped: Self.selectIntegration) ORDER BY updated_at DESC LIMIT 1").first.map(Self.decodeIntegration)
+        try await rows("SELECT \(columns: Self.integrationColumns) FROM integrations ORDER BY updated_at DESC LIMIT 1")
+            .first.map(Self.decodeIntegration)
     }
 
     package func insertIntegration(_ integration: IntegrationRecord) async throws {
@@ -29,7 +31,8 @@ extension PostgresStore {
         try await transaction { connection in
             // FOR UPDATE: two instances changing the same integration apply their changes one after the other.
             guard var record = try await connection.rows(
-                "\(unescaped: Self.selectIntegration) WHERE project_id = \(projectId) FOR UPDATE").first.map(Self.decodeIntegration)
+                "SELECT \(columns: Self.integrationColumns) FROM integrations WHERE project_id = \(projectId) FOR UPDATE"
+            ).first.map(Self.decodeIntegration)
             else { return nil }
             try change(&record)
             try await connection.run(
@@ -54,7 +57,7 @@ extension PostgresStore {
                 SELECT DISTINCT ordering_key FROM events
                 WHERE project_id = \(projectId) AND destination = 'panel' AND status IN ('pending', 'delivering', 'held')
                 """
-            ).map { try $0[0].decode(String.self) }
+            ).map { try $0.value("ordering_key", as: String.self) }
             try await Self.lockOrderingKeys(keys, connection)
             try await connection.run(
                 """
@@ -72,21 +75,19 @@ extension PostgresStore {
         return deleted
     }
 
-    private static let selectIntegration = """
-        SELECT project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
-            previous_secret_sealed, previous_secret_expires_at, created_at, updated_at
-        FROM integrations
-        """
+    private static let integrationColumns = [
+        "project_id", "id", "webhook_url", "auth_type", "authorization_sealed", "signing_secret_sealed",
+        "previous_secret_sealed", "previous_secret_expires_at", "created_at", "updated_at",
+    ]
 
     private static func decodeIntegration(_ row: PostgresRandomAccessRow) throws -> IntegrationRecord {
         IntegrationRecord(
-            id: try row[1].decode(String.self), projectId: try row[0].decode(String.self), webhookUrl: try row[2].decode(String.self),
-            authType: AuthType(rawValue: try row[3].decode(String.self)) ?? .noAuth,
-            authorization: try row[4].decode(String?.self).map(SealedSecret.init(storedForm:)),
-            signingSecret: SealedSecret(storedForm: try row[5].decode(String.self)),
-            previousSigningSecret: try row[6].decode(String?.self).map(SealedSecret.init(storedForm:)),
-            previousSecretExpiresAt: try row[7].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)),
-            createdAt: Timestamp(millisecondsSince1970: try row[8].decode(Int64.self)),
-            updatedAt: Timestamp(millisecondsSince1970: try row[9].decode(Int64.self)))
+            id: try row.value("id"), projectId: try row.value("project_id"), webhookUrl: try row.value("webhook_url"),
+            authType: try row.enumeration("auth_type"),
+            authorization: try row.value("authorization_sealed", as: String?.self).map(SealedSecret.init(storedForm:)),
+            signingSecret: SealedSecret(storedForm: try row.value("signing_secret_sealed")),
+            previousSigningSecret: try row.value("previous_secret_sealed", as: String?.self).map(SealedSecret.init(storedForm:)),
+            previousSecretExpiresAt: try row.optionalTimestamp("previous_secret_expires_at"),
+            createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
     }
 }

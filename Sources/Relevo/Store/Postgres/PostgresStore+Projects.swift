@@ -21,15 +21,8 @@ extension PostgresStore {
         try await insert(firstKey, connection)
     }
 
-    package func project(id: String) async throws -> Project? {
-        try await rows("SELECT id, name, created_at FROM projects WHERE id = \(id)").first.map { row in
-            Project(id: try row[0].decode(String.self), name: try row[1].decode(String.self),
-                    createdAt: Timestamp(millisecondsSince1970: try row[2].decode(Int64.self)))
-        }
-    }
-
     package func projectCount() async throws -> Int {
-        try await rows("SELECT COUNT(*) FROM projects")[0][0].decode(Int.self)
+        try await rows("SELECT COUNT(*) AS count FROM projects")[0].value("count", as: Int.self)
     }
 
     package func addKey(_ key: APIKeyRecord) async throws {
@@ -52,18 +45,20 @@ extension PostgresStore {
     }
 
     package func keys(projectId: String) async throws -> [APIKeyRecord] {
-        try await rows(
-            "SELECT id, project_id, hash, created_at, revoked_at FROM api_keys WHERE project_id = \(projectId) ORDER BY created_at, id"
-        ).map { row in
-            APIKeyRecord(
-                id: try row[0].decode(String.self), projectId: try row[1].decode(String.self), hash: try row[2].decode(String.self),
-                createdAt: Timestamp(millisecondsSince1970: try row[3].decode(Int64.self)),
-                revokedAt: try row[4].decode(Int64?.self).map(Timestamp.init(millisecondsSince1970:)))
-        }
+        try await rows("SELECT \(columns: Self.keyColumns) FROM api_keys WHERE project_id = \(projectId) ORDER BY created_at, id")
+            .map(Self.decodeKey)
+    }
+
+    private static let keyColumns = ["id", "project_id", "hash", "created_at", "revoked_at"]
+
+    private static func decodeKey(_ row: PostgresRandomAccessRow) throws -> APIKeyRecord {
+        APIKeyRecord(id: try row.value("id"), projectId: try row.value("project_id"), hash: try row.value("hash"),
+                     createdAt: try row.timestamp("created_at"), revokedAt: try row.optionalTimestamp("revoked_at"))
     }
 
     package func projectIdForKey(hash: String) async throws -> String? {
-        try await rows("SELECT project_id FROM api_keys WHERE hash = \(hash) AND revoked_at IS NULL").first?[0].decode(String.self)
+        try await rows("SELECT project_id FROM api_keys WHERE hash = \(hash) AND revoked_at IS NULL")
+            .first?.value("project_id", as: String.self)
     }
 
     private static func insert(_ key: APIKeyRecord, _ connection: PostgresConnection) async throws {
