@@ -48,12 +48,13 @@ struct PipelineCost {
         configuration.logLevel = .error
         let app = try await RelevoApp(configuration: configuration)
         let project = try await app.projects.createProject(name: "bench").projectId
-        _ = try await app.integrations.create(projectId: project, body: try JSONParser.parse(#"{"webhookUrl":"http://127.0.0.1:9/hook"}"#))
-        _ = try await app.bots.createBot(projectId: project, body: try JSONParser.parse(#"{"id":"bench-bot","name":"B"}"#))
+        _ = try await app.integrations.create(projectId: project, input: IntegrationInput(webhookUrl: "http://127.0.0.1:9/hook"))
+        _ = try await app.bots.createBot(projectId: project, BotService.NewBot(id: "bench-bot", name: "B", channelWebhookUrl: nil))
         let conversations = 500
         for c in 0..<conversations {
-            _ = try await app.bots.upsertUser(projectId: project, id: "u\(c)", body: try JSONParser.parse(#"{"names":"x"}"#))
-            _ = try await app.conversations.start(projectId: project, body: try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)"}"#))
+            _ = try await app.bots.upsertUser(projectId: project, id: "u\(c)", names: "x", referenceId: nil)
+            _ = try await app.conversations.start(projectId: project, ConversationStart(
+                botId: "bench-bot", userId: "u\(c)", initialMessage: nil, metadata: nil, assignment: nil))
         }
         let counter = Counter()
         // Accept.
@@ -65,8 +66,12 @@ struct PipelineCost {
                         let n = counter.next()
                         if n >= total { return }
                         let c = (n * 7919 + worker) % conversations
-                        let body = try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#)
-                        _ = try await app.conversations.receiveFromChannel(projectId: project, body: body)
+                        // Read as the controller reads it: parsed, then every field checked.
+                        let fields = FieldReader(try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#))
+                        guard let botId = fields.identifier("botId"), let userId = fields.identifier("userId"),
+                              let value = fields.messageValue() else { fatalError("invalid benchmark message") }
+                        _ = try await app.conversations.receiveFromChannel(
+                            projectId: project, ChannelMessage(botId: botId, userId: userId, userName: nil, value: value))
                     }
                 }
             }

@@ -20,14 +20,6 @@ package struct Bot: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
-
-    var publicJSON: JSONValue {
-        .members([
-            "id": .string(id), "name": .string(name),
-            "channelWebhookUrl": channelWebhookUrl.map(JSONValue.string) ?? .null,
-            "createdAt": .string(createdAt.iso8601), "updatedAt": .string(updatedAt.iso8601),
-        ])
-    }
 }
 
 /// An end user talking to bots of a project (§7.2).
@@ -46,13 +38,6 @@ package struct EndUser: Sendable, Equatable {
         self.referenceId = referenceId
         self.createdAt = createdAt
         self.updatedAt = updatedAt
-    }
-
-    var publicJSON: JSONValue {
-        .members([
-            "id": .string(id), "names": .string(names), "referenceId": referenceId.map(JSONValue.string) ?? .null,
-            "createdAt": .string(createdAt.iso8601), "updatedAt": .string(updatedAt.iso8601),
-        ])
     }
 }
 

@@ -50,11 +50,4 @@ package struct ConversationMessage: Sendable, Equatable {
         self.content = content
         self.createdAt = createdAt
     }
-
-    var json: JSONValue {
-        .members([
-            "direction": .string(direction.rawValue), "id": .string(id), "type": .string(type),
-            "content": content, "createdAt": .string(createdAt.iso8601),
-        ])
-    }
 }

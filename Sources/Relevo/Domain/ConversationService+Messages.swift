@@ -6,15 +6,8 @@ extension ConversationService {
     }
 
     /// §7.3 in: an end-user message. Routed to the panel while a conversation is active, else to the bot.
-    package func receiveFromChannel(projectId: String, body: JSONValue) async throws -> MessageReceipt {
-        var errors = ValidationErrors()
-        let botId = Self.identifier(body, "botId", &errors)
-        let userId = Self.identifier(body, "userId", &errors)
-        let userName = BotService.optionalString(body, "userName", maximum: 256, &errors)
-        errors.refuseNul("userName", in: userName)
-        let value = MessageValue.read(body["value"], into: &errors)
-        try errors.check()
-        guard let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
+    package func receiveFromChannel(projectId: String, _ message: ChannelMessage) async throws -> MessageReceipt {
+        let (botId, userId, userName, value) = (message.botId, message.userId, message.userName, message.value)
 
         // One read for the common case (a known user writing in an existing room), answered in the
         // write, which also tells a repeat of the message. Otherwise (the bot gone, a user or room to
@@ -69,26 +62,18 @@ extension ConversationService {
         throw DomainError.conversationNotActive
     }
 
-    /// §6: an agent message from the panel, already size-checked and parsed; `rawBody` is verified as received.
-    package func receiveFromPanel(body: JSONValue, rawBody: [UInt8], signature: String?) async throws -> MessageReceipt {
-        guard case .string(let projectId)? = body["project_id"], Identifier.isValid(projectId),
-              let secrets = try await integrations.signingSecrets(projectId: projectId), !secrets.isEmpty
+    /// §6: whether `body`, exactly as received, carries the signature of the project's signing
+    /// secret (or of the one it replaced, during its grace). An unknown project, one without an
+    /// integration and a wrong signature are refused alike.
+    package func verifyPanelSignature(projectId: String, body: [UInt8], signature: String?) async throws {
+        guard let secrets = try await integrations.signingSecrets(projectId: projectId), !secrets.isEmpty,
+              WebhookSignature.verifyJelou(header: signature, body: body, secrets: secrets)
         else { throw DomainError.invalidSignature }
-        guard WebhookSignature.verifyJelou(header: signature, body: rawBody, secrets: secrets) else {
-            throw DomainError.invalidSignature
-        }
-        var errors = ValidationErrors()
-        for (field, expected) in [("field", "messages"), ("object", "message_event"), ("event_type", "incoming_message")]
-        where body[field] != .string(expected) {
-            errors.add(field, LocalizedText(en: "\(field) must be \"\(expected)\"", es: "\(field) debe ser \"\(expected)\"",
-                                            pt: "\(field) deve ser \"\(expected)\""))
-        }
-        let roomId = Self.identifier(body, "room_id", &errors)
-        let botId = Self.identifier(body, "bot_id", &errors)
-        let userId = Self.identifier(body, "user_id", &errors)
-        let value = MessageValue.read(body["value"], into: &errors)
-        try errors.check()
-        guard let roomId, let botId, let userId, let value else { throw DomainError.validationFailed(errors) }
+    }
+
+    /// §6: an agent message from the panel, whose signature ``verifyPanelSignature(projectId:body:signature:)`` checked.
+    package func receiveFromPanel(_ reply: AgentReply) async throws -> MessageReceipt {
+        let (projectId, roomId, botId, userId, value) = (reply.projectId, reply.roomId, reply.botId, reply.userId, reply.value)
 
         if let previous = try await store.recordedResponse(projectId: projectId, scope: "panel", key: value.id) {
             return MessageReceipt(data: previous)

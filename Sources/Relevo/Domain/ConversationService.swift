@@ -18,21 +18,14 @@ package struct ConversationService: Sendable {
         self.now = now
     }
 
+    /// The largest `metadata` of a conversation, serialized.
     static let maximumMetadataBytes = 16 * 1024
 
     /// E6.
-    package func start(projectId: String, body: JSONValue) async throws -> ConversationView {
-        var errors = ValidationErrors()
-        let botId = Self.identifier(body, "botId", &errors)
-        let userId = Self.identifier(body, "userId", &errors)
-        let initialMessage = BotService.optionalString(body, "initialMessage", maximum: MessageValue.maximumTextLength, &errors)
-        if initialMessage?.isEmpty == true { errors.required("initialMessage") }
-        let metadata = Self.metadata(body, &errors)
-        let assignment = Self.assignment(body, &errors)
-        try errors.check()
-
-        let bot = try await bots.bot(projectId: projectId, id: botId!)
-        let user = try await bots.user(projectId: projectId, id: userId!)
+    package func start(projectId: String, _ request: ConversationStart) async throws -> ConversationView {
+        let (initialMessage, metadata, assignment) = (request.initialMessage, request.metadata, request.assignment)
+        let bot = try await bots.bot(projectId: projectId, id: request.botId)
+        let user = try await bots.user(projectId: projectId, id: request.userId)
         guard try await store.integration(projectId: projectId) != nil else {
             throw DomainError.integrationNotFound(projectId: projectId)
         }
@@ -63,15 +56,9 @@ package struct ConversationService: Sendable {
     }
 
     /// E7.
-    package func close(projectId: String, body: JSONValue) async throws -> ConversationView {
-        var errors = ValidationErrors()
-        let botId = Self.identifier(body, "botId", &errors)
-        let userId = Self.identifier(body, "userId", &errors)
-        let redirect = Self.redirect(body, &errors)
-        try errors.check()
-
-        let bot = try await bots.bot(projectId: projectId, id: botId!)
-        let user = try await bots.user(projectId: projectId, id: userId!)
+    package func close(projectId: String, _ request: ConversationClose) async throws -> ConversationView {
+        let bot = try await bots.bot(projectId: projectId, id: request.botId)
+        let user = try await bots.user(projectId: projectId, id: request.userId)
         guard let room = try await store.room(projectId: projectId, botId: bot.id, userId: user.id),
               let active = try await store.activeConversation(projectId: projectId, roomId: room.id)
         else { throw DomainError.conversationNotActive }
@@ -80,21 +67,19 @@ package struct ConversationService: Sendable {
         let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: active.id, user: user, bot: bot, time: time)
         var events: [OutboxEvent] = []
         var messages: [ConversationMessage] = []
-        switch redirect?["type"] {
-        case .string("text")?:
-            guard case .string(let text)? = redirect?["text"] else { break }
+        switch request.redirect {
+        case .text(let text)?:
             let value = MessageValue(id: "msg_" + SecureRandom.hex(byteCount: 12), kind: .text, content: .members(["body": .string(text)]))
             messages.append(ConversationMessage(conversationId: active.id, id: value.id, direction: .system, type: "text",
                                                 content: value.content, createdAt: time))
             events.append(channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value)))
-        case .string("edge")?:
-            guard case .string(let edgeId)? = redirect?["edgeId"] else { break }
+        case .edge(let edgeId)?:
             events.append(channelEvent(context, bot: bot, type: "bot.resume", body: EventPayloads.botResume(context, edgeId: edgeId)))
-        default: break
+        case nil: break
         }
         events.append(OutboxEvent.make(
             projectId: projectId, destination: .panel, conversationId: active.id, eventType: "conversation.close",
-            body: EventPayloads.conversationClose(context, reason: reason, redirect: redirect), at: time))
+            body: EventPayloads.conversationClose(context, reason: reason, redirect: request.redirect?.json), at: time))
         guard let closed = try await store.closeConversation(
             projectId: projectId, conversationId: active.id, at: time, reason: reason, messages: messages, events: events)
         else { throw DomainError.conversationNotActive }
@@ -118,67 +103,6 @@ package struct ConversationService: Sendable {
         OutboxEvent.make(projectId: context.projectId, destination: .channel(botId: bot.id), conversationId: context.conversationId,
                          eventType: type, body: body, held: bot.channelWebhookUrl == nil, at: context.time)
     }
-
-    static func identifier(_ body: JSONValue, _ field: String, _ errors: inout ValidationErrors) -> String? {
-        switch body[field] {
-        case .string(let text)? where Identifier.isValid(text): return text
-        case nil, .null?: errors.required(field); return nil
-        default: errors.invalidIdentifier(field); return nil
-        }
-    }
-
-    private static func metadata(_ body: JSONValue, _ errors: inout ValidationErrors) -> JSONValue? {
-        switch body["metadata"] {
-        case nil, .null?: return nil
-        case let value? where { if case .object = value { true } else { false } }():
-            if CanonicalJSONWriter.bytes(value).count > maximumMetadataBytes {
-                errors.add("metadata", LocalizedText(
-                    en: "metadata must be at most 16 KiB once serialized", es: "metadata debe ocupar como máximo 16 KiB serializado",
-                    pt: "metadata deve ter no máximo 16 KiB serializado"))
-            }
-            return value
-        default: errors.wrongType("metadata", expected: "object"); return nil
-        }
-    }
-
-    private static func assignment(_ body: JSONValue, _ errors: inout ValidationErrors) -> JSONValue? {
-        guard let value = body["assignment"], value != .null else { return nil }
-        guard case .object = value else { errors.wrongType("assignment", expected: "object"); return nil }
-        guard case .string(let type)? = value["type"], ["queue", "operator", "team"].contains(type) else {
-            errors.add("assignment.type", LocalizedText(
-                en: "assignment.type must be one of queue, operator, team", es: "assignment.type debe ser uno de queue, operator, team",
-                pt: "assignment.type deve ser um de queue, operator, team"))
-            return nil
-        }
-        guard case .string(let target)? = value["target"], !target.isEmpty, target.javaScriptLength <= 256 else {
-            errors.add("assignment.target", LocalizedText(
-                en: "assignment.target must be a string of 1-256 characters", es: "assignment.target debe ser un texto de 1 a 256 caracteres",
-                pt: "assignment.target deve ser um texto de 1 a 256 caracteres"))
-            return nil
-        }
-        return .members(["type": .string(type), "target": .string(target)])
-    }
-
-    private static func redirect(_ body: JSONValue, _ errors: inout ValidationErrors) -> JSONValue? {
-        guard let value = body["redirectPayload"], value != .null else { return nil }
-        guard case .object = value else { errors.wrongType("redirectPayload", expected: "object"); return nil }
-        switch value["type"] {
-        case .string("text")?:
-            guard case .string(let text)? = value["text"], !text.isEmpty else { errors.required("redirectPayload.text"); return nil }
-            if text.javaScriptLength > MessageValue.maximumTextLength { errors.tooLong("redirectPayload.text", maximum: MessageValue.maximumTextLength); return nil }
-            return .members(["type": "text", "text": .string(text)])
-        case .string("edge")?:
-            guard case .string(let edgeId)? = value["edgeId"], Identifier.isValid(edgeId) else {
-                errors.invalidIdentifier("redirectPayload.edgeId"); return nil
-            }
-            return .members(["type": "edge", "edgeId": .string(edgeId)])
-        default:
-            errors.add("redirectPayload.type", LocalizedText(
-                en: "redirectPayload.type must be text or edge", es: "redirectPayload.type debe ser text o edge",
-                pt: "redirectPayload.type deve ser text ou edge"))
-            return nil
-        }
-    }
 }
 
 /// A conversation as E6–E8 answer it.
@@ -187,20 +111,4 @@ package struct ConversationView: Sendable {
     package let user: EndUser?
     package let bot: Bot?
     package let messages: [ConversationMessage]?
-
-    var json: JSONValue {
-        let c = conversation
-        return .members([
-            "_id": .string(c.id), "roomId": .string(c.roomId), "state": .string(c.state.rawValue),
-            "startAt": .string(c.startAt.iso8601), "endAt": c.endAt.map { .string($0.iso8601) },
-            "endedReason": c.endedReason.map(JSONValue.string),
-            "assignment": c.assignment ?? .null, "metadata": c.metadata ?? .object([]),
-            "User": .members([
-                "id": .string(c.userId), "names": .string(user?.names ?? ""),
-                "referenceId": user?.referenceId.map(JSONValue.string) ?? .null,
-            ]),
-            "Bot": .members(["id": .string(c.botId), "name": .string(bot?.name ?? "")]),
-            "messages": messages.map { .array($0.map(\.json)) },
-        ])
-    }
 }

@@ -1,7 +1,8 @@
-/// Everything that can go wrong in Relevo that a caller should hear about.
+/// What the rules of the domain refuse, for the caller to hear about.
 ///
-/// Services and controllers throw these; ``ErrorEnvelope`` is the one place that turns them into
-/// the contract's error envelope (§1.4), so a status code or error key is decided once.
+/// Services throw these; ``ErrorEnvelope`` is the one place that turns them (and the HTTP layer's
+/// own ``RequestError``) into the contract's error envelope (§1.4), so a status code or error key is
+/// decided once.
 package enum DomainError: Error, Sendable, Equatable {
     /// Missing, unknown or revoked API key, or a key of another project (401 `UNAUTHORIZED`).
     case unauthorized
@@ -9,27 +10,9 @@ package enum DomainError: Error, Sendable, Equatable {
     case integrationNotFound(projectId: String)
     /// A second create for the same project (409 `INTEGRATION_ALREADY_EXISTS`).
     case integrationAlreadyExists(projectId: String)
-    /// Field rules failed on create-style operations (422 `VALIDATOR_ERROR`).
-    case validationFailed(ValidationErrors)
-    /// Field rules failed on an update (PATCH, as E3 answers) (400 `BAD_REQUEST`).
-    case badRequest(ValidationErrors)
-    /// The body cannot be used at all: not JSON, not an object, cut short (400 `BAD_REQUEST`).
-    case unreadableBody(BodyProblem)
-    /// The body exceeds the limit (413 `PAYLOAD_TOO_LARGE`).
-    case payloadTooLarge(limit: Int)
-    /// A body that is not `application/json` (415).
-    case unsupportedMediaType
-    /// A body in a content coding Relevo does not decode, e.g. `Content-Encoding: gzip` (415).
-    case unsupportedContentCoding(String)
-    /// A transfer coding other than `chunked`, e.g. `Transfer-Encoding: gzip, chunked` (501
-    /// `NOT_IMPLEMENTED`, as RFC 9112 §6.1 asks): read as plain chunked, its body would be garbage.
-    case unsupportedTransferCoding(String)
-    /// The per-key budget is spent (429 `RATE_LIMITED`).
-    case rateLimited(retryAfterSeconds: Int)
-    /// No route has this path (404 `NOT_FOUND`).
-    case routeNotFound(path: String)
-    /// The path exists with other methods (405 `METHOD_NOT_ALLOWED`).
-    case methodNotAllowed(method: String, allowed: [String])
+    /// Fields that cannot be accepted, each with what is wrong with it; the HTTP layer answers 422
+    /// `VALIDATOR_ERROR`, or 400 `BAD_REQUEST` on an update, as E3 does.
+    case invalidFields(ValidationErrors)
     /// A bot, user, room, conversation or event that does not exist in the project (404 `<RESOURCE>_NOT_FOUND`).
     case notFound(Resource, id: String)
     /// A create with an id already taken (409 `<RESOURCE>_ALREADY_EXISTS`).
@@ -42,11 +25,6 @@ package enum DomainError: Error, Sendable, Equatable {
     case eventNotRedeliverable(status: String)
     /// §6: unknown project, no integration, or a wrong signature — indistinguishable on purpose (401).
     case invalidSignature
-    /// The store cannot take the request now (full disk, database down); the same request may be sent
-    /// again (503 `SERVICE_UNAVAILABLE`, with `Retry-After`).
-    case storeUnavailable
-    /// Anything unexpected; logged with detail, shown without (500 `UNKNOWN_ERROR`).
-    case internalError
 }
 
 /// What a 404 names.

@@ -1,40 +1,22 @@
-/// The fields of an E1 create or E3 update body, type-checked but not yet validated against the
-/// address rule (that needs DNS, so it happens in the service).
-struct IntegrationInput {
-    var webhookUrl: String?
-    var authType: AuthType?
-    var authorization: String?
+/// The fields of an E1 create or E3 update, as the HTTP layer read them, with the fields it could
+/// not read: the service adds what its own rules find (the address rule needs DNS; whether a
+/// credential is needed can depend on the stored integration) and reports them all together.
+package struct IntegrationInput: Sendable {
+    package var webhookUrl: String?
+    package var authType: AuthType?
+    package var authorization: String?
+    /// Fields that could not be read (wrong type, unknown value, missing).
+    package var problems = ValidationErrors()
+
+    package init(webhookUrl: String? = nil, authType: AuthType? = nil, authorization: String? = nil) {
+        self.webhookUrl = webhookUrl
+        self.authType = authType
+        self.authorization = authorization
+    }
 
     static let maximumAuthorizationLength = 4096
     /// The order in which `validationError` names the fields.
     static let fieldOrder = ["webhookUrl", "authType", "authorization"]
-
-    /// Reads the known fields of `body`, collecting every type and shape error. Unknown fields are
-    /// ignored and `null` counts as absent (§1.2).
-    static func read(_ body: JSONValue, into errors: inout ValidationErrors) -> IntegrationInput {
-        var input = IntegrationInput()
-        input.webhookUrl = string(body, "webhookUrl", &errors)
-        if let raw = string(body, "authType", &errors) {
-            if let type = AuthType(rawValue: raw) {
-                input.authType = type
-            } else {
-                errors.add("authType", LocalizedText(
-                    en: "authType must be one of no_auth, bearer, api_key, basic",
-                    es: "authType debe ser uno de no_auth, bearer, api_key, basic",
-                    pt: "authType deve ser um de no_auth, bearer, api_key, basic"))
-            }
-        }
-        input.authorization = string(body, "authorization", &errors)
-        return input
-    }
-
-    private static func string(_ body: JSONValue, _ field: String, _ errors: inout ValidationErrors) -> String? {
-        switch body[field] {
-        case nil, .null?: return nil
-        case .string(let value)?: return value
-        case _?: errors.wrongType(field, expected: "string"); return nil
-        }
-    }
 
     /// Checks a credential for `type`; the value is only checked when the type needs one.
     static func checkAuthorization(_ value: String?, for type: AuthType, into errors: inout ValidationErrors) {

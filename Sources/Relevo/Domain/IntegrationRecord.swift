@@ -32,16 +32,4 @@ package struct IntegrationRecord: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
-
-    /// The package view (E2, E3): never the secret, never the credential.
-    var publicJSON: JSONValue {
-        .members([
-            "id": .string(id),
-            "brainId": .string(projectId),
-            "webhookUrl": .string(webhookUrl),
-            "authType": .string(authType.rawValue),
-            "createdAt": .string(createdAt.iso8601),
-            "updatedAt": .string(updatedAt.iso8601),
-        ])
-    }
 }

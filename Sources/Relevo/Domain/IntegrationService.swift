@@ -7,6 +7,7 @@ package struct IntegrationService: Sendable {
     let destinationGuard: DestinationGuard
     let now: @Sendable () -> Timestamp
 
+    /// The longest a replaced signing secret keeps working (7 days).
     package static let maximumGraceSeconds = 604_800
 
     package init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
@@ -23,11 +24,9 @@ package struct IntegrationService: Sendable {
         package let signingSecret: String
     }
 
-    /// E1. Throws `validationFailed` (422) or `integrationAlreadyExists` (409).
-    package func create(projectId: String, body: JSONValue) async throws -> Created {
-        var errors = ValidationErrors()
-        let input = IntegrationInput.read(body, into: &errors)
-        if body["webhookUrl"] == nil || body["webhookUrl"] == .null { errors.required("webhookUrl") }
+    /// E1. Throws `invalidFields` or `integrationAlreadyExists`.
+    package func create(projectId: String, input: IntegrationInput) async throws -> Created {
+        var errors = input.problems
         let authType = input.authType ?? .noAuth
         IntegrationInput.checkAuthorization(input.authorization, for: authType, into: &errors)
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
@@ -57,10 +56,9 @@ package struct IntegrationService: Sendable {
         return record
     }
 
-    /// E3. Validation failures are 400 here (the docs say so for update).
-    package func update(projectId: String, body: JSONValue) async throws -> IntegrationRecord {
-        var errors = ValidationErrors()
-        let input = IntegrationInput.read(body, into: &errors)
+    /// E3.
+    package func update(projectId: String, input: IntegrationInput) async throws -> IntegrationRecord {
+        var errors = input.problems
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
         // Fields first, existence after (the README's check order); whether a credential is needed
         // depends on the stored integration, so that check follows the read.
@@ -106,9 +104,8 @@ package struct IntegrationService: Sendable {
         package let regeneratedAt: Timestamp
     }
 
-    /// E5. `body` may be nil (no body) or `{"graceSeconds": N}`.
-    package func regenerateSecret(projectId: String, body: JSONValue?) async throws -> Regenerated {
-        let grace = try Self.graceSeconds(body)
+    /// E5: a new secret; the one it replaces keeps verifying and signing for `grace` seconds.
+    package func regenerateSecret(projectId: String, graceSeconds grace: Int64) async throws -> Regenerated {
         let time = now()
         let secret = SecureRandom.hex(byteCount: 32)
         let updated = try await store.modifyIntegration(projectId: projectId) { [secrets] record in
@@ -120,21 +117,6 @@ package struct IntegrationService: Sendable {
         }
         guard updated != nil else { throw DomainError.integrationNotFound(projectId: projectId) }
         return Regenerated(signingSecret: secret, regeneratedAt: time)
-    }
-
-    /// `graceSeconds` of an E5 body: an integer from 0 to 7 days, 0 when absent.
-    private static func graceSeconds(_ body: JSONValue?) throws -> Int64 {
-        guard let value = body?["graceSeconds"], value != .null else { return 0 }
-        guard case .number(let number) = value, number == number.rounded(),
-              number >= 0, number <= Double(maximumGraceSeconds) else {
-            var errors = ValidationErrors()
-            errors.add("graceSeconds", LocalizedText(
-                en: "graceSeconds must be an integer from 0 to 604800",
-                es: "graceSeconds debe ser un entero de 0 a 604800",
-                pt: "graceSeconds deve ser um inteiro de 0 a 604800"))
-            throw DomainError.validationFailed(errors)
-        }
-        return Int64(number)
     }
 
     /// The secrets that currently verify inbound webhooks: the current one, and the previous one
@@ -158,9 +140,8 @@ package struct IntegrationService: Sendable {
         record.previousSecretExpiresAt.map { now() < $0 } ?? false
     }
 
-    /// E3's validation failures are 400 (the docs say so for update).
     private func throwIfInvalid(_ errors: ValidationErrors) throws {
-        if !errors.isEmpty { throw DomainError.badRequest(errors.ordered(IntegrationInput.fieldOrder)) }
+        try errors.ordered(IntegrationInput.fieldOrder).check()
     }
 
     private func checkURL(_ text: String, into errors: inout ValidationErrors) async {

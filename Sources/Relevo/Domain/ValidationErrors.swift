@@ -26,9 +26,9 @@ package struct ValidationErrors: Sendable, Equatable {
         return copy
     }
 
-    /// Throws ``DomainError/validationFailed(_:)`` when anything was added.
+    /// Throws ``DomainError/invalidFields(_:)`` when anything was added.
     package func check() throws(DomainError) {
-        if !isEmpty { throw .validationFailed(self) }
+        if !isEmpty { throw .invalidFields(self) }
     }
 
     package static func == (lhs: ValidationErrors, rhs: ValidationErrors) -> Bool {

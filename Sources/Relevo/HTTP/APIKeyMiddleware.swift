@@ -15,7 +15,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         let projectId = try PathParameter.identifier("projectId", request, context)
         let keyHash = try await projects.authenticate(apiKey: request.headers.value(of: .apiKey), projectId: projectId)
         if let wait = rateLimiter.acquire(keyHash) {
-            throw DomainError.rateLimited(retryAfterSeconds: wait)
+            throw RequestError.rateLimited(retryAfterSeconds: wait)
         }
         var context = context
         context.authenticatedProjectId = projectId

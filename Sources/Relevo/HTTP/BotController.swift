@@ -13,7 +13,16 @@ struct BotController {
     }
 
     @Sendable func createBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let (bot, secret) = try await bots.createBot(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        var id: String?
+        if let value = fields.value("id") {
+            if case .string(let text) = value, Identifier.isValid(text) { id = text } else { fields.invalidIdentifier("id") }
+        }
+        let name = fields.requiredString("name", maximum: 256)
+        fields.refuseNul("name", in: name)
+        var input = BotService.NewBot(id: id, name: name, channelWebhookUrl: fields.string("channelWebhookUrl"))
+        input.problems = fields.problems
+        let (bot, secret) = try await bots.createBot(projectId: context.projectId, input)
         guard case .object(var members) = bot.publicJSON else { return JSONResponse.success("Bot created successfully") }
         members.insert((key: "channelSigningSecret", value: .string(secret)), at: 3)
         return JSONResponse.success("Bot created successfully", data: .object(members))
@@ -24,15 +33,27 @@ struct BotController {
         return JSONResponse.success("Bot retrieved successfully", data: bot.publicJSON)
     }
 
+    /// Sets (a string) or clears (`null`) the channel URL; the field must be there.
     @Sendable func updateBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let id = try PathParameter.identifier("botId", request, context)
-        let bot = try await bots.updateBot(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request))
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        if !fields.isPresent("channelWebhookUrl") { fields.required("channelWebhookUrl") }
+        let url = fields.string("channelWebhookUrl")
+        try fields.check()
+        let bot = try await bots.updateBot(projectId: context.projectId, id: id, channelWebhookUrl: url)
         return JSONResponse.success("Bot updated successfully", data: bot.publicJSON)
     }
 
     @Sendable func putUser(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let id = try PathParameter.identifier("userId", request, context)
-        let user = try await bots.upsertUser(projectId: context.projectId, id: id, body: try await RequestBody.jsonObject(request))
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let names = fields.requiredString("names", maximum: 256)
+        let referenceId = fields.string("referenceId", maximum: 256)
+        fields.refuseNul("names", in: names)
+        fields.refuseNul("referenceId", in: referenceId)
+        try fields.check()
+        guard let names else { throw DomainError.invalidFields(fields.problems) }
+        let user = try await bots.upsertUser(projectId: context.projectId, id: id, names: names, referenceId: referenceId)
         return JSONResponse.success("User saved successfully", data: user.publicJSON)
     }
 

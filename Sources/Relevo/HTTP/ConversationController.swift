@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// The Conversation API (E6–E8) and the channel's inbound messages (§7.3).
+/// The Conversation API (E6–E8) and the channel's inbound messages (§7.3): reads each body into
+/// the service's typed request, every problem collected, and renders the answer.
 struct ConversationController {
     let conversations: ConversationService
 
@@ -12,12 +13,26 @@ struct ConversationController {
     }
 
     @Sendable func start(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let view = try await conversations.start(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let botId = fields.identifier("botId"), userId = fields.identifier("userId")
+        let initialMessage = fields.string("initialMessage", maximum: MessageValue.maximumTextLength)
+        if initialMessage?.isEmpty == true { fields.required("initialMessage") }
+        let metadata = Self.metadata(fields)
+        let assignment = Self.assignment(fields)
+        try fields.check()
+        guard let botId, let userId else { throw DomainError.invalidFields(fields.problems) }
+        let view = try await conversations.start(projectId: context.projectId, ConversationStart(
+            botId: botId, userId: userId, initialMessage: initialMessage, metadata: metadata, assignment: assignment))
         return JSONResponse.success("Conversation started successfully", data: view.json)
     }
 
     @Sendable func close(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let view = try await conversations.close(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let botId = fields.identifier("botId"), userId = fields.identifier("userId")
+        let redirect = Self.redirect(fields)
+        try fields.check()
+        guard let botId, let userId else { throw DomainError.invalidFields(fields.problems) }
+        let view = try await conversations.close(projectId: context.projectId, ConversationClose(botId: botId, userId: userId, redirect: redirect))
         return JSONResponse.success("Conversation closed successfully", data: view.json)
     }
 
@@ -29,7 +44,72 @@ struct ConversationController {
     }
 
     @Sendable func channelMessage(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let receipt = try await conversations.receiveFromChannel(projectId: context.projectId, body: try await RequestBody.jsonObject(request))
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let botId = fields.identifier("botId"), userId = fields.identifier("userId")
+        let userName = fields.string("userName", maximum: 256)
+        fields.refuseNul("userName", in: userName)
+        let value = fields.messageValue()
+        try fields.check()
+        guard let botId, let userId, let value else { throw DomainError.invalidFields(fields.problems) }
+        let receipt = try await conversations.receiveFromChannel(
+            projectId: context.projectId, ChannelMessage(botId: botId, userId: userId, userName: userName, value: value))
         return JSONResponse.success("Message received", canonicalData: receipt.data)
+    }
+
+    /// Any object of at most 16 KiB once serialized.
+    private static func metadata(_ fields: FieldReader) -> JSONValue? {
+        guard let value = fields.value("metadata") else { return nil }
+        guard value.isObject else { fields.wrongType("metadata", expected: "object"); return nil }
+        if CanonicalJSONWriter.bytes(value).count > ConversationService.maximumMetadataBytes {
+            fields.add("metadata", LocalizedText(
+                en: "metadata must be at most 16 KiB once serialized", es: "metadata debe ocupar como máximo 16 KiB serializado",
+                pt: "metadata deve ter no máximo 16 KiB serializado"))
+        }
+        return value
+    }
+
+    /// `{"type": "queue" | "operator" | "team", "target": 1–256 characters}`, rebuilt with only those keys.
+    private static func assignment(_ fields: FieldReader) -> JSONValue? {
+        guard let value = fields.value("assignment") else { return nil }
+        guard value.isObject else { fields.wrongType("assignment", expected: "object"); return nil }
+        guard case .string(let type)? = value["type"], ["queue", "operator", "team"].contains(type) else {
+            fields.add("assignment.type", LocalizedText(
+                en: "assignment.type must be one of queue, operator, team", es: "assignment.type debe ser uno de queue, operator, team",
+                pt: "assignment.type deve ser um de queue, operator, team"))
+            return nil
+        }
+        guard case .string(let target)? = value["target"], !target.isEmpty, target.javaScriptLength <= 256 else {
+            fields.add("assignment.target", LocalizedText(
+                en: "assignment.target must be a string of 1-256 characters", es: "assignment.target debe ser un texto de 1 a 256 caracteres",
+                pt: "assignment.target deve ser um texto de 1 a 256 caracteres"))
+            return nil
+        }
+        return .members(["type": .string(type), "target": .string(target)])
+    }
+
+    /// `redirectPayload`: a last text for the end user, or the bot's edge to resume at.
+    private static func redirect(_ fields: FieldReader) -> ConversationClose.Redirect? {
+        guard let value = fields.value("redirectPayload") else { return nil }
+        guard value.isObject else { fields.wrongType("redirectPayload", expected: "object"); return nil }
+        switch value["type"] {
+        case .string("text")?:
+            guard case .string(let text)? = value["text"], !text.isEmpty else { fields.required("redirectPayload.text"); return nil }
+            if text.javaScriptLength > MessageValue.maximumTextLength {
+                fields.tooLong("redirectPayload.text", maximum: MessageValue.maximumTextLength)
+                return nil
+            }
+            return .text(text)
+        case .string("edge")?:
+            guard case .string(let edgeId)? = value["edgeId"], Identifier.isValid(edgeId) else {
+                fields.invalidIdentifier("redirectPayload.edgeId")
+                return nil
+            }
+            return .edge(id: edgeId)
+        default:
+            fields.add("redirectPayload.type", LocalizedText(
+                en: "redirectPayload.type must be text or edge", es: "redirectPayload.type debe ser text o edge",
+                pt: "redirectPayload.type deve ser text ou edge"))
+            return nil
+        }
     }
 }

@@ -20,7 +20,7 @@ extension ErrorEnvelope {
         en: "The data sent is not valid.", es: "Los datos enviados no son válidos.",
         pt: "Os dados enviados não são válidos.")
 
-    /// Wording of every error, in the three languages of the envelope.
+    /// Wording of every error of the domain, in the three languages of the envelope.
     static func catalogue(_ error: DomainError) -> CatalogueEntry {
         switch error {
         case .unauthorized:
@@ -58,6 +58,74 @@ extension ErrorEnvelope {
                 client: LocalizedText(
                     en: "The integration already exists.", es: "La integración ya existe.",
                     pt: "A integração já existe."))
+        case .invalidFields(let errors):
+            return catalogue(RequestError.validationFailed(errors))
+        case .notFound(let resource, let id):
+            let name = resource.rawValue.lowercased()
+            return CatalogueEntry(
+                status: .notFound, key: "\(resource.rawValue)_NOT_FOUND", code: "E0404",
+                message: "\(name.prefix(1).uppercased() + name.dropFirst()) not found",
+                description: "No \(name) \(id.prefix(128)) exists in this project",
+                developer: resource.doesNotExist,
+                client: LocalizedText(
+                    en: "The resource was not found.", es: "No se encontró el recurso.", pt: "O recurso não foi encontrado."))
+        case .alreadyExists(let resource, let id):
+            return CatalogueEntry(
+                status: .conflict, key: "\(resource)_ALREADY_EXISTS", code: "E0409", message: "Already exists",
+                description: "\(resource.lowercased()) \(id.prefix(128)) already exists in this project",
+                developer: LocalizedText(
+                    en: "Choose another id or use the existing resource", es: "Elige otro id o usa el recurso existente",
+                    pt: "Escolha outro id ou use o recurso existente"),
+                client: LocalizedText(en: "It already exists.", es: "Ya existe.", pt: "Já existe."))
+        case .conversationAlreadyActive(let roomId):
+            return CatalogueEntry(
+                status: .conflict, key: "CONVERSATION_ALREADY_ACTIVE", code: "E0409", message: "Conversation already active",
+                description: "Room \(roomId) already has an active conversation",
+                developer: LocalizedText(
+                    en: "Close the active conversation of this room before starting another",
+                    es: "Cierra la conversación activa de esta sala antes de iniciar otra",
+                    pt: "Feche a conversa ativa desta sala antes de iniciar outra"),
+                client: LocalizedText(
+                    en: "A conversation is already in progress.", es: "Ya hay una conversación en curso.",
+                    pt: "Já existe uma conversa em andamento."))
+        case .conversationNotActive:
+            return CatalogueEntry(
+                status: .conflict, key: "CONVERSATION_NOT_ACTIVE", code: "E0409", message: "Conversation not active",
+                description: "The room has no active conversation",
+                developer: LocalizedText(
+                    en: "Start a conversation first", es: "Inicia una conversación primero", pt: "Inicie uma conversa primeiro"),
+                client: LocalizedText(
+                    en: "There is no conversation in progress.", es: "No hay ninguna conversación en curso.",
+                    pt: "Não há nenhuma conversa em andamento."))
+        case .eventNotRedeliverable(let status):
+            return CatalogueEntry(
+                status: .conflict, key: "EVENT_NOT_REDELIVERABLE", code: "E0409", message: "Event cannot be redelivered",
+                description: "The event is \(status); only delivered or failed events can be redelivered",
+                developer: LocalizedText(
+                    en: "Only delivered or failed events can be redelivered; this one is still queued or was cancelled",
+                    es: "Solo se pueden reenviar eventos entregados o fallidos; este sigue en cola o fue cancelado",
+                    pt: "Só eventos entregues ou com falha podem ser reenviados; este ainda está na fila ou foi cancelado"),
+                client: LocalizedText(
+                    en: "This message cannot be sent again right now.", es: "Este mensaje no se puede reenviar en este momento.",
+                    pt: "Esta mensagem não pode ser reenviada agora."))
+        case .invalidSignature:
+            return CatalogueEntry(
+                status: .unauthorized, key: "INVALID_SIGNATURE", code: "E0401", message: "Invalid signature",
+                description: "X-Jelou-Signature is missing or does not match the body",
+                developer: LocalizedText(
+                    en: "Sign the exact raw body with HMAC-SHA256 and the project's signing secret",
+                    es: "Firma el cuerpo exacto con HMAC-SHA256 y el secreto de firma del proyecto",
+                    pt: "Assine o corpo exato com HMAC-SHA256 e o segredo de assinatura do projeto"),
+                client: LocalizedText(
+                    en: "You are not authorized to perform this action.",
+                    es: "No estás autorizado para realizar esta acción.",
+                    pt: "Você não está autorizado a realizar esta ação."))
+        }
+    }
+
+    /// Wording of every error of the request itself and of the server, in the three languages of the envelope.
+    static func catalogue(_ error: RequestError) -> CatalogueEntry {
+        switch error {
         case .validationFailed(let errors):
             return CatalogueEntry(
                 status: .unprocessableContent, key: "VALIDATOR_ERROR", code: "E0422", message: "Validation failed",
@@ -145,66 +213,6 @@ extension ErrorEnvelope {
                     es: "Usa uno de los métodos del encabezado Allow",
                     pt: "Use um dos métodos do cabeçalho Allow"),
                 client: genericClient)
-        case .notFound(let resource, let id):
-            let name = resource.rawValue.lowercased()
-            return CatalogueEntry(
-                status: .notFound, key: "\(resource.rawValue)_NOT_FOUND", code: "E0404",
-                message: "\(name.prefix(1).uppercased() + name.dropFirst()) not found",
-                description: "No \(name) \(id.prefix(128)) exists in this project",
-                developer: resource.doesNotExist,
-                client: LocalizedText(
-                    en: "The resource was not found.", es: "No se encontró el recurso.", pt: "O recurso não foi encontrado."))
-        case .alreadyExists(let resource, let id):
-            return CatalogueEntry(
-                status: .conflict, key: "\(resource)_ALREADY_EXISTS", code: "E0409", message: "Already exists",
-                description: "\(resource.lowercased()) \(id.prefix(128)) already exists in this project",
-                developer: LocalizedText(
-                    en: "Choose another id or use the existing resource", es: "Elige otro id o usa el recurso existente",
-                    pt: "Escolha outro id ou use o recurso existente"),
-                client: LocalizedText(en: "It already exists.", es: "Ya existe.", pt: "Já existe."))
-        case .conversationAlreadyActive(let roomId):
-            return CatalogueEntry(
-                status: .conflict, key: "CONVERSATION_ALREADY_ACTIVE", code: "E0409", message: "Conversation already active",
-                description: "Room \(roomId) already has an active conversation",
-                developer: LocalizedText(
-                    en: "Close the active conversation of this room before starting another",
-                    es: "Cierra la conversación activa de esta sala antes de iniciar otra",
-                    pt: "Feche a conversa ativa desta sala antes de iniciar outra"),
-                client: LocalizedText(
-                    en: "A conversation is already in progress.", es: "Ya hay una conversación en curso.",
-                    pt: "Já existe uma conversa em andamento."))
-        case .conversationNotActive:
-            return CatalogueEntry(
-                status: .conflict, key: "CONVERSATION_NOT_ACTIVE", code: "E0409", message: "Conversation not active",
-                description: "The room has no active conversation",
-                developer: LocalizedText(
-                    en: "Start a conversation first", es: "Inicia una conversación primero", pt: "Inicie uma conversa primeiro"),
-                client: LocalizedText(
-                    en: "There is no conversation in progress.", es: "No hay ninguna conversación en curso.",
-                    pt: "Não há nenhuma conversa em andamento."))
-        case .eventNotRedeliverable(let status):
-            return CatalogueEntry(
-                status: .conflict, key: "EVENT_NOT_REDELIVERABLE", code: "E0409", message: "Event cannot be redelivered",
-                description: "The event is \(status); only delivered or failed events can be redelivered",
-                developer: LocalizedText(
-                    en: "Only delivered or failed events can be redelivered; this one is still queued or was cancelled",
-                    es: "Solo se pueden reenviar eventos entregados o fallidos; este sigue en cola o fue cancelado",
-                    pt: "Só eventos entregues ou com falha podem ser reenviados; este ainda está na fila ou foi cancelado"),
-                client: LocalizedText(
-                    en: "This message cannot be sent again right now.", es: "Este mensaje no se puede reenviar en este momento.",
-                    pt: "Esta mensagem não pode ser reenviada agora."))
-        case .invalidSignature:
-            return CatalogueEntry(
-                status: .unauthorized, key: "INVALID_SIGNATURE", code: "E0401", message: "Invalid signature",
-                description: "X-Jelou-Signature is missing or does not match the body",
-                developer: LocalizedText(
-                    en: "Sign the exact raw body with HMAC-SHA256 and the project's signing secret",
-                    es: "Firma el cuerpo exacto con HMAC-SHA256 y el secreto de firma del proyecto",
-                    pt: "Assine o corpo exato com HMAC-SHA256 e o segredo de assinatura do projeto"),
-                client: LocalizedText(
-                    en: "You are not authorized to perform this action.",
-                    es: "No estás autorizado para realizar esta acción.",
-                    pt: "Você não está autorizado a realizar esta ação."))
         case .storeUnavailable:
             return CatalogueEntry(
                 status: .serviceUnavailable, key: "SERVICE_UNAVAILABLE", code: "E0503", message: "Service unavailable",

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 
-/// The contract's error envelope (§1.4), built from a ``DomainError``.
+/// The contract's error envelope (§1.4), built from a ``DomainError`` or a ``RequestError``.
 ///
 /// This is the only place that decides status codes, error keys and their wording. It conforms to
 /// `HTTPResponseError` so Hummingbird renders it wherever it is thrown.
@@ -22,11 +22,18 @@ package struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
     static let storeRetryAfterSeconds = 5
 
     package init(_ error: DomainError) {
+        if case .invalidFields(let errors) = error {
+            self.init(RequestError.validationFailed(errors))
+        } else {
+            self.init(Self.catalogue(error), validation: nil, headers: [:])
+        }
+    }
+
+    init(_ error: RequestError) {
         var headers = HTTPFields()
         let validation: ValidationErrors?
         switch error {
-        case .validationFailed(let errors): validation = errors
-        case .badRequest(let errors): validation = errors
+        case .validationFailed(let errors), .badRequest(let errors): validation = errors
         default: validation = nil
         }
         switch error {
@@ -35,14 +42,17 @@ package struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
         case .methodNotAllowed(_, let allowed): headers[.allow] = allowed.joined(separator: ", ")
         default: break
         }
-        let entry = Self.catalogue(error)
-        self.status = entry.status
-        self.key = entry.key
-        self.code = entry.code
-        self.message = entry.message
-        self.description = entry.description
-        self.developerMessage = entry.developer
-        self.clientMessage = entry.client
+        self.init(Self.catalogue(error), validation: validation, headers: headers)
+    }
+
+    private init(_ entry: CatalogueEntry, validation: ValidationErrors?, headers: HTTPFields) {
+        status = entry.status
+        key = entry.key
+        code = entry.code
+        message = entry.message
+        description = entry.description
+        developerMessage = entry.developer
+        clientMessage = entry.client
         self.validation = validation
         self.headers = headers
     }

@@ -34,18 +34,23 @@ struct ErrorMiddleware: RouterMiddleware {
     private func envelope(for error: any Error, request: Request, context: Context) -> ErrorEnvelope {
         switch error {
         case let envelope as ErrorEnvelope: return envelope
+        case DomainError.invalidFields(let errors):
+            // An update answers 400 for its fields, as E3 does; everything else 422.
+            return ErrorEnvelope(request.method == .patch ? RequestError.badRequest(errors) : .validationFailed(errors))
         case let domain as DomainError:
             return ErrorEnvelope(domain)
+        case let failure as RequestError:
+            return ErrorEnvelope(failure)
         case let http as HTTPError where http.status == .notFound:
-            return ErrorEnvelope(.routeNotFound(path: request.uri.path))
+            return ErrorEnvelope(RequestError.routeNotFound(path: request.uri.path))
         case let http as HTTPError where http.status == .contentTooLarge:
-            return ErrorEnvelope(.payloadTooLarge(limit: RequestBody.maximumBytes))
+            return ErrorEnvelope(RequestError.payloadTooLarge(limit: RequestBody.maximumBytes))
         case StoreError.unavailable:
             context.logger.warning("store unavailable", metadata: ["path": .string(String(request.uri.path.prefix(512)))])
-            return ErrorEnvelope(.storeUnavailable)
+            return ErrorEnvelope(RequestError.storeUnavailable)
         default:
             context.logger.error("unexpected error", metadata: ["error_type": .string(String(describing: type(of: error)))])
-            return ErrorEnvelope(.internalError)
+            return ErrorEnvelope(RequestError.internalError)
         }
     }
 }

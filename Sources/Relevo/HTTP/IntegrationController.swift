@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// The Integration API, E1–E5 (§2): parses, calls ``IntegrationService``, renders the envelope.
+/// The Integration API, E1–E5 (§2): reads the body into an ``IntegrationInput``, calls
+/// ``IntegrationService``, renders the envelope.
 struct IntegrationController {
     let integrations: IntegrationService
 
@@ -14,8 +15,9 @@ struct IntegrationController {
     }
 
     @Sendable func create(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let body = try await RequestBody.jsonObject(request)
-        let created = try await integrations.create(projectId: context.projectId, body: body)
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        if fields.value("webhookUrl") == nil { fields.required("webhookUrl") }
+        let created = try await integrations.create(projectId: context.projectId, input: Self.input(fields))
         let record = created.integration
         return JSONResponse.success("Integration created successfully", data: .members([
             "id": .string(record.id),
@@ -34,8 +36,8 @@ struct IntegrationController {
     }
 
     @Sendable func update(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let body = try await RequestBody.jsonObject(request)
-        let record = try await integrations.update(projectId: context.projectId, body: body)
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let record = try await integrations.update(projectId: context.projectId, input: Self.input(fields))
         return JSONResponse.success("Integration updated successfully", data: record.publicJSON)
     }
 
@@ -45,12 +47,46 @@ struct IntegrationController {
     }
 
     @Sendable func regenerate(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let body = try await RequestBody.optionalJSONObject(request)
-        let result = try await integrations.regenerateSecret(projectId: context.projectId, body: body)
+        let grace = try await RequestBody.optionalJSONObject(request).map(Self.graceSeconds) ?? 0
+        let result = try await integrations.regenerateSecret(projectId: context.projectId, graceSeconds: grace)
         return JSONResponse.success("Signing secret regenerated successfully", data: .members([
             "brainId": .string(context.projectId),
             "signingSecret": .string(result.signingSecret),
             "regeneratedAt": .string(result.regeneratedAt.iso8601),
         ]))
+    }
+
+    /// The fields of an E1 or E3 body, every problem of type or value collected.
+    static func input(_ fields: FieldReader) -> IntegrationInput {
+        var input = IntegrationInput(webhookUrl: fields.string("webhookUrl"))
+        if let raw = fields.string("authType") {
+            if let type = AuthType(rawValue: raw) {
+                input.authType = type
+            } else {
+                fields.add("authType", LocalizedText(
+                    en: "authType must be one of no_auth, bearer, api_key, basic",
+                    es: "authType debe ser uno de no_auth, bearer, api_key, basic",
+                    pt: "authType deve ser um de no_auth, bearer, api_key, basic"))
+            }
+        }
+        input.authorization = fields.string("authorization")
+        input.problems = fields.problems
+        return input
+    }
+
+    /// `graceSeconds` of an E5 body: an integer from 0 to 7 days, 0 when absent.
+    static func graceSeconds(_ body: JSONValue) throws -> Int64 {
+        let fields = FieldReader(body)
+        guard let value = fields.value("graceSeconds") else { return 0 }
+        guard case .number(let number) = value, number == number.rounded(),
+              number >= 0, number <= Double(IntegrationService.maximumGraceSeconds) else {
+            fields.add("graceSeconds", LocalizedText(
+                en: "graceSeconds must be an integer from 0 to 604800",
+                es: "graceSeconds debe ser un entero de 0 a 604800",
+                pt: "graceSeconds deve ser um inteiro de 0 a 604800"))
+            try fields.check()
+            return 0
+        }
+        return Int64(number)
     }
 }

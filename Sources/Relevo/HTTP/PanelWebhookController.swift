@@ -18,11 +18,26 @@ struct PanelWebhookController {
 
     @Sendable func receive(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
         guard let raw = try await RequestBody.rawBytes(request) else {
-            throw DomainError.unreadableBody(.notAnObject(found: nil))
+            throw RequestError.unreadableBody(.notAnObject(found: nil))
         }
         let body = try RequestBody.object(from: raw)  // parsed for reading; the signature covers `raw` as received
+        guard case .string(let projectId)? = body["project_id"], Identifier.isValid(projectId) else {
+            throw DomainError.invalidSignature
+        }
+        try await conversations.verifyPanelSignature(
+            projectId: projectId, body: raw, signature: request.headers[HTTPField.Name("X-Jelou-Signature")!])
+        let fields = FieldReader(body)
+        for (field, expected) in [("field", "messages"), ("object", "message_event"), ("event_type", "incoming_message")]
+        where body[field] != .string(expected) {
+            fields.add(field, LocalizedText(en: "\(field) must be \"\(expected)\"", es: "\(field) debe ser \"\(expected)\"",
+                                            pt: "\(field) deve ser \"\(expected)\""))
+        }
+        let roomId = fields.identifier("room_id"), botId = fields.identifier("bot_id"), userId = fields.identifier("user_id")
+        let value = fields.messageValue()
+        try fields.check()
+        guard let roomId, let botId, let userId, let value else { throw DomainError.invalidFields(fields.problems) }
         let receipt = try await conversations.receiveFromPanel(
-            body: body, rawBody: raw, signature: request.headers[HTTPField.Name("X-Jelou-Signature")!])
+            AgentReply(projectId: projectId, roomId: roomId, botId: botId, userId: userId, value: value))
         return JSONResponse.success("Message received", canonicalData: receipt.data)
     }
 }

@@ -3,7 +3,7 @@ import Hummingbird
 /// Ids taken from the path, checked by the §9 rule before any lookup.
 enum PathParameter {
     /// The parameter `name`, percent-decoded, or a validation error naming it (400 on PATCH, as for
-    /// E3; else 422).
+    /// E3; else 422: see ``ErrorMiddleware``).
     ///
     /// Decoded because clients encode path segments (`encodeURIComponent`, `urllib.parse.quote`):
     /// `wa%3Abot.1` is the id `wa:bot.1`. Decoded once and strictly — a malformed escape or bytes
@@ -13,7 +13,7 @@ enum PathParameter {
         guard let value = context.parameters.get(name).flatMap(percentDecoded), Identifier.isValid(value) else {
             var errors = ValidationErrors()
             errors.invalidIdentifier(name)
-            throw request.method == .patch ? DomainError.badRequest(errors) : DomainError.validationFailed(errors)
+            throw DomainError.invalidFields(errors)
         }
         return value
     }

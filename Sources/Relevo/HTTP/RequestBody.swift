@@ -11,7 +11,7 @@ enum RequestBody {
     /// The body as a JSON object; an empty body is a 400.
     static func jsonObject(_ request: Request) async throws -> JSONValue {
         guard let object = try await optionalJSONObject(request) else {
-            throw DomainError.unreadableBody(.notAnObject(found: nil))
+            throw RequestError.unreadableBody(.notAnObject(found: nil))
         }
         return object
     }
@@ -28,10 +28,10 @@ enum RequestBody {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw DomainError.unreadableBody(.malformedJSON(error))
+            throw RequestError.unreadableBody(.malformedJSON(error))
         }
         guard case .object = value else {
-            throw DomainError.unreadableBody(.notAnObject(found: value.typeName))
+            throw RequestError.unreadableBody(.notAnObject(found: value.typeName))
         }
         return value
     }
@@ -39,34 +39,34 @@ enum RequestBody {
     /// The raw bytes (nil when empty), after the coding, size and media-type checks.
     static func rawBytes(_ request: Request) async throws -> [UInt8]? {
         if let coding = request.headers.value(of: .transferEncoding), !isOnlyChunked(coding) {
-            throw DomainError.unsupportedTransferCoding(coding)
+            throw RequestError.unsupportedTransferCoding(coding)
         }
         if let declared = request.headers.value(of: .contentLength).flatMap(Int.init), declared > maximumBytes {
-            throw DomainError.payloadTooLarge(limit: maximumBytes)
+            throw RequestError.payloadTooLarge(limit: maximumBytes)
         }
         // Bodies are read as sent: a compressed one would only fail to parse, as a puzzling 400.
         if let coding = request.headers.value(of: .contentEncoding), codings(coding).contains(where: { $0 != "identity" }) {
-            throw DomainError.unsupportedContentCoding(coding)
+            throw RequestError.unsupportedContentCoding(coding)
         }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maximumBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw DomainError.payloadTooLarge(limit: maximumBytes)
+            throw RequestError.payloadTooLarge(limit: maximumBytes)
         } catch is NIOTooManyBytesError {
             // A body without a declared length (chunked) that runs past the limit.
-            throw DomainError.payloadTooLarge(limit: maximumBytes)
+            throw RequestError.payloadTooLarge(limit: maximumBytes)
         } catch is HTTPParserError {
             // Malformed framing, or a connection closed (or timed out idle) in the middle of the body:
             // the client's doing, not an unexpected error of the server's.
-            throw DomainError.unreadableBody(.cutShort)
+            throw RequestError.unreadableBody(.cutShort)
         }
         guard buffer.readableBytes > 0 else { return nil }
         // A missing Content-Type is read as JSON (decision: lenient for hand-written clients);
         // a declared type other than JSON is refused.
         if let type = request.headers.value(of: .contentType), type != "application/json" {
             let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard mediaType == "application/json" else { throw DomainError.unsupportedMediaType }
+            guard mediaType == "application/json" else { throw RequestError.unsupportedMediaType }
         }
         return Array(buffer.readableBytesView)
     }

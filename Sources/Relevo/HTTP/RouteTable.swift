@@ -58,7 +58,7 @@ struct RouteTable {
             let allow = methods.map(\.rawValue)
             for method in Self.knownMethods where !methods.contains(method) {
                 router.on(RouterPath(entry.path), method: method) { request, _ -> Response in
-                    throw DomainError.methodNotAllowed(method: request.method.rawValue, allowed: allow)
+                    throw RequestError.methodNotAllowed(method: request.method.rawValue, allowed: allow)
                 }
             }
         }

@@ -47,6 +47,8 @@ package enum JSONValue: Sendable, Equatable {
     /// The string, when this is one.
     package var stringValue: String? { if case .string(let text) = self { text } else { nil } }
 
+    package var isObject: Bool { if case .object = self { true } else { false } }
+
     /// A short name of the JSON type, for validation messages.
     package var typeName: String {
         switch self {
