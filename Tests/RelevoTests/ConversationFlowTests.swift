@@ -150,7 +150,7 @@ struct ConversationFlowTests {
             #expect(event.header("X-Jelou-Signature") == "sha256=" + Self.hexHMAC(world.signingSecret, event.body))
             #expect(event.header("Authorization") == "Bearer panel-token-123")
             #expect(event.header("Content-Type") == "application/json")
-            #expect(event.header("User-Agent") == "Relevo/\(Relevo.version)")
+            #expect(event.header("User-Agent") == "Relevo/\(Release.version)")
             #expect(event.header("webhook-id")?.hasPrefix("evt_") == true)
             #expect(event.json["project_id"] == .string(world.projectId))
             #expect(event.json["room_id"] == .string(roomId))

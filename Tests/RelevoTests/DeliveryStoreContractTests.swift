@@ -52,7 +52,7 @@ struct DeliveryStoreContractTests {
     static func claim(_ store: any RelevoStore, at time: Timestamp = start, lease: Int64 = 60, limit: Int = 10,
                       skipping: Set<String> = []) async throws -> [OutboxEvent] {
         try await store.claimDueEvents(now: time, leaseUntil: time.adding(seconds: lease), limit: limit,
-                                       room: DestinationRoom(maximumPerDestination: 16, inFlight: Dictionary(uniqueKeysWithValues: skipping.map { ($0, 16) })))
+                                       slots: DestinationSlots(maximumPerDestination: 16, inFlight: Dictionary(uniqueKeysWithValues: skipping.map { ($0, 16) })))
     }
 
     /// Appends events to a conversation the way a channel message does (idempotent write).

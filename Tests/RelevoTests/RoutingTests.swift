@@ -33,7 +33,7 @@ struct RoutingTests {
             #expect(health.status == .ok)
             #expect(health.text == #"{"status":"ok","store":"up"}"#)
             let version = try await api.call(.get, "/version", key: .some(nil))
-            #expect(version.text == #"{"name":"relevo","version":"\#(Relevo.version)"}"#)
+            #expect(version.text == #"{"name":"relevo","version":"\#(Release.version)"}"#)
             let document = try await api.call(.get, "/openapi.yaml", key: .some(nil))
             #expect(document.status == .ok)
             #expect(document.text.hasPrefix("openapi: 3.1"))

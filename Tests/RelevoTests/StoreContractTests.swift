@@ -9,7 +9,19 @@ import Testing
 /// server (``TestPostgres``), each test on a fresh database.
 @Suite("Store contract")
 struct StoreContractTests {
-    enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
+    enum Backend: String, CaseIterable, Sendable {
+        case sqlite, postgres
+
+        /// The backends the parameterized tests run on: both, or those `RELEVO_TEST_BACKENDS` lists
+        /// (comma-separated), so that `scripts/test.sh fast` runs the SQLite cases without PostgreSQL.
+        static var allCases: [Backend] {
+            guard let names = ProcessInfo.processInfo.environment["RELEVO_TEST_BACKENDS"] else { return [.sqlite, .postgres] }
+            return names.split(separator: ",").map { name in
+                guard let backend = Backend(rawValue: String(name)) else { fatalError("RELEVO_TEST_BACKENDS: no backend \(name)") }
+                return backend
+            }
+        }
+    }
 
     /// Runs `body` on a new empty store (and the directory its file is in), closed afterwards.
     static func withStore(_ backend: Backend, _ body: (any RelevoStore, URL) async throws -> Void) async throws {
@@ -244,7 +256,7 @@ struct StoreContractTests {
         }
         #expect(store.schedule.carriedEvents == 2)
         let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10,
-                                                     room: DestinationRoom(maximumPerDestination: 16))
+                                                     slots: DestinationSlots(maximumPerDestination: 16))
         #expect(claimed.count == 5)
         for event in claimed {
             #expect(event.body == bodies[event.id])
@@ -276,9 +288,9 @@ struct StoreContractTests {
             #expect(try await store.recordOnce(write) == .recorded)
         }
         #expect(store.schedule.carriedEvents == min(4, carryLimit))
-        let room = DestinationRoom(maximumPerDestination: 16)
+        let slots = DestinationSlots(maximumPerDestination: 16)
         for index in 0..<4 {
-            let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, room: room)
+            let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, slots: slots)
             #expect(claimed.map(\.id) == ["e\(index)"])
             #expect(claimed.first?.body == Array("{\"n\":\(index)}".utf8))
             #expect(claimed.first?.attemptCount == 0 && claimed.first?.status == .delivering)
@@ -286,7 +298,7 @@ struct StoreContractTests {
                                           errorClass: nil, responseBody: nil)
             try await store.finishAttempt(attempt, outcome: .delivered(at: at))
         }
-        #expect(try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, room: room).isEmpty)
+        #expect(try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, slots: slots).isEmpty)
         #expect(store.schedule.carriedEvents == 0)
         try await store.close()
     }
@@ -380,7 +392,7 @@ struct StoreContractTests {
         // c1's events delivered in order up to e1-8, the last one with its item; e1-9 is not indexed yet.
         for index in 0...8 {
             let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 50,
-                                                         room: DestinationRoom(maximumPerDestination: 50))
+                                                         slots: DestinationSlots(maximumPerDestination: 50))
             let mine = try #require(claimed.first { $0.id == "e1-\(index)" })
             try await store.finishAttempt(DeliveryAttempt(eventId: mine.id, number: 1, startedAt: at, durationMilliseconds: 1,
                                                           statusCode: 200, errorClass: nil, responseBody: nil), outcome: .delivered(at: at))
@@ -526,7 +538,7 @@ struct RetentionTests {
             let greeting = ConversationMessage(conversationId: "c1", id: "hello", direction: .system, type: "text",
                                                content: .members(["body": "hi"]), createdAt: .init(millisecondsSince1970: 0))
             try await store.startConversation(conversation, messages: [greeting], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
-            let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, room: DestinationRoom(maximumPerDestination: 16))
+            let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, slots: DestinationSlots(maximumPerDestination: 16))
             #expect(claimed.count == 7)
             for (index, claim) in claimed.enumerated() {
                 let settledAt = Timestamp(millisecondsSince1970: index < 5 ? 10 * day : 99 * day)  // five old, two recent

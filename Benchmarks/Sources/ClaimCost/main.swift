@@ -26,12 +26,12 @@ struct ClaimCost {
             let store = try SQLiteStore(path: path)
             let startup = ContinuousClock.now - opened
 
-            let room = DestinationRoom(maximumPerDestination: 16)
+            let slots = DestinationSlots(maximumPerDestination: 16)
             let now = Timestamp(millisecondsSince1970: 2_000_000_000_000)
             var samples: [Duration] = []
             for _ in 0..<200 {
                 let started = ContinuousClock.now
-                let claimed = try await store.claimDueEvents(now: now, leaseUntil: now, limit: 64, room: room)
+                let claimed = try await store.claimDueEvents(now: now, leaseUntil: now, limit: 64, slots: slots)
                 samples.append(ContinuousClock.now - started)
                 precondition(claimed.count == 64, "expected 64 claims, got \(claimed.count)")
                 try await store.releaseClaims(claimed.map(\.id))

@@ -82,10 +82,10 @@ struct PipelineCost {
         // Claim + settle as delivered.
         cpu = cpuSeconds(); clock = ContinuousClock.now
         var settled = 0
-        let room = DestinationRoom(maximumPerDestination: 64)
+        let slots = DestinationSlots(maximumPerDestination: 64)
         while settled < total + conversations {
             let now = Timestamp.now()
-            let claimed = try await app.store.claimDueEvents(now: now, leaseUntil: now, limit: 64, room: room)
+            let claimed = try await app.store.claimDueEvents(now: now, leaseUntil: now, limit: 64, slots: slots)
             if claimed.isEmpty { break }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for event in claimed {

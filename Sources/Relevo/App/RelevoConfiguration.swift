@@ -50,8 +50,3 @@ extension RelevoConfiguration {
     /// Each attempt in flight holds a connection (a file descriptor): ten thousand is already a lot of them.
     package static let maximumInFlightRange = 1...10_000
 }
-
-/// The running version, sent as `User-Agent: Relevo/<version>` and served at `/version`.
-package enum Relevo {
-    package static let version = "0.1.0"
-}

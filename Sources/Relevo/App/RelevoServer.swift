@@ -30,7 +30,7 @@ package enum RelevoServer {
             },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                Console.write("Relevo \(Relevo.version) listening on http://\(host):\(port)\n")
+                Console.write("Relevo \(Release.version) listening on http://\(host):\(port)\n")
             })
         do {
             try await application.runService()

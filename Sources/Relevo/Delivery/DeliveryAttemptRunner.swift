@@ -107,7 +107,7 @@ package struct DeliveryAttemptRunner: Sendable {
             ("webhook-timestamp", String(time.millisecondsSince1970 / 1000)),
             ("webhook-signature", WebhookSignature.standard(
                 keys: target.keys, id: event.id, timestamp: time.millisecondsSince1970 / 1000, body: event.body)),
-            ("User-Agent", "Relevo/\(Relevo.version)"),
+            ("User-Agent", "Relevo/\(Release.version)"),
         ]
         if let credential = target.credential { headers.append(credential) }
         let sent = await sender.post(url: url, headers: headers, body: event.body)

@@ -56,14 +56,14 @@ package final class Dispatcher: Service, Sendable {
         self.configuration = configuration
         self.now = now
         self.logger = logger
-        slots = Mutex(Slots(started: DestinationRoom(maximumPerDestination: configuration.maximumInFlightPerDestination)))
+        slots = Mutex(Slots(started: DestinationSlots(maximumPerDestination: configuration.maximumInFlightPerDestination)))
     }
 
     /// Claims run ahead of the attempts: up to one bound's worth per destination (and overall) is
     /// claimed and waits here, so a slot freed by an answer is filled at once instead of after a claim's
     /// round trip to the store (on PostgreSQL that round trip, not the panel, would set the pace).
     private struct Slots {
-        var started: DestinationRoom
+        var started: DestinationSlots
         /// Deques, so that taking from the front of a line does not copy the events left in it.
         var waiting: [String: Deque<OutboxEvent>] = [:]
 
@@ -82,10 +82,10 @@ package final class Dispatcher: Service, Sendable {
         }
 
         /// What a claim may add: room for what is in flight or waiting, up to twice the bound.
-        var claimRoom: DestinationRoom {
+        var claimSlots: DestinationSlots {
             var counts = started.inFlight
             for (destination, line) in waiting { counts[destination, default: 0] += line.count }
-            return DestinationRoom(maximumPerDestination: 2 * started.maximumPerDestination, inFlight: counts)
+            return DestinationSlots(maximumPerDestination: 2 * started.maximumPerDestination, inFlight: counts)
         }
     }
 
@@ -124,15 +124,15 @@ package final class Dispatcher: Service, Sendable {
                     await store.deliverySignal.wait(upTo: pause)
                     continue
                 }
-                let (room, free) = slots.withLock {
-                    ($0.claimRoom, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
+                let (claimable, free) = slots.withLock {
+                    ($0.claimSlots, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
                 }
                 var claimed: [OutboxEvent] = []
                 if free > 0 {
                     do {
                         let time = now()
                         claimed = try await store.claimDueEvents(
-                            now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, room: room)
+                            now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, slots: claimable)
                     } catch {
                         storeFailedAt.withLock { $0 = .now }
                         logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
@@ -167,14 +167,14 @@ package final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Puts claimed events in their destination's line, up to the claim room; the rest are given back
+    /// Puts claimed events in their destination's line, up to what the claim may add; the rest are given back
     /// (a store shared by several instances may hand out more than this instance asked for).
     private func queue(_ claimed: [OutboxEvent]) -> [OutboxEvent] {
         slots.withLock { slots in
-            var room = slots.claimRoom
+            var claimable = slots.claimSlots
             var overflow: [OutboxEvent] = []
             for event in claimed {
-                if room.take(event.destinationKey) {
+                if claimable.take(event.destinationKey) {
                     slots.waiting[event.destinationKey, default: []].append(event)
                 } else {
                     overflow.append(event)

@@ -6,7 +6,7 @@ enum OpenAPIDocument {
     static let text: String = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
               let text = try? String(contentsOf: url, encoding: .utf8)
-        else { return "openapi: 3.1.0\ninfo: {title: Relevo, version: \(Relevo.version)}\npaths: {}\n" }
+        else { return "openapi: 3.1.0\ninfo: {title: Relevo, version: \(Release.version)}\npaths: {}\n" }
         return text
     }()
 }

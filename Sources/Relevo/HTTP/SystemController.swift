@@ -35,7 +35,7 @@ struct SystemController {
 
     /// A constant answer that touches nothing: also the benchmark's baseline route.
     @Sendable func version(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        JSONResponse.make(status: .ok, body: .members(["name": "relevo", "version": .string(Relevo.version)]))
+        JSONResponse.make(status: .ok, body: .members(["name": "relevo", "version": .string(Release.version)]))
     }
 
     @Sendable func openAPI(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {

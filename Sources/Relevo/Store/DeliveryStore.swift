@@ -4,7 +4,7 @@ package protocol DeliveryStore: Sendable {
     /// ordering key (no older event of the key still pending, delivering or held), and marks them `delivering`.
     /// An event whose lease expired (its worker died) is due again.
     /// No destination (``OutboxEvent/destinationKey``) gets more events than `room` lets it start.
-    func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom) async throws -> [OutboxEvent]
+    func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, slots: DestinationSlots) async throws -> [OutboxEvent]
 
     /// Gives back claimed events without an attempt (abandoned at shutdown, or more than a destination had room for).
     func releaseClaims(_ eventIds: [String]) async throws

@@ -14,20 +14,20 @@ extension PostgresStore {
     ///
     /// The claim counts the attempt (`attempt_count + 1`), so that an attempt taken over after a lease
     /// ended gets the next number rather than the one the dead instance had started.
-    package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
+    package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, slots: DestinationSlots)
         async throws -> [OutboxEvent]
     {
         let millis = now.millisecondsSince1970
-        var room = room
+        var slots = slots
         let candidates = try await rows(
             """
             SELECT e.seq, \(unescaped: Self.destinationKey) AS destination_key FROM heads h JOIN events e ON e.seq = h.seq
             WHERE \(unescaped: Self.claimable(millis))
-              AND \(unescaped: Self.destinationKey) <> ALL(\(Array(room.saturated))::text[])
+              AND \(unescaped: Self.destinationKey) <> ALL(\(Array(slots.saturated))::text[])
             ORDER BY h.seq LIMIT \(limit)
             """)
         let chosen = try candidates.compactMap { row in
-            try room.take(row.value("destination_key")) ? try row.value("seq", as: Int64.self) : nil
+            try slots.take(row.value("destination_key")) ? try row.value("seq", as: Int64.self) : nil
         }
         guard !chosen.isEmpty else { return [] }
         // One statement, so no explicit transaction: the row locks last until it commits. The head and

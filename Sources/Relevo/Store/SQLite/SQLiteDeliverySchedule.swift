@@ -153,9 +153,9 @@ final class SQLiteDeliverySchedule: Sendable {
         }
     }
 
-    /// Takes up to `limit` due heads, oldest first, no more per destination than `room` allows,
+    /// Takes up to `limit` due heads, oldest first, no more per destination than `slots` allows,
     /// and marks them claimed.
-    func claim(now: Int64, limit: Int, room: DestinationRoom) -> [Head] {
+    func claim(now: Int64, limit: Int, slots: DestinationSlots) -> [Head] {
         state.withLock { state in
             while let top = state.later.min, top.due <= now {
                 state.later.removeMin()
@@ -163,10 +163,10 @@ final class SQLiteDeliverySchedule: Sendable {
                     state.ready[head.destination, default: Heap()].insert(Ready(seq: head.seq, key: head.orderingKey))
                 }
             }
-            var room = room
+            var slots = slots
             var candidates: [Head] = []
             for destination in Array(state.ready.keys) {
-                while room.take(destination), var heap = state.ready.removeValue(forKey: destination) {
+                while slots.take(destination), var heap = state.ready.removeValue(forKey: destination) {
                     var found: Head?
                     while found == nil, let top = heap.popMin() {
                         // A head retried meanwhile is due later: its entry in `later` stands for it.

@@ -9,11 +9,11 @@ extension SQLiteStore {
     /// One SQLite server per file delivers (see the README), so the heads and the claims are kept in
     /// memory (``SQLiteDeliverySchedule``): claiming costs no query but the read of the bodies, and a
     /// crash leaves nothing to release — the events simply stay pending in the file.
-    package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, room: DestinationRoom)
+    package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, slots: DestinationSlots)
         async throws -> [OutboxEvent]
     {
         let time = now.millisecondsSince1970
-        let chosen = schedule.claim(now: time, limit: limit, room: room)
+        let chosen = schedule.claim(now: time, limit: limit, slots: slots)
         guard !chosen.isEmpty else { return [] }
         let events: [OutboxEvent]
         do {

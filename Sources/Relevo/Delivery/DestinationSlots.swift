@@ -3,7 +3,7 @@
 ///
 /// The dispatcher keeps the live counts; a claim gets a copy, so the store hands out no more
 /// events of a destination than it may start — nothing is claimed only to be given back.
-package struct DestinationRoom: Sendable, Equatable {
+package struct DestinationSlots: Sendable, Equatable {
     /// Most attempts in flight to one destination.
     package let maximumPerDestination: Int
     /// Attempts in flight, by ``OutboxEvent/destinationKey``; absent means none.
