@@ -43,7 +43,8 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 "RelevoSQLiteConfig",
             ],
-            resources: [.copy("Resources/openapi.yaml")]
+            // Embedded in the binary: a production install is the one file, with no resource bundle beside it.
+            resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         // The one SQLite setting Swift cannot make itself (a variadic C call); the header is the one GRDB builds against.
         .target(name: "RelevoSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),

@@ -8,7 +8,7 @@
 // Compare with Benchmarks/delivery.sh's whole pipeline to see what HTTP in and out costs.
 // With PANEL_URL (a running Benchmarks/panel.mjs, e.g. http://127.0.0.1:PORT/hook) it also measures
 // the outbound half alone: WebhookClient POSTing event-sized bodies, 16 at a time, against AsyncHTTPClient
-// (Relevo's client before) as the baseline, in the same run.
+// as the baseline, in the same run.
 //
 //     swift build -c release --package-path Benchmarks --scratch-path .build-bench-tools -Xswiftc -enable-testing --product relevo-pipeline-cost && .build-bench-tools/release/relevo-pipeline-cost     Env: EVENTS, MODE=accept|sender, PANEL_URL,
 //     BASELINE=0 (sender without the AsyncHTTPClient runs, for profiling)
@@ -104,7 +104,7 @@ struct PipelineCost {
     }
 
     /// CPU per POST of the outbound client alone, against a live panel: Relevo's WebhookClient, and
-    /// AsyncHTTPClient (what Relevo used before) as the baseline measured in the same run, twice each, alternating.
+    /// AsyncHTTPClient as the baseline measured in the same run, twice each, alternating.
     static func measureSender(panel: String, total: Int) async throws {
         let url = try WebhookURL.parse(panel, allowHTTP: true)
         let body = Array(String(repeating: "x", count: 600).utf8)
@@ -116,7 +116,7 @@ struct PipelineCost {
         let withBaseline = ProcessInfo.processInfo.environment["BASELINE"] != "0"
         for _ in 0..<2 {
             if withBaseline { try await postConcurrently("sender (AsyncHTTPClient, baseline)", total: total) {
-                // The futures API with a delegate collecting the answer on the event loop, as Relevo used it.
+                // The futures API with a delegate collecting the answer on the event loop.
                 let request = try HTTPClient.Request(url: panel, method: .POST, headers: HTTPHeaders(headers), body: .byteBuffer(ByteBuffer(bytes: body)))
                 let response: HTTPClient.Response = try await baseline.execute(request: request, deadline: .now() + .seconds(15)).get()
                 return Int(response.status.code)

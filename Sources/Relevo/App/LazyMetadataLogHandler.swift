@@ -4,8 +4,8 @@ import Logging
 /// when a line is written.
 ///
 /// `StreamLogHandler` formats its metadata each time an entry is set, and Hummingbird sets a
-/// request id on every request's logger: under load that was about 1 % of the server's CPU for
-/// lines that, at the default level, are never written. The output is byte for byte the same.
+/// request id on every request's logger: work on every request for lines that, at the default
+/// level, are never written. The output is byte for byte the same.
 package struct LazyMetadataLogHandler: LogHandler {
     private var stream: StreamLogHandler
     package var metadata: Logger.Metadata = [:]

@@ -4,9 +4,9 @@ import Foundation
 ///
 /// The SQLite store keeps the delivery queue's state in the memory of its one server: on start it
 /// takes back every delivery that was in flight when the last server stopped. A second server on
-/// the same file would therefore send again, at once, every event the first one is sending (seen:
-/// two or three copies of each `webhook-id`). The one-shot CLI commands take no lock: they only
-/// change projects and keys, which a running server reads from the file.
+/// the same file would therefore send again, at once, every event the first one is sending, and
+/// panels would get each `webhook-id` more than once. The one-shot CLI commands take no lock: they
+/// only change projects and keys, which a running server reads from the file.
 ///
 /// An exclusive `flock` on `<database>.lock` beside the database, which the kernel drops when the
 /// process ends, however it ends. Not on the database file itself: closing any descriptor of that

@@ -24,9 +24,10 @@ enum EventPayloads {
         ])
     }
 
-    /// Written straight into its canonical bytes: this is the body of every end-user message, and the
-    /// tree of five objects built first for it was a tenth of a channel message's allocations. The
-    /// same bytes `CanonicalJSONWriter` writes for the tree (tested); only `content` is a tree.
+    /// Written straight into its canonical bytes: this is the body of every end-user message, and a
+    /// tree of five objects built first for it would be a sizeable share of a channel message's
+    /// allocations. The same bytes `CanonicalJSONWriter` writes for the tree (tested); only `content`
+    /// is a tree.
     static func userMessage(_ c: Context, value: MessageValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(384)

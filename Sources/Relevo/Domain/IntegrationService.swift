@@ -60,7 +60,7 @@ package struct IntegrationService: Sendable {
     package func update(projectId: String, input: IntegrationInput) async throws -> IntegrationRecord {
         var errors = input.problems
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
-        // Fields first, existence after (the README's check order); whether a credential is needed
+        // Fields first, existence after (the check order of docs/api.md); whether a credential is needed
         // depends on the stored integration, so that check follows the read.
         try throwIfInvalid(errors)
         let current = try await get(projectId: projectId)

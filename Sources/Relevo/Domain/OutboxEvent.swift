@@ -15,7 +15,7 @@ package struct OutboxEvent: Sendable, Equatable {
 
     /// What never changes once the event is written, boxed: an event is copied many times on its
     /// way (the write, the schedule, the claim, the dispatcher's line, the attempt), and a copy of
-    /// eight strings and a body retained each of them.
+    /// eight strings and a body would retain each of them.
     private final class Fixed: Sendable, Equatable {
         let id: String
         let projectId: String
@@ -67,7 +67,7 @@ package struct OutboxEvent: Sendable, Equatable {
 
     /// Who receives it: `project:panel` or `project:channel:bot`. In-flight attempts are bounded per key,
     /// so one slow panel cannot take every delivery slot. Kept, not computed: the dispatcher reads
-    /// it several times per attempt, and each computation built a new string.
+    /// it several times per attempt, and each computation would build a new string.
     package var destinationKey: String { fixed.destinationKey }
 
     static func destinationKey(projectId: String, destination: Destination) -> String {

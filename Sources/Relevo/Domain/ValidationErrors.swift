@@ -57,7 +57,7 @@ extension ValidationErrors {
     }
 
     /// For names kept as plain text by the stores: PostgreSQL's `text` cannot hold U+0000 (the write
-    /// failed, a 500), and SQLite's API cut the text there.
+    /// would fail, a 500), and SQLite's API cuts the text there.
     mutating func refuseNul(_ field: String, in text: String?) {
         guard let text, text.utf8.contains(0) else { return }
         add(field, LocalizedText(

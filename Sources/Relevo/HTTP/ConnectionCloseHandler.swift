@@ -7,9 +7,9 @@ import NIOHTTP1
 ///
 /// Hummingbird closes a connection only when a request's `Connection` header is exactly `close`,
 /// and the HTTP version is gone by the time it looks: an HTTP/1.0 request without `keep-alive`,
-/// or a `Connection: Close`, left the connection open until the idle timeout. This handler sits
-/// right after NIO's request decoder, where the version is still known, and rewrites the header to
-/// the one form Hummingbird reads. Requests may be pipelined, so each response takes the verdict of
+/// or a `Connection: Close`, would leave the connection open until the idle timeout. This handler
+/// sits right after NIO's request decoder, where the version is still known, and rewrites the header
+/// to the one form Hummingbird reads. Requests may be pipelined, so each response takes the verdict of
 /// the oldest request not yet answered.
 final class ConnectionCloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart

@@ -3,7 +3,7 @@ import HTTPTypes
 extension HTTPFields {
     /// What `self[name]` answers (the values of repeated fields joined by ", "), without building a
     /// joined string for the usual single field: the subscript joins through a lazy map, whose
-    /// generic metadata and new string showed in the profile of every request.
+    /// generic metadata and new string would cost every request.
     func value(of name: HTTPField.Name) -> String? {
         var found: String?
         var repeated = false

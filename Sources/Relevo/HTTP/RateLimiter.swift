@@ -3,7 +3,7 @@ import Synchronization
 /// A token bucket per API key (§9: 50 requests/s sustained, burst 100, then 429 with `Retry-After`).
 ///
 /// In memory, per process: good enough to stop a runaway client; with several instances the
-/// budget is per instance (documented in the README).
+/// budget is per instance (as docs/operating.md and docs/api.md say).
 package final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double

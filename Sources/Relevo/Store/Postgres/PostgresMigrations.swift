@@ -5,8 +5,9 @@ import PostgresNIO
 ///
 /// All pending migrations run in one transaction that first takes an advisory lock: when several
 /// instances start at once, one migrates and the others wait, then find nothing left to do.
-/// Migrations are append-only, like SQLite's; the schema mirrors SQLite's table for table, so the
-/// two stores answer alike (the store contract suite runs on both).
+/// Migrations are append-only, like SQLite's. The schema is not SQLite's table for table: each is
+/// shaped to its engine's costs (docs/architecture.md, "Where the schemas differ, and why"), and the
+/// store contract suite, run on both, keeps the two stores answering alike.
 enum PostgresMigrations {
     struct Migration {
         let id: String
@@ -171,7 +172,8 @@ enum PostgresMigrations {
             "CREATE INDEX events_by_project ON events(project_id, seq)",
             "CREATE INDEX events_by_project_status ON events(project_id, status, seq)",
             "CREATE INDEX events_by_conversation ON events(project_id, conversation_id, seq)",
-            // The head of each ordering key (its oldest unsettled event), as in SQLite: a claim reads heads only.
+            // The head of each ordering key (its oldest unsettled event), kept in the same transactions as
+            // the events: a claim reads heads only. (SQLite keeps its heads in memory instead.)
             """
             CREATE TABLE heads (
                 ordering_key TEXT PRIMARY KEY,
@@ -193,9 +195,9 @@ enum PostgresMigrations {
             """,
         ]),
         // The hot writes as functions of the schema: each is one round trip instead of eight statements,
-        // each its own, with a transaction around them. Under load every round trip waited for a busy
-        // client and a pooled connection (Benchmarks/instances.sh: ~300 events/s on one instance).
-        // Their steps and their order are those of the statements they replace.
+        // each its own, with a transaction around them, since under load every round trip waits for a
+        // busy client and a pooled connection. Their steps and their order are those of the statements
+        // they replace.
         Migration(id: "002_single_round_trip_writes", statements: [
             // Events in array order, each the head of its key unless the key has one (announced by the
             // caller after the commit: a NOTIFY here would serialize the commits, see DueAnnouncer).

@@ -201,8 +201,7 @@ package final class PostgresStore: RelevoStore {
     /// first, the caller gets ``Unavailable`` at once and the lease, should it still come, gives its
     /// connection back untouched. Work on a connection that has not answered after ``workWait``
     /// closes that connection and answers ``Unavailable``: around a database restart a statement
-    /// could otherwise wait forever on a connection that will never answer (seen: a request left
-    /// without an answer, its session idle on the server).
+    /// could otherwise wait forever on a connection that will never answer, and its request with it.
     private func withBoundedWait<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let race = LeaseRace<T>()
         let client = client

@@ -3,8 +3,8 @@ import GRDBSQLite
 
 /// Statements of the write path, prepared once per writer connection.
 ///
-/// `Database.execute(sql:)` parses its SQL on every call; under load that parse was a third of the
-/// writer thread's time. The SQL strings here are constants, so GRDB's statement cache serves them.
+/// `Database.execute(sql:)` parses its SQL on every call, a large share of the writer thread's time
+/// under load. The SQL strings here are constants, so GRDB's statement cache serves them.
 extension Database {
     func run(sql: String, arguments: StatementArguments = StatementArguments()) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
@@ -58,7 +58,7 @@ extension Database {
 
     /// Runs a statement of the hot write path with its parameters bound straight through SQLite's
     /// C API. GRDB's `StatementArguments` (an array of existentials, each converted, validated and
-    /// bound) cost the writer thread about as much as SQLite's own work on the statement. Only for
+    /// bound) costs the writer thread about as much as SQLite's own work on the statement. Only for
     /// tables the read cache does not cache: GRDB's transaction observers see what GRDB executes.
     func run(sql: String, _ parameters: [SQLiteParameter]) throws {
         let handle = try bound(sql: sql, parameters)

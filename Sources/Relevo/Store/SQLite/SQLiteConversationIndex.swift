@@ -4,9 +4,8 @@ import GRDB
 /// 006), written in bulk rather than with each message.
 ///
 /// An item goes to the end of its conversation: with hundreds of conversations written at once,
-/// each message dirtied one page of `conversation_items` of its own, rewritten whole in the WAL and
-/// again by the checkpoint — half the pages of every commit, and (Benchmarks/delivery.sh, the same
-/// build without items) 18 % of the CPU per event. So events and messages are written without
+/// each message written with its item would dirty one page of `conversation_items` of its own,
+/// rewritten whole in the WAL and again by the checkpoint. So events and messages are written without
 /// their items, and once `threshold` of them wait, one batch writes all their items, sorted: each
 /// conversation's page is then written once for the several items it gets.
 ///

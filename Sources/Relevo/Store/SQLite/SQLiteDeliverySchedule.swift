@@ -4,9 +4,9 @@ import Synchronization
 
 /// Which events the SQLite store's dispatcher may claim, kept in memory.
 ///
-/// One SQLite server delivers per file (see the README), so the schedule need not be shared: the
-/// events table stays the durable record, and this is its index of *heads* — the oldest unsettled
-/// event of each ordering key, the only one of the key that may go out. Every write that changes
+/// One SQLite server delivers per file (its server lock, docs/operating.md), so the schedule need
+/// not be shared: the events table stays the durable record, and this is its index of *heads* — the
+/// oldest unsettled event of each ordering key, the only one of the key that may go out. Every write that changes
 /// a head (new events, settlements, redeliveries, holds released, cancellations) reports the key's
 /// head as of its transaction, and the store applies those reports right after the commit, in
 /// commit order (``SQLiteWriteQueue``). A claim is then a few heap operations, however many events

@@ -200,10 +200,9 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("004_event_bodies_apart") { db in
             // A settlement rewrites its event's row, a few bytes longer (status, finished_at). With the
-            // body in the row (~6 rows a page, appended full) that overflowed the page and SQLite
-            // rebalanced it with its siblings and parent: the events table was a quarter of every
-            // commit's pages. Bodies are written once and never change, so they live apart, and the
-            // row a settlement rewrites is small.
+            // body in the row (~6 rows a page, appended full) that overflows the page and SQLite
+            // rebalances it with its siblings and parent. Bodies are written once and never change, so
+            // they live apart, and the row a settlement rewrites is small.
             try db.execute(sql: """
                 CREATE TABLE event_bodies (
                     seq INTEGER PRIMARY KEY,
@@ -239,11 +238,10 @@ enum SQLiteMigrations {
                 """)
         }
         migrator.registerMigration("006_conversation_items_by_number") { db in
-            // Each item carried its project and conversation ids (~50 bytes of a ~70-byte entry):
-            // 55 entries a page, and with 500 conversations written at once a leaf split every few
-            // inserts — half the pages of every commit were conversation_items (Benchmarks/delivery.sh,
-            // WAL read back). A conversation gets a number instead, its table's INTEGER PRIMARY KEY
-            // (kept by VACUUM, unlike an implicit rowid), and an item is ~15 bytes.
+            // An item carrying its project and conversation ids is ~70 bytes, ~50 of them the ids: few
+            // fit a page, and with many conversations written at once a leaf splits every few inserts.
+            // A conversation gets a number instead, its table's INTEGER PRIMARY KEY (kept by VACUUM,
+            // unlike an implicit rowid), and an item is ~15 bytes.
             try db.execute(sql: """
                 CREATE TABLE conversations_numbered (
                     seq INTEGER PRIMARY KEY,

@@ -79,7 +79,7 @@ final class SQLiteReadCache: Sendable {
     }
 
     /// Inlined so that each caller's key path becomes a direct field access (a key path applied at
-    /// run time showed in every request's profile).
+    /// run time is a cost on every request).
     @inline(__always)
     private func lookup<Key: Hashable, Value: Sendable>(
         _ map: WritableKeyPath<State, [Key: Value?]>, _ key: Key, load: () throws -> Value?

@@ -4,7 +4,7 @@ import Synchronization
 /// Read-only SQLite connections used directly on the calling thread, for the request path.
 ///
 /// GRDB runs every read through a dispatch queue; on Linux that is a thread hand-off per read,
-/// which cost ~4× the throughput of `GET /v1/external-support/{id}` in the benchmark. These
+/// which costs far more than the index lookups the request path makes. These
 /// connections are taken from a mutex-guarded free list, used by one thread at a time (SQLite's
 /// multi-thread mode), keep their prepared statements, and never write: writes stay on GRDB's
 /// single writer. In WAL mode each statement sees the last committed state, from any process.
@@ -62,8 +62,8 @@ enum SQLiteParameter: Sendable {
 
     /// Binds `arguments` to the parameters of `statement`, in order (SQLite copies them). Text is
     /// bound with its length, so a NUL inside it is kept rather than ending it, and from the
-    /// string's own UTF-8 storage: passing the `String` itself made Swift build a NUL-terminated
-    /// copy first, two allocations per text on the writer thread (a quarter of its `malloc` calls).
+    /// string's own UTF-8 storage: passing the `String` itself would make Swift build a NUL-terminated
+    /// copy first, two allocations per text on the writer thread.
     static func bind(_ arguments: [SQLiteParameter], to statement: OpaquePointer) {
         for (offset, argument) in arguments.enumerated() {
             let index = Int32(offset + 1)

@@ -6,9 +6,9 @@ extension SQLiteStore {
 
     func wakeDispatcher() { signal.signal() }
 
-    /// One SQLite server per file delivers (see the README), so the heads and the claims are kept in
-    /// memory (``SQLiteDeliverySchedule``): claiming costs no query but the read of the bodies, and a
-    /// crash leaves nothing to release — the events simply stay pending in the file.
+    /// One SQLite server per file delivers (its server lock, docs/operating.md), so the heads and the
+    /// claims are kept in memory (``SQLiteDeliverySchedule``): claiming costs no query but the read of
+    /// the bodies, and a crash leaves nothing to release — the events simply stay pending in the file.
     package func claimDueEvents(now: Timestamp, leaseUntil: Timestamp, limit: Int, slots: DestinationSlots)
         async throws -> [OutboxEvent]
     {
@@ -82,7 +82,7 @@ extension SQLiteStore {
             // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
             // The row gives back its spare bytes (migration 007) so that it keeps its size.
             // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
-            // and freed per statement, which cost more than the update itself.)
+            // and freed per statement, which costs more than the update itself.)
             try db.run(
                 sql: claim == nil ? Self.settleById : Self.settleByRow,
                 [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId), .init(claim?.seq)])
@@ -98,7 +98,8 @@ extension SQLiteStore {
             guard let key = try claim?.key ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
             else { return [] }
             // The head's position only: its event is usually carried in memory as a successor (see
-            // SQLiteDeliverySchedule), and reading it here, body and all, was half of a settlement.
+            // SQLiteDeliverySchedule), and reading it here, body and all, would cost about as much as
+            // the rest of the settlement.
             return [(key, try db.firstRow(sql: Self.selectCurrentHeadPosition, [.text(key)]).map(Self.decodeHead))]
         }, afterCommit: { heads in
             self.schedule.update(heads, settled: attempt.eventId)
@@ -138,7 +139,7 @@ extension SQLiteStore {
         }
     }
 
-    /// Built once: as an interpolated literal at the call it was built again on every settlement.
+    /// Built once, rather than as an interpolated literal at the call, built again on every settlement.
     private static let selectCurrentHead = """
         SELECT \(headColumns), \(eventColumns) FROM events e
         WHERE ordering_key = ? AND finished_at IS NULL ORDER BY seq LIMIT 1

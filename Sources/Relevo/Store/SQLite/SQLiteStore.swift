@@ -49,10 +49,10 @@ package final class SQLiteStore: RelevoStore {
         // GRDB sets NORMAL when it enables WAL; FULL makes every commit durable across power loss,
         // which the outbox promises (§5.2). Synchronous is per connection and all writes use this one.
         // A group commit touches many pages (every index of every event of the batch): with SQLite's
-        // default 2 MiB page cache the writer re-read them from the file and spilled them into the WAL
-        // mid-transaction. 32 MiB keeps a batch's pages in memory. The statement journal (savepoints,
-        // see SQLiteWriteQueue) stays in memory too: past 64 KiB SQLite spills it to a file in /var/tmp,
-        // which took two thirds of the writer's pwrite calls.
+        // default 2 MiB page cache the writer would re-read them from the file and spill them into the
+        // WAL mid-transaction. 32 MiB keeps a batch's pages in memory. The statement journal (savepoints,
+        // see SQLiteWriteQueue) stays in memory too: past 64 KiB SQLite would spill it to a file in
+        // /var/tmp, writes the writer need not make.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -32768")

@@ -12,8 +12,7 @@ import Synchronization
 /// transaction is rolled back and the batch runs again with each write in its own savepoint, so
 /// the failing one is rolled back alone and gets its own error while the others commit. Savepoints
 /// only on that rare second pass, because each one copies every page its write touches into
-/// SQLite's statement journal (in paired runs of Benchmarks/PipelineCost, up to a tenth of the CPU
-/// of accepting a channel message; this machine's noise is of the same size).
+/// SQLite's statement journal.
 final class SQLiteWriteQueue: Sendable {
     /// A queued write: `run` executes it inside the batch transaction (in a savepoint when `isolated`)
     /// and hands back what to do once the transaction committed; without a savepoint a failure is
@@ -54,7 +53,7 @@ final class SQLiteWriteQueue: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
                             afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
         // Unchecked: every job is answered exactly once (a completion after the commit, or `fail`),
-        // and the checked continuation's box and bookkeeping were one more allocation per write.
+        // and the checked continuation's box and bookkeeping would be one more allocation per write.
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             let job = Job(
                 run: { db, isolated in
