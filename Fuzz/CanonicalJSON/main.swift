@@ -2,7 +2,7 @@ import FuzzSupport
 import Relevo
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// libFuzzer target: the JavaScript-canonical writer over every document the parser accepts.

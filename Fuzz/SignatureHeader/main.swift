@@ -17,8 +17,9 @@ public func fuzzSignatureHeader(_ start: UnsafeRawPointer?, _ count: Int) -> CIn
     let real = WebhookSignature.jelou(secret: secret, body: body)
     // Hex digits of either case are accepted, as written by any HMAC library.
     let isReal = header.hasPrefix("sha256=") && header.dropFirst(7).lowercased() == real.dropFirst(7)
-    precondition(WebhookSignature.verifyJelou(header: header, body: body, secrets: [secret]) == isReal,
-                 "a header verified that is not the real signature, or the real one failed")
+    precondition(
+        WebhookSignature.verifyJelou(header: header, body: body, secrets: [secret]) == isReal,
+        "a header verified that is not the real signature, or the real one failed")
     precondition(WebhookSignature.verifyJelou(header: real, body: body, secrets: [other, secret]), "the signature failed beside a second secret")
     precondition(!WebhookSignature.verifyJelou(header: real, body: body, secrets: [other]), "verified under the wrong secret")
     var tampered = body

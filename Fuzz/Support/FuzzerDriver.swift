@@ -10,8 +10,10 @@ private func LLVMFuzzerRunDriver(
 ) -> CInt
 
 /// Runs libFuzzer with the process's arguments over `target`.
-public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
-                      _ target: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt {
+public func runFuzzer(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+    _ target: @convention(c) (UnsafeRawPointer?, Int) -> CInt
+) -> CInt {
     var argc = argc
     var argv = argv
     return LLVMFuzzerRunDriver(&argc, &argv, target)

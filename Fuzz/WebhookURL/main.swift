@@ -1,5 +1,6 @@
 import Dispatch
 import FuzzSupport
+
 @testable import Relevo
 
 /// libFuzzer target: the webhook address rule (E1) and the IP literal parser behind it.
@@ -18,8 +19,9 @@ public func fuzzWebhookURL(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         precondition(!url.host.isEmpty, "accepted without a host")
         precondition((1...65535).contains(url.port), "accepted with port \(url.port)")
         precondition(url.requestTarget.hasPrefix("/"), "request target \(url.requestTarget) does not start with /")
-        precondition((url.hostHeader + url.requestTarget).unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F },
-                     "a header or request line would carry a control or non-ASCII character")
+        precondition(
+            (url.hostHeader + url.requestTarget).unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F },
+            "a header or request line would carry a control or non-ASCII character")
         precondition((try? WebhookURL.parse(url.text, allowHTTP: allowHTTP)) == url, "parsing again gives another address")
     }
     if let url = validated(text) {

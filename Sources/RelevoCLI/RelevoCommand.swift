@@ -36,20 +36,23 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Requests per second per API key, 0 = unlimited [RELEVO_RATE_LIMIT]")
     var rateLimit: String?
     @Option(parsing: .unconditional, help: "Burst size per API key [RELEVO_RATE_BURST]") var rateBurst: String?
-    @Option(parsing: .unconditional,
-            help: "Delays between delivery attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default) [RELEVO_RETRY_SCHEDULE]")
+    @Option(
+        parsing: .unconditional,
+        help: "Delays between delivery attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default) [RELEVO_RETRY_SCHEDULE]")
     var retrySchedule: String?
     @Option(parsing: .unconditional, help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
     var deliveryTimeout: String?
-    @Option(parsing: .unconditional,
-            help: "Seconds a claimed delivery stays reserved to its instance, default 60; longer than the timeout [RELEVO_DELIVERY_LEASE]")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds a claimed delivery stays reserved to its instance, default 60; longer than the timeout [RELEVO_DELIVERY_LEASE]")
     var deliveryLease: String?
     @Option(parsing: .unconditional, help: "Days delivered events are kept, default 30 [RELEVO_RETENTION_DAYS]")
     var retentionDays: String?
     @Option(parsing: .unconditional, help: "Delivery attempts in flight at once, default 128 [RELEVO_MAX_IN_FLIGHT]")
     var maxInFlight: String?
-    @Option(parsing: .unconditional,
-            help: "Delivery attempts in flight to one panel or channel, default 32 [RELEVO_MAX_IN_FLIGHT_PER_DESTINATION]")
+    @Option(
+        parsing: .unconditional,
+        help: "Delivery attempts in flight to one panel or channel, default 32 [RELEVO_MAX_IN_FLIGHT_PER_DESTINATION]")
     var maxInFlightPerDestination: String?
 
     func run() async throws {
@@ -75,8 +78,10 @@ struct Serve: AsyncParsableCommand {
         if let schedule = try Setting.read(retrySchedule, "--retry-schedule", "RELEVO_RETRY_SCHEDULE", ConfigurationValue.retrySchedule) {
             configuration.retryPolicy.schedule = schedule
         }
-        if let seconds = try Setting.integer(deliveryTimeout, "--delivery-timeout", "RELEVO_DELIVERY_TIMEOUT",
-                                             in: Limit.deliveryTimeoutRange) {
+        if let seconds = try Setting.integer(
+            deliveryTimeout, "--delivery-timeout", "RELEVO_DELIVERY_TIMEOUT",
+            in: Limit.deliveryTimeoutRange)
+        {
             configuration.deliveryTimeout = .seconds(seconds)
         }
         if let seconds = try Setting.integer(deliveryLease, "--delivery-lease", "RELEVO_DELIVERY_LEASE", in: Limit.deliveryLeaseRange) {
@@ -91,16 +96,19 @@ struct Serve: AsyncParsableCommand {
         if let count = try Setting.integer(maxInFlight, "--max-in-flight", "RELEVO_MAX_IN_FLIGHT", in: Limit.maximumInFlightRange) {
             configuration.maximumInFlight = count
         }
-        if let count = try Setting.integer(maxInFlightPerDestination, "--max-in-flight-per-destination",
-                                           "RELEVO_MAX_IN_FLIGHT_PER_DESTINATION", in: Limit.maximumInFlightRange) {
+        if let count = try Setting.integer(
+            maxInFlightPerDestination, "--max-in-flight-per-destination",
+            "RELEVO_MAX_IN_FLIGHT_PER_DESTINATION", in: Limit.maximumInFlightRange)
+        {
             configuration.maximumInFlightPerDestination = count
         } else {
             // Not set: the default (32) gives way to a smaller total rather than refusing it.
             configuration.maximumInFlightPerDestination = min(configuration.maximumInFlightPerDestination, configuration.maximumInFlight)
         }
         guard configuration.maximumInFlight >= configuration.maximumInFlightPerDestination else {
-            throw ConfigurationError("--max-in-flight-per-destination (RELEVO_MAX_IN_FLIGHT_PER_DESTINATION) must be at most "
-                + "--max-in-flight (RELEVO_MAX_IN_FLIGHT)")
+            throw ConfigurationError(
+                "--max-in-flight-per-destination (RELEVO_MAX_IN_FLIGHT_PER_DESTINATION) must be at most "
+                    + "--max-in-flight (RELEVO_MAX_IN_FLIGHT)")
         }
         return configuration
     }
@@ -139,9 +147,10 @@ struct CreateKey: AsyncParsableCommand {
         let issued = try await RelevoApp.withApp(configuration: try store.configuration()) { app in
             try await CommandOutput.run { try await app.projects.createKey(projectId: project) }
         }
-        CommandOutput.line(.members([
-            "projectId": .string(issued.projectId), "keyId": .string(issued.keyId), "apiKey": .string(issued.apiKey),
-        ]))
+        CommandOutput.line(
+            .members([
+                "projectId": .string(issued.projectId), "keyId": .string(issued.keyId), "apiKey": .string(issued.apiKey),
+            ]))
     }
 }
 
@@ -155,10 +164,11 @@ struct ListKeys: AsyncParsableCommand {
             try await app.store.keys(projectId: project)
         }
         for key in keys {
-            CommandOutput.line(.members([
-                "keyId": .string(key.id), "createdAt": .string(key.createdAt.iso8601),
-                "revokedAt": key.revokedAt.map { .string($0.iso8601) } ?? .null,
-            ]))
+            CommandOutput.line(
+                .members([
+                    "keyId": .string(key.id), "createdAt": .string(key.createdAt.iso8601),
+                    "revokedAt": key.revokedAt.map { .string($0.iso8601) } ?? .null,
+                ]))
         }
     }
 }

@@ -11,13 +11,16 @@ enum Setting {
     static func text(_ option: String?, _ flag: String, _ variable: String) -> (text: String, name: String)? {
         if let option { return (option.trimmingCharacters(in: .whitespacesAndNewlines), flag) }
         guard let value = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines),
-              !value.isEmpty else { return nil }
+            !value.isEmpty
+        else { return nil }
         return (value, variable)
     }
 
     /// The parsed setting, nil when unset; an invalid value throws a ``ConfigurationError`` naming its source.
-    static func read<T>(_ option: String?, _ flag: String, _ variable: String,
-                        _ parse: (String, String) throws(ConfigurationError) -> T) throws(ConfigurationError) -> T? {
+    static func read<T>(
+        _ option: String?, _ flag: String, _ variable: String,
+        _ parse: (String, String) throws(ConfigurationError) -> T
+    ) throws(ConfigurationError) -> T? {
         guard let (text, name) = text(option, flag, variable) else { return nil }
         return try parse(text, name)
     }

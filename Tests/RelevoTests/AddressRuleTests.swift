@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import Relevo
 
 @Suite("Destination address rule")
@@ -17,8 +18,10 @@ struct AddressRuleTests {
         #expect(try #require(IPAddress(address)).forbiddenRange == kind)
     }
 
-    @Test(arguments: ["93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8",
-                      "2002:5db8:d70e::1"])
+    @Test(arguments: [
+        "93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8",
+        "2002:5db8:d70e::1",
+    ])
     func publicAddressesPass(address: String) throws {
         #expect(try #require(IPAddress(address)).forbiddenRange == nil)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 /// What each kind of failed attempt records (§5.2), seen through the event log of a live server.
@@ -92,7 +93,8 @@ struct AttemptClassificationTests {
         for _ in 0..<300 {
             let page = try await server.data("GET", base + "/events?status=failed", key: key)
             if case .array(let events)? = page["events"], let id = events.first?["id"]?.stringValue,
-               case .array(let list)? = try await server.data("GET", base + "/events/\(id)", key: key)["attempts"] {
+                case .array(let list)? = try await server.data("GET", base + "/events/\(id)", key: key)["attempts"]
+            {
                 attempts = list
                 break
             }

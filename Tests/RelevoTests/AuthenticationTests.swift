@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import Relevo
 
 @Suite("API keys (§1.5)")
@@ -68,7 +69,9 @@ struct AuthenticationTests {
     }
 
     @Test func requestsBeyondTheBudgetAre429WithRetryAfter() async throws {
-        let harness = try await Harness.make { $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 3 }
+        let harness = try await Harness.make {
+            $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 3
+        }
         defer { harness.removeFiles() }
         try await harness.withClient { api in
             var statuses: [HTTPResponse.Status] = []
@@ -90,7 +93,9 @@ struct AuthenticationTests {
     @Test func extremeBudgetsAnswerInsteadOfCrashing() async throws {
         // A token every 10^20 s: capped at a year. A token every 1000 s, burst 1: ~1000 s.
         for (rate, burst, expectedWait) in [(1e-20, 1.0, 31_536_000...31_536_000), (0.001, Double.nan, 900...1000)] {
-            let harness = try await Harness.make { $0.rateLimitPerSecond = rate; $0.rateLimitBurst = burst }
+            let harness = try await Harness.make {
+                $0.rateLimitPerSecond = rate; $0.rateLimitBurst = burst
+            }
             defer { harness.removeFiles() }
             try await harness.withClient { api in
                 #expect(try await api.call(.get, api.integrationPath).status == .notFound)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 @Suite("JSON parser and JavaScript-canonical writer")
@@ -24,8 +25,10 @@ struct CanonicalJSONTests {
         #expect(CanonicalJSONWriter.string(value) == #"{"2":4,"10":2,"b":1,"a":3,"01":5,"4294967295":6,"-1":7}"#)
     }
 
-    @Test(arguments: ["", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "-", "tru", "nul", "\"\\x\"",
-                      "\"\\u12\"", "{\"a\" 1}", "[1 2]", "\"\u{01}\"", "{\"a\":1,\"a\":1}", "NaN", "Infinity"])
+    @Test(arguments: [
+        "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "-", "tru", "nul", "\"\\x\"",
+        "\"\\u12\"", "{\"a\" 1}", "[1 2]", "\"\u{01}\"", "{\"a\":1,\"a\":1}", "NaN", "Infinity",
+    ])
     func malformedDocumentsAreRefused(text: String) {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
     }
@@ -106,7 +109,9 @@ struct CanonicalJSONTests {
             let nodeBytes = try await offThread {  // a child waited for on a cooperative thread stalls every test's tasks
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: node)
-                process.arguments = ["-e", "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s))))"]
+                process.arguments = [
+                    "-e", "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s))))",
+                ]
                 let input = Pipe(), output = Pipe()
                 process.standardInput = input
                 process.standardOutput = output

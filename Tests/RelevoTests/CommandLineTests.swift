@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 /// The `relevo` binary end to end: real process, real socket, real SQLite file.
@@ -43,8 +44,9 @@ struct CommandLineTests {
 
         let revoked = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
         #expect(revoked.status == 0)
-        let byValue = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-from-stdin"] + database,
-                                          stdin: firstKey + "\n")
+        let byValue = try await RelevoBinary.run(
+            ["projects", "keys", "revoke", "--project", "acme", "--key-from-stdin"] + database,
+            stdin: firstKey + "\n")
         #expect(byValue.status == 0)
         let again = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", "acme", "--key-id", keyId] + database)
         #expect(again.status != 0)
@@ -146,8 +148,10 @@ struct CommandLineTests {
         let port = try freePort()
         let process = Process()
         process.executableURL = RelevoBinary.url
-        process.arguments = ["serve", "--port", String(port), "--max-in-flight", "16",
-                             "--database", "sqlite://\(directory.path)/relevo.sqlite"]
+        process.arguments = [
+            "serve", "--port", String(port), "--max-in-flight", "16",
+            "--database", "sqlite://\(directory.path)/relevo.sqlite",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -159,7 +163,8 @@ struct CommandLineTests {
         }
         var status = 0
         for _ in 0..<200 where status != 200 {
-            status = (try? await rawHTTPExchange(port: port, bytes: Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))
+            status =
+                (try? await rawHTTPExchange(port: port, bytes: Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))
                 .map { $0.answer.hasPrefix("HTTP/1.1 200") ? 200 : 0 } ?? 0
             if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
         }
@@ -201,9 +206,11 @@ struct CommandLineTests {
         defer { removeTemporaryDirectory(directory) }
         let server = try ServerProcess(
             arguments: ["--database", "sqlite://\(directory.path)/relevo.sqlite"], directory: directory,
-            environment: ["RELEVO_ALLOW_INSECURE_WEBHOOKS": "yes ", "RELEVO_LOG_LEVEL": "DEBUG\n",
-                          "RELEVO_RETRY_SCHEDULE": " 5s, 5m ", "RELEVO_MAX_IN_FLIGHT": "", "RELEVO_RATE_LIMIT": " 50\t",
-                          "RELEVO_RETENTION_DAYS": "  "])
+            environment: [
+                "RELEVO_ALLOW_INSECURE_WEBHOOKS": "yes ", "RELEVO_LOG_LEVEL": "DEBUG\n",
+                "RELEVO_RETRY_SCHEDULE": " 5s, 5m ", "RELEVO_MAX_IN_FLIGHT": "", "RELEVO_RATE_LIMIT": " 50\t",
+                "RELEVO_RETENTION_DAYS": "  ",
+            ])
         defer { server.stop() }
         try await server.waitUntilListening()
         let projectId = try #require(server.banner("projectId"))
@@ -270,8 +277,9 @@ struct CommandLineTests {
 
         // A key revoked by another process stops working on the very next request,
         // even though the running server has just answered (and cached) it.
-        let revoked = try await RelevoBinary.run(["projects", "keys", "revoke", "--project", projectId, "--key-from-stdin"] + arguments,
-                                          stdin: key + "\n")
+        let revoked = try await RelevoBinary.run(
+            ["projects", "keys", "revoke", "--project", projectId, "--key-from-stdin"] + arguments,
+            stdin: key + "\n")
         #expect(revoked.status == 0)
         #expect(try await second.request("GET", path, key: key).0 == 401)
         await second.stopAndWait()

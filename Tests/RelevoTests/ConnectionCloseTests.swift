@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import Relevo
 
 /// A request that does not keep its connection alive gets its answer and then a closed connection
@@ -30,10 +31,13 @@ struct ConnectionCloseTests {
             for (path, methods) in paths {
                 for method in methods {
                     let body = method == .get || method == .head || method == .options ? "" : "{}"
-                    let common = "Host: 127.0.0.1\r\nx-api-key: \(harness.apiKey)\r\nContent-Type: application/json\r\n"
+                    let common =
+                        "Host: 127.0.0.1\r\nx-api-key: \(harness.apiKey)\r\nContent-Type: application/json\r\n"
                         + "Content-Length: \(body.utf8.count)\r\n"
-                    for (version, connection) in [("HTTP/1.0", ""), ("HTTP/1.1", "Connection: close\r\n"),
-                                                  ("HTTP/1.1", "Connection: Close\r\n"), ("HTTP/1.0", "Connection: keep-alive, close\r\n")] {
+                    for (version, connection) in [
+                        ("HTTP/1.0", ""), ("HTTP/1.1", "Connection: close\r\n"),
+                        ("HTTP/1.1", "Connection: Close\r\n"), ("HTTP/1.0", "Connection: keep-alive, close\r\n"),
+                    ] {
                         let request = "\(method.rawValue) \(path) \(version)\r\n\(common)\(connection)\r\n\(body)"
                         let (answer, closed) = try await rawHTTPExchange(port: port, bytes: Array(request.utf8), silence: 3)
                         let what = "\(method) \(path) \(version) \(connection.trimmingCharacters(in: .newlines))"

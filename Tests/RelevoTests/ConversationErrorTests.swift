@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import Relevo
 
 /// Every error row of §3, §6 and §7, through the router (no delivery worker needed).
@@ -18,7 +19,8 @@ struct ConversationErrorTests {
     }
 
     static func sign(_ body: String, _ secret: String) -> String {
-        "sha256=" + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        "sha256="
+            + HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
             .map { String(format: "%02x", $0) }.joined()
     }
 
@@ -86,7 +88,8 @@ struct ConversationErrorTests {
             }
             #expect(try await api.call(.post, base + "/close", body: #"{"botId":"zz","userId":"u1"}"#).errorKey == "BOT_NOT_FOUND")
             #expect(try await api.call(.post, base + "/close", body: #"{"botId":"b1","userId":"zz"}"#).errorKey == "USER_NOT_FOUND")
-            let closed = try await api.call(.post, base + "/close", body: #"{"botId":"b1","userId":"u1","redirectPayload":{"type":"edge","edgeId":"node-7"}}"#)
+            let closed = try await api.call(
+                .post, base + "/close", body: #"{"botId":"b1","userId":"u1","redirectPayload":{"type":"edge","edgeId":"node-7"}}"#)
             #expect(closed.status == .ok)
             #expect(closed.string("data", "state") == "closed")
             #expect(closed.string("data", "endAt") != nil)
@@ -110,8 +113,10 @@ struct ConversationErrorTests {
             let project = harness.projectId
             let started = try await api.call(.post, "/v1/external-support/\(project)/conversations/start", body: #"{"botId":"b1","userId":"u1"}"#)
             let room = try #require(started.string("data", "roomId"))
-            func body(project: String = project, room: String = room, bot: String = "b1", event: String = "incoming_message",
-                      value: String = #"{"id":"p-1","type":"text","content":{"body":"Hi"}}"#) -> String {
+            func body(
+                project: String = project, room: String = room, bot: String = "b1", event: String = "incoming_message",
+                value: String = #"{"id":"p-1","type":"text","content":{"body":"Hi"}}"#
+            ) -> String {
                 #"{"field":"messages","object":"message_event","event_type":"\#(event)","project_id":"\#(project)","room_id":"\#(room)","bot_id":"\#(bot)","user_id":"u1","value":\#(value)}"#
             }
             func send(_ text: String, signature: String?, contentType: String = "application/json") async throws -> Reply {
@@ -168,8 +173,10 @@ struct ConversationErrorTests {
                 #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(project)","room_id":"\#(room)","bot_id":"b1","user_id":"u1","value":{"id":"\#(id)","type":"text","content":{"body":"x"}}}"#
             }
             func send(_ text: String, _ secret: String) async throws -> HTTPResponse.Status {
-                try await api.call(.post, "/v1/external-support/webhook", body: text, key: .some(nil),
-                                   headers: [HTTPField.Name("X-Jelou-Signature")!: Self.sign(text, secret)]).status
+                try await api.call(
+                    .post, "/v1/external-support/webhook", body: text, key: .some(nil),
+                    headers: [HTTPField.Name("X-Jelou-Signature")!: Self.sign(text, secret)]
+                ).status
             }
             let regenerated = try await api.call(.post, "/v1/external-support/\(project)/secret/regenerate", body: #"{"graceSeconds":600}"#)
             let current = try #require(regenerated.string("data", "signingSecret"))
@@ -189,7 +196,10 @@ struct ConversationErrorTests {
             let bots = "/v1/projects/\(project)/bots"
             #expect(try await api.call(.post, bots, body: #"{"id":"b1","name":"Again"}"#).errorKey == "BOT_ALREADY_EXISTS")
             #expect(try await api.call(.post, bots, body: #"{"id":"b9"}"#).invalidFields == ["name"])
-            #expect(try await api.call(.post, bots, body: #"{"name":"B","channelWebhookUrl":"http://127.0.0.1/x"}"#).invalidFields == ["channelWebhookUrl"])
+            #expect(
+                try await api.call(.post, bots, body: #"{"name":"B","channelWebhookUrl":"http://127.0.0.1/x"}"#).invalidFields == [
+                    "channelWebhookUrl"
+                ])
             let created = try await api.call(.post, bots, body: #"{"name":"Generated"}"#)
             #expect(created.status == .ok)
             let secret = try #require(created.string("data", "channelSigningSecret"))
@@ -208,10 +218,22 @@ struct ConversationErrorTests {
                 (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"sticker","content":{}}}"#, ["value.type"]),
                 (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"text","content":{}}}"#, ["value.content.body"]),
                 (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"text","content":{"body":""}}}"#, ["value.content.body"]),
-                ("{\"botId\":\"b1\",\"userId\":\"u1\",\"value\":{\"id\":\"v1\",\"type\":\"text\",\"content\":{\"body\":\"" + String(repeating: "y", count: 4097) + "\"}}}", ["value.content.body"]),
-                (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"image","content":{"url":"http://x/a.png","mime_type":"image/png"}}}"#, ["value.content.url"]),
-                (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"audio","content":{"url":"https://x/a.mp3","mime_type":"video/mp4"}}}"#, ["value.content.mime_type"]),
-                (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"document","content":{"url":"https://x/a.pdf"}}}"#, ["value.content.mime_type"]),
+                (
+                    "{\"botId\":\"b1\",\"userId\":\"u1\",\"value\":{\"id\":\"v1\",\"type\":\"text\",\"content\":{\"body\":\""
+                        + String(repeating: "y", count: 4097) + "\"}}}", ["value.content.body"]
+                ),
+                (
+                    #"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"image","content":{"url":"http://x/a.png","mime_type":"image/png"}}}"#,
+                    ["value.content.url"]
+                ),
+                (
+                    #"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"audio","content":{"url":"https://x/a.mp3","mime_type":"video/mp4"}}}"#,
+                    ["value.content.mime_type"]
+                ),
+                (
+                    #"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"document","content":{"url":"https://x/a.pdf"}}}"#,
+                    ["value.content.mime_type"]
+                ),
                 (#"{"botId":"b1","userId":"u1","value":{"type":"text","content":{"body":"x"}}}"#, ["value.id"]),
                 (#"{"botId":"b1","userId":"u1","value":{"id":"v1","type":"text","content":"x"}}"#, ["value.content"]),
             ]
@@ -220,16 +242,23 @@ struct ConversationErrorTests {
                 #expect(reply.status == .unprocessableContent, "\(body.prefix(90))")
                 #expect(reply.invalidFields == fields, "\(body.prefix(90))")
             }
-            #expect(try await api.call(.post, messages, body: #"{"botId":"zz","userId":"u1","value":{"id":"v2","type":"text","content":{"body":"x"}}}"#).errorKey == "BOT_NOT_FOUND")
-            let toBot = try await api.call(.post, messages, body: #"{"botId":"b1","userId":"new-user","userName":"Nuevo","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
+            #expect(
+                try await api.call(.post, messages, body: #"{"botId":"zz","userId":"u1","value":{"id":"v2","type":"text","content":{"body":"x"}}}"#)
+                    .errorKey == "BOT_NOT_FOUND")
+            let toBot = try await api.call(
+                .post, messages,
+                body: #"{"botId":"b1","userId":"new-user","userName":"Nuevo","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
             #expect(toBot.data == .members(["routedTo": "bot"]))
             #expect(try await api.call(.get, "/v1/projects/\(project)/users/new-user").string("data", "names") == "Nuevo")
             // A repeat of a message (same value.id) answers the first answer and changes nothing, even
             // when it names the user differently or comes for a user that does not exist.
-            let renamed = try await api.call(.post, messages, body: #"{"botId":"b1","userId":"new-user","userName":"Otro","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
+            let renamed = try await api.call(
+                .post, messages,
+                body: #"{"botId":"b1","userId":"new-user","userName":"Otro","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
             #expect(renamed.data == .members(["routedTo": "bot"]))
             #expect(try await api.call(.get, "/v1/projects/\(project)/users/new-user").string("data", "names") == "Nuevo")
-            let elsewhere = try await api.call(.post, messages, body: #"{"botId":"b1","userId":"ghost","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
+            let elsewhere = try await api.call(
+                .post, messages, body: #"{"botId":"b1","userId":"ghost","value":{"id":"v3","type":"text","content":{"body":"hola"}}}"#)
             #expect(elsewhere.data == .members(["routedTo": "bot"]))
             #expect(try await api.call(.get, "/v1/projects/\(project)/users/ghost").errorKey == "USER_NOT_FOUND")
         }

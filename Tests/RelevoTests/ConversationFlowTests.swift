@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import Relevo
 
 /// A live Relevo (the real binary, a SQLite file), a live panel and a live channel on loopback.
@@ -31,9 +32,11 @@ struct ConversationFlowTests {
 
         /// A live server on a new SQLite file or a new PostgreSQL database, with live panel and channel
         /// receivers; `settings` are more environment variables for the server.
-        static func make(_ backend: StoreContractTests.Backend = .sqlite,
-                         retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms",
-                         settings: [String: String] = [:]) async throws -> World {
+        static func make(
+            _ backend: StoreContractTests.Backend = .sqlite,
+            retrySchedule: String = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms",
+            settings: [String: String] = [:]
+        ) async throws -> World {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-flow-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let panel = WebhookReceiver(), channel = WebhookReceiver()
@@ -43,18 +46,21 @@ struct ConversationFlowTests {
                 var environment: [String: String]
                 switch backend {
                 case .sqlite: (database, environment) = ("sqlite://\(directory.path)/relevo.sqlite", [:])
-                case .postgres: (database, environment) = (try await TestPostgres.freshDatabase(), ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
+                case .postgres:
+                    (database, environment) = (try await TestPostgres.freshDatabase(), ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
                 }
                 environment.merge(settings) { _, setting in setting }
                 try await panel.start()
                 try await channel.start()
-                let server = try ServerProcess(arguments: arguments(database: database, retrySchedule: retrySchedule), directory: directory,
-                                               environment: environment)
+                let server = try ServerProcess(
+                    arguments: arguments(database: database, retrySchedule: retrySchedule), directory: directory,
+                    environment: environment)
                 started = server
                 try await server.waitUntilListening()
-                return World(directory: directory, server: server, panel: panel, channel: channel,
-                             projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
-                             retrySchedule: retrySchedule, database: database, environment: environment)
+                return World(
+                    directory: directory, server: server, panel: panel, channel: channel,
+                    projectId: try #require(server.banner("projectId")), key: try #require(server.banner("x-api-key")),
+                    retrySchedule: retrySchedule, database: database, environment: environment)
             } catch {
                 // No world reaches the test to tear it down.
                 started?.stop()
@@ -67,28 +73,36 @@ struct ConversationFlowTests {
 
         /// Integration (bearer credential), a bot with a channel, and a user.
         mutating func configure() async throws {
-            let integration = try await server.data("POST", base, key: key, body: """
-                {"webhookUrl":"\(panel.url)","authType":"bearer","authorization":"panel-token-123"}
-                """)
+            let integration = try await server.data(
+                "POST", base, key: key,
+                body: """
+                    {"webhookUrl":"\(panel.url)","authType":"bearer","authorization":"panel-token-123"}
+                    """)
             signingSecret = try #require(integration["signingSecret"]?.stringValue)
-            let bot = try await server.data("POST", "/v1/projects/\(projectId)/bots", key: key, body: """
-                {"id":"bot-1","name":"Sales Bot","channelWebhookUrl":"\(channel.url)"}
-                """)
+            let bot = try await server.data(
+                "POST", "/v1/projects/\(projectId)/bots", key: key,
+                body: """
+                    {"id":"bot-1","name":"Sales Bot","channelWebhookUrl":"\(channel.url)"}
+                    """)
             channelSecret = try #require(bot["channelSigningSecret"]?.stringValue)
-            _ = try await server.data("PUT", "/v1/projects/\(projectId)/users/user-1", key: key, body: #"{"names":"Ana Díaz","referenceId":"+593-99"}"#)
+            _ = try await server.data(
+                "PUT", "/v1/projects/\(projectId)/users/user-1", key: key, body: #"{"names":"Ana Díaz","referenceId":"+593-99"}"#)
         }
 
         func channelMessage(_ value: String) async throws -> JSONValue {
-            try await server.data("POST", "/v1/projects/\(projectId)/channel/messages", key: key,
-                                  body: #"{"botId":"bot-1","userId":"user-1","value":\#(value)}"#)
+            try await server.data(
+                "POST", "/v1/projects/\(projectId)/channel/messages", key: key,
+                body: #"{"botId":"bot-1","userId":"user-1","value":\#(value)}"#)
         }
 
         /// Sends an agent reply exactly as a panel would: HMAC over the raw bytes it sends.
         func panelReply(roomId: String, id: String, text: String, secret: String? = nil) async throws -> (Int, String) {
-            let body = #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(projectId)","room_id":"\#(roomId)","bot_id":"bot-1","user_id":"user-1","value":{"id":"\#(id)","type":"text","content":{"body":"\#(text)"}}}"#
+            let body =
+                #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(projectId)","room_id":"\#(roomId)","bot_id":"bot-1","user_id":"user-1","value":{"id":"\#(id)","type":"text","content":{"body":"\#(text)"}}}"#
             let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array((secret ?? signingSecret).utf8)))
-            return try await server.request("POST", "/v1/external-support/webhook", body: body,
-                                            headers: ["X-Jelou-Signature": "sha256=" + mac.map { String(format: "%02x", $0) }.joined()])
+            return try await server.request(
+                "POST", "/v1/external-support/webhook", body: body,
+                headers: ["X-Jelou-Signature": "sha256=" + mac.map { String(format: "%02x", $0) }.joined()])
         }
 
         func tearDown() {
@@ -109,29 +123,38 @@ struct ConversationFlowTests {
         defer { world.tearDown() }
         try await world.configure()
 
-        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key, body: """
-            {"botId":"bot-1","userId":"user-1","initialMessage":"Hola, te atiende un agente","metadata":{"orderId":"A/1","10":true,"2":1.0},"assignment":{"type":"queue","target":"sales"}}
-            """)
+        let started = try await world.server.data(
+            "POST", world.base + "/conversations/start", key: world.key,
+            body: """
+                {"botId":"bot-1","userId":"user-1","initialMessage":"Hola, te atiende un agente","metadata":{"orderId":"A/1","10":true,"2":1.0},"assignment":{"type":"queue","target":"sales"}}
+                """)
         let conversationId = try #require(started["_id"]?.stringValue)
         let roomId = try #require(started["roomId"]?.stringValue)
         #expect(started["state"] == "active")
 
         let routed = try await world.channelMessage(#"{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}"#)
         #expect(routed == .members(["routedTo": "panel", "conversationId": .string(conversationId)]))
-        _ = try await world.channelMessage(#"{"id":"m-2","type":"image","content":{"url":"https://cdn.example.com/a.png","mime_type":"image/png","caption":"foto"}}"#)
-        _ = try await world.channelMessage(#"{"id":"m-3","type":"document","content":{"url":"https://cdn.example.com/f.pdf","mime_type":"application/pdf","filename":"f.pdf"}}"#)
+        _ = try await world.channelMessage(
+            #"{"id":"m-2","type":"image","content":{"url":"https://cdn.example.com/a.png","mime_type":"image/png","caption":"foto"}}"#)
+        _ = try await world.channelMessage(
+            #"{"id":"m-3","type":"document","content":{"url":"https://cdn.example.com/f.pdf","mime_type":"application/pdf","filename":"f.pdf"}}"#)
         let repeated = try await world.channelMessage(#"{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}"#)
         #expect(repeated == routed)  // idempotent: same answer, nothing sent twice
 
         let reply1 = try await world.panelReply(roomId: roomId, id: "a-1", text: "Hola Ana")
         #expect(reply1.0 == 200)
-        #expect(reply1.1 == #"{"message":["Message received"],"statusMessage":"success","status":1,"data":{"messageId":"a-1","conversationId":"\#(conversationId)"}}"#)
+        #expect(
+            reply1.1
+                == #"{"message":["Message received"],"statusMessage":"success","status":1,"data":{"messageId":"a-1","conversationId":"\#(conversationId)"}}"#
+        )
         #expect(try await world.panelReply(roomId: roomId, id: "a-2", text: "Ya reviso tu pedido").0 == 200)
         #expect(try await world.panelReply(roomId: roomId, id: "a-2", text: "Ya reviso tu pedido").0 == 200)  // repeat
 
-        let closed = try await world.server.data("POST", world.base + "/conversations/close", key: world.key, body: """
-            {"botId":"bot-1","userId":"user-1","redirectPayload":{"type":"text","text":"Gracias, hasta luego"}}
-            """)
+        let closed = try await world.server.data(
+            "POST", world.base + "/conversations/close", key: world.key,
+            body: """
+                {"botId":"bot-1","userId":"user-1","redirectPayload":{"type":"text","text":"Gracias, hasta luego"}}
+                """)
         #expect(closed["state"] == "closed")
         #expect(closed["endedReason"] == "closed_by_operator")
 
@@ -140,10 +163,12 @@ struct ConversationFlowTests {
         #expect(panelEvents.count == 5)
         #expect(channelEvents.count == 4)
         #expect(world.panel.requests.count == 5)  // nothing sent twice
-        #expect(panelEvents.map { $0.json["event"] ?? $0.json["event_type"] ?? .null }
+        #expect(
+            panelEvents.map { $0.json["event"] ?? $0.json["event_type"] ?? .null }
                 == ["conversation.start", "message", "message", "message", "conversation.close"])
         #expect(panelEvents.dropFirst().prefix(3).map { $0.json["value"]?["id"] ?? .null } == ["m-1", "m-2", "m-3"])
-        #expect(channelEvents.map { $0.json["value"]?["content"]?["body"] ?? .null }
+        #expect(
+            channelEvents.map { $0.json["value"]?["content"]?["body"] ?? .null }
                 == ["Hola, te atiende un agente", "Hola Ana", "Ya reviso tu pedido", "Gracias, hasta luego"])
 
         for event in panelEvents {
@@ -162,10 +187,16 @@ struct ConversationFlowTests {
         }
         let start = panelEvents[0].text
         #expect(start.hasPrefix(#"{"event":"conversation.start","timestamp":"#))
-        #expect(start.hasSuffix(#","project_id":"\#(world.projectId)","room_id":"\#(roomId)","conversation":{"id":"\#(conversationId)"},"contact":{"id":"user-1","name":"Ana Díaz"},"bot":{"id":"bot-1","name":"Sales Bot"},"initialMessage":"Hola, te atiende un agente","assignment":{"type":"queue","target":"sales"},"metadata":{"2":1,"10":true,"orderId":"A/1"}}"#))
+        #expect(
+            start.hasSuffix(
+                #","project_id":"\#(world.projectId)","room_id":"\#(roomId)","conversation":{"id":"\#(conversationId)"},"contact":{"id":"user-1","name":"Ana Díaz"},"bot":{"id":"bot-1","name":"Sales Bot"},"initialMessage":"Hola, te atiende un agente","assignment":{"type":"queue","target":"sales"},"metadata":{"2":1,"10":true,"orderId":"A/1"}}"#
+            ))
         let message = panelEvents[1].text  // written without a tree: every byte checked here
         #expect(message.hasPrefix(#"{"field":"messages","object":"message_event","event_type":"message","timestamp":"#))
-        #expect(message.hasSuffix(#","project_id":"\#(world.projectId)","room_id":"\#(roomId)","contact":{"id":"user-1","name":"Ana Díaz"},"conversation":{"id":"\#(conversationId)"},"bot":{"id":"bot-1","name":"Sales Bot"},"value":{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}}"#))
+        #expect(
+            message.hasSuffix(
+                #","project_id":"\#(world.projectId)","room_id":"\#(roomId)","contact":{"id":"user-1","name":"Ana Díaz"},"conversation":{"id":"\#(conversationId)"},"bot":{"id":"bot-1","name":"Sales Bot"},"value":{"id":"m-1","type":"text","content":{"body":"Quiero ayuda 😀 / pedido"}}}"#
+            ))
         #expect(panelEvents[4].text.hasSuffix(#""reason":"closed_by_operator","redirectPayload":{"type":"text","text":"Gracias, hasta luego"}}"#))
 
         for delivery in channelEvents {
@@ -184,10 +215,12 @@ struct ConversationFlowTests {
 
         // A panel has an event before Relevo records its settlement: the depth read from the store
         // reaches 0 a moment later, so the scrape is repeated until it does (5 s at most).
-        let expected = [#"relevo_events_queued_total{destination="panel"} 5"#, #"relevo_events_delivered_total{destination="panel"} 5"#,
-                        #"relevo_events_queued_total{destination="channel"} 4"#, #"relevo_events_delivered_total{destination="channel"} 4"#,
-                        #"relevo_events_failed_total{destination="panel"} 0"#, "relevo_queue_depth 0.0",
-                        #"relevo_delivery_attempt_duration_seconds_count{destination="panel"} 5"#]
+        let expected = [
+            #"relevo_events_queued_total{destination="panel"} 5"#, #"relevo_events_delivered_total{destination="panel"} 5"#,
+            #"relevo_events_queued_total{destination="channel"} 4"#, #"relevo_events_delivered_total{destination="channel"} 4"#,
+            #"relevo_events_failed_total{destination="panel"} 0"#, "relevo_queue_depth 0.0",
+            #"relevo_delivery_attempt_duration_seconds_count{destination="panel"} 5"#,
+        ]
         var (metricsStatus, metrics) = try await world.server.request("GET", "/metrics")
         for _ in 0..<50 where !metrics.split(separator: "\n").contains(where: { $0 == "relevo_queue_depth 0.0" }) {
             try await Task.sleep(for: .milliseconds(100))
@@ -207,8 +240,9 @@ extension ConversationFlowTests {
         defer { world.tearDown() }
         try await world.configure()
         world.panel.answer(next: [503, 500, 502])  // the first three attempts fail
-        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
-                                                  body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        let started = try await world.server.data(
+            "POST", world.base + "/conversations/start", key: world.key,
+            body: #"{"botId":"bot-1","userId":"user-1"}"#)
         let conversationId = try #require(started["_id"]?.stringValue)
         for index in 1...4 {
             _ = try await world.channelMessage(#"{"id":"m-\#(index)","type":"text","content":{"body":"n\#(index)"}}"#)
@@ -233,8 +267,9 @@ extension ConversationFlowTests {
         defer { world.tearDown() }
         try await world.configure()
         world.panel.answer(always: 500)  // the panel refuses everything for now
-        _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
-                                        body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        _ = try await world.server.data(
+            "POST", world.base + "/conversations/start", key: world.key,
+            body: #"{"botId":"bot-1","userId":"user-1"}"#)
         for index in 1...5 {
             _ = try await world.channelMessage(#"{"id":"k-\#(index)","type":"text","content":{"body":"k\#(index)"}}"#)
         }
@@ -248,7 +283,8 @@ extension ConversationFlowTests {
         try await restarted.waitUntilListening()
         let accepted = await world.panel.waitForAccepted(6)
         #expect(accepted.count == 6)
-        #expect(accepted.map { $0.json["event"] ?? $0.json["value"]?["id"] ?? .null }
+        #expect(
+            accepted.map { $0.json["event"] ?? $0.json["value"]?["id"] ?? .null }
                 == ["conversation.start", "k-1", "k-2", "k-3", "k-4", "k-5"])
         // At-least-once: a duplicate is possible only for an attempt cut by the kill, never a loss.
         #expect(Set(accepted.compactMap { $0.header("webhook-id") }).count == 6)
@@ -261,20 +297,25 @@ extension ConversationFlowTests {
         var world = try await World.make(backend)
         defer { world.tearDown() }
         try await world.configure()
-        _ = try await world.server.data("POST", "/v1/projects/\(world.projectId)/bots", key: world.key,
-                                        body: #"{"id":"bot-2","name":"Quiet Bot"}"#)
-        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
-                                                  body: #"{"botId":"bot-2","userId":"user-1","initialMessage":"first"}"#)
+        _ = try await world.server.data(
+            "POST", "/v1/projects/\(world.projectId)/bots", key: world.key,
+            body: #"{"id":"bot-2","name":"Quiet Bot"}"#)
+        let started = try await world.server.data(
+            "POST", world.base + "/conversations/start", key: world.key,
+            body: #"{"botId":"bot-2","userId":"user-1","initialMessage":"first"}"#)
         let roomId = try #require(started["roomId"]?.stringValue)
-        let body = #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(world.projectId)","room_id":"\#(roomId)","bot_id":"bot-2","user_id":"user-1","value":{"id":"h-1","type":"text","content":{"body":"second"}}}"#
-        let signed = try await world.server.request("POST", "/v1/external-support/webhook", body: body,
-                                                    headers: ["X-Jelou-Signature": "sha256=" + Self.hexHMAC(world.signingSecret, Array(body.utf8))])
+        let body =
+            #"{"field":"messages","object":"message_event","event_type":"incoming_message","project_id":"\#(world.projectId)","room_id":"\#(roomId)","bot_id":"bot-2","user_id":"user-1","value":{"id":"h-1","type":"text","content":{"body":"second"}}}"#
+        let signed = try await world.server.request(
+            "POST", "/v1/external-support/webhook", body: body,
+            headers: ["X-Jelou-Signature": "sha256=" + Self.hexHMAC(world.signingSecret, Array(body.utf8))])
         #expect(signed.0 == 200)
         try await Task.sleep(for: .milliseconds(300))
         #expect(world.channel.requests.isEmpty)  // held: the bot has nowhere to deliver yet
 
-        _ = try await world.server.data("PATCH", "/v1/projects/\(world.projectId)/bots/bot-2", key: world.key,
-                                        body: #"{"channelWebhookUrl":"\#(world.channel.url)"}"#)
+        _ = try await world.server.data(
+            "PATCH", "/v1/projects/\(world.projectId)/bots/bot-2", key: world.key,
+            body: #"{"channelWebhookUrl":"\#(world.channel.url)"}"#)
         let delivered = await world.channel.waitForAccepted(2)
         #expect(delivered.map { $0.json["value"]?["content"]?["body"] ?? .null } == ["first", "second"])
     }
@@ -288,8 +329,9 @@ extension ConversationFlowTests {
         defer { world.tearDown() }
         try await world.configure()
         world.panel.hold()
-        let started = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
-                                                  body: #"{"botId":"bot-1","userId":"user-1"}"#)
+        let started = try await world.server.data(
+            "POST", world.base + "/conversations/start", key: world.key,
+            body: #"{"botId":"bot-1","userId":"user-1"}"#)
         let conversationId = try #require(started["_id"]?.stringValue)
         _ = try await world.channelMessage(#"{"id":"d-1","type":"text","content":{"body":"hello?"}}"#)
         // conversation.start is at the panel, unanswered; the message waits behind it (same conversation).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import Relevo
 
 @Suite("E1 validation and §9 limits")
@@ -41,7 +42,10 @@ struct CreateValidationTests {
         (#"{"webhookUrl":"https://93.184.215.14/x","authType":"bearer","authorization":"a\r\nX-Evil: 1"}"#, ["authorization"]),
         (#"{"webhookUrl":"https://93.184.215.14/x","authType":"bearer","authorization":["t"]}"#, ["authorization"]),
         (#"{"webhookUrl":"https://93.184.215.14/x","authType":"basic","authorization":"no-colon-not-base64!"}"#, ["authorization"]),
-        ("{\"webhookUrl\":\"https://93.184.215.14/x\",\"authType\":\"bearer\",\"authorization\":\"" + String(repeating: "t", count: 4097) + "\"}", ["authorization"]),
+        (
+            "{\"webhookUrl\":\"https://93.184.215.14/x\",\"authType\":\"bearer\",\"authorization\":\"" + String(repeating: "t", count: 4097) + "\"}",
+            ["authorization"]
+        ),
         (#"{"webhookUrl":"http://10.0.0.1/x","authType":"basic"}"#, ["webhookUrl", "authorization"]),
     ]
 
@@ -55,7 +59,8 @@ struct CreateValidationTests {
                 #expect(reply.errorKey == "VALIDATOR_ERROR", "\(body.prefix(120))")
                 #expect(reply.invalidFields == fields, "\(body.prefix(120))")
                 if case .object(let members)? = reply.json["validationError"], let first = members.first,
-                   case .array(let messages) = first.value, let message = messages.first {
+                    case .array(let messages) = first.value, let message = messages.first
+                {
                     #expect(message["en"] != nil && message["es"] != nil && message["pt"] != nil)
                 } else {
                     Issue.record("validationError has no messages for \(body.prefix(80))")
@@ -97,8 +102,10 @@ struct CreateValidationTests {
         defer { harness.removeFiles() }
         let deep = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
         try await harness.withClient { api in
-            for body in ["", "not json", "[1,2]", "\"text\"", "{\"webhookUrl\":", #"{"a":1,"a":2}"#,
-                         "{\"x\":\(deep)}", "{\"x\":\"\\ud800\"}", "{\"x\":1e999}", "{} trailing"] {
+            for body in [
+                "", "not json", "[1,2]", "\"text\"", "{\"webhookUrl\":", #"{"a":1,"a":2}"#,
+                "{\"x\":\(deep)}", "{\"x\":\"\\ud800\"}", "{\"x\":1e999}", "{} trailing",
+            ] {
                 let reply = try await api.call(.post, api.integrationPath, body: body)
                 #expect(reply.status == .badRequest, "\(body.prefix(40))")
                 #expect(reply.errorKey == "BAD_REQUEST", "\(body.prefix(40))")
@@ -106,7 +113,8 @@ struct CreateValidationTests {
             let invalidUTF8 = try await api.client.execute(
                 uri: api.integrationPath, method: .post,
                 headers: [.contentType: "application/json", HTTPField.Name("x-api-key")!: harness.apiKey],
-                body: .init(bytes: [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])) { $0.status }
+                body: .init(bytes: [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])
+            ) { $0.status }
             #expect(invalidUTF8 == .badRequest)
         }
     }
@@ -141,12 +149,14 @@ struct CreateValidationTests {
             let patchLarge = try await api.call(.patch, api.integrationPath, body: big)
             #expect(patchLarge.status == .contentTooLarge)
 
-            let form = try await api.call(.post, api.integrationPath, body: "webhookUrl=https://x",
-                                          headers: [.contentType: "application/x-www-form-urlencoded"])
+            let form = try await api.call(
+                .post, api.integrationPath, body: "webhookUrl=https://x",
+                headers: [.contentType: "application/x-www-form-urlencoded"])
             #expect(form.status == .unsupportedMediaType)
             #expect(form.errorKey == "UNSUPPORTED_MEDIA_TYPE")
-            let withCharset = try await api.call(.post, api.integrationPath, body: #"{"webhookUrl":"https://93.184.215.14/x"}"#,
-                                                 headers: [.contentType: "application/json; charset=utf-8"])
+            let withCharset = try await api.call(
+                .post, api.integrationPath, body: #"{"webhookUrl":"https://93.184.215.14/x"}"#,
+                headers: [.contentType: "application/json; charset=utf-8"])
             #expect(withCharset.status == .ok)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 @Suite("Delivery fairness", .serialized)
@@ -17,8 +18,10 @@ struct DeliveryFairnessTests {
         let fast = WebhookReceiver()
         try await fast.start()
         defer { fast.stop() }
-        let created = try await RelevoBinary.run(["projects", "create", "--name", "B", "--id", "project-b",
-                                            "--database", "sqlite://\(world.directory.path)/relevo.sqlite"])
+        let created = try await RelevoBinary.run([
+            "projects", "create", "--name", "B", "--id", "project-b",
+            "--database", "sqlite://\(world.directory.path)/relevo.sqlite",
+        ])
         let keyB = try #require(try JSONParser.parse(created.stdout.trimmingCharacters(in: .newlines))["apiKey"]?.stringValue)
         let baseB = "/v1/external-support/project-b"
         _ = try await world.server.data("POST", baseB, key: keyB, body: #"{"webhookUrl":"\#(fast.url)"}"#)
@@ -27,8 +30,9 @@ struct DeliveryFairnessTests {
         // Project A: 40 conversations, each with a start event stuck at the hanging panel.
         for index in 0..<40 {
             _ = try await world.server.data("PUT", "/v1/projects/\(world.projectId)/users/a\(index)", key: world.key, body: #"{"names":"A"}"#)
-            _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key,
-                                            body: #"{"botId":"bot-1","userId":"a\#(index)"}"#)
+            _ = try await world.server.data(
+                "POST", world.base + "/conversations/start", key: world.key,
+                body: #"{"botId":"bot-1","userId":"a\#(index)"}"#)
         }
         try await Task.sleep(for: .milliseconds(300))
         // Project B: 10 conversations, answered at once.
@@ -51,7 +55,8 @@ struct DeliveryFairnessTests {
     /// User + system CPU time of a process, in clock ticks (1/100 s), from /proc.
     static func cpuTicks(of pid: Int32) -> Int {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime, stime (fields 14 and 15 of the line)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import Relevo
 
 /// The outbox as the dispatcher and the event log use it, on every backend: claims hand out the head
@@ -17,15 +18,19 @@ struct DeliveryStoreContractTests {
     /// (no channel URL) and the active conversations `c1`… `cN` (in rooms `r1`… `rN`), each started
     /// with the events `events(conversation)` gives; the stores are closed afterwards, whatever happens
     /// (``StoreContractTests/withStores(_:instances:_:)``).
-    static func withWorld(_ backend: Backend, instances: Int = 1, conversations: Int = 1,
-                          events: (String) -> [OutboxEvent] = { _ in [] },
-                          _ body: ([any RelevoStore]) async throws -> Void) async throws {
+    static func withWorld(
+        _ backend: Backend, instances: Int = 1, conversations: Int = 1,
+        events: (String) -> [OutboxEvent] = { _ in [] },
+        _ body: ([any RelevoStore]) async throws -> Void
+    ) async throws {
         try await StoreContractTests.withStores(backend, instances: instances) { stores, _ in
             let store = stores[0]
             try await store.createProject(Project(id: "p1", name: "one", createdAt: start), firstKey: StoreContractTests.key("p1", "k1"))
             try await store.insertIntegration(StoreContractTests.integration("p1"))
-            try await store.insertBot(Bot(projectId: "p1", id: "b1", name: "bot", channelWebhookUrl: nil,
-                                          channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: start, updatedAt: start))
+            try await store.insertBot(
+                Bot(
+                    projectId: "p1", id: "b1", name: "bot", channelWebhookUrl: nil,
+                    channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: start, updatedAt: start))
             for index in 1...conversations {
                 try await store.startConversation(conversation("c\(index)", room: "r\(index)"), messages: [], events: events("c\(index)"))
             }
@@ -34,40 +39,50 @@ struct DeliveryStoreContractTests {
     }
 
     static func conversation(_ id: String, room: String) -> Conversation {
-        Conversation(projectId: "p1", id: id, roomId: room, botId: "b1", userId: "u-\(room)", state: .active, startAt: start,
-                     assignment: nil, metadata: nil)
+        Conversation(
+            projectId: "p1", id: id, roomId: room, botId: "b1", userId: "u-\(room)", state: .active, startAt: start,
+            assignment: nil, metadata: nil)
     }
 
     static func event(_ id: String, _ conversation: String, to destination: OutboxEvent.Destination = .panel) -> OutboxEvent {
-        OutboxEvent(id: id, projectId: "p1", destination: destination, orderingKey: "\(destination.kind):p1:\(conversation)",
-                    conversationId: conversation, eventType: "message", body: Array("{\"id\":\"\(id)\"}".utf8), status: .pending,
-                    nextAttemptAt: start, createdAt: start)
+        OutboxEvent(
+            id: id, projectId: "p1", destination: destination, orderingKey: "\(destination.kind):p1:\(conversation)",
+            conversationId: conversation, eventType: "message", body: Array("{\"id\":\"\(id)\"}".utf8), status: .pending,
+            nextAttemptAt: start, createdAt: start)
     }
 
     static func attempt(_ eventId: String, _ number: Int, status: Int? = 200) -> DeliveryAttempt {
-        DeliveryAttempt(eventId: eventId, number: number, startedAt: start, durationMilliseconds: 3, statusCode: status,
-                        errorClass: nil, responseBody: nil)
+        DeliveryAttempt(
+            eventId: eventId, number: number, startedAt: start, durationMilliseconds: 3, statusCode: status,
+            errorClass: nil, responseBody: nil)
     }
 
-    static func claim(_ store: any RelevoStore, at time: Timestamp = start, lease: Int64 = 60, limit: Int = 10,
-                      skipping: Set<String> = []) async throws -> [OutboxEvent] {
-        try await store.claimDueEvents(now: time, leaseUntil: time.adding(seconds: lease), limit: limit,
-                                       slots: DestinationSlots(maximumPerDestination: 16, inFlight: Dictionary(uniqueKeysWithValues: skipping.map { ($0, 16) })))
+    static func claim(
+        _ store: any RelevoStore, at time: Timestamp = start, lease: Int64 = 60, limit: Int = 10,
+        skipping: Set<String> = []
+    ) async throws -> [OutboxEvent] {
+        try await store.claimDueEvents(
+            now: time, leaseUntil: time.adding(seconds: lease), limit: limit,
+            slots: DestinationSlots(maximumPerDestination: 16, inFlight: Dictionary(uniqueKeysWithValues: skipping.map { ($0, 16) })))
     }
 
     /// Appends events to a conversation the way a channel message does (idempotent write).
     static func append(_ events: [OutboxEvent], to store: any RelevoStore, key: String) async throws {
-        let outcome = try await store.recordOnce(IdempotentWrite(
-            projectId: "p1", scope: "channel", key: key, response: "{}", activeConversationId: events.first?.conversationId,
-            message: nil, events: events, at: start))
+        let outcome = try await store.recordOnce(
+            IdempotentWrite(
+                projectId: "p1", scope: "channel", key: key, response: "{}", activeConversationId: events.first?.conversationId,
+                message: nil, events: events, at: start))
         #expect(outcome == .recorded)
     }
 
     @Test(arguments: Backend.allCases)
     func claimsHandOutTheHeadOfEachKeyInOrder(backend: Backend) async throws {
-        try await Self.withWorld(backend, conversations: 2, events: { conversation in
-            conversation == "c1" ? [Self.event("a1", "c1"), Self.event("a2", "c1")] : [Self.event("b1", "c2")]
-        }) { stores in
+        try await Self.withWorld(
+            backend, conversations: 2,
+            events: { conversation in
+                conversation == "c1" ? [Self.event("a1", "c1"), Self.event("a2", "c1")] : [Self.event("b1", "c2")]
+            }
+        ) { stores in
             let store = stores[0]
             #expect(try await Self.claim(store).map(\.id) == ["a1", "b1"])
             #expect(try await Self.claim(store).isEmpty)  // both heads in flight; a2 waits behind a1
@@ -127,8 +142,9 @@ struct DeliveryStoreContractTests {
             #expect(try await Self.claim(store).isEmpty)
             #expect(try await store.event(projectId: "p1", id: "ch")?.0.event.status == .held)
             #expect(try await store.queueStatistics().depth == 1)
-            let bot = try await store.updateBotChannel(projectId: "p1", botId: "b1", url: "https://93.184.215.14/c",
-                                                       at: Self.start.adding(seconds: 1))
+            let bot = try await store.updateBotChannel(
+                projectId: "p1", botId: "b1", url: "https://93.184.215.14/c",
+                at: Self.start.adding(seconds: 1))
             #expect(bot?.channelWebhookUrl == "https://93.184.215.14/c")
             #expect(try await Self.claim(store, at: Self.start.adding(seconds: 1)).map(\.id) == ["ch"])
         }
@@ -139,21 +155,26 @@ struct DeliveryStoreContractTests {
         try await Self.withWorld(backend) { stores in
             let store = stores[0]
             try await Self.append([Self.event("e1", "c1")], to: store, key: "m1")
-            let repeated = try await store.recordOnce(IdempotentWrite(
-                projectId: "p1", scope: "channel", key: "m1", response: "{\"other\":1}", activeConversationId: "c1",
-                message: nil, events: [Self.event("e1-again", "c1")], at: Self.start))
+            let repeated = try await store.recordOnce(
+                IdempotentWrite(
+                    projectId: "p1", scope: "channel", key: "m1", response: "{\"other\":1}", activeConversationId: "c1",
+                    message: nil, events: [Self.event("e1-again", "c1")], at: Self.start))
             #expect(repeated == .duplicate(response: "{}"))
             #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: "m1") == "{}")
 
-            let closed = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start.adding(seconds: 5),
-                                                           reason: "resolved", messages: [], events: [])
+            let closed = try await store.closeConversation(
+                projectId: "p1", conversationId: "c1", at: Self.start.adding(seconds: 5),
+                reason: "resolved", messages: [], events: [])
             #expect(closed?.state == .closed)
             #expect(closed?.endedReason == "resolved")
-            #expect(try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start, reason: "again",
-                                                      messages: [], events: []) == nil)
-            let late = try await store.recordOnce(IdempotentWrite(
-                projectId: "p1", scope: "channel", key: "m2", response: "{}", activeConversationId: "c1",
-                message: nil, events: [Self.event("e2", "c1")], at: Self.start))
+            #expect(
+                try await store.closeConversation(
+                    projectId: "p1", conversationId: "c1", at: Self.start, reason: "again",
+                    messages: [], events: []) == nil)
+            let late = try await store.recordOnce(
+                IdempotentWrite(
+                    projectId: "p1", scope: "channel", key: "m2", response: "{}", activeConversationId: "c1",
+                    message: nil, events: [Self.event("e2", "c1")], at: Self.start))
             #expect(late == .conversationNotActive)
             // Nothing of the refused write remains: neither the key nor the event.
             #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: "m2") == nil)
@@ -170,8 +191,9 @@ struct DeliveryStoreContractTests {
                 try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [Self.event("x", "c1-bis")])
             }
             #expect(try await store.event(projectId: "p1", id: "x") == nil)  // the refused start wrote no event
-            _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: Self.start, reason: "done",
-                                                  messages: [], events: [])
+            _ = try await store.closeConversation(
+                projectId: "p1", conversationId: "c1", at: Self.start, reason: "done",
+                messages: [], events: [])
             try await store.startConversation(Self.conversation("c1-bis", room: "r1"), messages: [], events: [])
             #expect(try await store.activeConversation(projectId: "p1", roomId: "r1")?.id == "c1-bis")
         }
@@ -179,9 +201,12 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func deletingTheIntegrationCancelsThePanelQueue(backend: Backend) async throws {
-        try await Self.withWorld(backend, events: {
-            [Self.event("a1", $0), Self.event("a2", $0), Self.event("ch", $0, to: .channel(botId: "b1"))]
-        }) { stores in
+        try await Self.withWorld(
+            backend,
+            events: {
+                [Self.event("a1", $0), Self.event("a2", $0), Self.event("ch", $0, to: .channel(botId: "b1"))]
+            }
+        ) { stores in
             let store = stores[0]
             #expect(try await Self.claim(store).map(\.id) == ["a1", "ch"])  // a1 in flight when the integration goes
             #expect(try await store.deleteIntegration(projectId: "p1", at: Self.start.adding(seconds: 2)))
@@ -222,9 +247,12 @@ struct DeliveryStoreContractTests {
 
     @Test(arguments: Backend.allCases)
     func theEventLogPagesNewestFirst(backend: Backend) async throws {
-        try await Self.withWorld(backend, conversations: 2, events: { conversation in
-            (1...3).map { Self.event("\(conversation)-\($0)", conversation) }
-        }) { stores in
+        try await Self.withWorld(
+            backend, conversations: 2,
+            events: { conversation in
+                (1...3).map { Self.event("\(conversation)-\($0)", conversation) }
+            }
+        ) { stores in
             let store = stores[0]
             var pages: [[String]] = []
             var cursor: Int64?
@@ -258,9 +286,12 @@ struct DeliveryStoreContractTests {
     /// Two instances claiming as fast as they can: every event is claimed exactly once, and each
     /// key's events are claimed in order.
     @Test func postgresInstancesShareTheQueueWithoutOverlap() async throws {
-        try await Self.withWorld(.postgres, instances: 2, conversations: 30, events: { conversation in
-            (1...4).map { Self.event("\(conversation)-\($0)", conversation) }
-        }) { stores in
+        try await Self.withWorld(
+            .postgres, instances: 2, conversations: 30,
+            events: { conversation in
+                (1...4).map { Self.event("\(conversation)-\($0)", conversation) }
+            }
+        ) { stores in
             final class ClaimLog: Sendable { let ids = Mutex<[String]>([]) }
             let claims = ClaimLog()
             try await withThrowingTaskGroup(of: Void.self) { group in

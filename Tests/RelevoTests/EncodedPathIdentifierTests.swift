@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Relevo
 
 /// Clients that percent-encode path segments (`encodeURIComponent`, `urllib.parse.quote`) reach

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 @Suite("Event log and redelivery", .serialized)
@@ -72,8 +73,9 @@ struct EventLogTests {
         #expect(try await Self.waitForStatus(world, id: startId, status: "delivered") == "delivered")
         let again = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
         #expect(again.0 == 200)  // a delivered event can be sent again too
-        let bulk = try await world.server.data("POST", world.base + "/events/redeliver", key: world.key,
-                                               body: #"{"status":"failed","since":"\#(since)"}"#)
+        let bulk = try await world.server.data(
+            "POST", world.base + "/events/redeliver", key: world.key,
+            body: #"{"status":"failed","since":"\#(since)"}"#)
         #expect(bulk == .members(["count": 2]))
         let accepted = await world.panel.waitForAccepted(4)
         #expect(accepted.map { $0.json["event"] ?? $0.json["value"]?["id"] ?? .null } == ["conversation.start", "conversation.start", "e-1", "e-2"])
@@ -84,8 +86,9 @@ struct EventLogTests {
         #expect(try await world.server.request("DELETE", world.base, key: world.key).0 == 200)
         let orphan = try await world.server.request("POST", world.base + "/events/\(startId)/redeliver", key: world.key)
         #expect(orphan.0 == 404 && orphan.1.contains("INTEGRATION_NOT_FOUND"), "\(orphan)")
-        let bulkOrphan = try await world.server.request("POST", world.base + "/events/redeliver", key: world.key,
-                                                        body: #"{"status":"failed","since":"\#(since)"}"#)
+        let bulkOrphan = try await world.server.request(
+            "POST", world.base + "/events/redeliver", key: world.key,
+            body: #"{"status":"failed","since":"\#(since)"}"#)
         #expect(bulkOrphan.0 == 404 && bulkOrphan.1.contains("INTEGRATION_NOT_FOUND"), "\(bulkOrphan)")
         #expect(try await world.server.data("GET", world.base + "/events/\(startId)", key: world.key)["status"] == "delivered")
     }
@@ -114,9 +117,11 @@ struct EventLogTests {
         defer { harness.removeFiles() }
         try await harness.withClient { api in
             let base = "/v1/external-support/\(harness.projectId)/events"
-            for (query, field) in [("?limit=0", "limit"), ("?limit=201", "limit"), ("?limit=x", "limit"), ("?status=lost", "status"),
-                                   ("?cursor=abc", "cursor"), ("?cursor=0", "cursor"), ("?cursor=999", "cursor"),
-                                   ("?conversationId=bad%20id", "conversationId")] {
+            for (query, field) in [
+                ("?limit=0", "limit"), ("?limit=201", "limit"), ("?limit=x", "limit"), ("?status=lost", "status"),
+                ("?cursor=abc", "cursor"), ("?cursor=0", "cursor"), ("?cursor=999", "cursor"),
+                ("?conversationId=bad%20id", "conversationId"),
+            ] {
                 let reply = try await api.call(.get, base + query)
                 #expect(reply.status == .unprocessableContent, "\(query)")
                 #expect(reply.invalidFields == [field], "\(query)")

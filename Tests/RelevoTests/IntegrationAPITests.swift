@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import Relevo
 
 @Suite("Integration API E1-E5")

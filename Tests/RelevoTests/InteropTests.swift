@@ -1,9 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
+
 @testable import Relevo
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Off-the-shelf verifiers accept every event: a Node.js panel verifying as Jelou's docs show
 /// (JSON.stringify of the parsed body, timingSafeEqual) and Python's `standardwebhooks` package.
@@ -64,30 +66,38 @@ struct InteropTests {
         let world = try await ConversationFlowTests.World.make(backend)
         defer { world.tearDown() }
         // The integration points at the Node panel instead of the plain receiver.
-        let created = try await world.server.data("POST", world.base, key: world.key, body: """
-            {"webhookUrl":"\(panel.url)","authType":"api_key","authorization":"k-1"}
-            """)
+        let created = try await world.server.data(
+            "POST", world.base, key: world.key,
+            body: """
+                {"webhookUrl":"\(panel.url)","authType":"api_key","authorization":"k-1"}
+                """)
         let first = try #require(created["signingSecret"]?.stringValue)
         try await panel.configure(jelou: first, standard: [first])
-        _ = try await world.server.data("POST", "/v1/projects/\(world.projectId)/bots", key: world.key, body: #"{"id":"bot-1","name":"Bot / \"uno\""}"#)
+        _ = try await world.server.data(
+            "POST", "/v1/projects/\(world.projectId)/bots", key: world.key, body: #"{"id":"bot-1","name":"Bot / \"uno\""}"#)
         _ = try await world.server.data("PUT", "/v1/projects/\(world.projectId)/users/user-1", key: world.key, body: #"{"names":"Zoë 😀"}"#)
-        _ = try await world.server.data("POST", world.base + "/conversations/start", key: world.key, body: """
-            {"botId":"bot-1","userId":"user-1","initialMessage":"línea\\nnueva","metadata":{"b":1.50,"10":[1e21,-0,0.1],"a/b":"\\u0001"}}
-            """)
+        _ = try await world.server.data(
+            "POST", world.base + "/conversations/start", key: world.key,
+            body: """
+                {"botId":"bot-1","userId":"user-1","initialMessage":"línea\\nnueva","metadata":{"b":1.50,"10":[1e21,-0,0.1],"a/b":"\\u0001"}}
+                """)
         _ = try await world.channelMessage(#"{"id":"i-1","type":"text","content":{"body":"tab\there \"quoted\" </script>"}}"#)
-        _ = try await world.channelMessage(#"{"id":"i-2","type":"video","content":{"url":"https://cdn.example.com/v.mp4?x=1&y=2","mime_type":"video/mp4","caption":"ü"}}"#)
+        _ = try await world.channelMessage(
+            #"{"id":"i-2","type":"video","content":{"url":"https://cdn.example.com/v.mp4?x=1&y=2","mime_type":"video/mp4","caption":"ü"}}"#)
 
         // Events are signed when sent: let the first three arrive before the secret changes.
         for _ in 0..<200 where try await panel.results().count < 3 { try await Task.sleep(for: .milliseconds(25)) }
         // Regenerate with a grace period: the panel updates its Jelou secret; a Standard Webhooks
         // verifier still holding the old secret keeps working, and one with the new secret works too.
-        let regenerated = try await world.server.data("POST", world.base + "/secret/regenerate", key: world.key,
-                                                      body: #"{"graceSeconds":600}"#)
+        let regenerated = try await world.server.data(
+            "POST", world.base + "/secret/regenerate", key: world.key,
+            body: #"{"graceSeconds":600}"#)
         let second = try #require(regenerated["signingSecret"]?.stringValue)
         try await panel.configure(jelou: second, standard: [first, second])
         _ = try await world.channelMessage(#"{"id":"i-3","type":"audio","content":{"url":"https://cdn.example.com/a.ogg","mime_type":"audio/ogg"}}"#)
-        _ = try await world.server.data("POST", world.base + "/conversations/close", key: world.key,
-                                        body: #"{"botId":"bot-1","userId":"user-1","redirectPayload":{"type":"edge","edgeId":"node-1"}}"#)
+        _ = try await world.server.data(
+            "POST", world.base + "/conversations/close", key: world.key,
+            body: #"{"botId":"bot-1","userId":"user-1","redirectPayload":{"type":"edge","edgeId":"node-1"}}"#)
 
         var results: [JSONValue] = []
         for _ in 0..<400 {

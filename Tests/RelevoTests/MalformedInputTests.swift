@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import Relevo
 
 /// Whatever arrives, the answer is the envelope with a 4xx — never a 500, never a crash.
@@ -63,7 +64,8 @@ struct MalformedInputTests {
         try await server.waitUntilListening()
         let projectId = try #require(server.banner("projectId")), key = try #require(server.banner("x-api-key"))
         func chunked(_ path: String, _ body: String) -> [UInt8] {
-            var request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nx-api-key: \(key)\r\n"
+            var request =
+                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nx-api-key: \(key)\r\n"
                 + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             var rest = Substring(body)
             while !rest.isEmpty {
@@ -93,7 +95,8 @@ struct MalformedInputTests {
         let application = try harness.app.buildApplication(withDelivery: false)
         try await application.test(.live) { client in
             let port = try #require(client.port)
-            let head = "POST /v1/projects/\(harness.projectId)/channel/messages HTTP/1.1\r\nHost: x\r\n"
+            let head =
+                "POST /v1/projects/\(harness.projectId)/channel/messages HTTP/1.1\r\nHost: x\r\n"
                 + "Content-Type: application/json\r\nx-api-key: \(harness.apiKey)\r\nConnection: close\r\n"
             let body = #"{"botId":"b","userId":"u","value":{"id":"m1","type":"text","content":{"body":"hi"}}}"#
             let chunk = String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
@@ -109,16 +112,20 @@ struct MalformedInputTests {
             #expect(gzipped.answer.contains("Content-Encoding gzip is not supported"))
 
             // A header sent twice is read as its values together: the second field counts as much as the first.
-            let twice = try await rawHTTPExchange(port: port, bytes: Array(
-                (head + "Content-Encoding: identity\r\nContent-Encoding: gzip\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
+            let twice = try await rawHTTPExchange(
+                port: port,
+                bytes: Array(
+                    (head + "Content-Encoding: identity\r\nContent-Encoding: gzip\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8))
             #expect(twice.answer.hasPrefix("HTTP/1.1 415"), "\(twice.answer.prefix(200))")
             #expect(twice.answer.contains("Content-Encoding identity, gzip is not supported"))
 
             // Plain chunked, in any case, and `identity` (or no coding named) are read as usual (here: no
             // such bot, 404).
             let length = "Content-Length: \(body.utf8.count)\r\n\r\n" + body
-            for framing in ["Transfer-Encoding: Chunked\r\n\r\n" + chunk, "Content-Encoding: identity\r\n" + length,
-                            "Content-Encoding: , IDENTITY\r\n" + length, "Content-Encoding:\r\n" + length] {
+            for framing in [
+                "Transfer-Encoding: Chunked\r\n\r\n" + chunk, "Content-Encoding: identity\r\n" + length,
+                "Content-Encoding: , IDENTITY\r\n" + length, "Content-Encoding:\r\n" + length,
+            ] {
                 let plain = try await rawHTTPExchange(port: port, bytes: Array((head + framing).utf8))
                 #expect(plain.answer.hasPrefix("HTTP/1.1 404"), "\(plain.answer.prefix(200))")
             }
@@ -133,7 +140,8 @@ struct MalformedInputTests {
         let application = try harness.app.buildApplication(withDelivery: false)
         try await application.test(.live) { client in
             let port = try #require(client.port)
-            let partial = "POST /v1/projects/\(harness.projectId)/channel/messages HTTP/1.1\r\nHost: x\r\n"
+            let partial =
+                "POST /v1/projects/\(harness.projectId)/channel/messages HTTP/1.1\r\nHost: x\r\n"
                 + "Content-Type: application/json\r\nx-api-key: \(harness.apiKey)\r\nContent-Length: 100\r\n\r\n{\"botId\":"
             let cut = try await rawHTTPExchange(port: port, bytes: Array(partial.utf8))
             #expect(cut.closed, "still open after 5 s: \(cut.answer.prefix(200))")

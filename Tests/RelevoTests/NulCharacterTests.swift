@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 /// U+0000 is valid JSON (`"\u0000"`), but PostgreSQL's `text` cannot hold it: names kept as text
@@ -17,8 +18,10 @@ struct NulCharacterTests {
             ("PUT", project + "/users/u2", #"{"names":"a\u0000b"}"#, "names"),
             ("PUT", project + "/users/u2", #"{"names":"a","referenceId":"r\u0000"}"#, "referenceId"),
             ("POST", project + "/bots", #"{"id":"bot-2","name":"B\u0000"}"#, "name"),
-            ("POST", project + "/channel/messages",
-             #"{"botId":"bot-1","userId":"user-1","userName":"N\u0000","value":{"id":"m1","type":"text","content":{"body":"x"}}}"#, "userName"),
+            (
+                "POST", project + "/channel/messages",
+                #"{"botId":"bot-1","userId":"user-1","userName":"N\u0000","value":{"id":"m1","type":"text","content":{"body":"x"}}}"#, "userName"
+            ),
             ("PATCH", world.base, #"{"authType":"bearer","authorization":"t\u0000"}"#, "authorization"),
             ("PATCH", world.base, #"{"authType":"api_key","authorization":"k\u001b[0m"}"#, "authorization"),
         ]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 @Suite("Restart persistence and secrets at rest")
@@ -68,8 +69,9 @@ struct PersistenceTests {
         let arguments = ["--database", "sqlite://\(harness.directory.path)/relevo.sqlite"]
         let keyFile = harness.directory.appendingPathComponent("relevo.key")
 
-        let wrongKey = try ServerProcess(arguments: arguments, directory: harness.directory,
-                                         environment: ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
+        let wrongKey = try ServerProcess(
+            arguments: arguments, directory: harness.directory,
+            environment: ["RELEVO_MASTER_KEY": String(repeating: "ab", count: 32)])
         defer { wrongKey.stop() }
         let wrongStatus = await wrongKey.exitStatus(within: .seconds(20))
         #expect(wrongStatus != nil && wrongStatus != 0)

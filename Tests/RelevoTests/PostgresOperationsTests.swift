@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Relevo
 
 /// What an operator of the PostgreSQL backend sees: start-up refusals that say what to fix, and an
@@ -13,16 +14,19 @@ struct PostgresOperationsTests {
         let noKey = try await RelevoBinary.run(["serve", "--port", "0", "--database", url], environment: ["RELEVO_MASTER_KEY": ""])
         #expect(noKey.status != 0)
         #expect(noKey.stderr.contains("RELEVO_MASTER_KEY"))
-        let noUser = try await RelevoBinary.run(["serve", "--port", "0", "--database", "postgres://127.0.0.1/relevo"],
-                                                environment: Self.masterKey)
+        let noUser = try await RelevoBinary.run(
+            ["serve", "--port", "0", "--database", "postgres://127.0.0.1/relevo"],
+            environment: Self.masterKey)
         #expect(noUser.status != 0)
         #expect(noUser.stderr.contains("names no user"))
-        let badMode = try await RelevoBinary.run(["serve", "--port", "0", "--database", url.replacingOccurrences(of: "disable", with: "sometimes")],
-                                                 environment: Self.masterKey)
+        let badMode = try await RelevoBinary.run(
+            ["serve", "--port", "0", "--database", url.replacingOccurrences(of: "disable", with: "sometimes")],
+            environment: Self.masterKey)
         #expect(badMode.status != 0)
         #expect(badMode.stderr.contains("sslmode"))
-        let shortLease = try await RelevoBinary.run(["serve", "--port", "0", "--database", url, "--delivery-lease", "10"],
-                                                    environment: Self.masterKey)
+        let shortLease = try await RelevoBinary.run(
+            ["serve", "--port", "0", "--database", url, "--delivery-lease", "10"],
+            environment: Self.masterKey)
         #expect(shortLease.status != 0)
         #expect(shortLease.stderr.contains("--delivery-lease must be longer"))
     }
@@ -36,8 +40,9 @@ struct PostgresOperationsTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-outage-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let relevo = try ServerProcess(arguments: ["--database", database.url(database: "relevo")], directory: directory,
-                                       environment: Self.masterKey)
+        let relevo = try ServerProcess(
+            arguments: ["--database", database.url(database: "relevo")], directory: directory,
+            environment: Self.masterKey)
         defer { relevo.stop() }
         try await relevo.waitUntilListening()
         let projectId = try #require(relevo.banner("projectId")), key = try #require(relevo.banner("x-api-key"))

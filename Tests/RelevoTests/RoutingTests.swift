@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import Relevo
 
 @Suite("Routing, health and the OpenAPI document")
@@ -96,9 +97,11 @@ struct OpenAPIValidityTests {
             .deletingLastPathComponent().appendingPathComponent("Sources/Relevo/Resources/openapi.yaml")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c",
+        process.arguments = [
+            "python3", "-c",
             "import sys, yaml; from openapi_spec_validator import validate; validate(yaml.safe_load(open(sys.argv[1])))",
-            file.path]
+            file.path,
+        ]
         let status = try await offThread {  // not on a cooperative thread: Python takes a while to start
             try process.run()
             process.waitUntilExit()

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import Synchronization
 import Testing
+
 @testable import Relevo
 
 /// Store behaviour, written once and run against every backend: a SQLite file and a real PostgreSQL
@@ -86,7 +87,8 @@ struct StoreContractTests {
             #expect(try await store.projectCount() == 0)
             try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key("p1", "k1"))
             await #expect(throws: StoreError.conflict) {
-                try await store.createProject(Project(id: "p1", name: "dup", createdAt: .init(millisecondsSince1970: 2)), firstKey: Self.key("p1", "k9"))
+                try await store.createProject(
+                    Project(id: "p1", name: "dup", createdAt: .init(millisecondsSince1970: 2)), firstKey: Self.key("p1", "k9"))
             }
             #expect(try await store.projectCount() == 1)
             #expect(try await store.projectIdForKey(hash: "hash-k1") == "p1")
@@ -163,9 +165,10 @@ struct StoreContractTests {
             let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
                 for index in 0..<120 {
                     group.addTask {
-                        let bot = Bot(projectId: "p1", id: "bot-\(index % 40)", name: "n\(index)", channelWebhookUrl: nil,
-                                      channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: .init(millisecondsSince1970: 1),
-                                      updatedAt: .init(millisecondsSince1970: 1))
+                        let bot = Bot(
+                            projectId: "p1", id: "bot-\(index % 40)", name: "n\(index)", channelWebhookUrl: nil,
+                            channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: .init(millisecondsSince1970: 1),
+                            updatedAt: .init(millisecondsSince1970: 1))
                         do {
                             try await store.insertBot(bot)
                             return (index % 40, true)
@@ -245,18 +248,21 @@ struct StoreContractTests {
         var bodies: [String: [UInt8]] = [:]
         for index in 0..<5 {
             let body = Array("{\"n\":\(index)}".utf8)
-            let event = OutboxEvent(id: "e\(index)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c\(index)",
-                                    conversationId: "c\(index)", eventType: "message", body: body, status: .pending,
-                                    nextAttemptAt: at, createdAt: at)
+            let event = OutboxEvent(
+                id: "e\(index)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c\(index)",
+                conversationId: "c\(index)", eventType: "message", body: body, status: .pending,
+                nextAttemptAt: at, createdAt: at)
             bodies[event.id] = body
             try await store.startConversation(
-                Conversation(projectId: "p1", id: "c\(index)", roomId: "r\(index)", botId: "b", userId: "u\(index)", state: .active,
-                             startAt: at, assignment: nil, metadata: nil),
+                Conversation(
+                    projectId: "p1", id: "c\(index)", roomId: "r\(index)", botId: "b", userId: "u\(index)", state: .active,
+                    startAt: at, assignment: nil, metadata: nil),
                 messages: [], events: [event])
         }
         #expect(store.schedule.carriedEvents == 2)
-        let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10,
-                                                     slots: DestinationSlots(maximumPerDestination: 16))
+        let claimed = try await store.claimDueEvents(
+            now: at, leaseUntil: at.adding(seconds: 60), limit: 10,
+            slots: DestinationSlots(maximumPerDestination: 16))
         #expect(claimed.count == 5)
         for event in claimed {
             #expect(event.body == bodies[event.id])
@@ -275,16 +281,19 @@ struct StoreContractTests {
         let store = try SQLiteStore(path: directory.appendingPathComponent("s.sqlite").path, carriedEventLimit: carryLimit)
         let at = Timestamp(millisecondsSince1970: 1)
         try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
-        let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u1", state: .active,
-                                        startAt: at, assignment: nil, metadata: nil)
+        let conversation = Conversation(
+            projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u1", state: .active,
+            startAt: at, assignment: nil, metadata: nil)
         func event(_ index: Int) -> OutboxEvent {
-            OutboxEvent(id: "e\(index)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
-                        eventType: "message", body: Array("{\"n\":\(index)}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+            OutboxEvent(
+                id: "e\(index)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
+                eventType: "message", body: Array("{\"n\":\(index)}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
         }
         try await store.startConversation(conversation, messages: [], events: [event(0)])
         for index in 1..<4 {
-            let write = IdempotentWrite(projectId: "p1", scope: "test", key: "m\(index)", response: "{}", activeConversationId: "c1",
-                                        message: nil, events: [event(index)], at: at)
+            let write = IdempotentWrite(
+                projectId: "p1", scope: "test", key: "m\(index)", response: "{}", activeConversationId: "c1",
+                message: nil, events: [event(index)], at: at)
             #expect(try await store.recordOnce(write) == .recorded)
         }
         #expect(store.schedule.carriedEvents == min(4, carryLimit))
@@ -294,8 +303,9 @@ struct StoreContractTests {
             #expect(claimed.map(\.id) == ["e\(index)"])
             #expect(claimed.first?.body == Array("{\"n\":\(index)}".utf8))
             #expect(claimed.first?.attemptCount == 0 && claimed.first?.status == .delivering)
-            let attempt = DeliveryAttempt(eventId: "e\(index)", number: 1, startedAt: at, durationMilliseconds: 1, statusCode: 200,
-                                          errorClass: nil, responseBody: nil)
+            let attempt = DeliveryAttempt(
+                eventId: "e\(index)", number: 1, startedAt: at, durationMilliseconds: 1, statusCode: 200,
+                errorClass: nil, responseBody: nil)
             try await store.finishAttempt(attempt, outcome: .delivered(at: at))
         }
         #expect(try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 10, slots: slots).isEmpty)
@@ -315,40 +325,47 @@ struct StoreContractTests {
         try SQLiteMigrations.migrator.migrate(old, upTo: "004_event_bodies_apart")
         try await old.write { db in
             try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES ('p1', 'one', 1)")
-            try db.execute(sql: """
-                INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at)
-                VALUES ('p1', 'c0', 'r0', 'b', 'u0', 'closed', 0), ('p1', 'c1', 'r1', 'b', 'u', 'active', 0)
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at)
+                    VALUES ('p1', 'c0', 'r0', 'b', 'u0', 'closed', 0), ('p1', 'c1', 'r1', 'b', 'u', 'active', 0)
+                    """)
             for (index, id) in ["m1", "m2"].enumerated() {
-                try db.execute(sql: """
-                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
-                    VALUES ('p1', 'c1', ?, 'user', 'text', '{}', ?)
-                    """, arguments: [id, index])
-                try db.execute(sql: """
-                    INSERT INTO events (id, project_id, destination, ordering_key, conversation_id, event_type, status,
-                        next_attempt_at, created_at, finished_at) VALUES (?, 'p1', 'panel', 'panel:p1:c1', 'c1', 'message', 'delivered', 0, ?, 1)
-                    """, arguments: ["evt-\(id)", index])
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                        VALUES ('p1', 'c1', ?, 'user', 'text', '{}', ?)
+                        """, arguments: [id, index])
+                try db.execute(
+                    sql: """
+                        INSERT INTO events (id, project_id, destination, ordering_key, conversation_id, event_type, status,
+                            next_attempt_at, created_at, finished_at) VALUES (?, 'p1', 'panel', 'panel:p1:c1', 'c1', 'message', 'delivered', 0, ?, 1)
+                        """, arguments: ["evt-\(id)", index])
                 try db.execute(sql: "INSERT INTO event_bodies (seq, body) VALUES (last_insert_rowid(), X'7B7D')")
             }
         }
         try old.close()
         let store = try SQLiteStore(path: path)
         #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["m1", "m2"])
-        #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
+        #expect(
+            try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
                 == ["evt-m2", "evt-m1"])
         let at = Timestamp(millisecondsSince1970: 5)
-        let event = OutboxEvent(id: "evt-m3", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
-                                eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+        let event = OutboxEvent(
+            id: "evt-m3", projectId: "p1", destination: .panel, orderingKey: "panel:p1:c1", conversationId: "c1",
+            eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
         #expect(try await store.messages(projectId: "p1", conversationId: "c0").isEmpty)
         try await store.startConversation(
-            Conversation(projectId: "p1", id: "c2", roomId: "r2", botId: "b", userId: "u2", state: .active, startAt: at, assignment: nil, metadata: nil),
+            Conversation(
+                projectId: "p1", id: "c2", roomId: "r2", botId: "b", userId: "u2", state: .active, startAt: at, assignment: nil, metadata: nil),
             messages: [ConversationMessage(conversationId: "c1", id: "m3", direction: .user, type: "text", content: .members([:]), createdAt: at)],
             events: [event])
         // The conversations keep their fields, and the new one is found beside them.
         #expect(try await store.conversation(projectId: "p1", id: "c1")?.roomId == "r1")
         #expect(try await store.conversation(projectId: "p1", id: "c2")?.state == .active)
         #expect(try await store.messages(projectId: "p1", conversationId: "c1").map(\.id) == ["m1", "m2", "m3"])
-        #expect(try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
+        #expect(
+            try await store.events(projectId: "p1", status: nil, conversationId: "c1", limit: 10, before: nil).map(\.event.id)
                 == ["evt-m3", "evt-m2", "evt-m1"])
         try await store.close()
     }
@@ -364,15 +381,17 @@ struct StoreContractTests {
         let at = Timestamp(millisecondsSince1970: 5)
         try await store.createProject(Project(id: "p1", name: "one", createdAt: at), firstKey: Self.key("p1", "k1"))
         func event(_ id: String, _ conversation: String) -> OutboxEvent {
-            OutboxEvent(id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
-                        eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+            OutboxEvent(
+                id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
+                eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: at, createdAt: at)
         }
         func message(_ id: String, _ conversation: String) -> ConversationMessage {
             ConversationMessage(conversationId: conversation, id: id, direction: .user, type: "text", content: .members([:]), createdAt: at)
         }
         func conversation(_ id: String) -> Conversation {
-            Conversation(projectId: "p1", id: id, roomId: "r-\(id)", botId: "b", userId: "u-\(id)", state: .active, startAt: at,
-                         assignment: nil, metadata: nil)
+            Conversation(
+                projectId: "p1", id: id, roomId: "r-\(id)", botId: "b", userId: "u-\(id)", state: .active, startAt: at,
+                assignment: nil, metadata: nil)
         }
         // c1 and c2, then nine writes each adding an event and a message to both (one batch each):
         // the items are written in bulk after rounds 2, 5 and 8.
@@ -391,11 +410,14 @@ struct StoreContractTests {
         let messages = (0...9).map { "m1-\($0)" }, events = (0...9).reversed().map { "e1-\($0)" }
         // c1's events delivered in order up to e1-8, the last one with its item; e1-9 is not indexed yet.
         for index in 0...8 {
-            let claimed = try await store.claimDueEvents(now: at, leaseUntil: at.adding(seconds: 60), limit: 50,
-                                                         slots: DestinationSlots(maximumPerDestination: 50))
+            let claimed = try await store.claimDueEvents(
+                now: at, leaseUntil: at.adding(seconds: 60), limit: 50,
+                slots: DestinationSlots(maximumPerDestination: 50))
             let mine = try #require(claimed.first { $0.id == "e1-\(index)" })
-            try await store.finishAttempt(DeliveryAttempt(eventId: mine.id, number: 1, startedAt: at, durationMilliseconds: 1,
-                                                          statusCode: 200, errorClass: nil, responseBody: nil), outcome: .delivered(at: at))
+            try await store.finishAttempt(
+                DeliveryAttempt(
+                    eventId: mine.id, number: 1, startedAt: at, durationMilliseconds: 1,
+                    statusCode: 200, errorClass: nil, responseBody: nil), outcome: .delivered(at: at))
             try await store.releaseClaims(claimed.map(\.id).filter { $0 != mine.id })
         }
         for _ in 0..<2 {  // before and after a restart
@@ -409,10 +431,12 @@ struct StoreContractTests {
                 cursor = page.count == 3 ? page.last?.sequence : nil
             } while cursor != nil
             #expect(paged == events)
-            #expect(try await store.events(projectId: "p1", status: .delivered, conversationId: "c1", limit: 50, before: nil)
-                        .map(\.event.id) == Array(events.dropFirst()))
-            #expect(try await store.events(projectId: "p1", status: .pending, conversationId: "c1", limit: 50, before: nil)
-                        .map(\.event.id) == ["e1-9"])
+            #expect(
+                try await store.events(projectId: "p1", status: .delivered, conversationId: "c1", limit: 50, before: nil)
+                    .map(\.event.id) == Array(events.dropFirst()))
+            #expect(
+                try await store.events(projectId: "p1", status: .pending, conversationId: "c1", limit: 50, before: nil)
+                    .map(\.event.id) == ["e1-9"])
             try await store.close()
             store = try SQLiteStore(path: path, carriedEventLimit: 10_000, itemsBatch: 10)
         }
@@ -448,7 +472,8 @@ struct StoreContractTests {
             let lookup = { (hash: String) in
                 try server.cache.projectForKey(hash) {
                     loads.withLock { $0 += 1 }
-                    return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?.text("project_id")
+                    return try server.reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?.text(
+                        "project_id")
                 }
             }
             func loadsDuring(_ body: () throws -> String?) rethrows -> (String?, Int) {
@@ -492,25 +517,32 @@ struct ChannelMessageContextTests {
             let empty = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
             #expect(empty == ChannelMessageContext(bot: nil, user: nil, room: nil, activeConversation: nil))
 
-            let bot = Bot(projectId: "p1", id: "b1", name: "Sales", channelWebhookUrl: "https://93.184.215.14/channel",
-                          channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: at, updatedAt: at)
+            let bot = Bot(
+                projectId: "p1", id: "b1", name: "Sales", channelWebhookUrl: "https://93.184.215.14/channel",
+                channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: at, updatedAt: at)
             try await store.insertBot(bot)
             #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").bot == bot)
-            let user = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana", referenceId: "ref-9", createdAt: at, updatedAt: at))
+            let user = try await store.upsertUser(
+                EndUser(projectId: "p1", id: "u1", names: "Ana", referenceId: "ref-9", createdAt: at, updatedAt: at))
             let room = try await store.ensureRoom(projectId: "p1", botId: "b1", userId: "u1", newId: "r1", at: at)
-            let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b1", userId: "u1", state: .active, startAt: at,
-                                            assignment: .members(["type": .string("queue"), "target": .string("sales")]), metadata: .members([:]))
+            let conversation = Conversation(
+                projectId: "p1", id: "c1", roomId: "r1", botId: "b1", userId: "u1", state: .active, startAt: at,
+                assignment: .members(["type": .string("queue"), "target": .string("sales")]), metadata: .members([:]))
             try await store.startConversation(conversation, messages: [], events: [])
             let open = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
             #expect(open == ChannelMessageContext(bot: bot, user: user, room: room, activeConversation: conversation))
 
-            #expect(try await store.recordOnce(IdempotentWrite(
-                projectId: "p1", scope: "channel", key: "m1", response: #"{"routedTo":"panel"}"#, activeConversationId: "c1",
-                message: nil, events: [], at: at)) == .recorded)
-            _ = try await store.closeConversation(projectId: "p1", conversationId: "c1", at: at, reason: "closed_by_operator", messages: [], events: [])
+            #expect(
+                try await store.recordOnce(
+                    IdempotentWrite(
+                        projectId: "p1", scope: "channel", key: "m1", response: #"{"routedTo":"panel"}"#, activeConversationId: "c1",
+                        message: nil, events: [], at: at)) == .recorded)
+            _ = try await store.closeConversation(
+                projectId: "p1", conversationId: "c1", at: at, reason: "closed_by_operator", messages: [], events: [])
             let closed = try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1")
             #expect(closed.room == room && closed.activeConversation == nil)
-            let renamed = try await store.upsertUser(EndUser(projectId: "p1", id: "u1", names: "Ana B", referenceId: nil, createdAt: at, updatedAt: at))
+            let renamed = try await store.upsertUser(
+                EndUser(projectId: "p1", id: "u1", names: "Ana B", referenceId: nil, createdAt: at, updatedAt: at))
             #expect(try await store.channelMessageContext(projectId: "p1", botId: "b1", userId: "u1").user == renamed)
             // Another project sees none of it.
             let other = try await store.channelMessageContext(projectId: "p2", botId: "b1", userId: "u1")
@@ -524,31 +556,38 @@ struct RetentionTests {
     @Test(arguments: StoreContractTests.Backend.allCases)
     func onlyOldDeliveredEventsArePruned(backend: StoreContractTests.Backend) async throws {
         try await StoreContractTests.withStore(backend) { store, _ in
-            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)),
-                                          firstKey: StoreContractTests.key("p1", "k1"))
+            try await store.createProject(
+                Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)),
+                firstKey: StoreContractTests.key("p1", "k1"))
             let day: Int64 = 86_400_000
             let now = Timestamp(millisecondsSince1970: 100 * day)
             func event(_ id: String, conversation: String) -> OutboxEvent {
-                OutboxEvent(id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
-                            eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: .init(millisecondsSince1970: 0),
-                            createdAt: .init(millisecondsSince1970: 0))
+                OutboxEvent(
+                    id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
+                    eventType: "message", body: Array("{}".utf8), status: .pending, nextAttemptAt: .init(millisecondsSince1970: 0),
+                    createdAt: .init(millisecondsSince1970: 0))
             }
-            let conversation = Conversation(projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
-                                            startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
-            let greeting = ConversationMessage(conversationId: "c1", id: "hello", direction: .system, type: "text",
-                                               content: .members(["body": "hi"]), createdAt: .init(millisecondsSince1970: 0))
+            let conversation = Conversation(
+                projectId: "p1", id: "c1", roomId: "r1", botId: "b", userId: "u", state: .active,
+                startAt: .init(millisecondsSince1970: 0), assignment: nil, metadata: nil)
+            let greeting = ConversationMessage(
+                conversationId: "c1", id: "hello", direction: .system, type: "text",
+                content: .members(["body": "hi"]), createdAt: .init(millisecondsSince1970: 0))
             try await store.startConversation(conversation, messages: [greeting], events: (0..<7).map { event("e\($0)", conversation: "c\($0)") })
-            let claimed = try await store.claimDueEvents(now: now, leaseUntil: now.adding(seconds: 60), limit: 10, slots: DestinationSlots(maximumPerDestination: 16))
+            let claimed = try await store.claimDueEvents(
+                now: now, leaseUntil: now.adding(seconds: 60), limit: 10, slots: DestinationSlots(maximumPerDestination: 16))
             #expect(claimed.count == 7)
             for (index, claim) in claimed.enumerated() {
                 let settledAt = Timestamp(millisecondsSince1970: index < 5 ? 10 * day : 99 * day)  // five old, two recent
                 let outcome: DeliveryOutcome = index == 0 ? .failed(at: settledAt) : .delivered(at: settledAt)
                 try await store.finishAttempt(
-                    DeliveryAttempt(eventId: claim.id, number: 1, startedAt: settledAt, durationMilliseconds: 1, statusCode: 200,
-                                    errorClass: nil, responseBody: nil), outcome: outcome)
+                    DeliveryAttempt(
+                        eventId: claim.id, number: 1, startedAt: settledAt, durationMilliseconds: 1, statusCode: 200,
+                        errorClass: nil, responseBody: nil), outcome: outcome)
             }
-            let service = RetentionService(store: store, retention: .seconds(30 * 86_400), batchSize: 2, now: { now },
-                                           logger: .init(label: "test"))
+            let service = RetentionService(
+                store: store, retention: .seconds(30 * 86_400), batchSize: 2, now: { now },
+                logger: .init(label: "test"))
             #expect(try await service.pruneOnce() == 4)  // the four old delivered ones, in batches of two
             let left = try await store.events(projectId: "p1", status: nil, conversationId: nil, limit: 50, before: nil)
             #expect(Set(left.map(\.event.id)) == ["e0", "e5", "e6"])  // the failed one stays, and the recent ones

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Relevo
 
 @Suite("ISO-8601 timestamps")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Relevo
 
 /// The dispatcher's wake-up: what it relies on is that no signal is lost, that a wait ends at its

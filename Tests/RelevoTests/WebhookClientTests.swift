@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
 import Testing
+
 @testable import Relevo
 
 /// What an attempt records when the panel misbehaves at the HTTP level, through the client Relevo
@@ -20,8 +21,9 @@ struct WebhookClientTests {
     {
         let own = client == nil ? try makeClient() : nil
         let sender = WebhookSender(client: try #require(client ?? own), timeout: timeout)
-        let result = await sender.post(url: try WebhookURL.parse(url ?? server.url, allowHTTP: true),
-                                       headers: [("Content-Type", "application/json")], body: body)
+        let result = await sender.post(
+            url: try WebhookURL.parse(url ?? server.url, allowHTTP: true),
+            headers: [("Content-Type", "application/json")], body: body)
         await own?.shutdown()
         return result
     }
@@ -115,7 +117,9 @@ struct WebhookClientTests {
     }
 
     @Test func retryAfterIsReadOn429() async throws {
-        let server = try await ScriptedHTTPServer(script: [.answer(ScriptedHTTPServer.ok("{}", status: "429 Too Many Requests", extraHeaders: "Retry-After: 7\r\n"))])
+        let server = try await ScriptedHTTPServer(script: [
+            .answer(ScriptedHTTPServer.ok("{}", status: "429 Too Many Requests", extraHeaders: "Retry-After: 7\r\n"))
+        ])
         let result = try await Self.post(server)
         await server.stop()
         #expect(result.statusCode == 429 && result.retryAfter == .seconds(7))
@@ -149,7 +153,8 @@ struct WebhookClientTests {
     @Test func httpsIsVerified() async throws {
         let certificate = try NIOSSLCertificate(bytes: Array(TestCertificates.server.utf8), format: .pem)
         let key = try NIOSSLPrivateKey(bytes: Array(TestCertificates.serverKey.utf8), format: .pem)
-        let serverTLS = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
+        let serverTLS = try NIOSSLContext(
+            configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
         let server = try await ScriptedHTTPServer(script: [], tls: serverTLS)
         var trusting = TLSConfiguration.makeClientConfiguration()
         trusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(TestCertificates.authority.utf8), format: .pem)])
@@ -165,7 +170,8 @@ struct WebhookClientTests {
     @Test func httpsChecksTheAddress() async throws {
         let certificate = try NIOSSLCertificate(bytes: Array(TestCertificates.server.utf8), format: .pem)  // for 127.0.0.1
         let key = try NIOSSLPrivateKey(bytes: Array(TestCertificates.serverKey.utf8), format: .pem)
-        let serverTLS = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
+        let serverTLS = try NIOSSLContext(
+            configuration: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
         let server = try await ScriptedHTTPServer(script: [], tls: serverTLS, host: "127.0.0.2")
         var trusting = TLSConfiguration.makeClientConfiguration()
         trusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(TestCertificates.authority.utf8), format: .pem)])
@@ -210,8 +216,9 @@ struct WebhookClientTests {
             let (connections, requests, start) = (server.connections, server.requests, ContinuousClock.now)
             let result = try await Self.post(server, client: client)
             if result.statusCode != 200 {
-                failures.append("#\(number): \(result) after \(ContinuousClock.now - start); during it the server got "
-                    + "\(server.connections - connections) connection(s), \(server.requests - requests) request(s)")
+                failures.append(
+                    "#\(number): \(result) after \(ContinuousClock.now - start); during it the server got "
+                        + "\(server.connections - connections) connection(s), \(server.requests - requests) request(s)")
             }
         }
         let stall = probe.stop()

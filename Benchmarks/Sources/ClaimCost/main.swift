@@ -9,6 +9,7 @@
 //     swift build -c release --package-path Benchmarks --scratch-path .build-bench-tools -Xswiftc -enable-testing --product relevo-claim-cost && .build-bench-tools/release/relevo-claim-cost
 import Foundation
 import GRDB
+
 @testable import Relevo
 
 @main
@@ -50,10 +51,11 @@ struct ClaimCost {
     static func fill(path: String, pending: Int) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type,
-                    status, attempt_count, next_attempt_at, created_at) VALUES (?, 'p', ?, ?, ?, ?, 'message', 'pending', 0, 0, 0)
-                """)
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type,
+                        status, attempt_count, next_attempt_at, created_at) VALUES (?, 'p', ?, ?, ?, ?, 'message', 'pending', 0, 0, 0)
+                    """)
             let insertBody = try db.makeStatement(sql: "INSERT INTO event_bodies (seq, body) VALUES (last_insert_rowid(), ?)")
             let body = Data(#"{"event_type":"message","value":{"id":"m","type":"text","content":{"body":"benchmark"}}}"#.utf8)
             for index in 0..<pending {

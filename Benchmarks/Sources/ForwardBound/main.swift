@@ -16,8 +16,9 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-@testable import Relevo
 import Synchronization
+
+@testable import Relevo
 
 @main
 struct ForwardBound {
@@ -55,8 +56,9 @@ struct ForwardBound {
             ]
             let sent = await sender.post(url: url, headers: headers, body: body)
             let status: HTTPResponse.Status = sent.statusCode.map { (200..<300).contains($0) } == true ? .ok : .badGateway
-            return Response(status: status, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true,"id":"\#(n)"}"#)))
+            return Response(
+                status: status, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true,"id":"\#(n)"}"#)))
         }
         let setup: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
@@ -80,7 +82,11 @@ struct ForwardBound {
 /// A shared sequence number (the webhook-id of each forwarded body).
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1; return $0
+        }
+    }
 }
 
 extension String {

@@ -16,23 +16,28 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-@testable import Relevo
 import Synchronization
+
+@testable import Relevo
 
 @main
 struct PipelineCost {
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec)
+            / 1e6
     }
 
     /// One line: how many, CPU per item since `cpu`, and the rate since `clock`.
     static func report(_ phase: String, count: Int, unit: String, cpu: Double, since clock: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("\(phase): \(count) \(unit), " + String(format: "%.1f us CPU each, %.0f/s", (cpuSeconds() - cpu) * 1e6 / Double(count),
-                                                               Double(count) / seconds))
+        print(
+            "\(phase): \(count) \(unit), "
+                + String(
+                    format: "%.1f us CPU each, %.0f/s", (cpuSeconds() - cpu) * 1e6 / Double(count),
+                    Double(count) / seconds))
     }
 
     static func main() async throws {
@@ -53,8 +58,10 @@ struct PipelineCost {
         let conversations = 500
         for c in 0..<conversations {
             _ = try await app.bots.upsertUser(projectId: project, id: "u\(c)", names: "x", referenceId: nil)
-            _ = try await app.conversations.start(projectId: project, ConversationStart(
-                botId: "bench-bot", userId: "u\(c)", initialMessage: nil, metadata: nil, assignment: nil))
+            _ = try await app.conversations.start(
+                projectId: project,
+                ConversationStart(
+                    botId: "bench-bot", userId: "u\(c)", initialMessage: nil, metadata: nil, assignment: nil))
         }
         let counter = Counter()
         // Accept.
@@ -67,9 +74,13 @@ struct PipelineCost {
                         if n >= total { return }
                         let c = (n * 7919 + worker) % conversations
                         // Read as the controller reads it: parsed, then every field checked.
-                        let fields = FieldReader(try JSONParser.parse(#"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#))
+                        let fields = FieldReader(
+                            try JSONParser.parse(
+                                #"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#
+                            ))
                         guard let botId = fields.identifier("botId"), let userId = fields.identifier("userId"),
-                              let value = fields.messageValue() else { fatalError("invalid benchmark message") }
+                            let value = fields.messageValue()
+                        else { fatalError("invalid benchmark message") }
                         _ = try await app.conversations.receiveFromChannel(
                             projectId: project, ChannelMessage(botId: botId, userId: userId, userName: nil, value: value))
                     }
@@ -90,7 +101,9 @@ struct PipelineCost {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for event in claimed {
                     group.addTask {
-                        let attempt = DeliveryAttempt(eventId: event.id, number: 1, startedAt: now, durationMilliseconds: 1, statusCode: 200, errorClass: nil, responseBody: "ok")
+                        let attempt = DeliveryAttempt(
+                            eventId: event.id, number: 1, startedAt: now, durationMilliseconds: 1, statusCode: 200, errorClass: nil,
+                            responseBody: "ok")
                         try await app.store.finishAttempt(attempt, outcome: .delivered(at: Timestamp.now()))
                     }
                 }
@@ -115,12 +128,15 @@ struct PipelineCost {
         let baseline = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let withBaseline = ProcessInfo.processInfo.environment["BASELINE"] != "0"
         for _ in 0..<2 {
-            if withBaseline { try await postConcurrently("sender (AsyncHTTPClient, baseline)", total: total) {
-                // The futures API with a delegate collecting the answer on the event loop.
-                let request = try HTTPClient.Request(url: panel, method: .POST, headers: HTTPHeaders(headers), body: .byteBuffer(ByteBuffer(bytes: body)))
-                let response: HTTPClient.Response = try await baseline.execute(request: request, deadline: .now() + .seconds(15)).get()
-                return Int(response.status.code)
-            } }
+            if withBaseline {
+                try await postConcurrently("sender (AsyncHTTPClient, baseline)", total: total) {
+                    // The futures API with a delegate collecting the answer on the event loop.
+                    let request = try HTTPClient.Request(
+                        url: panel, method: .POST, headers: HTTPHeaders(headers), body: .byteBuffer(ByteBuffer(bytes: body)))
+                    let response: HTTPClient.Response = try await baseline.execute(request: request, deadline: .now() + .seconds(15)).get()
+                    return Int(response.status.code)
+                }
+            }
             try await postConcurrently("sender (WebhookClient)", total: total) {
                 try await client.post(url, headers: headers, body: body, timeout: .seconds(15)).status
             }
@@ -151,8 +167,10 @@ struct PipelineCost {
 /// Hands out message numbers to the sending tasks.
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { value in
-        defer { value += 1 }
-        return value
-    } }
+    func next() -> Int {
+        value.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+    }
 }

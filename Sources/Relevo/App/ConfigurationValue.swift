@@ -42,8 +42,9 @@ package enum ConfigurationValue {
     /// A retry schedule (see ``RetryPolicy/parseSchedule(_:)``): at least one delay, none empty.
     package static func retrySchedule(_ text: String, name: String) throws(ConfigurationError) -> [Duration] {
         guard let schedule = RetryPolicy.parseSchedule(text) else {
-            throw ConfigurationError("\(name): give delays like 5s,5m,2h (units ms, s, m, h) separated by commas, "
-                + "each at most \(RetryPolicy.maximumDelayDays) days, not '\(text)'")
+            throw ConfigurationError(
+                "\(name): give delays like 5s,5m,2h (units ms, s, m, h) separated by commas, "
+                    + "each at most \(RetryPolicy.maximumDelayDays) days, not '\(text)'")
         }
         return schedule
     }

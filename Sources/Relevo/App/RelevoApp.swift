@@ -73,7 +73,7 @@ package struct RelevoApp: Sendable {
     /// again, so that the next start does not find a wrong one.
     package func verifyMasterKey() async throws {
         guard let record = try await store.latestIntegration(),
-              secrets.open(record.signingSecret, context: IntegrationService.signingContext(record.id)) == nil
+            secrets.open(record.signingSecret, context: IntegrationService.signingContext(record.id)) == nil
         else { return }
         if let createdKeyFile { try? FileManager.default.removeItem(at: createdKeyFile) }
         throw MasterKeyError.doesNotOpenStoredSecrets(createdFile: createdKeyFile?.path)

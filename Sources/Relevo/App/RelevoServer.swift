@@ -20,7 +20,8 @@ package enum RelevoServer {
                 // Before the seed: a start that cannot listen must not spend the one showing of the first key.
                 try await checkCanListen(host: configuration.host, port: configuration.port)
                 if let seeded = try await app.seedDefaultProjectIfEmpty() {
-                    Console.write("""
+                    Console.write(
+                        """
                         Created project "default" on this new database. Its API key is shown only this once:
                           projectId: \(seeded.projectId)
                           x-api-key: \(seeded.apiKey)

@@ -30,7 +30,8 @@ final class SQLiteServerLock: Sendable {
             throw Refused(description: "cannot open \(lockPath) to lock \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno == EWOULDBLOCK
+            let reason =
+                errno == EWOULDBLOCK
                 ? "another relevo serve is running on \(path) (one server per SQLite file; use PostgreSQL to run several)"
                 : "cannot lock \(path): \(String(cString: strerror(errno)))"
             close(descriptor)

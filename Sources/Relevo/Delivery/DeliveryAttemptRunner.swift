@@ -28,8 +28,10 @@ package struct DeliveryAttemptRunner: Sendable {
     /// By integration id; see ``panelTarget(_:)``.
     private let panelTargets = Memo<PanelTarget>()
 
-    package init(store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
-                destinationGuard: DestinationGuard, sender: WebhookSender) {
+    package init(
+        store: any RelevoStore, integrations: IntegrationService, secrets: SecretBox,
+        destinationGuard: DestinationGuard, sender: WebhookSender
+    ) {
         self.store = store
         self.integrations = integrations
         self.secrets = secrets
@@ -105,14 +107,18 @@ package struct DeliveryAttemptRunner: Sendable {
             ("X-Jelou-Signature", WebhookSignature.jelou(key: target.keys[0], body: event.body)),
             ("webhook-id", event.id),
             ("webhook-timestamp", String(time.millisecondsSince1970 / 1000)),
-            ("webhook-signature", WebhookSignature.standard(
-                keys: target.keys, id: event.id, timestamp: time.millisecondsSince1970 / 1000, body: event.body)),
+            (
+                "webhook-signature",
+                WebhookSignature.standard(
+                    keys: target.keys, id: event.id, timestamp: time.millisecondsSince1970 / 1000, body: event.body)
+            ),
             ("User-Agent", "Relevo/\(Release.version)"),
         ]
         if let credential = target.credential { headers.append(credential) }
         let sent = await sender.post(url: url, headers: headers, body: event.body)
-        return Result(disposition: .sent, statusCode: sent.statusCode, errorClass: sent.errorClass,
-                      responseBody: sent.responseBody, retryAfter: sent.retryAfter)
+        return Result(
+            disposition: .sent, statusCode: sent.statusCode, errorClass: sent.errorClass,
+            responseBody: sent.responseBody, retryAfter: sent.retryAfter)
     }
 }
 
@@ -124,8 +130,10 @@ private final class Memo<Value: Sendable>: Sendable {
     private static var capacity: Int { 4096 }
 
     /// The value kept for `text` while `valid` holds for it, else a new one from `make`.
-    func value<Failure: Error>(for text: String, while valid: (Value) -> Bool = { _ in true },
-                               make: (String) throws(Failure) -> Value) throws(Failure) -> Value {
+    func value<Failure: Error>(
+        for text: String, while valid: (Value) -> Bool = { _ in true },
+        make: (String) throws(Failure) -> Value
+    ) throws(Failure) -> Value {
         if let value = values.withLock({ $0[text] }), valid(value) { return value }
         let value = try make(text)
         values.withLock { values in

@@ -13,8 +13,10 @@ package final class DeliveryMetrics: Sendable {
     /// dictionary) is too costly to make per event.
     private let series: [String: Series]
     static let destinations = ["panel", "channel"]
-    static let buckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(15)]
+    static let buckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(15),
+    ]
 
     package init() {
         queueDepth = registry.makeGauge(
@@ -53,8 +55,9 @@ package final class DeliveryMetrics: Sendable {
 
     private static func histogram(_ destination: String, _ registry: PrometheusCollectorRegistry) -> DurationHistogram {
         registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(metricName: "relevo_delivery_attempt_duration", unitName: "seconds",
-                                             helpText: "Duration of delivery attempts"),
+            descriptor: MetricNameDescriptor(
+                metricName: "relevo_delivery_attempt_duration", unitName: "seconds",
+                helpText: "Duration of delivery attempts"),
             labels: [("destination", destination)], buckets: Self.buckets)
     }
 

@@ -48,8 +48,10 @@ package final class Dispatcher: Service, Sendable {
     /// When the store last failed a claim or a settlement (see ``Configuration/storeBackoff``).
     private let storeFailedAt = Mutex<ContinuousClock.Instant?>(nil)
 
-    package init(store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger, metrics: DeliveryMetrics? = nil) {
+    package init(
+        store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger, metrics: DeliveryMetrics? = nil
+    ) {
         self.metrics = metrics
         self.store = store
         self.attempt = attempt
@@ -110,8 +112,9 @@ package final class Dispatcher: Service, Sendable {
         // Another instance (PostgreSQL) need not wait for the lease to end to send these again.
         let unfinished = abandoned.withLock { $0 }
         if !unfinished.isEmpty {
-            logger.info("deliveries cut short by the shutdown; their events will be sent again",
-                        metadata: ["events": .stringConvertible(unfinished.count)])
+            logger.info(
+                "deliveries cut short by the shutdown; their events will be sent again",
+                metadata: ["events": .stringConvertible(unfinished.count)])
             try? await store.releaseClaims(unfinished)
         }
     }
@@ -226,11 +229,12 @@ package final class Dispatcher: Service, Sendable {
         // Successful attempts are the bulk of the traffic (and all in the event log): one line each at
         // debug. Retries, holds and cancellations at info; an event given up for good at warning, since
         // only a redelivery will send it now. The metadata is built only when the line is written.
-        let level: Logger.Level = switch outcome {
-        case .delivered: .debug
-        case .failed: .warning
-        default: .info
-        }
+        let level: Logger.Level =
+            switch outcome {
+            case .delivered: .debug
+            case .failed: .warning
+            default: .info
+            }
         logger.log(level: level, "delivery attempt", metadata: Self.metadata(event, attempt: number, result: result, outcome: outcome))
         metrics?.attempted(event, duration: elapsed, outcome: outcome)
         do {

@@ -18,7 +18,8 @@ package enum IPAddress: Sendable, Equatable {
             var value: UInt32 = 0
             for part in parts {
                 guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                      part.count == 1 || part.first != "0", let octet = UInt32(part), octet <= 255 else { return nil }
+                    part.count == 1 || part.first != "0", let octet = UInt32(part), octet <= 255
+                else { return nil }
                 value = value << 8 | octet
             }
             self = .v4(value)
@@ -62,8 +63,9 @@ package enum IPAddress: Sendable, Equatable {
         case .v4(let value):
             try SocketAddress(ipAddress: [24, 16, 8, 0].map { String(value >> $0 & 0xFF) }.joined(separator: "."), port: port)
         case .v6(let bytes):
-            try SocketAddress(ipAddress: stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-                .joined(separator: ":"), port: port)
+            try SocketAddress(
+                ipAddress: stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+                    .joined(separator: ":"), port: port)
         }
     }
 

@@ -12,8 +12,10 @@ package struct RetentionService: Service {
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
-    package init(store: any RelevoStore, retention: Duration, interval: Duration = .seconds(300), batchSize: Int = 500,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger) {
+    package init(
+        store: any RelevoStore, retention: Duration, interval: Duration = .seconds(300), batchSize: Int = 500,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now, logger: Logger
+    ) {
         self.store = store
         self.retention = retention
         self.interval = interval

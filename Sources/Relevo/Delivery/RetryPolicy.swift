@@ -19,8 +19,10 @@ package struct RetryPolicy: Sendable {
 
     /// The delay before the next attempt after `failedAttempts` failures, or nil when they are exhausted.
     /// `retryAfter` (from 429/503) replaces the scheduled delay, capped at twice that step.
-    package func delay(afterFailedAttempts failedAttempts: Int, retryAfter: Duration? = nil,
-                      random: () -> Double = { Double.random(in: 0..<1) }) -> Duration? {
+    package func delay(
+        afterFailedAttempts failedAttempts: Int, retryAfter: Duration? = nil,
+        random: () -> Double = { Double.random(in: 0..<1) }
+    ) -> Duration? {
         guard failedAttempts >= 1, failedAttempts <= schedule.count else { return nil }
         let step = schedule[failedAttempts - 1]
         if let retryAfter { return min(retryAfter, step * 2) }

@@ -55,9 +55,11 @@ package final class WebhookClient: Service, Sendable {
     private let state = Mutex(State())
 
     /// `tls` defaults to full verification against the system's trust roots.
-    package init(destinationGuard: DestinationGuard, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                tls: TLSConfiguration = .makeClientConfiguration(), connectTimeout: Duration = .seconds(5),
-                idleTimeout: Duration = .seconds(30)) throws {
+    package init(
+        destinationGuard: DestinationGuard, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: TLSConfiguration = .makeClientConfiguration(), connectTimeout: Duration = .seconds(5),
+        idleTimeout: Duration = .seconds(30)
+    ) throws {
         self.destinationGuard = destinationGuard
         self.group = group
         self.tls = try NIOSSLContext(configuration: tls)
@@ -200,9 +202,10 @@ package final class WebhookClient: Service, Sendable {
                     // The request is written as bytes (RequestBytes); NIO's decoder reads the answer.
                     try pipeline.addHandler(RequestBytes.Passthrough())
                     try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try pipeline.addHandler(WebhookExchangeHandler(keptBodyBytes: Self.keptBodyBytes) { [weak self] channel in
-                        self?.giveBack(channel, to: destination)
-                    })
+                    try pipeline.addHandler(
+                        WebhookExchangeHandler(keptBodyBytes: Self.keptBodyBytes) { [weak self] channel in
+                            self?.giveBack(channel, to: destination)
+                        })
                 }
             }
             .connect(to: address)

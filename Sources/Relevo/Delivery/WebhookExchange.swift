@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One POST on one connection of ``WebhookClient``, and the handler that runs it on the event loop.
@@ -164,7 +165,8 @@ final class WebhookExchangeHandler: ChannelDuplexHandler {
         // A TLS peer closing without close_notify after its answer began: the decoder ends the
         // answer (or not) when the close reaches it.
         if current.head != nil, case NIOSSLError.uncleanShutdown = error { return }
-        let failure = Self.isClose(error, channelClosed: !context.channel.isActive)
+        let failure =
+            Self.isClose(error, channelClosed: !context.channel.isActive)
             ? (current.head == nil ? WebhookClientError.closedBeforeAnswer : .closedDuringAnswer) : error
         finish(context, with: .failure(failure), keepConnection: false)
     }

@@ -72,7 +72,9 @@ package struct WebhookURL: Sendable, Equatable {
     /// LDH labels separated by dots (underscores tolerated, as some internal DNS uses them).
     private static func isValidHostName(_ host: Substring) -> Bool {
         guard !host.isEmpty, host.count <= 253 else { return false }
-        let labels = host.hasSuffix(".") ? host.dropLast().split(separator: ".", omittingEmptySubsequences: false)
+        let labels =
+            host.hasSuffix(".")
+            ? host.dropLast().split(separator: ".", omittingEmptySubsequences: false)
             : host.split(separator: ".", omittingEmptySubsequences: false)
         return labels.allSatisfy { label in
             !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
@@ -88,35 +90,42 @@ extension WebhookURL.Problem {
         case .empty:
             LocalizedText(en: "webhookUrl must not be empty", es: "webhookUrl no puede estar vacío", pt: "webhookUrl não pode estar vazio")
         case .tooLong:
-            LocalizedText(en: "webhookUrl must be at most 2048 characters", es: "webhookUrl debe tener como máximo 2048 caracteres",
-                          pt: "webhookUrl deve ter no máximo 2048 caracteres")
+            LocalizedText(
+                en: "webhookUrl must be at most 2048 characters", es: "webhookUrl debe tener como máximo 2048 caracteres",
+                pt: "webhookUrl deve ter no máximo 2048 caracteres")
         case .notAbsolute:
-            LocalizedText(en: "webhookUrl must be an absolute URL", es: "webhookUrl debe ser una URL absoluta", pt: "webhookUrl deve ser uma URL absoluta")
+            LocalizedText(
+                en: "webhookUrl must be an absolute URL", es: "webhookUrl debe ser una URL absoluta", pt: "webhookUrl deve ser uma URL absoluta")
         case .schemeNotAllowed:
             LocalizedText(en: "webhookUrl must use https", es: "webhookUrl debe usar https", pt: "webhookUrl deve usar https")
         case .missingHost:
             LocalizedText(en: "webhookUrl must have a host", es: "webhookUrl debe tener un host", pt: "webhookUrl deve ter um host")
         case .userInfo:
-            LocalizedText(en: "webhookUrl must not contain credentials (user:password@)", es: "webhookUrl no debe contener credenciales (usuario:contraseña@)",
-                          pt: "webhookUrl não deve conter credenciais (usuário:senha@)")
+            LocalizedText(
+                en: "webhookUrl must not contain credentials (user:password@)", es: "webhookUrl no debe contener credenciales (usuario:contraseña@)",
+                pt: "webhookUrl não deve conter credenciais (usuário:senha@)")
         case .fragment:
-            LocalizedText(en: "webhookUrl must not contain a fragment (#)", es: "webhookUrl no debe contener un fragmento (#)",
-                          pt: "webhookUrl não deve conter um fragmento (#)")
+            LocalizedText(
+                en: "webhookUrl must not contain a fragment (#)", es: "webhookUrl no debe contener un fragmento (#)",
+                pt: "webhookUrl não deve conter um fragmento (#)")
         case .invalidCharacters:
-            LocalizedText(en: "webhookUrl contains spaces or characters that are not allowed", es: "webhookUrl contiene espacios o caracteres no permitidos",
-                          pt: "webhookUrl contém espaços ou caracteres não permitidos")
+            LocalizedText(
+                en: "webhookUrl contains spaces or characters that are not allowed", es: "webhookUrl contiene espacios o caracteres no permitidos",
+                pt: "webhookUrl contém espaços ou caracteres não permitidos")
         case .invalidPort:
             LocalizedText(en: "webhookUrl has an invalid port", es: "webhookUrl tiene un puerto no válido", pt: "webhookUrl tem uma porta inválida")
         case .invalidHost:
             LocalizedText(en: "webhookUrl has an invalid host", es: "webhookUrl tiene un host no válido", pt: "webhookUrl tem um host inválido")
         case .blockedAddress(let kind):
-            LocalizedText(en: "webhookUrl points to a \(kind) address, which is not allowed",
-                          es: "webhookUrl apunta a una dirección \(kind), lo cual no está permitido",
-                          pt: "webhookUrl aponta para um endereço \(kind), o que não é permitido")
+            LocalizedText(
+                en: "webhookUrl points to a \(kind) address, which is not allowed",
+                es: "webhookUrl apunta a una dirección \(kind), lo cual no está permitido",
+                pt: "webhookUrl aponta para um endereço \(kind), o que não é permitido")
         case .blockedHostName:
-            LocalizedText(en: "webhookUrl points to a local or metadata host name, which is not allowed",
-                          es: "webhookUrl apunta a un nombre de host local o de metadatos, lo cual no está permitido",
-                          pt: "webhookUrl aponta para um nome de host local ou de metadados, o que não é permitido")
+            LocalizedText(
+                en: "webhookUrl points to a local or metadata host name, which is not allowed",
+                es: "webhookUrl apunta a un nombre de host local o de metadatos, lo cual no está permitido",
+                pt: "webhookUrl aponta para um nome de host local ou de metadados, o que não é permitido")
         }
     }
 }

@@ -10,8 +10,10 @@ package struct Bot: Sendable, Equatable {
     package let createdAt: Timestamp
     package var updatedAt: Timestamp
 
-    package init(projectId: String, id: String, name: String, channelWebhookUrl: String?, channelSecret: SealedSecret,
-                createdAt: Timestamp, updatedAt: Timestamp) {
+    package init(
+        projectId: String, id: String, name: String, channelWebhookUrl: String?, channelSecret: SealedSecret,
+        createdAt: Timestamp, updatedAt: Timestamp
+    ) {
         self.projectId = projectId
         self.id = id
         self.name = name

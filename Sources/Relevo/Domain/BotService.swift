@@ -5,8 +5,10 @@ package struct BotService: Sendable {
     let destinationGuard: DestinationGuard
     let now: @Sendable () -> Timestamp
 
-    package init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    package init(
+        store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) {
         self.store = store
         self.secrets = secrets
         self.destinationGuard = destinationGuard
@@ -39,9 +41,10 @@ package struct BotService: Sendable {
         let id = input.id ?? Identifier.generate()
         let secret = SecureRandom.hex(byteCount: 32)
         let time = now()
-        let bot = Bot(projectId: projectId, id: id, name: input.name ?? "", channelWebhookUrl: input.channelWebhookUrl,
-                      channelSecret: secrets.seal(secret, context: Self.secretContext(projectId: projectId, botId: id)),
-                      createdAt: time, updatedAt: time)
+        let bot = Bot(
+            projectId: projectId, id: id, name: input.name ?? "", channelWebhookUrl: input.channelWebhookUrl,
+            channelSecret: secrets.seal(secret, context: Self.secretContext(projectId: projectId, botId: id)),
+            createdAt: time, updatedAt: time)
         do {
             try await store.insertBot(bot)
         } catch StoreError.conflict {
@@ -69,8 +72,9 @@ package struct BotService: Sendable {
     /// Creates or updates a user.
     package func upsertUser(projectId: String, id: String, names: String, referenceId: String?) async throws -> EndUser {
         let time = now()
-        return try await store.upsertUser(EndUser(
-            projectId: projectId, id: id, names: names, referenceId: referenceId, createdAt: time, updatedAt: time))
+        return try await store.upsertUser(
+            EndUser(
+                projectId: projectId, id: id, names: names, referenceId: referenceId, createdAt: time, updatedAt: time))
     }
 
     package func user(projectId: String, id: String) async throws -> EndUser {
@@ -84,10 +88,12 @@ package struct BotService: Sendable {
             _ = try await destinationGuard.validate(text)
         } catch {
             let problem = error.text
-            errors.add("channelWebhookUrl", LocalizedText(
-                en: problem.en.replacingOccurrences(of: "webhookUrl", with: "channelWebhookUrl"),
-                es: problem.es.replacingOccurrences(of: "webhookUrl", with: "channelWebhookUrl"),
-                pt: problem.pt.replacingOccurrences(of: "webhookUrl", with: "channelWebhookUrl")))
+            errors.add(
+                "channelWebhookUrl",
+                LocalizedText(
+                    en: problem.en.replacingOccurrences(of: "webhookUrl", with: "channelWebhookUrl"),
+                    es: problem.es.replacingOccurrences(of: "webhookUrl", with: "channelWebhookUrl"),
+                    pt: problem.pt.replacingOccurrences(of: "webhookUrl", with: "channelWebhookUrl")))
         }
     }
 }

@@ -14,9 +14,11 @@ package struct Conversation: Sendable, Equatable {
     package let assignment: JSONValue?
     package let metadata: JSONValue?
 
-    package init(projectId: String, id: String, roomId: String, botId: String, userId: String, state: State,
-                startAt: Timestamp, endAt: Timestamp? = nil, endedReason: String? = nil,
-                assignment: JSONValue?, metadata: JSONValue?) {
+    package init(
+        projectId: String, id: String, roomId: String, botId: String, userId: String, state: State,
+        startAt: Timestamp, endAt: Timestamp? = nil, endedReason: String? = nil,
+        assignment: JSONValue?, metadata: JSONValue?
+    ) {
         self.projectId = projectId
         self.id = id
         self.roomId = roomId

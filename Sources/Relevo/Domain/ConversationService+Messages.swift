@@ -18,20 +18,25 @@ extension ConversationService {
         // spellings the client chose between, and the one sent last is the one kept.
         let userIsKnown = existing.map { user in userName.map { $0.hasSameCodePoints(as: user.names) } ?? true } ?? false
         if known.bot == nil || !userIsKnown || known.room == nil,
-           let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id) {
+            let previous = try await store.recordedResponse(projectId: projectId, scope: "channel", key: value.id)
+        {
             return MessageReceipt(data: previous)
         }
         guard let bot = known.bot else { throw DomainError.notFound(.bot, id: botId) }
-        let user = if let existing, userIsKnown { existing } else {
-            try await bots.upsertUser(projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
-                                      referenceId: existing?.referenceId)
-        }
+        let user =
+            if let existing, userIsKnown { existing } else {
+                try await bots.upsertUser(
+                    projectId: projectId, id: userId, names: userName ?? existing?.names ?? userId,
+                    referenceId: existing?.referenceId)
+            }
         let time = now()
-        let room = if let room = known.room { room } else {
-            try await store.ensureRoom(projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), at: time)
-        }
+        let room =
+            if let room = known.room { room } else {
+                try await store.ensureRoom(projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), at: time)
+            }
         for attempt in 0..<2 {  // once more if the conversation closes between the read and the write
-            let active = attempt == 0 && known.room != nil
+            let active =
+                attempt == 0 && known.room != nil
                 ? known.activeConversation : try await store.activeConversation(projectId: projectId, roomId: room.id)
             let write: IdempotentWrite
             if let active {
@@ -40,10 +45,14 @@ extension ConversationService {
                     projectId: projectId, scope: "channel", key: value.id,
                     response: CanonicalJSONWriter.string(.members(["routedTo": "panel", "conversationId": .string(active.id)])),
                     activeConversationId: active.id,
-                    message: ConversationMessage(conversationId: active.id, id: value.id, direction: .user, type: value.kind.rawValue,
-                                                 content: value.content, createdAt: time),
-                    events: [OutboxEvent.make(projectId: projectId, destination: .panel, conversationId: active.id, eventType: "message",
-                                              bytes: EventPayloads.userMessage(context, value: value), at: time)],
+                    message: ConversationMessage(
+                        conversationId: active.id, id: value.id, direction: .user, type: value.kind.rawValue,
+                        content: value.content, createdAt: time),
+                    events: [
+                        OutboxEvent.make(
+                            projectId: projectId, destination: .panel, conversationId: active.id, eventType: "message",
+                            bytes: EventPayloads.userMessage(context, value: value), at: time)
+                    ],
                     at: time)
             } else {
                 write = IdempotentWrite(
@@ -67,7 +76,7 @@ extension ConversationService {
     /// integration and a wrong signature are refused alike.
     package func verifyPanelSignature(projectId: String, body: [UInt8], signature: String?) async throws {
         guard let secrets = try await integrations.signingSecrets(projectId: projectId), !secrets.isEmpty,
-              WebhookSignature.verifyJelou(header: signature, body: body, secrets: secrets)
+            WebhookSignature.verifyJelou(header: signature, body: body, secrets: secrets)
         else { throw DomainError.invalidSignature }
     }
 
@@ -79,8 +88,8 @@ extension ConversationService {
             return MessageReceipt(data: previous)
         }
         guard let room = try await store.room(projectId: projectId, botId: botId, userId: userId), room.id == roomId,
-              let bot = try await store.bot(projectId: projectId, id: botId),
-              let user = try await store.user(projectId: projectId, id: userId)
+            let bot = try await store.bot(projectId: projectId, id: botId),
+            let user = try await store.user(projectId: projectId, id: userId)
         else { throw DomainError.notFound(.room, id: roomId) }
         guard let active = try await store.activeConversation(projectId: projectId, roomId: room.id) else {
             throw DomainError.conversationNotActive
@@ -90,8 +99,9 @@ extension ConversationService {
         let response = CanonicalJSONWriter.string(.members(["messageId": .string(value.id), "conversationId": .string(active.id)]))
         let write = IdempotentWrite(
             projectId: projectId, scope: "panel", key: value.id, response: response, activeConversationId: active.id,
-            message: ConversationMessage(conversationId: active.id, id: value.id, direction: .agent, type: value.kind.rawValue,
-                                         content: value.content, createdAt: time),
+            message: ConversationMessage(
+                conversationId: active.id, id: value.id, direction: .agent, type: value.kind.rawValue,
+                content: value.content, createdAt: time),
             events: [channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value))],
             at: time)
         switch try await store.recordOnce(write) {

@@ -9,8 +9,10 @@ package struct ConversationService: Sendable {
     let metrics: DeliveryMetrics?
     let now: @Sendable () -> Timestamp
 
-    package init(store: any RelevoStore, bots: BotService, integrations: IntegrationService, metrics: DeliveryMetrics? = nil,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    package init(
+        store: any RelevoStore, bots: BotService, integrations: IntegrationService, metrics: DeliveryMetrics? = nil,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) {
         self.store = store
         self.metrics = metrics
         self.bots = bots
@@ -35,15 +37,19 @@ package struct ConversationService: Sendable {
             projectId: projectId, id: Identifier.generate(), roomId: room.id, botId: bot.id, userId: user.id,
             state: .active, startAt: time, assignment: assignment, metadata: metadata)
         let context = EventPayloads.Context(projectId: projectId, room: room, conversationId: conversation.id, user: user, bot: bot, time: time)
-        var events = [OutboxEvent.make(
-            projectId: projectId, destination: .panel, conversationId: conversation.id, eventType: "conversation.start",
-            body: EventPayloads.conversationStart(context, initialMessage: initialMessage, assignment: assignment, metadata: metadata),
-            at: time)]
+        var events = [
+            OutboxEvent.make(
+                projectId: projectId, destination: .panel, conversationId: conversation.id, eventType: "conversation.start",
+                body: EventPayloads.conversationStart(context, initialMessage: initialMessage, assignment: assignment, metadata: metadata),
+                at: time)
+        ]
         var messages: [ConversationMessage] = []
         if let initialMessage {
             let value = MessageValue(id: "msg_" + SecureRandom.hex(byteCount: 12), kind: .text, content: .members(["body": .string(initialMessage)]))
-            messages.append(ConversationMessage(conversationId: conversation.id, id: value.id, direction: .system,
-                                                type: "text", content: value.content, createdAt: time))
+            messages.append(
+                ConversationMessage(
+                    conversationId: conversation.id, id: value.id, direction: .system,
+                    type: "text", content: value.content, createdAt: time))
             events.append(channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value)))
         }
         do {
@@ -60,7 +66,7 @@ package struct ConversationService: Sendable {
         let bot = try await bots.bot(projectId: projectId, id: request.botId)
         let user = try await bots.user(projectId: projectId, id: request.userId)
         guard let room = try await store.room(projectId: projectId, botId: bot.id, userId: user.id),
-              let active = try await store.activeConversation(projectId: projectId, roomId: room.id)
+            let active = try await store.activeConversation(projectId: projectId, roomId: room.id)
         else { throw DomainError.conversationNotActive }
         let time = now()
         let reason = "closed_by_operator"
@@ -70,18 +76,22 @@ package struct ConversationService: Sendable {
         switch request.redirect {
         case .text(let text)?:
             let value = MessageValue(id: "msg_" + SecureRandom.hex(byteCount: 12), kind: .text, content: .members(["body": .string(text)]))
-            messages.append(ConversationMessage(conversationId: active.id, id: value.id, direction: .system, type: "text",
-                                                content: value.content, createdAt: time))
+            messages.append(
+                ConversationMessage(
+                    conversationId: active.id, id: value.id, direction: .system, type: "text",
+                    content: value.content, createdAt: time))
             events.append(channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value)))
         case .edge(let edgeId)?:
             events.append(channelEvent(context, bot: bot, type: "bot.resume", body: EventPayloads.botResume(context, edgeId: edgeId)))
         case nil: break
         }
-        events.append(OutboxEvent.make(
-            projectId: projectId, destination: .panel, conversationId: active.id, eventType: "conversation.close",
-            body: EventPayloads.conversationClose(context, reason: reason, redirect: request.redirect?.json), at: time))
-        guard let closed = try await store.closeConversation(
-            projectId: projectId, conversationId: active.id, at: time, reason: reason, messages: messages, events: events)
+        events.append(
+            OutboxEvent.make(
+                projectId: projectId, destination: .panel, conversationId: active.id, eventType: "conversation.close",
+                body: EventPayloads.conversationClose(context, reason: reason, redirect: request.redirect?.json), at: time))
+        guard
+            let closed = try await store.closeConversation(
+                projectId: projectId, conversationId: active.id, at: time, reason: reason, messages: messages, events: events)
         else { throw DomainError.conversationNotActive }
         metrics?.queued(events)
         return ConversationView(conversation: closed, user: user, bot: bot, messages: nil)
@@ -100,8 +110,9 @@ package struct ConversationService: Sendable {
 
     /// A channel delivery, held while the bot has no channel URL.
     func channelEvent(_ context: EventPayloads.Context, bot: Bot, type: String, body: JSONValue) -> OutboxEvent {
-        OutboxEvent.make(projectId: context.projectId, destination: .channel(botId: bot.id), conversationId: context.conversationId,
-                         eventType: type, body: body, held: bot.channelWebhookUrl == nil, at: context.time)
+        OutboxEvent.make(
+            projectId: context.projectId, destination: .channel(botId: bot.id), conversationId: context.conversationId,
+            eventType: type, body: body, held: bot.channelWebhookUrl == nil, at: context.time)
     }
 }
 

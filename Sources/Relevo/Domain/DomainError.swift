@@ -34,16 +34,26 @@ package enum Resource: String, Sendable {
     /// "The … does not exist in this project", in each language of the envelope.
     var doesNotExist: LocalizedText {
         switch self {
-        case .bot: LocalizedText(en: "The bot does not exist in this project", es: "El bot no existe en este proyecto",
-                                 pt: "O bot não existe neste projeto")
-        case .user: LocalizedText(en: "The user does not exist in this project", es: "El usuario no existe en este proyecto",
-                                  pt: "O usuário não existe neste projeto")
-        case .conversation: LocalizedText(en: "The conversation does not exist in this project",
-                                          es: "La conversación no existe en este proyecto", pt: "A conversa não existe neste projeto")
-        case .room: LocalizedText(en: "The room does not exist in this project", es: "La sala no existe en este proyecto",
-                                  pt: "A sala não existe neste projeto")
-        case .event: LocalizedText(en: "The event does not exist in this project", es: "El evento no existe en este proyecto",
-                                   pt: "O evento não existe neste projeto")
+        case .bot:
+            LocalizedText(
+                en: "The bot does not exist in this project", es: "El bot no existe en este proyecto",
+                pt: "O bot não existe neste projeto")
+        case .user:
+            LocalizedText(
+                en: "The user does not exist in this project", es: "El usuario no existe en este proyecto",
+                pt: "O usuário não existe neste projeto")
+        case .conversation:
+            LocalizedText(
+                en: "The conversation does not exist in this project",
+                es: "La conversación no existe en este proyecto", pt: "A conversa não existe neste projeto")
+        case .room:
+            LocalizedText(
+                en: "The room does not exist in this project", es: "La sala no existe en este proyecto",
+                pt: "A sala não existe neste projeto")
+        case .event:
+            LocalizedText(
+                en: "The event does not exist in this project", es: "El evento no existe en este proyecto",
+                pt: "O evento não existe neste projeto")
         }
     }
 }

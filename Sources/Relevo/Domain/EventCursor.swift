@@ -23,7 +23,8 @@ struct EventCursor {
     /// The position, or nil for a cursor this API did not return for this project.
     func open(_ cursor: String, projectId: String) -> Int64? {
         guard cursor.utf8.count <= 256, cursor.hasPrefix("v1."),
-              cursor.allSatisfy({ $0.isASCII && $0 != "+" && $0 != "/" && $0 != "=" }) else { return nil }
+            cursor.allSatisfy({ $0.isASCII && $0 != "+" && $0 != "/" && $0 != "=" })
+        else { return nil }
         var standard = String(cursor.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
         standard += String(repeating: "=", count: (4 - (standard.utf8.count - 3) % 4) % 4)  // Base64 after `v1.`
         return secrets.open(SealedSecret(storedForm: standard), context: Self.context(projectId))

@@ -31,12 +31,16 @@ package struct EventLogService: Sendable {
         let (statusFilter, conversationId, pageSize) = (filter.status, filter.conversationId, filter.pageSize)
         let before = filter.cursor.map { cursors.open($0, projectId: projectId) ?? -1 }
         if let before, before < 0 {
-            errors.add("cursor", LocalizedText(en: "cursor is not one this API returned", es: "cursor no es uno devuelto por esta API",
-                                               pt: "cursor não é um devolvido por esta API"))
+            errors.add(
+                "cursor",
+                LocalizedText(
+                    en: "cursor is not one this API returned", es: "cursor no es uno devuelto por esta API",
+                    pt: "cursor não é um devolvido por esta API"))
         }
         try errors.check()
-        let events = try await store.events(projectId: projectId, status: statusFilter, conversationId: conversationId,
-                                            limit: pageSize + 1, before: before)
+        let events = try await store.events(
+            projectId: projectId, status: statusFilter, conversationId: conversationId,
+            limit: pageSize + 1, before: before)
         let page = Array(events.prefix(pageSize))
         return (page, events.count > pageSize ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
@@ -50,7 +54,8 @@ package struct EventLogService: Sendable {
     /// attempt could only end as `cancelled`, written over the event's real history.
     package func redeliver(projectId: String, id: String) async throws {
         if try await store.integration(projectId: projectId) == nil,
-           let (logged, _) = try await store.event(projectId: projectId, id: id), case .panel = logged.event.destination {
+            let (logged, _) = try await store.event(projectId: projectId, id: id), case .panel = logged.event.destination
+        {
             throw DomainError.integrationNotFound(projectId: projectId)
         }
         switch try await store.redeliver(projectId: projectId, id: id, at: now()) {

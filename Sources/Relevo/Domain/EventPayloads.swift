@@ -33,10 +33,12 @@ enum EventPayloads {
         out.reserveCapacity(384)
         out.append(contentsOf: #"{"field":"messages","object":"message_event","event_type":"message","timestamp":"#.utf8)
         CanonicalJSONWriter.write(c.millis, into: &out)
-        for (name, text) in [(#","project_id":"#, c.projectId), (#","room_id":"#, c.room.id), (#","contact":{"id":"#, c.user.id),
-                             (#","name":"#, c.user.names), (#"},"conversation":{"id":"#, c.conversationId),
-                             (#"},"bot":{"id":"#, c.bot.id), (#","name":"#, c.bot.name), (#"},"value":{"id":"#, value.id),
-                             (#","type":"#, value.kind.rawValue)] {
+        for (name, text) in [
+            (#","project_id":"#, c.projectId), (#","room_id":"#, c.room.id), (#","contact":{"id":"#, c.user.id),
+            (#","name":"#, c.user.names), (#"},"conversation":{"id":"#, c.conversationId),
+            (#"},"bot":{"id":"#, c.bot.id), (#","name":"#, c.bot.name), (#"},"value":{"id":"#, value.id),
+            (#","type":"#, value.kind.rawValue),
+        ] {
             out.append(contentsOf: name.utf8)
             CanonicalJSONWriter.writeString(text, into: &out)
         }

@@ -22,31 +22,39 @@ package struct IntegrationInput: Sendable {
     static func checkAuthorization(_ value: String?, for type: AuthType, into errors: inout ValidationErrors) {
         guard type.needsCredential else { return }
         guard let value else {
-            errors.add("authorization", LocalizedText(
-                en: "authorization is required when authType is \(type.rawValue)",
-                es: "authorization es obligatorio cuando authType es \(type.rawValue)",
-                pt: "authorization é obrigatório quando authType é \(type.rawValue)"))
+            errors.add(
+                "authorization",
+                LocalizedText(
+                    en: "authorization is required when authType is \(type.rawValue)",
+                    es: "authorization es obligatorio cuando authType es \(type.rawValue)",
+                    pt: "authorization é obrigatório quando authType é \(type.rawValue)"))
             return
         }
         if value.isEmpty {
-            errors.add("authorization", LocalizedText(
-                en: "authorization must not be empty", es: "authorization no puede estar vacío",
-                pt: "authorization não pode estar vazio"))
+            errors.add(
+                "authorization",
+                LocalizedText(
+                    en: "authorization must not be empty", es: "authorization no puede estar vacío",
+                    pt: "authorization não pode estar vazio"))
         }
         if value.javaScriptLength > maximumAuthorizationLength { errors.tooLong("authorization", maximum: maximumAuthorizationLength) }
         // It becomes a header value: line breaks would split the request (header injection), and
         // HTTP allows no other control character there but tab.
         if value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
-            errors.add("authorization", LocalizedText(
-                en: "authorization must not contain line breaks or other control characters",
-                es: "authorization no debe contener saltos de línea ni otros caracteres de control",
-                pt: "authorization não deve conter quebras de linha nem outros caracteres de controle"))
+            errors.add(
+                "authorization",
+                LocalizedText(
+                    en: "authorization must not contain line breaks or other control characters",
+                    es: "authorization no debe contener saltos de línea ni otros caracteres de control",
+                    pt: "authorization não deve conter quebras de linha nem outros caracteres de controle"))
         }
         if type == .basic, !value.isEmpty, PanelCredential.basicToken(value) == nil {
-            errors.add("authorization", LocalizedText(
-                en: "for basic, authorization must be user:password or its Base64 encoding",
-                es: "para basic, authorization debe ser usuario:contraseña o su codificación Base64",
-                pt: "para basic, authorization deve ser usuário:senha ou sua codificação Base64"))
+            errors.add(
+                "authorization",
+                LocalizedText(
+                    en: "for basic, authorization must be user:password or its Base64 encoding",
+                    es: "para basic, authorization debe ser usuario:contraseña o su codificación Base64",
+                    pt: "para basic, authorization deve ser usuário:senha ou sua codificação Base64"))
         }
     }
 }

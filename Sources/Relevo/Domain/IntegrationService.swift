@@ -10,8 +10,10 @@ package struct IntegrationService: Sendable {
     /// The longest a replaced signing secret keeps working (7 days).
     package static let maximumGraceSeconds = 604_800
 
-    package init(store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
-                now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
+    package init(
+        store: any RelevoStore, secrets: SecretBox, destinationGuard: DestinationGuard,
+        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+    ) {
         self.store = store
         self.secrets = secrets
         self.destinationGuard = destinationGuard
@@ -65,7 +67,7 @@ package struct IntegrationService: Sendable {
         try throwIfInvalid(errors)
         let current = try await get(projectId: projectId)
         let authType = input.authType ?? current.authType
-        let credentialChange: String?? // nil: keep; .some(nil): clear; .some(x): set
+        let credentialChange: String??  // nil: keep; .some(nil): clear; .some(x): set
         if !authType.needsCredential {
             credentialChange = .some(nil)
         } else if input.authorization != nil || authType != current.authType || current.authorization == nil {
@@ -129,7 +131,8 @@ package struct IntegrationService: Sendable {
     func signingSecrets(of record: IntegrationRecord) -> [String] {
         var result = [secrets.open(record.signingSecret, context: Self.signingContext(record.id))].compactMap { $0 }
         if let previous = record.previousSigningSecret, previousSecretApplies(record),
-           let text = secrets.open(previous, context: Self.signingContext(record.id)) {
+            let text = secrets.open(previous, context: Self.signingContext(record.id))
+        {
             result.append(text)
         }
         return result

@@ -27,8 +27,10 @@ package struct OutboxEvent: Sendable, Equatable {
         let body: [UInt8]
         let createdAt: Timestamp
 
-        init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
-             eventType: String, body: [UInt8], createdAt: Timestamp) {
+        init(
+            id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
+            eventType: String, body: [UInt8], createdAt: Timestamp
+        ) {
             self.id = id
             self.projectId = projectId
             self.destination = destination
@@ -41,8 +43,9 @@ package struct OutboxEvent: Sendable, Equatable {
         }
 
         static func == (a: Fixed, b: Fixed) -> Bool {
-            a === b || (a.id == b.id && a.projectId == b.projectId && a.destination == b.destination && a.orderingKey == b.orderingKey
-                && a.conversationId == b.conversationId && a.eventType == b.eventType && a.body == b.body && a.createdAt == b.createdAt)
+            a === b
+                || (a.id == b.id && a.projectId == b.projectId && a.destination == b.destination && a.orderingKey == b.orderingKey
+                    && a.conversationId == b.conversationId && a.eventType == b.eventType && a.body == b.body && a.createdAt == b.createdAt)
         }
     }
 
@@ -77,11 +80,14 @@ package struct OutboxEvent: Sendable, Equatable {
         }
     }
 
-    package init(id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
-                eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, retryBase: Int = 0,
-                nextAttemptAt: Timestamp, createdAt: Timestamp) {
-        fixed = Fixed(id: id, projectId: projectId, destination: destination, orderingKey: orderingKey, conversationId: conversationId,
-                      eventType: eventType, body: body, createdAt: createdAt)
+    package init(
+        id: String, projectId: String, destination: Destination, orderingKey: String, conversationId: String?,
+        eventType: String, body: [UInt8], status: Status, attemptCount: Int = 0, retryBase: Int = 0,
+        nextAttemptAt: Timestamp, createdAt: Timestamp
+    ) {
+        fixed = Fixed(
+            id: id, projectId: projectId, destination: destination, orderingKey: orderingKey, conversationId: conversationId,
+            eventType: eventType, body: body, createdAt: createdAt)
         self.status = status
         self.attemptCount = attemptCount
         self.retryBase = retryBase
@@ -111,15 +117,20 @@ package struct OutboxEvent: Sendable, Equatable {
     }
 
     /// A new event, due now.
-    static func make(projectId: String, destination: Destination, conversationId: String, eventType: String,
-                     body: JSONValue, held: Bool = false, at time: Timestamp) -> OutboxEvent {
-        make(projectId: projectId, destination: destination, conversationId: conversationId, eventType: eventType,
-             bytes: CanonicalJSONWriter.bytes(body), held: held, at: time)
+    static func make(
+        projectId: String, destination: Destination, conversationId: String, eventType: String,
+        body: JSONValue, held: Bool = false, at time: Timestamp
+    ) -> OutboxEvent {
+        make(
+            projectId: projectId, destination: destination, conversationId: conversationId, eventType: eventType,
+            bytes: CanonicalJSONWriter.bytes(body), held: held, at: time)
     }
 
     /// A new event, due now, whose body is already in canonical form.
-    static func make(projectId: String, destination: Destination, conversationId: String, eventType: String,
-                     bytes: [UInt8], held: Bool = false, at time: Timestamp) -> OutboxEvent {
+    static func make(
+        projectId: String, destination: Destination, conversationId: String, eventType: String,
+        bytes: [UInt8], held: Bool = false, at time: Timestamp
+    ) -> OutboxEvent {
         OutboxEvent(
             id: newId(at: time), projectId: projectId, destination: destination,
             orderingKey: "\(destination.kind):\(projectId):\(conversationId)", conversationId: conversationId,
@@ -139,8 +150,10 @@ package struct DeliveryAttempt: Sendable, Equatable {
     /// The first 4 KiB of the response body.
     package let responseBody: String?
 
-    package init(eventId: String, number: Int, startedAt: Timestamp, durationMilliseconds: Int64, statusCode: Int?,
-                errorClass: String?, responseBody: String?) {
+    package init(
+        eventId: String, number: Int, startedAt: Timestamp, durationMilliseconds: Int64, statusCode: Int?,
+        errorClass: String?, responseBody: String?
+    ) {
         self.eventId = eventId
         self.number = number
         self.startedAt = startedAt

@@ -65,8 +65,9 @@ package struct ProjectService: Sendable {
 
     private func newKey(projectId: String) -> (APIKeyRecord, String) {
         let key = APIKey.generate()
-        let record = APIKeyRecord(id: "key_" + SecureRandom.hex(byteCount: 8), projectId: projectId,
-                                  hash: APIKey.hash(key), createdAt: now())
+        let record = APIKeyRecord(
+            id: "key_" + SecureRandom.hex(byteCount: 8), projectId: projectId,
+            hash: APIKey.hash(key), createdAt: now())
         return (record, key)
     }
 }

@@ -22,15 +22,18 @@ package enum BodyProblem: Sendable, Equatable {
 
     /// `developerMessages`: the English one is ``detail``.
     var text: LocalizedText {
-        let (es, pt) = switch self {
-        case .notAnObject:
-            ("El cuerpo de la solicitud debe ser un objeto JSON", "O corpo da requisição deve ser um objeto JSON")
-        case .malformedJSON(let failure):
-            ("El cuerpo de la solicitud no es JSON válido (byte \(failure.offset))",
-             "O corpo da requisição não é um JSON válido (byte \(failure.offset))")
-        case .cutShort:
-            ("No se pudo leer el cuerpo de la solicitud hasta el final", "Não foi possível ler o corpo da requisição até o fim")
-        }
+        let (es, pt) =
+            switch self {
+            case .notAnObject:
+                ("El cuerpo de la solicitud debe ser un objeto JSON", "O corpo da requisição deve ser um objeto JSON")
+            case .malformedJSON(let failure):
+                (
+                    "El cuerpo de la solicitud no es JSON válido (byte \(failure.offset))",
+                    "O corpo da requisição não é um JSON válido (byte \(failure.offset))"
+                )
+            case .cutShort:
+                ("No se pudo leer el cuerpo de la solicitud hasta el final", "Não foi possível ler o corpo da requisição até o fim")
+            }
         return LocalizedText(en: detail, es: es, pt: pt)
     }
 }

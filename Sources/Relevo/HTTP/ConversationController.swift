@@ -21,8 +21,10 @@ struct ConversationController {
         let assignment = Self.assignment(fields)
         try fields.check()
         guard let botId, let userId else { throw DomainError.invalidFields(fields.problems) }
-        let view = try await conversations.start(projectId: context.projectId, ConversationStart(
-            botId: botId, userId: userId, initialMessage: initialMessage, metadata: metadata, assignment: assignment))
+        let view = try await conversations.start(
+            projectId: context.projectId,
+            ConversationStart(
+                botId: botId, userId: userId, initialMessage: initialMessage, metadata: metadata, assignment: assignment))
         return JSONResponse.success("Conversation started successfully", data: view.json)
     }
 
@@ -61,9 +63,11 @@ struct ConversationController {
         guard let value = fields.value("metadata") else { return nil }
         guard value.isObject else { fields.wrongType("metadata", expected: "object"); return nil }
         if CanonicalJSONWriter.bytes(value).count > ConversationService.maximumMetadataBytes {
-            fields.add("metadata", LocalizedText(
-                en: "metadata must be at most 16 KiB once serialized", es: "metadata debe ocupar como máximo 16 KiB serializado",
-                pt: "metadata deve ter no máximo 16 KiB serializado"))
+            fields.add(
+                "metadata",
+                LocalizedText(
+                    en: "metadata must be at most 16 KiB once serialized", es: "metadata debe ocupar como máximo 16 KiB serializado",
+                    pt: "metadata deve ter no máximo 16 KiB serializado"))
         }
         return value
     }
@@ -73,15 +77,19 @@ struct ConversationController {
         guard let value = fields.value("assignment") else { return nil }
         guard value.isObject else { fields.wrongType("assignment", expected: "object"); return nil }
         guard case .string(let type)? = value["type"], ["queue", "operator", "team"].contains(type) else {
-            fields.add("assignment.type", LocalizedText(
-                en: "assignment.type must be one of queue, operator, team", es: "assignment.type debe ser uno de queue, operator, team",
-                pt: "assignment.type deve ser um de queue, operator, team"))
+            fields.add(
+                "assignment.type",
+                LocalizedText(
+                    en: "assignment.type must be one of queue, operator, team", es: "assignment.type debe ser uno de queue, operator, team",
+                    pt: "assignment.type deve ser um de queue, operator, team"))
             return nil
         }
         guard case .string(let target)? = value["target"], !target.isEmpty, target.javaScriptLength <= 256 else {
-            fields.add("assignment.target", LocalizedText(
-                en: "assignment.target must be a string of 1-256 characters", es: "assignment.target debe ser un texto de 1 a 256 caracteres",
-                pt: "assignment.target deve ser um texto de 1 a 256 caracteres"))
+            fields.add(
+                "assignment.target",
+                LocalizedText(
+                    en: "assignment.target must be a string of 1-256 characters", es: "assignment.target debe ser un texto de 1 a 256 caracteres",
+                    pt: "assignment.target deve ser um texto de 1 a 256 caracteres"))
             return nil
         }
         return .members(["type": .string(type), "target": .string(target)])
@@ -106,9 +114,11 @@ struct ConversationController {
             }
             return .edge(id: edgeId)
         default:
-            fields.add("redirectPayload.type", LocalizedText(
-                en: "redirectPayload.type must be text or edge", es: "redirectPayload.type debe ser text o edge",
-                pt: "redirectPayload.type deve ser text ou edge"))
+            fields.add(
+                "redirectPayload.type",
+                LocalizedText(
+                    en: "redirectPayload.type must be text or edge", es: "redirectPayload.type debe ser text o edge",
+                    pt: "redirectPayload.type deve ser text ou edge"))
             return nil
         }
     }

@@ -20,13 +20,15 @@ struct ErrorMiddleware: RouterMiddleware {
         }
         if let start {
             let elapsed = ContinuousClock.now - start
-            context.logger.debug("request", metadata: [
-                "method": .string(request.method.rawValue),
-                "path": .string(String(request.uri.path.prefix(512))),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .stringConvertible(
-                    Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15),
-            ])
+            context.logger.debug(
+                "request",
+                metadata: [
+                    "method": .string(request.method.rawValue),
+                    "path": .string(String(request.uri.path.prefix(512))),
+                    "status": .stringConvertible(response.status.code),
+                    "duration_ms": .stringConvertible(
+                        Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15),
+                ])
         }
         return response
     }

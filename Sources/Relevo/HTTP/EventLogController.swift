@@ -13,10 +13,12 @@ struct EventLogController {
 
     @Sendable func list(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let page = try await events.list(projectId: context.projectId, Self.filter(request))
-        return JSONResponse.success("Events retrieved successfully", data: .members([
-            "events": .array(page.events.map { $0.json() }),
-            "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
-        ]))
+        return JSONResponse.success(
+            "Events retrieved successfully",
+            data: .members([
+                "events": .array(page.events.map { $0.json() }),
+                "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
+            ]))
     }
 
     @Sendable func get(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
@@ -38,10 +40,12 @@ struct EventLogController {
         }
         let since = fields.body["since"]?.stringValue.flatMap(Timestamp.init(iso8601:))
         if since == nil {
-            fields.add("since", LocalizedText(
-                en: "since must be an ISO-8601 UTC time such as 2026-01-15T10:30:00.000Z",
-                es: "since debe ser una fecha ISO-8601 UTC como 2026-01-15T10:30:00.000Z",
-                pt: "since deve ser uma data ISO-8601 UTC como 2026-01-15T10:30:00.000Z"))
+            fields.add(
+                "since",
+                LocalizedText(
+                    en: "since must be an ISO-8601 UTC time such as 2026-01-15T10:30:00.000Z",
+                    es: "since debe ser una fecha ISO-8601 UTC como 2026-01-15T10:30:00.000Z",
+                    pt: "since deve ser uma data ISO-8601 UTC como 2026-01-15T10:30:00.000Z"))
         }
         try fields.check()
         guard let since else { throw DomainError.invalidFields(fields.problems) }
@@ -57,18 +61,23 @@ struct EventLogController {
         if let status = query.get("status") {
             filter.status = OutboxEvent.Status(rawValue: status)
             if filter.status == nil {
-                problems.add("status", LocalizedText(
-                    en: "status must be one of pending, delivering, delivered, failed, cancelled, held",
-                    es: "status debe ser uno de pending, delivering, delivered, failed, cancelled, held",
-                    pt: "status deve ser um de pending, delivering, delivered, failed, cancelled, held"))
+                problems.add(
+                    "status",
+                    LocalizedText(
+                        en: "status must be one of pending, delivering, delivered, failed, cancelled, held",
+                        es: "status debe ser uno de pending, delivering, delivered, failed, cancelled, held",
+                        pt: "status deve ser um de pending, delivering, delivered, failed, cancelled, held"))
             }
         }
         filter.conversationId = query.get("conversationId")
         if let id = filter.conversationId, !Identifier.isValid(id) { problems.invalidIdentifier("conversationId") }
         filter.pageSize = query.get("limit").map { Int($0) ?? -1 } ?? 50
         if !(1...EventLogService.maximumPageSize).contains(filter.pageSize) {
-            problems.add("limit", LocalizedText(en: "limit must be an integer from 1 to 200", es: "limit debe ser un entero de 1 a 200",
-                                                pt: "limit deve ser um inteiro de 1 a 200"))
+            problems.add(
+                "limit",
+                LocalizedText(
+                    en: "limit must be an integer from 1 to 200", es: "limit debe ser un entero de 1 a 200",
+                    pt: "limit deve ser um inteiro de 1 a 200"))
         }
         filter.cursor = query.get("cursor")
         filter.problems = problems

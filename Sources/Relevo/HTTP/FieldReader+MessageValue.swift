@@ -7,10 +7,12 @@ extension FieldReader {
         let id = message.identifier("id")
         guard case .string(let typeText)? = message.body["type"], let kind = MessageValue.Kind(rawValue: typeText) else {
             let type = message.name("type")
-            message.add("type", LocalizedText(
-                en: "\(type) must be one of text, image, video, audio, document",
-                es: "\(type) debe ser uno de text, image, video, audio, document",
-                pt: "\(type) deve ser um de text, image, video, audio, document"))
+            message.add(
+                "type",
+                LocalizedText(
+                    en: "\(type) must be one of text, image, video, audio, document",
+                    es: "\(type) debe ser uno de text, image, video, audio, document",
+                    pt: "\(type) deve ser um de text, image, video, audio, document"))
             return nil
         }
         guard message.body["content"]?.isObject == true, let content = message.object("content") else {
@@ -46,20 +48,30 @@ extension FieldReader {
         let url = string("url", required: true, maximum: MessageValue.maximumURLLength)
         if let url, !url.isEmpty, (try? WebhookURL.parse(url, allowHTTP: false)) == nil {
             let field = name("url")
-            add("url", LocalizedText(
-                en: "\(field) must be an absolute https URL", es: "\(field) debe ser una URL https absoluta",
-                pt: "\(field) deve ser uma URL https absoluta"))
+            add(
+                "url",
+                LocalizedText(
+                    en: "\(field) must be an absolute https URL", es: "\(field) debe ser una URL https absoluta",
+                    pt: "\(field) deve ser uma URL https absoluta"))
         }
         let mimeType = string("mime_type", required: true, maximum: 255)
         if let mimeType, !mimeType.isEmpty {
-            let prefix: String? = switch kind { case .image: "image/"; case .video: "video/"; case .audio: "audio/"; default: nil }
+            let prefix: String? =
+                switch kind {
+                case .image: "image/";
+                case .video: "video/";
+                case .audio: "audio/";
+                default: nil
+                }
             let shaped = mimeType.split(separator: "/").count == 2 && !mimeType.contains(" ")
             if !shaped || (prefix.map { !mimeType.lowercased().hasPrefix($0) } ?? false) {
                 let field = name("mime_type")
-                add("mime_type", LocalizedText(
-                    en: "\(field) must be a \(prefix ?? "type/subtype ")* media type",
-                    es: "\(field) debe ser un tipo de medio \(prefix ?? "tipo/subtipo ")*",
-                    pt: "\(field) deve ser um tipo de mídia \(prefix ?? "tipo/subtipo ")*"))
+                add(
+                    "mime_type",
+                    LocalizedText(
+                        en: "\(field) must be a \(prefix ?? "type/subtype ")* media type",
+                        es: "\(field) debe ser un tipo de medio \(prefix ?? "tipo/subtipo ")*",
+                        pt: "\(field) deve ser um tipo de mídia \(prefix ?? "tipo/subtipo ")*"))
             }
         }
         let caption = (kind == .image || kind == .video) ? string("caption", required: false, maximum: MessageValue.maximumTextLength) : nil

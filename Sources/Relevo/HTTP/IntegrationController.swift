@@ -19,15 +19,17 @@ struct IntegrationController {
         if fields.value("webhookUrl") == nil { fields.required("webhookUrl") }
         let created = try await integrations.create(projectId: context.projectId, input: Self.input(fields))
         let record = created.integration
-        return JSONResponse.success("Integration created successfully", data: .members([
-            "id": .string(record.id),
-            "brainId": .string(record.projectId),
-            "webhookUrl": .string(record.webhookUrl),
-            "authType": .string(record.authType.rawValue),
-            "signingSecret": .string(created.signingSecret),
-            "createdAt": .string(record.createdAt.iso8601),
-            "updatedAt": .string(record.updatedAt.iso8601),
-        ]))
+        return JSONResponse.success(
+            "Integration created successfully",
+            data: .members([
+                "id": .string(record.id),
+                "brainId": .string(record.projectId),
+                "webhookUrl": .string(record.webhookUrl),
+                "authType": .string(record.authType.rawValue),
+                "signingSecret": .string(created.signingSecret),
+                "createdAt": .string(record.createdAt.iso8601),
+                "updatedAt": .string(record.updatedAt.iso8601),
+            ]))
     }
 
     @Sendable func get(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
@@ -49,11 +51,13 @@ struct IntegrationController {
     @Sendable func regenerate(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let grace = try await RequestBody.optionalJSONObject(request).map(Self.graceSeconds) ?? 0
         let result = try await integrations.regenerateSecret(projectId: context.projectId, graceSeconds: grace)
-        return JSONResponse.success("Signing secret regenerated successfully", data: .members([
-            "brainId": .string(context.projectId),
-            "signingSecret": .string(result.signingSecret),
-            "regeneratedAt": .string(result.regeneratedAt.iso8601),
-        ]))
+        return JSONResponse.success(
+            "Signing secret regenerated successfully",
+            data: .members([
+                "brainId": .string(context.projectId),
+                "signingSecret": .string(result.signingSecret),
+                "regeneratedAt": .string(result.regeneratedAt.iso8601),
+            ]))
     }
 
     /// The fields of an E1 or E3 body, every problem of type or value collected.
@@ -63,10 +67,12 @@ struct IntegrationController {
             if let type = AuthType(rawValue: raw) {
                 input.authType = type
             } else {
-                fields.add("authType", LocalizedText(
-                    en: "authType must be one of no_auth, bearer, api_key, basic",
-                    es: "authType debe ser uno de no_auth, bearer, api_key, basic",
-                    pt: "authType deve ser um de no_auth, bearer, api_key, basic"))
+                fields.add(
+                    "authType",
+                    LocalizedText(
+                        en: "authType must be one of no_auth, bearer, api_key, basic",
+                        es: "authType debe ser uno de no_auth, bearer, api_key, basic",
+                        pt: "authType deve ser um de no_auth, bearer, api_key, basic"))
             }
         }
         input.authorization = fields.string("authorization")
@@ -79,11 +85,14 @@ struct IntegrationController {
         let fields = FieldReader(body)
         guard let value = fields.value("graceSeconds") else { return 0 }
         guard case .number(let number) = value, number == number.rounded(),
-              number >= 0, number <= Double(IntegrationService.maximumGraceSeconds) else {
-            fields.add("graceSeconds", LocalizedText(
-                en: "graceSeconds must be an integer from 0 to 604800",
-                es: "graceSeconds debe ser un entero de 0 a 604800",
-                pt: "graceSeconds deve ser um inteiro de 0 a 604800"))
+            number >= 0, number <= Double(IntegrationService.maximumGraceSeconds)
+        else {
+            fields.add(
+                "graceSeconds",
+                LocalizedText(
+                    en: "graceSeconds must be an integer from 0 to 604800",
+                    es: "graceSeconds debe ser un entero de 0 a 604800",
+                    pt: "graceSeconds deve ser um inteiro de 0 a 604800"))
             try fields.check()
             return 0
         }

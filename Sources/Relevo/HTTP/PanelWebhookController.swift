@@ -29,8 +29,11 @@ struct PanelWebhookController {
         let fields = FieldReader(body)
         for (field, expected) in [("field", "messages"), ("object", "message_event"), ("event_type", "incoming_message")]
         where body[field] != .string(expected) {
-            fields.add(field, LocalizedText(en: "\(field) must be \"\(expected)\"", es: "\(field) debe ser \"\(expected)\"",
-                                            pt: "\(field) deve ser \"\(expected)\""))
+            fields.add(
+                field,
+                LocalizedText(
+                    en: "\(field) must be \"\(expected)\"", es: "\(field) debe ser \"\(expected)\"",
+                    pt: "\(field) deve ser \"\(expected)\""))
         }
         let roomId = fields.identifier("room_id"), botId = fields.identifier("bot_id"), userId = fields.identifier("user_id")
         let value = fields.messageValue()

@@ -18,8 +18,9 @@ struct SystemController {
     /// it behind the proxy's access rules (it carries counts, never payloads or secrets).
     @Sendable func prometheus(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
         let bytes = await metrics.render(store: store, now: Timestamp.now())
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// 200 once the store answers; 503 in the envelope otherwise, so a load balancer can act on it.
@@ -39,7 +40,8 @@ struct SystemController {
     }
 
     @Sendable func openAPI(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: openAPIDocument))
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: ResponseBody(byteBuffer: openAPIDocument))
     }
 }

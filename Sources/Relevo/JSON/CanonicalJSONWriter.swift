@@ -56,8 +56,9 @@ package enum CanonicalJSONWriter {
     static func arrayIndex(_ key: String) -> UInt32? {
         let utf8 = key.utf8
         guard let first = utf8.first, utf8.count <= 10, first != UInt8(ascii: "0") || utf8.count == 1,
-              utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              let value = UInt64(key), value < 4_294_967_295 else { return nil }
+            utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            let value = UInt64(key), value < 4_294_967_295
+        else { return nil }
         return UInt32(value)
     }
 

@@ -50,9 +50,9 @@ package struct SecretBox: Sendable {
 
     private func decrypt(_ sealed: SealedSecret, context: String) -> String? {
         guard sealed.storedForm.hasPrefix("v1."),
-              let combined = Data(base64Encoded: String(sealed.storedForm.dropFirst(3))),
-              let box = try? AES.GCM.SealedBox(combined: combined),
-              let plaintext = try? AES.GCM.open(box, using: key, authenticating: Array(context.utf8))
+            let combined = Data(base64Encoded: String(sealed.storedForm.dropFirst(3))),
+            let box = try? AES.GCM.SealedBox(combined: combined),
+            let plaintext = try? AES.GCM.open(box, using: key, authenticating: Array(context.utf8))
         else { return nil }
         return String(decoding: plaintext, as: UTF8.self)
     }

@@ -20,7 +20,8 @@ package enum WebhookSignature {
     /// The comparison is constant-time (swift-crypto's `isValidAuthenticationCode`).
     package static func verifyJelou(header: String?, body: [UInt8], secrets: [String]) -> Bool {
         guard let header, header.hasPrefix("sha256="), let mac = Hex.decode(String(header.dropFirst(7))),
-              mac.count == SHA256.byteCount else { return false }
+            mac.count == SHA256.byteCount
+        else { return false }
         var valid = false
         for secret in secrets {  // every secret is tried, so timing does not tell which one matched
             let key = SymmetricKey(data: Array(secret.utf8))

@@ -72,8 +72,10 @@ package struct IdempotentWrite: Sendable {
     package let events: [OutboxEvent]
     package let at: Timestamp
 
-    package init(projectId: String, scope: String, key: String, response: String, activeConversationId: String?,
-                message: ConversationMessage?, events: [OutboxEvent], at: Timestamp) {
+    package init(
+        projectId: String, scope: String, key: String, response: String, activeConversationId: String?,
+        message: ConversationMessage?, events: [OutboxEvent], at: Timestamp
+    ) {
         self.projectId = projectId
         self.scope = scope
         self.key = key

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation  // ContiguousBytes
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Random identifiers and secrets from the system CSPRNG.

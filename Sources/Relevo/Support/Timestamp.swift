@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A point in time with millisecond precision, the resolution of every timestamp in the contract.
@@ -43,17 +44,18 @@ package struct Timestamp: Sendable, Hashable, Comparable {
             return value
         }
         guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
-              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, of: year),
-              hour < 24, minute < 60, second < 60
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, of: year),
+            hour < 24, minute < 60, second < 60
         else { return nil }
         var millis: Int64 = 0
         if bytes.count > 20 {  // ".f" up to ".fffffffff" before the Z
             let digits = 20..<(bytes.count - 1)
             guard bytes[19] == UInt8(ascii: "."), !digits.isEmpty, number(digits) != nil,
-                  let leading = number(20..<min(23, digits.upperBound)) else { return nil }
+                let leading = number(20..<min(23, digits.upperBound))
+            else { return nil }
             millis = leading * [100, 10, 1][min(digits.count, 3) - 1]
         }
         // Days from civil (Howard Hinnant), the inverse of `iso8601`.
@@ -134,7 +136,7 @@ package struct Timestamp: Sendable, Hashable, Comparable {
     }
 }
 
-infix operator %%: MultiplicationPrecedence
+infix operator %% : MultiplicationPrecedence
 
 extension Int64 {
     /// Modulo that is never negative, for dates before 1970.

@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Relevo
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The real `relevo` binary, run as an operator would run it.
@@ -85,7 +86,8 @@ final class ServerProcess: @unchecked Sendable {
     func waitUntilListening() async throws {
         for _ in 0..<300 {
             if let line = output.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-               let port = Int(line.split(separator: ":").last ?? "") {
+                let port = Int(line.split(separator: ":").last ?? "")
+            {
                 self.port = port
                 return
             }
@@ -100,8 +102,10 @@ final class ServerProcess: @unchecked Sendable {
             .map { String($0.split(separator: ":", maxSplits: 1)[1]).trimmingCharacters(in: .whitespaces) }
     }
 
-    func request(_ method: String, _ path: String, key: String? = nil, body: String? = nil,
-                 headers: [String: String] = [:]) async throws -> (Int, String) {
+    func request(
+        _ method: String, _ path: String, key: String? = nil, body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let key { request.setValue(key, forHTTPHeaderField: "x-api-key") }

@@ -63,10 +63,14 @@ final class ScriptedHTTPServer: Sendable {
                 book.state.withLock { $0.connections += 1 }
                 return child.eventLoop.makeCompletedFuture {
                     if let tls { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try child.pipeline.syncOperations.addHandler(RequestReader(next: { book.state.withLock { state in
-                        state.requests += 1
-                        return state.script.isEmpty ? .answer(Self.ok()) : state.script.removeFirst()
-                    } }, ended: { book.state.withLock { $0.closed += 1 } }))
+                    try child.pipeline.syncOperations.addHandler(
+                        RequestReader(
+                            next: {
+                                book.state.withLock { state in
+                                    state.requests += 1
+                                    return state.script.isEmpty ? .answer(Self.ok()) : state.script.removeFirst()
+                                }
+                            }, ended: { book.state.withLock { $0.closed += 1 } }))
                 }
             }
             .bind(host: host, port: 0).get()
@@ -97,7 +101,8 @@ final class ScriptedHTTPServer: Sendable {
             pending += String(buffer: unwrapInboundIn(data))
             while let end = pending.range(of: "\r\n\r\n") {
                 let head = pending[..<end.lowerBound].lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 let bodyStart = end.upperBound
                 guard pending.utf8.distance(from: bodyStart, to: pending.endIndex) >= length else { return }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Synchronization
+
 @testable import Relevo
 
 /// A Relevo on a fresh SQLite file in its own temporary directory, with one project and key.
@@ -22,7 +23,9 @@ struct Harness {
         directory: URL? = nil, configure: (inout RelevoConfiguration) -> Void = { _ in }
     ) async throws -> Harness {
         let given = directory
-        let directory = directory ?? FileManager.default.temporaryDirectory
+        let directory =
+            directory
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("relevo-test-\(UUID().uuidString)")
         var configuration = RelevoConfiguration()
         configuration.databaseURL = "sqlite://" + directory.appendingPathComponent("relevo.sqlite").path
@@ -98,7 +101,11 @@ struct APIClient: Sendable {
         headers: HTTPFields = [:]
     ) async throws -> Reply {
         var fields = headers
-        let apiKey: String? = switch key { case .none: harness.apiKey; case .some(let value): value }
+        let apiKey: String? =
+            switch key {
+            case .none: harness.apiKey;
+            case .some(let value): value
+            }
         if let apiKey { fields[HTTPField.Name("x-api-key")!] = apiKey }
         if body != nil, fields[.contentType] == nil { fields[.contentType] = "application/json" }
         return try await client.execute(

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real PostgreSQL server for the tests: started once per test process by `scripts/pg_server.py`
@@ -55,7 +56,8 @@ enum TestPostgres {
         /// The server named by `RELEVO_TEST_POSTGRES_URL`, or one of our own.
         static func launch() throws -> Server {
             if let external = ProcessInfo.processInfo.environment["RELEVO_TEST_POSTGRES_URL"],
-               let url = URLComponents(string: external), let host = url.host {
+                let url = URLComponents(string: external), let host = url.host
+            {
                 return Server(host: host, port: url.port ?? 5432, user: url.user ?? "postgres", directory: nil)
             }
             return try startOwn()
@@ -82,9 +84,11 @@ enum TestPostgres {
 
         /// Runs one SQL command on the `postgres` database.
         func psql(_ command: String) throws {
-            _ = try Server.run("\(binaries)/psql", [
-                "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", "\(port)", "-U", user, "-d", "postgres", "-c", command,
-            ])
+            _ = try Server.run(
+                "\(binaries)/psql",
+                [
+                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", "\(port)", "-U", user, "-d", "postgres", "-c", command,
+                ])
         }
 
         static func quote(_ word: String) -> String {

@@ -1,8 +1,8 @@
 import Foundation
-import Relevo
 import Hummingbird
 import Logging
 import NIOCore
+import Relevo
 import ServiceLifecycle
 import Synchronization
 

@@ -35,283 +35,287 @@ enum PostgresMigrations {
     }
 
     static let all: [Migration] = [
-        Migration(id: "001_schema", statements: [
-            """
-            CREATE TABLE projects (
-                id TEXT PRIMARY KEY,
-                name TEXT NOT NULL,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE api_keys (
-                id TEXT PRIMARY KEY,
-                project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                hash TEXT NOT NULL UNIQUE,
-                created_at BIGINT NOT NULL,
-                revoked_at BIGINT
-            )
-            """,
-            "CREATE INDEX api_keys_by_project ON api_keys(project_id)",
-            """
-            CREATE TABLE integrations (
-                project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-                id TEXT NOT NULL UNIQUE,
-                webhook_url TEXT NOT NULL,
-                auth_type TEXT NOT NULL,
-                authorization_sealed TEXT,
-                signing_secret_sealed TEXT NOT NULL,
-                previous_secret_sealed TEXT,
-                previous_secret_expires_at BIGINT,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE bots (
-                project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                id TEXT NOT NULL,
-                name TEXT NOT NULL,
-                channel_webhook_url TEXT,
-                channel_secret_sealed TEXT NOT NULL,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL,
-                PRIMARY KEY (project_id, id)
-            )
-            """,
-            """
-            CREATE TABLE end_users (
-                project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                id TEXT NOT NULL,
-                names TEXT NOT NULL,
-                reference_id TEXT,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL,
-                PRIMARY KEY (project_id, id)
-            )
-            """,
-            """
-            CREATE TABLE rooms (
-                project_id TEXT NOT NULL,
-                id TEXT NOT NULL,
-                bot_id TEXT NOT NULL,
-                user_id TEXT NOT NULL,
-                created_at BIGINT NOT NULL,
-                PRIMARY KEY (project_id, id),
-                UNIQUE (project_id, bot_id, user_id)
-            )
-            """,
-            """
-            CREATE TABLE conversations (
-                project_id TEXT NOT NULL,
-                id TEXT NOT NULL,
-                room_id TEXT NOT NULL,
-                bot_id TEXT NOT NULL,
-                user_id TEXT NOT NULL,
-                state TEXT NOT NULL,
-                start_at BIGINT NOT NULL,
-                end_at BIGINT,
-                ended_reason TEXT,
-                assignment TEXT,
-                metadata TEXT,
-                PRIMARY KEY (project_id, id)
-            )
-            """,
-            // At most one active conversation per room: the database enforces it, across instances.
-            "CREATE UNIQUE INDEX conversations_one_active_per_room ON conversations(project_id, room_id) WHERE state = 'active'",
-            """
-            CREATE TABLE messages (
-                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                project_id TEXT NOT NULL,
-                conversation_id TEXT NOT NULL,
-                id TEXT NOT NULL,
-                direction TEXT NOT NULL,
-                type TEXT NOT NULL,
-                content TEXT NOT NULL,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX messages_by_conversation ON messages(project_id, conversation_id, seq)",
-            """
-            CREATE TABLE idempotency (
-                project_id TEXT NOT NULL,
-                scope TEXT NOT NULL,
-                key TEXT NOT NULL,
-                response TEXT NOT NULL,
-                created_at BIGINT NOT NULL,
-                PRIMARY KEY (project_id, scope, key)
-            )
-            """,
-            // The outbox. `lease_owner` and `locked_until` are the claim: an instance that dies
-            // mid-delivery leaves a lease that expires, and the event is due again for any instance.
-            """
-            CREATE TABLE events (
-                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                project_id TEXT NOT NULL,
-                destination TEXT NOT NULL,
-                bot_id TEXT,
-                ordering_key TEXT NOT NULL,
-                conversation_id TEXT,
-                event_type TEXT NOT NULL,
-                body BYTEA NOT NULL,
-                status TEXT NOT NULL,
-                attempt_count INTEGER NOT NULL DEFAULT 0,
-                retry_base INTEGER NOT NULL DEFAULT 0,
-                next_attempt_at BIGINT NOT NULL,
-                locked_until BIGINT,
-                lease_owner TEXT,
-                created_at BIGINT NOT NULL,
-                finished_at BIGINT
-            )
-            """,
-            "CREATE INDEX events_due ON events(status, next_attempt_at, seq)",
-            "CREATE INDEX events_settled ON events(status, finished_at)",
-            "CREATE INDEX events_unsettled ON events(ordering_key, seq) WHERE status IN ('pending', 'delivering', 'held')",
-            "CREATE INDEX events_leased ON events(locked_until) WHERE status = 'delivering'",
-            "CREATE INDEX events_by_project ON events(project_id, seq)",
-            "CREATE INDEX events_by_project_status ON events(project_id, status, seq)",
-            "CREATE INDEX events_by_conversation ON events(project_id, conversation_id, seq)",
-            // The head of each ordering key (its oldest unsettled event), kept in the same transactions as
-            // the events: a claim reads heads only. (SQLite keeps its heads in memory instead.)
-            """
-            CREATE TABLE heads (
-                ordering_key TEXT PRIMARY KEY,
-                seq BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX heads_by_seq ON heads(seq)",
-            """
-            CREATE TABLE attempts (
-                event_id TEXT NOT NULL,
-                number INTEGER NOT NULL,
-                started_at BIGINT NOT NULL,
-                duration_ms BIGINT NOT NULL,
-                status_code INTEGER,
-                error_class TEXT,
-                response_body TEXT,
-                PRIMARY KEY (event_id, number)
-            )
-            """,
-        ]),
+        Migration(
+            id: "001_schema",
+            statements: [
+                """
+                CREATE TABLE projects (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    hash TEXT NOT NULL UNIQUE,
+                    created_at BIGINT NOT NULL,
+                    revoked_at BIGINT
+                )
+                """,
+                "CREATE INDEX api_keys_by_project ON api_keys(project_id)",
+                """
+                CREATE TABLE integrations (
+                    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL UNIQUE,
+                    webhook_url TEXT NOT NULL,
+                    auth_type TEXT NOT NULL,
+                    authorization_sealed TEXT,
+                    signing_secret_sealed TEXT NOT NULL,
+                    previous_secret_sealed TEXT,
+                    previous_secret_expires_at BIGINT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE bots (
+                    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    channel_webhook_url TEXT,
+                    channel_secret_sealed TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (project_id, id)
+                )
+                """,
+                """
+                CREATE TABLE end_users (
+                    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    id TEXT NOT NULL,
+                    names TEXT NOT NULL,
+                    reference_id TEXT,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (project_id, id)
+                )
+                """,
+                """
+                CREATE TABLE rooms (
+                    project_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    bot_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (project_id, id),
+                    UNIQUE (project_id, bot_id, user_id)
+                )
+                """,
+                """
+                CREATE TABLE conversations (
+                    project_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    room_id TEXT NOT NULL,
+                    bot_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    start_at BIGINT NOT NULL,
+                    end_at BIGINT,
+                    ended_reason TEXT,
+                    assignment TEXT,
+                    metadata TEXT,
+                    PRIMARY KEY (project_id, id)
+                )
+                """,
+                // At most one active conversation per room: the database enforces it, across instances.
+                "CREATE UNIQUE INDEX conversations_one_active_per_room ON conversations(project_id, room_id) WHERE state = 'active'",
+                """
+                CREATE TABLE messages (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    project_id TEXT NOT NULL,
+                    conversation_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX messages_by_conversation ON messages(project_id, conversation_id, seq)",
+                """
+                CREATE TABLE idempotency (
+                    project_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (project_id, scope, key)
+                )
+                """,
+                // The outbox. `lease_owner` and `locked_until` are the claim: an instance that dies
+                // mid-delivery leaves a lease that expires, and the event is due again for any instance.
+                """
+                CREATE TABLE events (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    project_id TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    bot_id TEXT,
+                    ordering_key TEXT NOT NULL,
+                    conversation_id TEXT,
+                    event_type TEXT NOT NULL,
+                    body BYTEA NOT NULL,
+                    status TEXT NOT NULL,
+                    attempt_count INTEGER NOT NULL DEFAULT 0,
+                    retry_base INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at BIGINT NOT NULL,
+                    locked_until BIGINT,
+                    lease_owner TEXT,
+                    created_at BIGINT NOT NULL,
+                    finished_at BIGINT
+                )
+                """,
+                "CREATE INDEX events_due ON events(status, next_attempt_at, seq)",
+                "CREATE INDEX events_settled ON events(status, finished_at)",
+                "CREATE INDEX events_unsettled ON events(ordering_key, seq) WHERE status IN ('pending', 'delivering', 'held')",
+                "CREATE INDEX events_leased ON events(locked_until) WHERE status = 'delivering'",
+                "CREATE INDEX events_by_project ON events(project_id, seq)",
+                "CREATE INDEX events_by_project_status ON events(project_id, status, seq)",
+                "CREATE INDEX events_by_conversation ON events(project_id, conversation_id, seq)",
+                // The head of each ordering key (its oldest unsettled event), kept in the same transactions as
+                // the events: a claim reads heads only. (SQLite keeps its heads in memory instead.)
+                """
+                CREATE TABLE heads (
+                    ordering_key TEXT PRIMARY KEY,
+                    seq BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX heads_by_seq ON heads(seq)",
+                """
+                CREATE TABLE attempts (
+                    event_id TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    started_at BIGINT NOT NULL,
+                    duration_ms BIGINT NOT NULL,
+                    status_code INTEGER,
+                    error_class TEXT,
+                    response_body TEXT,
+                    PRIMARY KEY (event_id, number)
+                )
+                """,
+            ]),
         // The hot writes as functions of the schema: each is one round trip instead of eight statements,
         // each its own, with a transaction around them, since under load every round trip waits for a
         // busy client and a pooled connection. Their steps and their order are those of the statements
         // they replace.
-        Migration(id: "002_single_round_trip_writes", statements: [
-            // Events in array order, each the head of its key unless the key has one (announced by the
-            // caller after the commit: a NOTIFY here would serialize the commits, see DueAnnouncer).
-            // Text arrays cannot hold NULL from the client: '' stands for no bot and no conversation.
-            // The caller holds the keys' locks.
-            """
-            CREATE FUNCTION relevo_insert_events(
-                p_ids TEXT[], p_project TEXT, p_destinations TEXT[], p_bots TEXT[], p_keys TEXT[], p_conversations TEXT[],
-                p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[], p_due BIGINT[], p_created BIGINT[]
-            ) RETURNS void LANGUAGE plpgsql AS $$
-            BEGIN
-                IF cardinality(p_ids) = 0 THEN RETURN; END IF;
-                WITH inserted AS (
-                    INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
-                        status, attempt_count, next_attempt_at, created_at)
-                    SELECT e.id, p_project, e.destination, NULLIF(e.bot, ''), e.key, NULLIF(e.conversation, ''), e.type, e.body,
-                        e.status, e.attempts, e.due, e.created
-                    FROM unnest(p_ids, p_destinations, p_bots, p_keys, p_conversations, p_types, p_bodies, p_statuses, p_attempts, p_due,
-                        p_created)
-                        WITH ORDINALITY AS e(id, destination, bot, key, conversation, type, body, status, attempts, due, created, n)
-                    ORDER BY e.n
-                    RETURNING ordering_key, seq
-                )
-                INSERT INTO heads (ordering_key, seq) SELECT ordering_key, MIN(seq) FROM inserted GROUP BY ordering_key
-                ON CONFLICT DO NOTHING;
-            END
-            $$
-            """,
-            // A client-keyed write (a channel or panel message): the key row first, so that a concurrent
-            // request with the same key (on any instance) waits for this one, then finds the key taken.
-            // outcome: 'recorded', 'duplicate' (previous: the first answer) or 'not_active' (nothing written).
-            """
-            CREATE FUNCTION relevo_record_once(
-                p_project TEXT, p_scope TEXT, p_key TEXT, p_response TEXT, p_at BIGINT, p_active_conversation TEXT,
-                p_message_conversation TEXT, p_message_id TEXT, p_message_direction TEXT, p_message_type TEXT,
-                p_message_content TEXT, p_message_created BIGINT,
-                p_ids TEXT[], p_destinations TEXT[], p_bots TEXT[], p_keys TEXT[], p_conversations TEXT[],
-                p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[], p_due BIGINT[], p_created BIGINT[],
-                OUT outcome TEXT, OUT previous TEXT
-            ) LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
-                FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(p_keys) AS k ORDER BY h) AS locks;
-                INSERT INTO idempotency (project_id, scope, key, response, created_at)
-                VALUES (p_project, p_scope, p_key, p_response, p_at) ON CONFLICT DO NOTHING;
-                IF NOT FOUND THEN
-                    SELECT i.response INTO previous FROM idempotency i
-                    WHERE i.project_id = p_project AND i.scope = p_scope AND i.key = p_key;
-                    outcome := 'duplicate';
-                    previous := COALESCE(previous, p_response);
-                    RETURN;
-                END IF;
-                IF p_active_conversation IS NOT NULL THEN
-                    -- FOR SHARE holds off a concurrent close until this message is in.
-                    PERFORM 1 FROM conversations c
-                    WHERE c.project_id = p_project AND c.id = p_active_conversation AND c.state = 'active' FOR SHARE;
+        Migration(
+            id: "002_single_round_trip_writes",
+            statements: [
+                // Events in array order, each the head of its key unless the key has one (announced by the
+                // caller after the commit: a NOTIFY here would serialize the commits, see DueAnnouncer).
+                // Text arrays cannot hold NULL from the client: '' stands for no bot and no conversation.
+                // The caller holds the keys' locks.
+                """
+                CREATE FUNCTION relevo_insert_events(
+                    p_ids TEXT[], p_project TEXT, p_destinations TEXT[], p_bots TEXT[], p_keys TEXT[], p_conversations TEXT[],
+                    p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[], p_due BIGINT[], p_created BIGINT[]
+                ) RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF cardinality(p_ids) = 0 THEN RETURN; END IF;
+                    WITH inserted AS (
+                        INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
+                            status, attempt_count, next_attempt_at, created_at)
+                        SELECT e.id, p_project, e.destination, NULLIF(e.bot, ''), e.key, NULLIF(e.conversation, ''), e.type, e.body,
+                            e.status, e.attempts, e.due, e.created
+                        FROM unnest(p_ids, p_destinations, p_bots, p_keys, p_conversations, p_types, p_bodies, p_statuses, p_attempts, p_due,
+                            p_created)
+                            WITH ORDINALITY AS e(id, destination, bot, key, conversation, type, body, status, attempts, due, created, n)
+                        ORDER BY e.n
+                        RETURNING ordering_key, seq
+                    )
+                    INSERT INTO heads (ordering_key, seq) SELECT ordering_key, MIN(seq) FROM inserted GROUP BY ordering_key
+                    ON CONFLICT DO NOTHING;
+                END
+                $$
+                """,
+                // A client-keyed write (a channel or panel message): the key row first, so that a concurrent
+                // request with the same key (on any instance) waits for this one, then finds the key taken.
+                // outcome: 'recorded', 'duplicate' (previous: the first answer) or 'not_active' (nothing written).
+                """
+                CREATE FUNCTION relevo_record_once(
+                    p_project TEXT, p_scope TEXT, p_key TEXT, p_response TEXT, p_at BIGINT, p_active_conversation TEXT,
+                    p_message_conversation TEXT, p_message_id TEXT, p_message_direction TEXT, p_message_type TEXT,
+                    p_message_content TEXT, p_message_created BIGINT,
+                    p_ids TEXT[], p_destinations TEXT[], p_bots TEXT[], p_keys TEXT[], p_conversations TEXT[],
+                    p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[], p_due BIGINT[], p_created BIGINT[],
+                    OUT outcome TEXT, OUT previous TEXT
+                ) LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(p_keys) AS k ORDER BY h) AS locks;
+                    INSERT INTO idempotency (project_id, scope, key, response, created_at)
+                    VALUES (p_project, p_scope, p_key, p_response, p_at) ON CONFLICT DO NOTHING;
                     IF NOT FOUND THEN
-                        -- Nothing written: the key row goes with the rest.
-                        DELETE FROM idempotency i
+                        SELECT i.response INTO previous FROM idempotency i
                         WHERE i.project_id = p_project AND i.scope = p_scope AND i.key = p_key;
-                        outcome := 'not_active';
+                        outcome := 'duplicate';
+                        previous := COALESCE(previous, p_response);
                         RETURN;
                     END IF;
-                END IF;
-                IF p_message_id IS NOT NULL THEN
-                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
-                    VALUES (p_project, p_message_conversation, p_message_id, p_message_direction, p_message_type,
-                        p_message_content, p_message_created);
-                END IF;
-                PERFORM relevo_insert_events(p_ids, p_project, p_destinations, p_bots, p_keys, p_conversations, p_types,
-                    p_bodies, p_statuses, p_attempts, p_due, p_created);
-                outcome := 'recorded';
-            END
-            $$
-            """,
-            // One attempt and its settlement. Only the lease holder settles: an event cancelled meanwhile,
-            // or taken over after this instance's lease ended, keeps the state its new owner gives it (its
-            // attempt_count too: the claim counted this attempt). A settled event's key gets its next head.
-            """
-            CREATE FUNCTION relevo_finish_attempt(
-                p_event TEXT, p_number BIGINT, p_started BIGINT, p_duration BIGINT, p_status_code BIGINT, p_error_class TEXT,
-                p_response_body TEXT, p_status TEXT, p_next_attempt BIGINT, p_finished BIGINT, p_owner TEXT
-            ) RETURNS boolean LANGUAGE plpgsql AS $$
-            DECLARE
-                v_key TEXT;
-                v_head BIGINT;
-            BEGIN
-                SELECT e.ordering_key INTO v_key FROM events e WHERE e.id = p_event;
-                IF p_finished IS NOT NULL AND v_key IS NOT NULL THEN
-                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), hashtext(v_key));
-                END IF;
-                INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
-                VALUES (p_event, p_number, p_started, p_duration, p_status_code, p_error_class, p_response_body)
-                ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
-                    status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body;
-                UPDATE events e SET status = p_status, attempt_count = GREATEST(e.attempt_count, p_number),
-                    next_attempt_at = COALESCE(p_next_attempt, e.next_attempt_at), locked_until = NULL, lease_owner = NULL,
-                    finished_at = p_finished
-                WHERE e.id = p_event AND e.status = 'delivering' AND e.lease_owner = p_owner;
-                IF NOT FOUND THEN RETURN false; END IF;
-                IF p_finished IS NOT NULL AND v_key IS NOT NULL THEN
-                    SELECT MIN(e.seq) INTO v_head FROM events e
-                    WHERE e.ordering_key = v_key AND e.status IN ('pending', 'delivering', 'held');
-                    IF v_head IS NULL THEN
-                        DELETE FROM heads h WHERE h.ordering_key = v_key;
-                    ELSE
-                        INSERT INTO heads AS h (ordering_key, seq) VALUES (v_key, v_head)
-                        ON CONFLICT (ordering_key) DO UPDATE SET seq = excluded.seq;
+                    IF p_active_conversation IS NOT NULL THEN
+                        -- FOR SHARE holds off a concurrent close until this message is in.
+                        PERFORM 1 FROM conversations c
+                        WHERE c.project_id = p_project AND c.id = p_active_conversation AND c.state = 'active' FOR SHARE;
+                        IF NOT FOUND THEN
+                            -- Nothing written: the key row goes with the rest.
+                            DELETE FROM idempotency i
+                            WHERE i.project_id = p_project AND i.scope = p_scope AND i.key = p_key;
+                            outcome := 'not_active';
+                            RETURN;
+                        END IF;
                     END IF;
-                END IF;
-                RETURN true;
-            END
-            $$
-            """,
-        ]),
+                    IF p_message_id IS NOT NULL THEN
+                        INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                        VALUES (p_project, p_message_conversation, p_message_id, p_message_direction, p_message_type,
+                            p_message_content, p_message_created);
+                    END IF;
+                    PERFORM relevo_insert_events(p_ids, p_project, p_destinations, p_bots, p_keys, p_conversations, p_types,
+                        p_bodies, p_statuses, p_attempts, p_due, p_created);
+                    outcome := 'recorded';
+                END
+                $$
+                """,
+                // One attempt and its settlement. Only the lease holder settles: an event cancelled meanwhile,
+                // or taken over after this instance's lease ended, keeps the state its new owner gives it (its
+                // attempt_count too: the claim counted this attempt). A settled event's key gets its next head.
+                """
+                CREATE FUNCTION relevo_finish_attempt(
+                    p_event TEXT, p_number BIGINT, p_started BIGINT, p_duration BIGINT, p_status_code BIGINT, p_error_class TEXT,
+                    p_response_body TEXT, p_status TEXT, p_next_attempt BIGINT, p_finished BIGINT, p_owner TEXT
+                ) RETURNS boolean LANGUAGE plpgsql AS $$
+                DECLARE
+                    v_key TEXT;
+                    v_head BIGINT;
+                BEGIN
+                    SELECT e.ordering_key INTO v_key FROM events e WHERE e.id = p_event;
+                    IF p_finished IS NOT NULL AND v_key IS NOT NULL THEN
+                        PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), hashtext(v_key));
+                    END IF;
+                    INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    VALUES (p_event, p_number, p_started, p_duration, p_status_code, p_error_class, p_response_body)
+                    ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                        status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body;
+                    UPDATE events e SET status = p_status, attempt_count = GREATEST(e.attempt_count, p_number),
+                        next_attempt_at = COALESCE(p_next_attempt, e.next_attempt_at), locked_until = NULL, lease_owner = NULL,
+                        finished_at = p_finished
+                    WHERE e.id = p_event AND e.status = 'delivering' AND e.lease_owner = p_owner;
+                    IF NOT FOUND THEN RETURN false; END IF;
+                    IF p_finished IS NOT NULL AND v_key IS NOT NULL THEN
+                        SELECT MIN(e.seq) INTO v_head FROM events e
+                        WHERE e.ordering_key = v_key AND e.status IN ('pending', 'delivering', 'held');
+                        IF v_head IS NULL THEN
+                            DELETE FROM heads h WHERE h.ordering_key = v_key;
+                        ELSE
+                            INSERT INTO heads AS h (ordering_key, seq) VALUES (v_key, v_head)
+                            ON CONFLICT (ordering_key) DO UPDATE SET seq = excluded.seq;
+                        END IF;
+                    END IF;
+                    RETURN true;
+                END
+                $$
+                """,
+            ]),
     ]
 }

@@ -21,7 +21,8 @@ extension PostgresStore {
     private static let botColumns = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
 
     private static func decodeBot(_ row: PostgresColumns) throws -> Bot {
-        Bot(projectId: try row.value("project_id"), id: try row.value("id"), name: try row.value("name"),
+        Bot(
+            projectId: try row.value("project_id"), id: try row.value("id"), name: try row.value("name"),
             channelWebhookUrl: try row.value("channel_webhook_url"),
             channelSecret: SealedSecret(storedForm: try row.value("channel_secret_sealed")),
             createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
@@ -29,18 +30,20 @@ extension PostgresStore {
 
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
         // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist; its columns are aliased "<part>.<column>".
-        guard let row = try await rows(
-            """
-            SELECT \(columns: Self.botColumns, of: "b", prefixed: "bot."), \(columns: Self.userColumns, of: "u", prefixed: "user."),
-                \(columns: Self.roomColumns, of: "r", prefixed: "room."),
-                \(columns: Self.conversationColumns, of: "c", prefixed: "conversation.")
-            FROM (SELECT 1) AS one
-            LEFT JOIN bots b ON b.project_id = \(projectId) AND b.id = \(botId)
-            LEFT JOIN end_users u ON u.project_id = \(projectId) AND u.id = \(userId)
-            LEFT JOIN rooms r ON r.project_id = \(projectId) AND r.bot_id = \(botId) AND r.user_id = \(userId)
-            LEFT JOIN conversations c ON c.project_id = \(projectId) AND c.room_id = r.id AND c.state = 'active'
-            """
-        ).first else { throw StoreError.notFound }
+        guard
+            let row = try await rows(
+                """
+                SELECT \(columns: Self.botColumns, of: "b", prefixed: "bot."), \(columns: Self.userColumns, of: "u", prefixed: "user."),
+                    \(columns: Self.roomColumns, of: "r", prefixed: "room."),
+                    \(columns: Self.conversationColumns, of: "c", prefixed: "conversation.")
+                FROM (SELECT 1) AS one
+                LEFT JOIN bots b ON b.project_id = \(projectId) AND b.id = \(botId)
+                LEFT JOIN end_users u ON u.project_id = \(projectId) AND u.id = \(userId)
+                LEFT JOIN rooms r ON r.project_id = \(projectId) AND r.bot_id = \(botId) AND r.user_id = \(userId)
+                LEFT JOIN conversations c ON c.project_id = \(projectId) AND c.room_id = r.id AND c.state = 'active'
+                """
+            ).first
+        else { throw StoreError.notFound }
         let bot = PostgresColumns(row, prefix: "bot."), user = PostgresColumns(row, prefix: "user.")
         let room = PostgresColumns(row, prefix: "room."), conversation = PostgresColumns(row, prefix: "conversation.")
         return ChannelMessageContext(
@@ -54,11 +57,12 @@ extension PostgresStore {
         // nil: no such bot; otherwise whether held events were queued again.
         let requeued = try await transaction { connection -> Bool? in
             let millis = time.millisecondsSince1970
-            guard try await connection.run(
-                """
-                UPDATE bots SET channel_webhook_url = \(url), updated_at = \(millis)
-                WHERE project_id = \(projectId) AND id = \(botId) RETURNING 1
-                """) > 0
+            guard
+                try await connection.run(
+                    """
+                    UPDATE bots SET channel_webhook_url = \(url), updated_at = \(millis)
+                    WHERE project_id = \(projectId) AND id = \(botId) RETURNING 1
+                    """) > 0
             else { return nil }
             // Held events are unsettled already: their keys' heads do not move.
             guard url != nil else { return false }
@@ -95,9 +99,10 @@ extension PostgresStore {
     private static let userColumns = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
 
     private static func decodeUser(_ row: PostgresColumns) throws -> EndUser {
-        EndUser(projectId: try row.value("project_id"), id: try row.value("id"), names: try row.value("names"),
-                referenceId: try row.value("reference_id"), createdAt: try row.timestamp("created_at"),
-                updatedAt: try row.timestamp("updated_at"))
+        EndUser(
+            projectId: try row.value("project_id"), id: try row.value("id"), names: try row.value("names"),
+            referenceId: try row.value("reference_id"), createdAt: try row.timestamp("created_at"),
+            updatedAt: try row.timestamp("updated_at"))
     }
 
     package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
@@ -125,8 +130,9 @@ extension PostgresStore {
     private static let roomColumns = ["project_id", "id", "bot_id", "user_id", "created_at"]
 
     private static func decodeRoom(_ row: PostgresColumns) throws -> Room {
-        Room(projectId: try row.value("project_id"), id: try row.value("id"), botId: try row.value("bot_id"),
-             userId: try row.value("user_id"), createdAt: try row.timestamp("created_at"))
+        Room(
+            projectId: try row.value("project_id"), id: try row.value("id"), botId: try row.value("bot_id"),
+            userId: try row.value("user_id"), createdAt: try row.timestamp("created_at"))
     }
 
     package func conversation(projectId: String, id: String) async throws -> Conversation? {
@@ -182,11 +188,12 @@ extension PostgresStore {
     ) async throws -> Conversation? {
         let closed = try await transaction { connection -> Bool in
             try await Self.lockOrderingKeys(events.map(\.orderingKey), connection)
-            guard try await connection.run(
-                """
-                UPDATE conversations SET state = 'closed', end_at = \(time.millisecondsSince1970), ended_reason = \(reason)
-                WHERE project_id = \(projectId) AND id = \(conversationId) AND state = 'active' RETURNING 1
-                """) > 0
+            guard
+                try await connection.run(
+                    """
+                    UPDATE conversations SET state = 'closed', end_at = \(time.millisecondsSince1970), ended_reason = \(reason)
+                    WHERE project_id = \(projectId) AND id = \(conversationId) AND state = 'active' RETURNING 1
+                    """) > 0
             else { return false }
             try await Self.insert(messages, projectId: projectId, connection)
             try await Self.insert(events, connection)

@@ -81,12 +81,14 @@ extension PostgresStore {
     /// instance still holds the lease, and the key's next head.
     package func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
-        let settled = try await write(
-            """
-            SELECT relevo_finish_attempt(\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
-                \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody),
-                \(status.rawValue), \(next), \(finished), \(instanceId)) AS settled
-            """).first?.value("settled", as: Bool.self) ?? false
+        let settled =
+            try await write(
+                """
+                SELECT relevo_finish_attempt(\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
+                    \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody),
+                    \(status.rawValue), \(next), \(finished), \(instanceId)) AS settled
+                """
+            ).first?.value("settled", as: Bool.self) ?? false
         // The key's next event is its head now (a retry stays the head, and is timed by the poll).
         if settled && finished != nil { announceDue() } else { signal.signal() }
     }
@@ -103,9 +105,10 @@ extension PostgresStore {
     }
 
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
-        guard let row = try await rows(
-            "SELECT \(columns: Self.eventColumns, of: "e") FROM events e WHERE project_id = \(projectId) AND id = \(id)"
-        ).first
+        guard
+            let row = try await rows(
+                "SELECT \(columns: Self.eventColumns, of: "e") FROM events e WHERE project_id = \(projectId) AND id = \(id)"
+            ).first
         else { return nil }
         let attempts = try await rows("SELECT \(columns: Self.attemptColumns) FROM attempts WHERE event_id = \(id) ORDER BY number")
             .map(Self.decodeAttempt)
@@ -137,8 +140,10 @@ extension PostgresStore {
 
     package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
         let outcome = try await transaction { connection -> RedeliveryOutcome in
-            guard let row = try await connection.rows(
-                "SELECT status, ordering_key FROM events WHERE project_id = \(projectId) AND id = \(id)").first
+            guard
+                let row = try await connection.rows(
+                    "SELECT status, ordering_key FROM events WHERE project_id = \(projectId) AND id = \(id)"
+                ).first
             else { return .notFound }
             let key = try row.value("ordering_key", as: String.self)
             try await Self.lockOrderingKeys([key], connection)
@@ -209,11 +214,12 @@ extension PostgresStore {
     ]
 
     static func decodeLoggedEvent(_ row: PostgresRandomAccessRow) throws -> LoggedEvent {
-        let destination: OutboxEvent.Destination = switch try row.value("destination", as: String.self) {
-        case "panel": .panel
-        case "channel": .channel(botId: try row.value("bot_id"))
-        case let other: throw StoreRowError(column: "destination", problem: "unknown value \(other)")
-        }
+        let destination: OutboxEvent.Destination =
+            switch try row.value("destination", as: String.self) {
+            case "panel": .panel
+            case "channel": .channel(botId: try row.value("bot_id"))
+            case let other: throw StoreRowError(column: "destination", problem: "unknown value \(other)")
+            }
         let event = OutboxEvent(
             id: try row.value("id"), projectId: try row.value("project_id"), destination: destination,
             orderingKey: try row.value("ordering_key"), conversationId: try row.value("conversation_id"),

@@ -30,9 +30,10 @@ extension PostgresStore {
     ) async throws -> IntegrationRecord? {
         try await transaction { connection in
             // FOR UPDATE: two instances changing the same integration apply their changes one after the other.
-            guard var record = try await connection.rows(
-                "SELECT \(columns: Self.integrationColumns) FROM integrations WHERE project_id = \(projectId) FOR UPDATE"
-            ).first.map(Self.decodeIntegration)
+            guard
+                var record = try await connection.rows(
+                    "SELECT \(columns: Self.integrationColumns) FROM integrations WHERE project_id = \(projectId) FOR UPDATE"
+                ).first.map(Self.decodeIntegration)
             else { return nil }
             try change(&record)
             try await connection.run(

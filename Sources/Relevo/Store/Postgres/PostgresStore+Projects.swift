@@ -52,8 +52,9 @@ extension PostgresStore {
     private static let keyColumns = ["id", "project_id", "hash", "created_at", "revoked_at"]
 
     private static func decodeKey(_ row: PostgresRandomAccessRow) throws -> APIKeyRecord {
-        APIKeyRecord(id: try row.value("id"), projectId: try row.value("project_id"), hash: try row.value("hash"),
-                     createdAt: try row.timestamp("created_at"), revokedAt: try row.optionalTimestamp("revoked_at"))
+        APIKeyRecord(
+            id: try row.value("id"), projectId: try row.value("project_id"), hash: try row.value("hash"),
+            createdAt: try row.timestamp("created_at"), revokedAt: try row.optionalTimestamp("revoked_at"))
     }
 
     package func projectIdForKey(hash: String) async throws -> String? {

@@ -207,23 +207,24 @@ package final class PostgresStore: RelevoStore {
         let client = client
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                race.begin(continuation,
-                           work: Task {
-                               do {
-                                   let value = try await client.withConnection { connection in
-                                       guard race.leased(connection) else { throw CancellationError() }
-                                       return try await body(connection)
-                                   }
-                                   race.finish(.success(value))
-                               } catch {
-                                   race.finish(.failure(error))
-                               }
-                           },
-                           deadline: Task {
-                               guard (try? await Task.sleep(for: Self.connectionWait)) != nil, !race.timeOut() else { return }
-                               guard (try? await Task.sleep(for: Self.workWait - Self.connectionWait)) != nil else { return }
-                               await race.abandon()
-                           })
+                race.begin(
+                    continuation,
+                    work: Task {
+                        do {
+                            let value = try await client.withConnection { connection in
+                                guard race.leased(connection) else { throw CancellationError() }
+                                return try await body(connection)
+                            }
+                            race.finish(.success(value))
+                        } catch {
+                            race.finish(.failure(error))
+                        }
+                    },
+                    deadline: Task {
+                        guard (try? await Task.sleep(for: Self.connectionWait)) != nil, !race.timeOut() else { return }
+                        guard (try? await Task.sleep(for: Self.workWait - Self.connectionWait)) != nil else { return }
+                        await race.abandon()
+                    })
             }
         } onCancel: {
             race.cancel()

@@ -8,7 +8,7 @@ import PostgresNIO
 enum PostgresURL {
     static func configuration(_ text: String) throws(DatabaseLocation.Invalid) -> PostgresClient.Configuration {
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""),
-              let host = url.host, !host.isEmpty
+            let host = url.host, !host.isEmpty
         else { throw DatabaseLocation.Invalid(description: "the PostgreSQL URL must look like postgres://user@host:5432/database") }
         guard let user = url.user, !user.isEmpty else {
             throw DatabaseLocation.Invalid(description: "the PostgreSQL URL names no user (postgres://user@host/database)")

@@ -49,8 +49,9 @@ extension Database {
         defer { sqlite3_reset(handle) }
         switch sqlite3_step(handle) {
         case SQLITE_ROW:
-            return SQLiteRow(values: SQLiteColumn.row(of: handle, columns: sqlite3_column_count(handle)),
-                             names: SQLiteColumnNames.of(handle, sql: sql))
+            return SQLiteRow(
+                values: SQLiteColumn.row(of: handle, columns: sqlite3_column_count(handle)),
+                names: SQLiteColumnNames.of(handle, sql: sql))
         case SQLITE_DONE: return nil
         case let code: throw failure(code, sql: sql)
         }

@@ -39,20 +39,23 @@ struct SQLiteConversationIndex: Sendable {
     /// (An event or message of an unknown conversation gets none: a conversation's row is written
     /// before anything of it, and never deleted.)
     static func writeItems(_ db: Database) throws {
-        try db.run(sql: """
-            INSERT INTO conversation_items (conversation, position, message_seq, event_seq)
-            SELECT c.seq, 2 * e.seq, 0, e.seq FROM events e JOIN conversations c ON c.project_id = e.project_id AND c.id = e.conversation_id
-            WHERE \(unindexedEvent) ORDER BY 1, 2
-            """)
-        try db.run(sql: """
-            INSERT INTO conversation_items (conversation, position, message_seq)
-            SELECT c.seq, 2 * COALESCE(m.after_event, 0) + 1, m.seq FROM messages m
-            JOIN conversations c ON c.project_id = m.project_id AND c.id = m.conversation_id
-            WHERE \(unindexedMessage) ORDER BY 1, 2, 3
-            """)
-        try db.run(sql: """
-            UPDATE conversation_items_indexed SET event_seq = COALESCE((SELECT MAX(seq) FROM events), event_seq),
-                message_seq = COALESCE((SELECT MAX(seq) FROM messages), message_seq)
-            """)
+        try db.run(
+            sql: """
+                INSERT INTO conversation_items (conversation, position, message_seq, event_seq)
+                SELECT c.seq, 2 * e.seq, 0, e.seq FROM events e JOIN conversations c ON c.project_id = e.project_id AND c.id = e.conversation_id
+                WHERE \(unindexedEvent) ORDER BY 1, 2
+                """)
+        try db.run(
+            sql: """
+                INSERT INTO conversation_items (conversation, position, message_seq)
+                SELECT c.seq, 2 * COALESCE(m.after_event, 0) + 1, m.seq FROM messages m
+                JOIN conversations c ON c.project_id = m.project_id AND c.id = m.conversation_id
+                WHERE \(unindexedMessage) ORDER BY 1, 2, 3
+                """)
+        try db.run(
+            sql: """
+                UPDATE conversation_items_indexed SET event_seq = COALESCE((SELECT MAX(seq) FROM events), event_seq),
+                    message_seq = COALESCE((SELECT MAX(seq) FROM messages), message_seq)
+                """)
     }
 }

@@ -108,11 +108,15 @@ enum SQLiteColumn: Sendable, Equatable {
             case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
             case SQLITE_NULL: .null
             case SQLITE_BLOB:
-                .blob(Array(UnsafeRawBufferPointer(
-                    start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))))
+                .blob(
+                    Array(
+                        UnsafeRawBufferPointer(
+                            start: sqlite3_column_blob(statement, column), count: Int(sqlite3_column_bytes(statement, column)))))
             default:
-                .text(String(decoding: UnsafeRawBufferPointer(
-                    start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self))
+                .text(
+                    String(
+                        decoding: UnsafeRawBufferPointer(
+                            start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self))
             }
         }
     }

@@ -9,8 +9,10 @@ extension SQLiteStore {
                     INSERT INTO bots (project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [bot.projectId, bot.id, bot.name, bot.channelWebhookUrl, bot.channelSecret.storedForm,
-                            bot.createdAt.millisecondsSince1970, bot.updatedAt.millisecondsSince1970])
+                arguments: [
+                    bot.projectId, bot.id, bot.name, bot.channelWebhookUrl, bot.channelSecret.storedForm,
+                    bot.createdAt.millisecondsSince1970, bot.updatedAt.millisecondsSince1970,
+                ])
         }
     }
 
@@ -20,17 +22,19 @@ extension SQLiteStore {
     }
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
-        let (changed, _) = try await write({ db -> (Bool, [SQLiteDeliverySchedule.KeyHead]) in
-            try db.run(
-                sql: "UPDATE bots SET channel_webhook_url = ?, updated_at = ? WHERE project_id = ? AND id = ?",
-                arguments: [url, time.millisecondsSince1970, projectId, botId])
-            guard db.changesCount > 0 else { return (false, []) }
-            guard url != nil else { return (true, []) }
-            let keys = try db.strings(
-                sql: "UPDATE events SET status = 'pending', next_attempt_at = ? WHERE project_id = ? AND destination = 'channel' AND bot_id = ? AND status = 'held' RETURNING ordering_key",
-                arguments: [time.millisecondsSince1970, projectId, botId])
-            return (true, try Self.currentHeads(keys, db))
-        }, afterCommit: { self.schedule.update($0.1) })
+        let (changed, _) = try await write(
+            { db -> (Bool, [SQLiteDeliverySchedule.KeyHead]) in
+                try db.run(
+                    sql: "UPDATE bots SET channel_webhook_url = ?, updated_at = ? WHERE project_id = ? AND id = ?",
+                    arguments: [url, time.millisecondsSince1970, projectId, botId])
+                guard db.changesCount > 0 else { return (false, []) }
+                guard url != nil else { return (true, []) }
+                let keys = try db.strings(
+                    sql:
+                        "UPDATE events SET status = 'pending', next_attempt_at = ? WHERE project_id = ? AND destination = 'channel' AND bot_id = ? AND status = 'held' RETURNING ordering_key",
+                    arguments: [time.millisecondsSince1970, projectId, botId])
+                return (true, try Self.currentHeads(keys, db))
+            }, afterCommit: { self.schedule.update($0.1) })
         if changed { wakeDispatcher() }
         return changed ? try await bot(projectId: projectId, id: botId) : nil
     }
@@ -43,8 +47,10 @@ extension SQLiteStore {
                     ON CONFLICT (project_id, id) DO UPDATE SET names = excluded.names, reference_id = excluded.reference_id,
                         updated_at = excluded.updated_at
                     """,
-                arguments: [user.projectId, user.id, user.names, user.referenceId,
-                            user.createdAt.millisecondsSince1970, user.updatedAt.millisecondsSince1970])
+                arguments: [
+                    user.projectId, user.id, user.names, user.referenceId,
+                    user.createdAt.millisecondsSince1970, user.updatedAt.millisecondsSince1970,
+                ])
         }
         return try await self.user(projectId: user.projectId, id: user.id) ?? user
     }
@@ -91,17 +97,19 @@ extension SQLiteStore {
     private static let userColumns = SQLiteRow.list(userNames)
 
     private static func decodeUser(_ row: SQLiteRow) throws -> EndUser {
-        EndUser(projectId: try row.text("project_id"), id: try row.text("id"), names: try row.text("names"),
-                referenceId: try row.optionalText("reference_id"), createdAt: try row.timestamp("created_at"),
-                updatedAt: try row.timestamp("updated_at"))
+        EndUser(
+            projectId: try row.text("project_id"), id: try row.text("id"), names: try row.text("names"),
+            referenceId: try row.optionalText("reference_id"), createdAt: try row.timestamp("created_at"),
+            updatedAt: try row.timestamp("updated_at"))
     }
 
     private static let roomNames = ["project_id", "id", "bot_id", "user_id", "created_at"]
     private static let roomColumns = SQLiteRow.list(roomNames)
 
     private static func decodeRoom(_ row: SQLiteRow) throws -> Room {
-        Room(projectId: try row.text("project_id"), id: try row.text("id"), botId: try row.text("bot_id"), userId: try row.text("user_id"),
-             createdAt: try row.timestamp("created_at"))
+        Room(
+            projectId: try row.text("project_id"), id: try row.text("id"), botId: try row.text("bot_id"), userId: try row.text("user_id"),
+            createdAt: try row.timestamp("created_at"))
     }
 
     package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
@@ -159,19 +167,22 @@ extension SQLiteStore {
     }
 
     package func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
-        try await write({ db in
-            try db.run(
-                sql: """
-                    INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason,
-                        assignment, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [conversation.projectId, conversation.id, conversation.roomId, conversation.botId, conversation.userId,
-                            conversation.state.rawValue, conversation.startAt.millisecondsSince1970, nil, nil,
-                            conversation.assignment.map(CanonicalJSONWriter.string), conversation.metadata.map(CanonicalJSONWriter.string)])
-            let heads = try Self.insert(events, db)
-            try Self.insert(messages, projectId: conversation.projectId, after: heads.last?.seq, db)
-            return heads
-        }, afterCommit: { self.schedule.offer($0) })
+        try await write(
+            { db in
+                try db.run(
+                    sql: """
+                        INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason,
+                            assignment, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        conversation.projectId, conversation.id, conversation.roomId, conversation.botId, conversation.userId,
+                        conversation.state.rawValue, conversation.startAt.millisecondsSince1970, nil, nil,
+                        conversation.assignment.map(CanonicalJSONWriter.string), conversation.metadata.map(CanonicalJSONWriter.string),
+                    ])
+                let heads = try Self.insert(events, db)
+                try Self.insert(messages, projectId: conversation.projectId, after: heads.last?.seq, db)
+                return heads
+            }, afterCommit: { self.schedule.offer($0) })
         wakeDispatcher()
     }
 
@@ -179,46 +190,55 @@ extension SQLiteStore {
         projectId: String, conversationId: String, at time: Timestamp, reason: String,
         messages: [ConversationMessage], events: [OutboxEvent]
     ) async throws -> Conversation? {
-        let heads = try await write({ db -> [SQLiteDeliverySchedule.Head]? in
-            try db.run(
-                sql: "UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = ? WHERE project_id = ? AND id = ? AND state = 'active'",
-                arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
-            guard db.changesCount > 0 else { return nil }
-            let heads = try Self.insert(events, db)
-            try Self.insert(messages, projectId: projectId, after: heads.last?.seq, db)
-            return heads
-        }, afterCommit: { heads in heads.map { self.schedule.offer($0) } })
+        let heads = try await write(
+            { db -> [SQLiteDeliverySchedule.Head]? in
+                try db.run(
+                    sql:
+                        "UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = ? WHERE project_id = ? AND id = ? AND state = 'active'",
+                    arguments: [time.millisecondsSince1970, reason, projectId, conversationId])
+                guard db.changesCount > 0 else { return nil }
+                let heads = try Self.insert(events, db)
+                try Self.insert(messages, projectId: projectId, after: heads.last?.seq, db)
+                return heads
+            }, afterCommit: { heads in heads.map { self.schedule.offer($0) } })
         guard heads != nil else { return nil }
         wakeDispatcher()
         return try await conversation(projectId: projectId, id: conversationId)
     }
 
     package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        let (outcome, _) = try await self.write({ db -> (IdempotentWriteOutcome, [SQLiteDeliverySchedule.Head]) in
-            let previous = { try db.string(sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
-                                           arguments: [write.projectId, write.scope, write.key]) }
-            // Inserting first answers "is it a repeat?" in the same step, and, for a write into a
-            // conversation, whether it is still active: nothing is inserted otherwise. A repeat reads
-            // the first answer; no answer and no insert means the conversation has stopped being active.
-            let record: [SQLiteParameter] = [.text(write.projectId), .text(write.scope), .text(write.key), .text(write.response),
-                                              .integer(write.at.millisecondsSince1970)]
-            if let conversationId = write.activeConversationId {
-                try db.run(sql: """
-                    INSERT INTO idempotency (project_id, scope, key, response, created_at) SELECT ?, ?, ?, ?, ?
-                    WHERE EXISTS (SELECT 1 FROM conversations WHERE project_id = ?1 AND id = ?6 AND state = 'active')
-                    ON CONFLICT DO NOTHING
-                    """, record + [.text(conversationId)])
-                if db.changesCount == 0 { return (try previous().map { .duplicate(response: $0) } ?? .conversationNotActive, []) }
-            } else {
-                try db.run(
-                    sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    record)
-                if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
-            }
-            let heads = try Self.insert(write.events, db)
-            if let message = write.message { try Self.insert([message], projectId: write.projectId, after: heads.last?.seq, db) }
-            return (.recorded, heads)
-        }, afterCommit: { self.schedule.offer($0.1) })
+        let (outcome, _) = try await self.write(
+            { db -> (IdempotentWriteOutcome, [SQLiteDeliverySchedule.Head]) in
+                let previous = {
+                    try db.string(
+                        sql: "SELECT response FROM idempotency WHERE project_id = ? AND scope = ? AND key = ?",
+                        arguments: [write.projectId, write.scope, write.key])
+                }
+                // Inserting first answers "is it a repeat?" in the same step, and, for a write into a
+                // conversation, whether it is still active: nothing is inserted otherwise. A repeat reads
+                // the first answer; no answer and no insert means the conversation has stopped being active.
+                let record: [SQLiteParameter] = [
+                    .text(write.projectId), .text(write.scope), .text(write.key), .text(write.response),
+                    .integer(write.at.millisecondsSince1970),
+                ]
+                if let conversationId = write.activeConversationId {
+                    try db.run(
+                        sql: """
+                            INSERT INTO idempotency (project_id, scope, key, response, created_at) SELECT ?, ?, ?, ?, ?
+                            WHERE EXISTS (SELECT 1 FROM conversations WHERE project_id = ?1 AND id = ?6 AND state = 'active')
+                            ON CONFLICT DO NOTHING
+                            """, record + [.text(conversationId)])
+                    if db.changesCount == 0 { return (try previous().map { .duplicate(response: $0) } ?? .conversationNotActive, []) }
+                } else {
+                    try db.run(
+                        sql: "INSERT INTO idempotency (project_id, scope, key, response, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        record)
+                    if db.changesCount == 0, let first = try previous() { return (.duplicate(response: first), []) }
+                }
+                let heads = try Self.insert(write.events, db)
+                if let message = write.message { try Self.insert([message], projectId: write.projectId, after: heads.last?.seq, db) }
+                return (.recorded, heads)
+            }, afterCommit: { self.schedule.offer($0.1) })
         if outcome == .recorded && !write.events.isEmpty { wakeDispatcher() }
         return outcome
     }
@@ -247,8 +267,10 @@ extension SQLiteStore {
                     INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at, after_event)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                [.text(projectId), .text(message.conversationId), .text(message.id), .text(message.direction.rawValue), .text(message.type),
-                 .text(CanonicalJSONWriter.string(message.content)), .integer(message.createdAt.millisecondsSince1970), .integer(newestEvent)])
+                [
+                    .text(projectId), .text(message.conversationId), .text(message.id), .text(message.direction.rawValue), .text(message.type),
+                    .text(CanonicalJSONWriter.string(message.content)), .integer(message.createdAt.millisecondsSince1970), .integer(newestEvent),
+                ])
         }
     }
 
@@ -261,9 +283,11 @@ extension SQLiteStore {
                         status, attempt_count, next_attempt_at, created_at, settle_room)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(8))
                     """,
-                [.text(event.id), .text(event.projectId), .text(event.destination.kind), .init(event.destination.botId),
-                 .text(event.orderingKey), .init(event.conversationId), .text(event.eventType), .text(event.status.rawValue),
-                 .init(event.attemptCount), .integer(event.nextAttemptAt.millisecondsSince1970), .integer(event.createdAt.millisecondsSince1970)])
+                [
+                    .text(event.id), .text(event.projectId), .text(event.destination.kind), .init(event.destination.botId),
+                    .text(event.orderingKey), .init(event.conversationId), .text(event.eventType), .text(event.status.rawValue),
+                    .init(event.attemptCount), .integer(event.nextAttemptAt.millisecondsSince1970), .integer(event.createdAt.millisecondsSince1970),
+                ])
             let seq = db.lastInsertedRowID
             try db.run(sql: "INSERT INTO event_bodies (seq, body) VALUES (?, ?)", [.integer(seq), .blob(event.body)])
             return SQLiteDeliverySchedule.Head(
@@ -276,7 +300,8 @@ extension SQLiteStore {
     private static let botColumns = SQLiteRow.list(botNames)
 
     private static func decodeBot(_ row: SQLiteRow) throws -> Bot {
-        Bot(projectId: try row.text("project_id"), id: try row.text("id"), name: try row.text("name"),
+        Bot(
+            projectId: try row.text("project_id"), id: try row.text("id"), name: try row.text("name"),
             channelWebhookUrl: try row.optionalText("channel_webhook_url"),
             channelSecret: SealedSecret(storedForm: try row.text("channel_secret_sealed")),
             createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))

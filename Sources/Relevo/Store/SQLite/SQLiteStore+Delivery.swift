@@ -71,39 +71,43 @@ extension SQLiteStore {
         let (status, next, finished) = outcome.storedColumns
         // Known in memory: the event's row and key, so the write looks up nothing by id.
         let claim = schedule.claim(of: attempt.eventId)
-        try await write({ db in
-            try db.run(
-                sql: """
-                    INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                [.text(attempt.eventId), .init(attempt.number), .integer(attempt.startedAt.millisecondsSince1970),
-                 .integer(attempt.durationMilliseconds), .init(attempt.statusCode), .init(attempt.errorClass), .init(attempt.responseBody)])
-            // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
-            // The row gives back its spare bytes (migration 007) so that it keeps its size.
-            // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
-            // and freed per statement, which costs more than the update itself.)
-            try db.run(
-                sql: claim == nil ? Self.settleById : Self.settleByRow,
-                [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId), .init(claim?.seq)])
-            guard db.changesCount > 0 else {
-                // Cancelled while the attempt was in flight (the rare case, so the update above stays
-                // one statement): the log lists this attempt, so the event counts it too; its status
-                // and finished_at stay the cancellation's.
+        try await write(
+            { db in
                 try db.run(
-                    sql: "UPDATE events SET attempt_count = MAX(attempt_count, ?) WHERE id = ? AND status = 'cancelled'",
-                    [.init(attempt.number), .text(attempt.eventId)])
-                return []
-            }
-            guard let key = try claim?.key ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
-            else { return [] }
-            // The head's position only: its event is usually carried in memory as a successor (see
-            // SQLiteDeliverySchedule), and reading it here, body and all, would cost about as much as
-            // the rest of the settlement.
-            return [(key, try db.firstRow(sql: Self.selectCurrentHeadPosition, [.text(key)]).map(Self.decodeHead))]
-        }, afterCommit: { heads in
-            self.schedule.update(heads, settled: attempt.eventId)
-        })
+                    sql: """
+                        INSERT OR REPLACE INTO attempts (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    [
+                        .text(attempt.eventId), .init(attempt.number), .integer(attempt.startedAt.millisecondsSince1970),
+                        .integer(attempt.durationMilliseconds), .init(attempt.statusCode), .init(attempt.errorClass), .init(attempt.responseBody),
+                    ])
+                // An event cancelled meanwhile (integration deleted) stays cancelled, and its key's head moved then.
+                // The row gives back its spare bytes (migration 007) so that it keeps its size.
+                // (No RETURNING: SQLite collects those rows in a temporary table, a page cache allocated
+                // and freed per statement, which costs more than the update itself.)
+                try db.run(
+                    sql: claim == nil ? Self.settleById : Self.settleByRow,
+                    [.text(status.rawValue), .init(attempt.number), .init(next), .init(finished), .text(attempt.eventId), .init(claim?.seq)])
+                guard db.changesCount > 0 else {
+                    // Cancelled while the attempt was in flight (the rare case, so the update above stays
+                    // one statement): the log lists this attempt, so the event counts it too; its status
+                    // and finished_at stay the cancellation's.
+                    try db.run(
+                        sql: "UPDATE events SET attempt_count = MAX(attempt_count, ?) WHERE id = ? AND status = 'cancelled'",
+                        [.init(attempt.number), .text(attempt.eventId)])
+                    return []
+                }
+                guard let key = try claim?.key ?? db.string(sql: "SELECT ordering_key FROM events WHERE id = ?", arguments: [attempt.eventId])
+                else { return [] }
+                // The head's position only: its event is usually carried in memory as a successor (see
+                // SQLiteDeliverySchedule), and reading it here, body and all, would cost about as much as
+                // the rest of the settlement.
+                return [(key, try db.firstRow(sql: Self.selectCurrentHeadPosition, [.text(key)]).map(Self.decodeHead))]
+            },
+            afterCommit: { heads in
+                self.schedule.update(heads, settled: attempt.eventId)
+            })
     }
 
     /// The settlement's update of its event: by row when the event is claimed (its seq known), else by id.
@@ -174,8 +178,9 @@ extension SQLiteStore {
     }
 
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
-        guard let row = try reader.fetchOne(
-            "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
+        guard
+            let row = try reader.fetchOne(
+                "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
         else { return nil }
         let attempts = try reader.fetchAll(
             """
@@ -228,7 +233,8 @@ extension SQLiteStore {
                 WHERE \(SQLiteConversationIndex.unindexedEvent) AND e.project_id = ? AND e.conversation_id = ? AND e.seq < ?\(filter)
                 ORDER BY 16 DESC LIMIT ?
                 """
-            arguments = [.text(projectId), .text(conversationId), .integer(2 * before)] + filterArguments
+            arguments =
+                [.text(projectId), .text(conversationId), .integer(2 * before)] + filterArguments
                 + [.text(projectId), .text(conversationId), .integer(before)] + filterArguments
         } else {
             sql = "SELECT \(Self.eventColumns) FROM events e WHERE project_id = ? AND seq < ?\(filter) ORDER BY e.seq DESC LIMIT ?"
@@ -239,54 +245,62 @@ extension SQLiteStore {
     }
 
     package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
-        let (outcome, _) = try await write({ db -> (RedeliveryOutcome, [SQLiteDeliverySchedule.KeyHead]) in
-            guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT status, ordering_key FROM events WHERE project_id = ? AND id = ?"), arguments: [projectId, id])
-            else { return (.notFound, []) }
-            let status = try row.decode(String.self, forColumn: "status"), key = try row.decode(String.self, forColumn: "ordering_key")
-            guard status == "delivered" || status == "failed" else {
-                let inFlight = status == "pending" && self.schedule.isClaimed(id)
-                return (.notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending), [])
-            }
-            try db.run(
-                sql: """
-                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL,
-                        retry_base = attempt_count WHERE project_id = ? AND id = ?
-                    """,
-                arguments: [time.millisecondsSince1970, projectId, id])
-            return (.queued, try Self.currentHeads([key], db))
-        }, afterCommit: { self.schedule.update($0.1) })
+        let (outcome, _) = try await write(
+            { db -> (RedeliveryOutcome, [SQLiteDeliverySchedule.KeyHead]) in
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT status, ordering_key FROM events WHERE project_id = ? AND id = ?"),
+                        arguments: [projectId, id])
+                else { return (.notFound, []) }
+                let status = try row.decode(String.self, forColumn: "status"), key = try row.decode(String.self, forColumn: "ordering_key")
+                guard status == "delivered" || status == "failed" else {
+                    let inFlight = status == "pending" && self.schedule.isClaimed(id)
+                    return (.notRedeliverable(inFlight ? .delivering : OutboxEvent.Status(rawValue: status) ?? .pending), [])
+                }
+                try db.run(
+                    sql: """
+                        UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL,
+                            retry_base = attempt_count WHERE project_id = ? AND id = ?
+                        """,
+                    arguments: [time.millisecondsSince1970, projectId, id])
+                return (.queued, try Self.currentHeads([key], db))
+            }, afterCommit: { self.schedule.update($0.1) })
         if outcome == .queued { signal.signal() }
         return outcome
     }
 
     package func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {
-        let (count, _) = try await write({ db -> (Int, [SQLiteDeliverySchedule.KeyHead]) in
-            let keys = try db.strings(
-                sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
-                arguments: [projectId, since.millisecondsSince1970])
-            try db.run(
-                sql: """
-                    UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL,
-                        retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
-                    """,
-                arguments: [time.millisecondsSince1970, projectId, since.millisecondsSince1970])
-            return (db.changesCount, try Self.currentHeads(keys, db))
-        }, afterCommit: { self.schedule.update($0.1) })
+        let (count, _) = try await write(
+            { db -> (Int, [SQLiteDeliverySchedule.KeyHead]) in
+                let keys = try db.strings(
+                    sql: "SELECT DISTINCT ordering_key FROM events WHERE project_id = ? AND status = 'failed' AND created_at >= ?",
+                    arguments: [projectId, since.millisecondsSince1970])
+                try db.run(
+                    sql: """
+                        UPDATE events SET status = 'pending', next_attempt_at = ?, finished_at = NULL,
+                            retry_base = attempt_count WHERE project_id = ? AND status = 'failed' AND created_at >= ?
+                        """,
+                    arguments: [time.millisecondsSince1970, projectId, since.millisecondsSince1970])
+                return (db.changesCount, try Self.currentHeads(keys, db))
+            }, afterCommit: { self.schedule.update($0.1) })
         if count > 0 { signal.signal() }
         return count
     }
 
     /// An event's columns, from `events e`, its body from `event_bodies`.
-    static let eventColumns = SQLiteRow.list(
-        ["id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "status",
-         "attempt_count", "next_attempt_at", "created_at", "retry_base", "seq", "finished_at"], of: "e")
+    static let eventColumns =
+        SQLiteRow.list(
+            [
+                "id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "status",
+                "attempt_count", "next_attempt_at", "created_at", "retry_base", "seq", "finished_at",
+            ], of: "e")
         + ", (SELECT body FROM event_bodies b WHERE b.seq = e.seq) AS body"
 
     package func pruneDelivered(settledBefore cutoff: Timestamp, limit: Int) async throws -> Int {
         try await write { db in
             let rows = try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT seq, id, project_id, conversation_id FROM events
                     WHERE status = 'delivered' AND finished_at < ? ORDER BY finished_at LIMIT ?
                     """,
@@ -332,11 +346,12 @@ extension SQLiteStore {
     }
 
     static func decodeEvent(_ row: SQLiteRow) throws -> OutboxEvent {
-        let destination: OutboxEvent.Destination = switch try row.text("destination") {
-        case "panel": .panel
-        case "channel": .channel(botId: try row.text("bot_id"))
-        case let other: throw StoreRowError(column: "destination", problem: "unknown value \(other)")
-        }
+        let destination: OutboxEvent.Destination =
+            switch try row.text("destination") {
+            case "panel": .panel
+            case "channel": .channel(botId: try row.text("bot_id"))
+            case let other: throw StoreRowError(column: "destination", problem: "unknown value \(other)")
+            }
         return OutboxEvent(
             id: try row.text("id"), projectId: try row.text("project_id"), destination: destination,
             orderingKey: try row.text("ordering_key"), conversationId: try row.optionalText("conversation_id"),

@@ -44,24 +44,26 @@ extension SQLiteStore {
 
     package func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
         let millis = time.millisecondsSince1970
-        return try await write({ db -> (deleted: Bool, heads: [SQLiteDeliverySchedule.KeyHead]) in
-            try db.run(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
-            guard db.changesCount > 0 else { return (false, []) }
-            let keys = try db.strings(
-                sql: """
-                    UPDATE events SET status = 'cancelled', finished_at = ?
-                    WHERE project_id = ? AND destination = 'panel' AND finished_at IS NULL
-                    RETURNING ordering_key
-                    """,
-                arguments: [millis, projectId])
-            try db.run(
-                sql: """
-                    UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = 'integration_deleted'
-                    WHERE project_id = ? AND state = 'active'
-                    """,
-                arguments: [millis, projectId])
-            return (true, try Self.currentHeads(keys, db))
-        }, afterCommit: { self.schedule.update($0.heads) }).deleted
+        return try await write(
+            { db -> (deleted: Bool, heads: [SQLiteDeliverySchedule.KeyHead]) in
+                try db.run(sql: "DELETE FROM integrations WHERE project_id = ?", arguments: [projectId])
+                guard db.changesCount > 0 else { return (false, []) }
+                let keys = try db.strings(
+                    sql: """
+                        UPDATE events SET status = 'cancelled', finished_at = ?
+                        WHERE project_id = ? AND destination = 'panel' AND finished_at IS NULL
+                        RETURNING ordering_key
+                        """,
+                    arguments: [millis, projectId])
+                try db.run(
+                    sql: """
+                        UPDATE conversations SET state = 'closed', end_at = ?, ended_reason = 'integration_deleted'
+                        WHERE project_id = ? AND state = 'active'
+                        """,
+                    arguments: [millis, projectId])
+                return (true, try Self.currentHeads(keys, db))
+            }, afterCommit: { self.schedule.update($0.heads) }
+        ).deleted
     }
 
     /// The columns of `integrations`, in `INSERT` order.

@@ -1,8 +1,8 @@
 import Foundation
-import ServiceLifecycle
 import GRDB
 import GRDBSQLite
 import RelevoSQLiteConfig
+import ServiceLifecycle
 import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous=FULL`.
@@ -101,8 +101,10 @@ package final class SQLiteStore: RelevoStore {
     /// `afterCommit` runs once the write is durable, in commit order with the other writes' (it updates the schedule).
     /// Storage failures (``meansUnavailable(_:)``) become ``StoreError/unavailable`` and make
     /// ``ping()`` fail until a write commits again.
-    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T,
-                            afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
+    func write<T: Sendable>(
+        _ body: @Sendable @escaping (Database) throws -> T,
+        afterCommit: (@Sendable (T) -> Void)? = nil
+    ) async throws -> T {
         do {
             let result = try await writes.write(body, afterCommit: afterCommit)
             if writesFailing.load(ordering: .relaxed) { writesFailing.store(false, ordering: .relaxed) }
@@ -121,7 +123,8 @@ package final class SQLiteStore: RelevoStore {
     static func meansUnavailable(_ code: Int32) -> Bool {
         switch code & 0xFF {
         case SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM,
-             SQLITE_PROTOCOL: true
+            SQLITE_PROTOCOL:
+            true
         default: false
         }
     }

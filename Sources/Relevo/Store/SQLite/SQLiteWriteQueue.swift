@@ -50,8 +50,10 @@ final class SQLiteWriteQueue: Sendable {
 
     /// Runs `body` in the next batch; `afterCommit` gets its result once the batch is durable, before
     /// the next batch starts and in the batch's order, so what it records follows the commit order.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T,
-                            afterCommit: (@Sendable (T) -> Void)? = nil) async throws -> T {
+    func write<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T,
+        afterCommit: (@Sendable (T) -> Void)? = nil
+    ) async throws -> T {
         // Unchecked: every job is answered exactly once (a completion after the commit, or `fail`),
         // and the checked continuation's box and bookkeeping would be one more allocation per write.
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
