@@ -5,7 +5,7 @@ Every message Relevo acknowledged (200) must reach the panel at least once, and 
 of each conversation's events must be in the order they were sent. Duplicates (the same webhook-id
 twice: an attempt cut by a kill) are counted and allowed. Prints `N passed, N failed`.
 
-    python3 scripts/crash_test.py [path/to/relevo] [--kills 4] [--conversations 16] [--messages 25]
+    python3 scripts/crash_test.py [path/to/relevo] [--kills 4] [--conversations 16] [--messages 60]
 """
 import argparse, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -89,7 +89,7 @@ class Panel(BaseHTTPRequestHandler):
 
 
 class PanelServer(ThreadingHTTPServer):
-    request_queue_size = 128  # two instances, up to 64 attempts in flight each
+    request_queue_size = 128  # two instances, each with up to 32 attempts in flight to this one panel
     daemon_threads = True
 
 # ---------------------------------------------------------------------------------------------
