@@ -6,7 +6,7 @@ import Relevo
 struct RelevoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relevo", abstract: "External support panel gateway.",
-        subcommands: [Serve.self, Projects.self])
+        subcommands: [Serve.self, Projects.self, Backup.self])
 }
 
 /// Options shared by every command that opens the database.
@@ -194,6 +194,42 @@ struct RevokeKey: AsyncParsableCommand {
             throw ExitCode.failure
         }
         CommandOutput.line(.members(["projectId": .string(project), "revoked": true]))
+    }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a SQLite store to a new file, consistently, while the server runs.",
+        discussion: "The master key file beside the database is copied beside the backup: keep the two together.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The new file to write") var to: String
+
+    func run() async throws {
+        let location: DatabaseLocation
+        do {
+            location = try DatabaseLocation.parse(try store.configuration().databaseURL)
+        } catch {
+            throw ConfigurationError("--database: \(error)")
+        }
+        guard case .sqlite(let path) = location else {
+            throw ConfigurationError("relevo backup copies a SQLite file; back up PostgreSQL with pg_dump (see docs/operating.md)")
+        }
+        let result: SQLiteBackup.Result
+        do {
+            result = try SQLiteBackup.copy(from: path, to: to)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        CommandOutput.line(
+            .members([
+                "backup": .string(to), "bytes": .number(Double(result.bytes)),
+                "keyFile": result.keyFile.map(JSONValue.string) ?? .null,
+            ]))
+        let reminder =
+            result.keyFile.map { "keep \($0) with the backup: its secrets open only with that master key" }
+            ?? "the secrets in the backup open only with the master key in RELEVO_MASTER_KEY: keep it with the backup"
+        FileHandle.standardError.write(Data((reminder + "\n").utf8))
     }
 }
 
