@@ -18,14 +18,16 @@ class Panel:
     """A panel that answers 200 (after `delay` seconds) and records each arrival as
     (webhook-id, conversation id, event kind, message id)."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, port=0):
         self.delay, self.arrivals, self.lock = delay, [], threading.Lock()
+        self.bodies = {}  # webhook-id → (raw body, X-Jelou-Signature) of its first arrival
         panel = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 try:
-                    body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                    raw = self.rfile.read(int(self.headers["Content-Length"]))
+                    body = json.loads(raw)
                     record = (self.headers["webhook-id"], body["conversation"]["id"],
                               body.get("event") or body.get("event_type"), (body.get("value") or {}).get("id"))
                 except Exception:  # a request cut short by a dying sender
@@ -34,6 +36,7 @@ class Panel:
                     time.sleep(panel.delay)
                 with panel.lock:
                     panel.arrivals.append(record)
+                    panel.bodies.setdefault(record[0], (raw, self.headers["X-Jelou-Signature"]))
                 try:
                     self.send_response(200)
                     self.send_header("Content-Length", "0")
@@ -48,7 +51,7 @@ class Panel:
             request_queue_size = 256
             daemon_threads = True
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

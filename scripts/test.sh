@@ -5,7 +5,8 @@
 #     1. `swift test`: every Swift suite, on SQLite and on PostgreSQL;
 #     2. against the binary swift test just built, the fault tests: the crash test (SIGKILL under
 #        load), the CLI stress test (CLI writes on a live server's SQLite file), the backup test
-#        (`relevo backup` of a live SQLite store under a write load), the disk-full test
+#        (`relevo backup` of a live SQLite store under a write load), the copy test (`relevo copy`
+#        SQLite → PostgreSQL → SQLite with deliveries waiting for a panel that is down), the disk-full test
 #        (SQLite on a tmpfs that fills up; it mounts one, so it runs as root, as CI does), the
 #        multi-instance test (two servers on one PostgreSQL, one killed) and the PostgreSQL-restart
 #        test (two servers under load while PostgreSQL restarts);
@@ -56,6 +57,7 @@ relevo="$(swift build --show-bin-path)/relevo"
 python3 scripts/crash_test.py "$relevo"
 python3 scripts/cli_stress_test.py "$relevo"
 python3 scripts/backup_test.py "$relevo"
+python3 scripts/copy_test.py "$relevo"
 python3 scripts/disk_full_test.py "$relevo"
 python3 scripts/multi_instance_test.py "$relevo"
 python3 scripts/pg_restart_test.py "$relevo"

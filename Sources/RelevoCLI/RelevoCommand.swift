@@ -6,7 +6,7 @@ import Relevo
 struct RelevoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relevo", abstract: "External support panel gateway.",
-        subcommands: [Serve.self, Projects.self, Backup.self])
+        subcommands: [Serve.self, Projects.self, Backup.self, Copy.self])
 }
 
 /// Options shared by every command that opens the database.
@@ -229,6 +229,41 @@ struct Backup: AsyncParsableCommand {
         let reminder =
             result.keyFile.map { "keep \($0) with the backup: its secrets open only with that master key" }
             ?? "the secrets in the backup open only with the master key in RELEVO_MASTER_KEY: keep it with the backup"
+        FileHandle.standardError.write(Data((reminder + "\n").utf8))
+    }
+}
+
+struct Copy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a whole store to an empty database: SQLite to PostgreSQL, or back.",
+        discussion: """
+            Projects and key hashes, integrations and bots with their sealed secrets, users, rooms, \
+            conversations and their history, events with their attempts and order, and idempotency \
+            records. No server may run on a SQLite side; the master key (RELEVO_MASTER_KEY, or the \
+            relevo.key beside a SQLite source) must open the source's secrets; nothing is written \
+            until every check passed, and the target is written in one transaction.
+            """)
+    @Option(help: "The database to copy: sqlite://PATH or postgres://…") var from: String
+    @Option(help: "The empty database to copy into: sqlite://PATH (a new file) or postgres://…") var to: String
+
+    func run() async throws {
+        let result: (counts: [StoreCopy.Count], keyFile: String?)
+        do {
+            result = try await StoreCopy.run(
+                from: from, to: to, masterKey: ProcessInfo.processInfo.environment["RELEVO_MASTER_KEY"],
+                progress: { FileHandle.standardError.write(Data(("copying " + $0 + "\n").utf8)) })
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        CommandOutput.line(
+            .members([
+                "copied": .object(result.counts.map { (key: $0.table, value: .number(Double($0.target))) }),
+                "keyFile": result.keyFile.map(JSONValue.string) ?? .null,
+            ]))
+        let reminder =
+            result.keyFile.map { "the copy opens with the master key in \($0), as the source did" }
+            ?? "start Relevo on the copy with the same master key as the source (RELEVO_MASTER_KEY)"
         FileHandle.standardError.write(Data((reminder + "\n").utf8))
     }
 }

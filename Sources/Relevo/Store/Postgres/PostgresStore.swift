@@ -63,6 +63,12 @@ package final class PostgresStore: RelevoStore {
     package var services: [any Service] { [client, listener, announcer] }
 
     package func start() async throws {
+        try await start(migrating: true)
+    }
+
+    /// ``start()``; with `migrating` false it only connects, so that a database is read as it is
+    /// (the source of `relevo copy`).
+    package func start(migrating: Bool) async throws {
         let services = services
         standalone.withLock { running in
             guard running == nil else { return }
@@ -72,7 +78,7 @@ package final class PostgresStore: RelevoStore {
                 }
             }
         }
-        try await ready()
+        if migrating { try await ready() } else { try await connect() }
     }
 
     /// Connects (failing after `connectTimeout` rather than waiting forever) and applies pending
@@ -80,22 +86,28 @@ package final class PostgresStore: RelevoStore {
     package func ready() async throws {
         let task = preparation.withLock { preparation in
             if let preparation { return preparation }
-            let task = Task { [client, logger, connectTimeout, host, port] in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { _ = try await client.query("SELECT 1", logger: PostgresStore.quiet).collect() }
-                    group.addTask {
-                        try await Task.sleep(for: connectTimeout)
-                        throw Unreachable(host: host, port: port, timeout: connectTimeout)
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
+            let task = Task { [self] in
+                try await connect()
                 try await PostgresMigrations.apply(client, logger: logger)
             }
             preparation = task
             return task
         }
         try await task.value
+    }
+
+    /// One query answered within `connectTimeout`.
+    private func connect() async throws {
+        let (client, connectTimeout, host, port) = (client, connectTimeout, host, port)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try await client.query("SELECT 1", logger: PostgresStore.quiet).collect() }
+            group.addTask {
+                try await Task.sleep(for: connectTimeout)
+                throw Unreachable(host: host, port: port, timeout: connectTimeout)
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
     /// No connection to the database could be made at start.
