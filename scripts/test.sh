@@ -44,6 +44,7 @@ if [[ "${1:-}" == fast ]]; then
     RelevoTests.SigningTests/standardWebhooksSignsIdTimestampAndBodyWithEverySecret    # openssl
     RelevoTests.MalformedInputTests/aChunkedBodyPastTheLimitIs413                      # live server
     RelevoTests.PersistenceTests/serveRefusesAMasterKeyThatCannotOpenTheStoredSecrets  # live servers
+    RelevoTests.PersistenceTests/aDatabaseWithBotsButNoIntegrationRefusesAnotherMasterKey  # live server
     RelevoTests.DeliveryStoreContractTests/postgres                                    # PostgreSQL only
   )
   skips=()

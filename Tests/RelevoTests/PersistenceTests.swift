@@ -95,6 +95,23 @@ struct PersistenceTests {
         #expect(try await right.request("GET", "/health").0 == 200)
     }
 
+    @Test func aDatabaseWithBotsButNoIntegrationRefusesAnotherMasterKey() async throws {
+        let harness = try await Harness.make()
+        defer { harness.removeFiles() }
+        try await harness.withClient { api in
+            let created = try await api.call(.post, "/v1/projects/\(harness.projectId)/bots", body: #"{"id":"sales","name":"Sales"}"#)
+            #expect(created.status == .ok)
+        }
+        try await harness.app.store.close()
+        let wrongKey = try ServerProcess(
+            arguments: ["--database", "sqlite://\(harness.directory.path)/relevo.sqlite"], directory: harness.directory,
+            environment: ["RELEVO_MASTER_KEY": String(repeating: "cd", count: 32)])
+        defer { wrongKey.stop() }
+        let status = await wrongKey.exitStatus(within: .seconds(20))
+        #expect(status != nil && status != 0)
+        #expect(wrongKey.errorOutput.contains("the master key does not open the secrets stored in this database"))
+    }
+
     @Test func aWrongMasterKeyIsRefusedAtStart() async throws {
         await #expect(throws: MasterKeyError.wrongLength) {
             _ = try await Harness.make { $0.masterKey = "too-short" }

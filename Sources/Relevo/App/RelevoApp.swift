@@ -69,12 +69,19 @@ package struct RelevoApp: Sendable {
 
     /// Refuses a master key that cannot open the secrets already stored — a wrong `RELEVO_MASTER_KEY`,
     /// or a SQLite file copied without its `relevo.key` — instead of serving with every delivery
-    /// failing as `secret_unreadable`. A key file this start created for such a database is removed
-    /// again, so that the next start does not find a wrong one.
+    /// failing as `secret_unreadable`. The latest integration's signing secret and the latest bot's
+    /// channel secret are tried (a database may hold bots and no integration yet). A key file this
+    /// start created for such a database is removed again, so that the next start does not find a
+    /// wrong one.
     package func verifyMasterKey() async throws {
-        guard let record = try await store.latestIntegration(),
-            secrets.open(record.signingSecret, context: IntegrationService.signingContext(record.id)) == nil
-        else { return }
+        var opens = true
+        if let record = try await store.latestIntegration() {
+            opens = secrets.open(record.signingSecret, context: IntegrationService.signingContext(record.id)) != nil
+        }
+        if opens, let bot = try await store.latestBot() {
+            opens = secrets.open(bot.channelSecret, context: BotService.secretContext(projectId: bot.projectId, botId: bot.id)) != nil
+        }
+        guard !opens else { return }
         if let createdKeyFile { try? FileManager.default.removeItem(at: createdKeyFile) }
         throw MasterKeyError.doesNotOpenStoredSecrets(createdFile: createdKeyFile?.path)
     }

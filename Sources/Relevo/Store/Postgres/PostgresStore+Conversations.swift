@@ -13,6 +13,11 @@ extension PostgresStore {
         }
     }
 
+    package func latestBot() async throws -> Bot? {
+        try await rows("SELECT \(columns: Self.botColumns) FROM bots ORDER BY updated_at DESC LIMIT 1")
+            .first.map { try Self.decodeBot(PostgresColumns($0)) }
+    }
+
     package func bot(projectId: String, id: String) async throws -> Bot? {
         try await rows("SELECT \(columns: Self.botColumns) FROM bots WHERE project_id = \(projectId) AND id = \(id)")
             .first.map { try Self.decodeBot(PostgresColumns($0)) }

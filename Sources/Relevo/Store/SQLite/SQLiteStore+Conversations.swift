@@ -16,6 +16,10 @@ extension SQLiteStore {
         }
     }
 
+    package func latestBot() async throws -> Bot? {
+        try reader.fetchOne("SELECT \(Self.botColumns) FROM bots ORDER BY updated_at DESC LIMIT 1", []).map(Self.decodeBot)
+    }
+
     package func bot(projectId: String, id: String) async throws -> Bot? {
         try reader.fetchOne("SELECT \(Self.botColumns) FROM bots WHERE project_id = ? AND id = ?", [.text(projectId), .text(id)])
             .map(Self.decodeBot)
