@@ -13,7 +13,7 @@ line and a non-zero exit, and nothing is written. Prints `N passed, N failed`.
 import argparse, json, os, sqlite3, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Panel, Relevo, start_conversations, status_of, wait_for
+from harness import Checks, Panel, Relevo, send_messages, start_conversations, status_of, wait_for
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
@@ -40,19 +40,9 @@ try:
     conversations = start_conversations([server.base], project, key, panel.url, args.conversations)
     acknowledged = {index: [] for index in conversations}
     stop = threading.Event()
-
-    def user(index):
-        number = 0
-        while not stop.is_set():
-            message = f"c{index}-m{number}"
-            status, _, _ = status_of(server.base, "POST", f"/v1/projects/{project}/channel/messages",
-                                     {"botId": "bot", "userId": f"u{index}",
-                                      "value": {"id": message, "type": "text", "content": {"body": message}}}, key)
-            if status == 200:
-                acknowledged[index].append(message)
-                number += 1
-
-    users = [threading.Thread(target=user, args=(index,)) for index in conversations]
+    refused = []
+    users = [threading.Thread(target=send_messages, args=(server.base, project, key, index, acknowledged, stop, refused))
+             for index in conversations]
     for thread in users:
         thread.start()
     time.sleep(1.5)
@@ -68,6 +58,7 @@ try:
     print(f"backup in {took:.2f} s while {total} messages were acknowledged in all")
 
     check("relevo backup of a live server exits 0", result.returncode == 0, result.stderr.strip())
+    check("no message was refused meanwhile", not refused, refused[:3])
     line = json.loads(result.stdout.splitlines()[0]) if result.returncode == 0 else {}
     check("it reports the file, its size and the key file beside it",
           line.get("backup") == copy and line.get("bytes", 0) > 0 and line.get("keyFile") == f"{directory}/copy/relevo.key", line)

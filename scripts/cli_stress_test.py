@@ -13,7 +13,7 @@ Prints `N passed, N failed`.
 import argparse, json, os, sqlite3, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Panel, Relevo, in_order, start_conversations, status_of, wait_for
+from harness import Checks, Panel, Relevo, in_order, send_messages, start_conversations, status_of, wait_for
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
@@ -46,22 +46,9 @@ try:
     api_errors = []
     stop = threading.Event()
 
-    def user(index):
-        number = 0
-        while not stop.is_set():
-            message = f"c{index}-m{number}"
-            status, body, _ = status_of(server.base, "POST", f"/v1/projects/{project}/channel/messages",
-                                        {"botId": "bot", "userId": f"u{index}",
-                                         "value": {"id": message, "type": "text", "content": {"body": message}}}, key)
-            if status == 200:
-                acknowledged[index].append(message)
-            else:
-                api_errors.append((status, body))
-                return
-            number += 1
-            time.sleep(args.pace)
-
-    users = [threading.Thread(target=user, args=(index,), daemon=True) for index in conversations]
+    users = [threading.Thread(target=send_messages, daemon=True,
+                              args=(server.base, project, key, index, acknowledged, stop, api_errors, args.pace))
+             for index in conversations]
     for thread in users:
         thread.start()
 

@@ -169,6 +169,23 @@ def start_conversations(bases, project, key, panel_url, count):
     return conversations
 
 
+def send_messages(base, project, key, index, acknowledged, stop, errors, pace=0.0):
+    """User u`index` sends messages c`index`-m0, -m1, … until `stop` is set, appending each one
+    acknowledged to `acknowledged[index]`; the first refusal goes to `errors` and ends the loop."""
+    number = 0
+    while not stop.is_set():
+        message = f"c{index}-m{number}"
+        status, body, _ = status_of(base, "POST", f"/v1/projects/{project}/channel/messages",
+                                    {"botId": "bot", "userId": f"u{index}",
+                                     "value": {"id": message, "type": "text", "content": {"body": message}}}, key)
+        if status != 200:
+            errors.append((status, body))
+            return
+        acknowledged[index].append(message)
+        number += 1
+        time.sleep(pace)
+
+
 def in_order(panel, conversations, acknowledged, ignore=lambda message: False):
     """The conversations whose first arrivals at `panel` do not begin with their acknowledged messages."""
     return [index for index, conversation in conversations.items()
