@@ -90,6 +90,8 @@ try:
     key_text = open(f"{directory}/first/relevo.key").read().strip()
     wrong = copy(f"sqlite://{first}", pg_url, env={"RELEVO_MASTER_KEY": "ab" * 32})
     check("a master key that does not open the source's secrets is refused", one_line_refusal(wrong, "does not open"), wrong.stderr)
+    mistyped = copy("mysql://relevo@127.0.0.1/relevo", pg_url)
+    check("a database URL of another kind is refused in one line", one_line_refusal(mistyped, "--from"), mistyped.stderr)
     unreachable = copy(f"sqlite://{first}", "postgres://relevo@127.0.0.1:1/relevo?sslmode=disable")
     check("an unreachable target is refused in one line", one_line_refusal(unreachable, "--to"), unreachable.stderr)
     newer = f"{directory}/newer/relevo.sqlite"
