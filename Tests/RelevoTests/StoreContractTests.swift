@@ -157,6 +157,29 @@ struct StoreContractTests {
         }
     }
 
+    /// A project's bots come back oldest first, another project's never, the latest of all as `latestBot`.
+    @Test(arguments: Backend.allCases)
+    func botsOfAProjectOldestFirst(backend: Backend) async throws {
+        try await Self.withStore(backend) { store, _ in
+            for project in ["p1", "p2"] {
+                try await store.createProject(
+                    Project(id: project, name: project, createdAt: .init(millisecondsSince1970: 1)), firstKey: Self.key(project, "k-\(project)"))
+            }
+            #expect(try await store.bots(projectId: "p1").isEmpty)
+            func bot(_ project: String, _ id: String, at millis: Int64) -> Bot {
+                Bot(
+                    projectId: project, id: id, name: "Bot \(id)", channelWebhookUrl: nil, channelSecret: SealedSecret(storedForm: "v1.\(id)"),
+                    createdAt: .init(millisecondsSince1970: millis), updatedAt: .init(millisecondsSince1970: millis))
+            }
+            for (project, id, millis) in [("p1", "zeta", 10), ("p1", "alpha", 30), ("p2", "other", 40), ("p1", "beta", 20)] {
+                try await store.insertBot(bot(project, id, at: Int64(millis)))
+            }
+            #expect(try await store.bots(projectId: "p1") == [bot("p1", "zeta", at: 10), bot("p1", "beta", at: 20), bot("p1", "alpha", at: 30)])
+            #expect(try await store.bots(projectId: "p2").map(\.id) == ["other"])
+            #expect(try await store.latestBot()?.id == "other")
+        }
+    }
+
     /// Many concurrent writes, some of them conflicting: each conflict fails alone, every other write is kept.
     @Test(arguments: Backend.allCases)
     func concurrentWritesFailOnlyTheConflictingOnes(backend: Backend) async throws {

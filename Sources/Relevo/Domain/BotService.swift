@@ -53,6 +53,11 @@ package struct BotService: Sendable {
         return (bot, secret)
     }
 
+    /// The project's bots, oldest first.
+    package func bots(projectId: String) async throws -> [Bot] {
+        try await store.bots(projectId: projectId)
+    }
+
     package func bot(projectId: String, id: String) async throws -> Bot {
         guard let bot = try await store.bot(projectId: projectId, id: id) else { throw DomainError.notFound(.bot, id: id) }
         return bot

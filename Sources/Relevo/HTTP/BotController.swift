@@ -6,6 +6,7 @@ struct BotController {
 
     func register(in routes: inout RouteTable) {
         routes.project(.post, "projects/:projectId/bots", createBot)
+        routes.project(.get, "projects/:projectId/bots", listBots)
         routes.project(.get, "projects/:projectId/bots/:botId", getBot)
         routes.project(.patch, "projects/:projectId/bots/:botId", updateBot)
         routes.project(.put, "projects/:projectId/users/:userId", putUser)
@@ -26,6 +27,12 @@ struct BotController {
         guard case .object(var members) = bot.publicJSON else { return JSONResponse.success("Bot created successfully") }
         members.insert((key: "channelSigningSecret", value: .string(secret)), at: 3)
         return JSONResponse.success("Bot created successfully", data: .object(members))
+    }
+
+    /// Every bot of the project, oldest first; never a channel secret.
+    @Sendable func listBots(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let bots = try await bots.bots(projectId: context.projectId)
+        return JSONResponse.success("Bots retrieved successfully", data: .array(bots.map(\.publicJSON)))
     }
 
     @Sendable func getBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {

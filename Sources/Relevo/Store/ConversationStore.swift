@@ -6,6 +6,8 @@ package protocol ConversationStore: Sendable {
     /// Inserts a bot. Throws ``StoreError/conflict`` when the id is taken in the project.
     func insertBot(_ bot: Bot) async throws
     func bot(projectId: String, id: String) async throws -> Bot?
+    /// Every bot of a project, oldest first (a project has a handful).
+    func bots(projectId: String) async throws -> [Bot]
     /// The bot saved last, of any project (``RelevoApp/verifyMasterKey()`` opens its channel secret).
     func latestBot() async throws -> Bot?
     /// Sets the channel URL; when one is set, the bot's `held` deliveries become `pending`.

@@ -13,6 +13,11 @@ extension PostgresStore {
         }
     }
 
+    package func bots(projectId: String) async throws -> [Bot] {
+        try await rows("SELECT \(columns: Self.botColumns) FROM bots WHERE project_id = \(projectId) ORDER BY created_at, id")
+            .map { try Self.decodeBot(PostgresColumns($0)) }
+    }
+
     package func latestBot() async throws -> Bot? {
         try await rows("SELECT \(columns: Self.botColumns) FROM bots ORDER BY updated_at DESC LIMIT 1")
             .first.map { try Self.decodeBot(PostgresColumns($0)) }

@@ -16,6 +16,11 @@ extension SQLiteStore {
         }
     }
 
+    package func bots(projectId: String) async throws -> [Bot] {
+        try reader.fetchAll("SELECT \(Self.botColumns) FROM bots WHERE project_id = ? ORDER BY created_at, id", [.text(projectId)])
+            .map(Self.decodeBot)
+    }
+
     package func latestBot() async throws -> Bot? {
         try reader.fetchOne("SELECT \(Self.botColumns) FROM bots ORDER BY updated_at DESC LIMIT 1", []).map(Self.decodeBot)
     }
