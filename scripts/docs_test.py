@@ -11,9 +11,9 @@
 - A `#anchor` resolves to a heading of the target Markdown file (GitHub's slugs: lowercase,
   punctuation other than hyphens and spaces dropped, spaces as hyphens, `-1`, `-2`… for repeats),
   or to a line (`#L12`, `#L12-L20`) of any other file.
-- No development-history words (case-insensitive, whole words): the docs say what Relevo does and
-  why, not how it was built. "session" counts unless it is a PostgreSQL, database, server or TLS
-  session, which the product has.
+- No development-history words (case-insensitive, whole words; the list is HISTORY_WORDS below):
+  the docs say what Relevo does and why, not how it was built. A word the product also uses for
+  itself (the state a PostgreSQL, database, server or TLS connection keeps) is not counted there.
 
 Prints one line per problem (`file:line: problem`) and a summary; exits 1 on any problem.
 Standard library only.

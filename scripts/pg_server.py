@@ -74,7 +74,7 @@ class PostgresServer:
         return result.stdout
 
     def _pg_ctl(self, *words, timeout=120):
-        # A session of its own: Ctrl-C in the terminal must not reach the postmaster. The cluster's
+        # Detached from the terminal (start_new_session): Ctrl-C there must not reach the postmaster. The cluster's
         # directory as working directory: the `postgres` user may not be able to enter ours.
         return self._run(self._as_server_user([f"{BIN}/pg_ctl", *words, "-D", self.data]), timeout=timeout,
                          start_new_session=True, cwd=self.directory)

@@ -26,7 +26,7 @@ enum PostgresURL {
             host: host, port: url.port ?? 5432, username: user,
             password: url.password, database: database.isEmpty ? nil : database, tls: tls)
         configuration.options.maximumConnections = 32
-        // A safety net for every session Relevo opens: a transaction whose client stopped talking
+        // A safety net for every connection Relevo opens: a transaction whose client stopped talking
         // (a process frozen, a connection half lost while the database restarted) is ended by the
         // server, and the ordering-key locks it holds are given back, instead of stalling every
         // other writer and claimer of those conversations until the connection dies.
