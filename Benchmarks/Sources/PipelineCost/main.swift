@@ -74,15 +74,12 @@ struct PipelineCost {
                         if n >= total { return }
                         let c = (n * 7919 + worker) % conversations
                         // Read as the controller reads it: parsed, then every field checked.
-                        let fields = FieldReader(
-                            try JSONParser.parse(
-                                #"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#
-                            ))
-                        guard let botId = fields.identifier("botId"), let userId = fields.identifier("userId"),
-                            let value = fields.messageValue()
-                        else { fatalError("invalid benchmark message") }
-                        _ = try await app.conversations.receiveFromChannel(
-                            projectId: project, ChannelMessage(botId: botId, userId: userId, userName: nil, value: value))
+                        let message = try ConversationController.channelMessage(
+                            FieldReader(
+                                try JSONParser.parse(
+                                    #"{"botId":"bench-bot","userId":"u\#(c)","value":{"id":"m\#(n)","type":"text","content":{"body":"benchmark message m\#(n)"}}}"#
+                                )))
+                        _ = try await app.conversations.receiveFromChannel(projectId: project, message)
                     }
                 }
             }

@@ -64,7 +64,7 @@ package struct IntegrationService: Sendable {
         if let url = input.webhookUrl { await checkURL(url, into: &errors) }
         // Fields first, existence after (the check order of docs/api.md); whether a credential is needed
         // depends on the stored integration, so that check follows the read.
-        try throwIfInvalid(errors)
+        try errors.ordered(IntegrationInput.fieldOrder).check()
         let current = try await get(projectId: projectId)
         let authType = input.authType ?? current.authType
         let credentialChange: String??  // nil: keep; .some(nil): clear; .some(x): set
@@ -76,7 +76,7 @@ package struct IntegrationService: Sendable {
         } else {
             credentialChange = nil
         }
-        try throwIfInvalid(errors)
+        try errors.ordered(IntegrationInput.fieldOrder).check()
 
         let time = now()
         let sealedCredential = credentialChange.map { value in
@@ -141,10 +141,6 @@ package struct IntegrationService: Sendable {
     /// Whether the secret a regeneration replaced still verifies and signs: its grace lasts.
     func previousSecretApplies(_ record: IntegrationRecord) -> Bool {
         record.previousSecretExpiresAt.map { now() < $0 } ?? false
-    }
-
-    private func throwIfInvalid(_ errors: ValidationErrors) throws {
-        try errors.ordered(IntegrationInput.fieldOrder).check()
     }
 
     private func checkURL(_ text: String, into errors: inout ValidationErrors) async {

@@ -15,10 +15,7 @@ struct BotController {
 
     @Sendable func createBot(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let fields = FieldReader(try await RequestBody.jsonObject(request))
-        var id: String?
-        if let value = fields.value("id") {
-            if case .string(let text) = value, Identifier.isValid(text) { id = text } else { fields.invalidIdentifier("id") }
-        }
+        let id = fields.value("id") == nil ? nil : fields.identifier("id")  // absent: generated
         let name = fields.requiredString("name", maximum: 256)
         fields.refuseNul("name", in: name)
         var input = BotService.NewBot(id: id, name: name, channelWebhookUrl: fields.string("channelWebhookUrl"))
@@ -58,8 +55,7 @@ struct BotController {
         let referenceId = fields.string("referenceId", maximum: 256)
         fields.refuseNul("names", in: names)
         fields.refuseNul("referenceId", in: referenceId)
-        try fields.check()
-        guard let names else { throw DomainError.invalidFields(fields.problems) }
+        guard let names, fields.problems.isEmpty else { throw DomainError.invalidFields(fields.problems) }
         let user = try await bots.upsertUser(projectId: context.projectId, id: id, names: names, referenceId: referenceId)
         return JSONResponse.success("User saved successfully", data: user.publicJSON)
     }

@@ -19,8 +19,7 @@ struct ConversationController {
         if initialMessage?.isEmpty == true { fields.required("initialMessage") }
         let metadata = Self.metadata(fields)
         let assignment = Self.assignment(fields)
-        try fields.check()
-        guard let botId, let userId else { throw DomainError.invalidFields(fields.problems) }
+        guard let botId, let userId, fields.problems.isEmpty else { throw DomainError.invalidFields(fields.problems) }
         let view = try await conversations.start(
             projectId: context.projectId,
             ConversationStart(
@@ -32,8 +31,7 @@ struct ConversationController {
         let fields = FieldReader(try await RequestBody.jsonObject(request))
         let botId = fields.identifier("botId"), userId = fields.identifier("userId")
         let redirect = Self.redirect(fields)
-        try fields.check()
-        guard let botId, let userId else { throw DomainError.invalidFields(fields.problems) }
+        guard let botId, let userId, fields.problems.isEmpty else { throw DomainError.invalidFields(fields.problems) }
         let view = try await conversations.close(projectId: context.projectId, ConversationClose(botId: botId, userId: userId, redirect: redirect))
         return JSONResponse.success("Conversation closed successfully", data: view.json)
     }
@@ -46,22 +44,24 @@ struct ConversationController {
     }
 
     @Sendable func channelMessage(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
-        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let receipt = try await conversations.receiveFromChannel(
+            projectId: context.projectId, try Self.channelMessage(FieldReader(try await RequestBody.jsonObject(request))))
+        return JSONResponse.success("Message received", canonicalData: receipt.data)
+    }
+
+    /// A §7.3 body: the bot, the user (and the name to give them), and the message value.
+    static func channelMessage(_ fields: FieldReader) throws -> ChannelMessage {
         let botId = fields.identifier("botId"), userId = fields.identifier("userId")
         let userName = fields.string("userName", maximum: 256)
         fields.refuseNul("userName", in: userName)
         let value = fields.messageValue()
-        try fields.check()
-        guard let botId, let userId, let value else { throw DomainError.invalidFields(fields.problems) }
-        let receipt = try await conversations.receiveFromChannel(
-            projectId: context.projectId, ChannelMessage(botId: botId, userId: userId, userName: userName, value: value))
-        return JSONResponse.success("Message received", canonicalData: receipt.data)
+        guard let botId, let userId, let value, fields.problems.isEmpty else { throw DomainError.invalidFields(fields.problems) }
+        return ChannelMessage(botId: botId, userId: userId, userName: userName, value: value)
     }
 
     /// Any object of at most 16 KiB once serialized.
     private static func metadata(_ fields: FieldReader) -> JSONValue? {
-        guard let value = fields.value("metadata") else { return nil }
-        guard value.isObject else { fields.wrongType("metadata", expected: "object"); return nil }
+        guard let value = fields.object("metadata")?.body else { return nil }
         if CanonicalJSONWriter.bytes(value).count > ConversationService.maximumMetadataBytes {
             fields.add(
                 "metadata",
@@ -74,19 +74,18 @@ struct ConversationController {
 
     /// `{"type": "queue" | "operator" | "team", "target": 1–256 characters}`, rebuilt with only those keys.
     private static func assignment(_ fields: FieldReader) -> JSONValue? {
-        guard let value = fields.value("assignment") else { return nil }
-        guard value.isObject else { fields.wrongType("assignment", expected: "object"); return nil }
-        guard case .string(let type)? = value["type"], ["queue", "operator", "team"].contains(type) else {
-            fields.add(
-                "assignment.type",
+        guard let assignment = fields.object("assignment") else { return nil }
+        guard case .string(let type)? = assignment.body["type"], ["queue", "operator", "team"].contains(type) else {
+            assignment.add(
+                "type",
                 LocalizedText(
                     en: "assignment.type must be one of queue, operator, team", es: "assignment.type debe ser uno de queue, operator, team",
                     pt: "assignment.type deve ser um de queue, operator, team"))
             return nil
         }
-        guard case .string(let target)? = value["target"], !target.isEmpty, target.javaScriptLength <= 256 else {
-            fields.add(
-                "assignment.target",
+        guard case .string(let target)? = assignment.body["target"], !target.isEmpty, target.javaScriptLength <= 256 else {
+            assignment.add(
+                "target",
                 LocalizedText(
                     en: "assignment.target must be a string of 1-256 characters", es: "assignment.target debe ser un texto de 1 a 256 caracteres",
                     pt: "assignment.target deve ser um texto de 1 a 256 caracteres"))
@@ -97,25 +96,24 @@ struct ConversationController {
 
     /// `redirectPayload`: a last text for the end user, or the bot's edge to resume at.
     private static func redirect(_ fields: FieldReader) -> ConversationClose.Redirect? {
-        guard let value = fields.value("redirectPayload") else { return nil }
-        guard value.isObject else { fields.wrongType("redirectPayload", expected: "object"); return nil }
-        switch value["type"] {
+        guard let redirect = fields.object("redirectPayload") else { return nil }
+        switch redirect.body["type"] {
         case .string("text")?:
-            guard case .string(let text)? = value["text"], !text.isEmpty else { fields.required("redirectPayload.text"); return nil }
+            guard case .string(let text)? = redirect.body["text"], !text.isEmpty else { redirect.required("text"); return nil }
             if text.javaScriptLength > MessageValue.maximumTextLength {
-                fields.tooLong("redirectPayload.text", maximum: MessageValue.maximumTextLength)
+                redirect.tooLong("text", maximum: MessageValue.maximumTextLength)
                 return nil
             }
             return .text(text)
         case .string("edge")?:
-            guard case .string(let edgeId)? = value["edgeId"], Identifier.isValid(edgeId) else {
-                fields.invalidIdentifier("redirectPayload.edgeId")
+            guard case .string(let edgeId)? = redirect.body["edgeId"], Identifier.isValid(edgeId) else {
+                redirect.invalidIdentifier("edgeId")
                 return nil
             }
             return .edge(id: edgeId)
         default:
-            fields.add(
-                "redirectPayload.type",
+            redirect.add(
+                "type",
                 LocalizedText(
                     en: "redirectPayload.type must be text or edge", es: "redirectPayload.type debe ser text o edge",
                     pt: "redirectPayload.type deve ser text ou edge"))

@@ -47,8 +47,7 @@ struct EventLogController {
                     es: "since debe ser una fecha ISO-8601 UTC como 2026-01-15T10:30:00.000Z",
                     pt: "since deve ser uma data ISO-8601 UTC como 2026-01-15T10:30:00.000Z"))
         }
-        try fields.check()
-        guard let since else { throw DomainError.invalidFields(fields.problems) }
+        guard let since, fields.problems.isEmpty else { throw DomainError.invalidFields(fields.problems) }
         let count = try await events.redeliverFailed(projectId: context.projectId, since: since)
         return JSONResponse.success("Failed events queued for redelivery", data: .members(["count": .number(Double(count))]))
     }

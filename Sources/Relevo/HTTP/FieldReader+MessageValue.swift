@@ -28,18 +28,7 @@ extension FieldReader {
     /// The content object of a message of `kind`: only its known fields, in contract order.
     private func messageContent(_ kind: MessageValue.Kind) -> JSONValue {
         func string(_ key: String, required: Bool, maximum: Int) -> String? {
-            switch body[key] {
-            case nil, .null?:
-                if required { self.required(key) }
-                return nil
-            case .string(let text)?:
-                if required && text.isEmpty { self.required(key) }
-                if text.javaScriptLength > maximum { tooLong(key, maximum: maximum) }
-                return text
-            default:
-                wrongType(key, expected: "string")
-                return nil
-            }
+            required ? requiredString(key, maximum: maximum) : self.string(key, maximum: maximum)
         }
         if kind == .text {
             let text = string("body", required: true, maximum: MessageValue.maximumTextLength)

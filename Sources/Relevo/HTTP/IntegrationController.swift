@@ -82,19 +82,18 @@ struct IntegrationController {
 
     /// `graceSeconds` of an E5 body: an integer from 0 to 7 days, 0 when absent.
     static func graceSeconds(_ body: JSONValue) throws -> Int64 {
-        let fields = FieldReader(body)
-        guard let value = fields.value("graceSeconds") else { return 0 }
+        guard let value = FieldReader(body).value("graceSeconds") else { return 0 }
         guard case .number(let number) = value, number == number.rounded(),
             number >= 0, number <= Double(IntegrationService.maximumGraceSeconds)
         else {
-            fields.add(
+            var errors = ValidationErrors()
+            errors.add(
                 "graceSeconds",
                 LocalizedText(
                     en: "graceSeconds must be an integer from 0 to 604800",
                     es: "graceSeconds debe ser un entero de 0 a 604800",
                     pt: "graceSeconds deve ser um inteiro de 0 a 604800"))
-            try fields.check()
-            return 0
+            throw DomainError.invalidFields(errors)
         }
         return Int64(number)
     }

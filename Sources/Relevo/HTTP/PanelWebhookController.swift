@@ -37,8 +37,9 @@ struct PanelWebhookController {
         }
         let roomId = fields.identifier("room_id"), botId = fields.identifier("bot_id"), userId = fields.identifier("user_id")
         let value = fields.messageValue()
-        try fields.check()
-        guard let roomId, let botId, let userId, let value else { throw DomainError.invalidFields(fields.problems) }
+        guard let roomId, let botId, let userId, let value, fields.problems.isEmpty else {
+            throw DomainError.invalidFields(fields.problems)
+        }
         let receipt = try await conversations.receiveFromPanel(
             AgentReply(projectId: projectId, roomId: roomId, botId: botId, userId: userId, value: value))
         return JSONResponse.success("Message received", canonicalData: receipt.data)
