@@ -25,7 +25,8 @@ enum CommandOutput {
         }
     }
 
-    private static func failure(_ message: String) -> ExitCode {
+    /// Writes `error: message` on stderr; throw what it returns to exit with code 1.
+    static func failure(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         return ExitCode.failure
     }

@@ -218,8 +218,7 @@ struct Backup: AsyncParsableCommand {
         do {
             result = try SQLiteBackup.copy(from: path, to: to)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw CommandOutput.failure("\(error)")
         }
         CommandOutput.line(
             .members([
@@ -241,7 +240,7 @@ struct Copy: AsyncParsableCommand {
             conversations and their history, events with their attempts and order, and idempotency \
             records. No server may run on a SQLite side; the master key (RELEVO_MASTER_KEY, or the \
             relevo.key beside a SQLite source) must open the source's secrets; nothing is written \
-            until every check passed, and the target is written in one transaction.
+            until every check passed, and an interrupted copy leaves no data in the target.
             """)
     @Option(help: "The database to copy: sqlite://PATH or postgres://…") var from: String
     @Option(help: "The empty database to copy into: sqlite://PATH (a new file) or postgres://…") var to: String
@@ -253,8 +252,7 @@ struct Copy: AsyncParsableCommand {
                 from: from, to: to, masterKey: ProcessInfo.processInfo.environment["RELEVO_MASTER_KEY"],
                 progress: { FileHandle.standardError.write(Data(("copying " + $0 + "\n").utf8)) })
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw CommandOutput.failure("\(error)")
         }
         CommandOutput.line(
             .members([

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `relevo copy`: a whole store moved from one database to another, SQLite to PostgreSQL or back,
 /// with what makes it the same deployment: key hashes (API keys keep working), sealed secrets as
@@ -19,7 +20,9 @@ package enum StoreCopy {
     /// A table's rows on each side once copied.
     package struct Count: Sendable {
         package let table: String
+        /// Rows read from the source.
         package let source: Int
+        /// Rows in the target once written.
         package let target: Int
     }
 
@@ -57,24 +60,26 @@ package enum StoreCopy {
                 try await checkSchema(writer, side: "the target")
                 try await checkEmpty(writer)
                 let keyFile = try placeKey(key.file, beside: target)
+                let copied = Mutex<[String: Int]>([:])
                 try await writer.writeAll { insert in
                     for table in CopyTable.all {
                         let total = try await reader.count(table)
-                        var offset = 0
-                        while offset < total {
-                            let rows = try await reader.read(table, offset: offset, limit: batch)
-                            if rows.isEmpty { break }
-                            try await insert(table, rows)
-                            offset += rows.count
-                            if total >= 10 * batch, offset % (10 * batch) == 0 || offset == total {
-                                progress("\(table.name): \(offset) of \(total)")
-                            }
+                        var count = 0
+                        var after: [CopyValue]? = nil
+                        while true {
+                            let page = try await reader.read(table, after: after, limit: batch)
+                            if page.rows.isEmpty { break }
+                            try await insert(table, page.rows)
+                            count += page.rows.count
+                            after = page.last
+                            if total >= 10 * batch, count % (10 * batch) == 0 { progress("\(table.name): \(count) of \(total)") }
                         }
+                        copied.withLock { $0[table.name] = count }
                     }
                 }
                 var counts: [Count] = []
                 for table in CopyTable.all {
-                    counts.append(Count(table: table.name, source: try await reader.count(table), target: try await writer.count(table)))
+                    counts.append(Count(table: table.name, source: copied.withLock { $0[table.name] ?? 0 }, target: try await writer.count(table)))
                 }
                 if let different = counts.first(where: { $0.source != $0.target }) {
                     throw Failure(
@@ -141,10 +146,11 @@ package enum StoreCopy {
         guard let file = source.keyFileURL else {
             throw Failure(description: "set RELEVO_MASTER_KEY: the source's secrets open only with its master key")
         }
-        guard let text = try? String(contentsOf: file, encoding: .utf8), let key = MasterKey.parse(text) else {
-            throw Failure(description: "no readable master key at \(file.path); set RELEVO_MASTER_KEY")
+        do {
+            return (try MasterKey.read(file), file)
+        } catch {
+            throw Failure(description: "\(error); set RELEVO_MASTER_KEY")
         }
-        return (key, file)
     }
 
     private static func checkKey(_ key: [UInt8], opens source: any CopyEndpoint) async throws {
@@ -169,18 +175,10 @@ package enum StoreCopy {
     /// A SQLite target gets the source's key file beside it (the same key opens the copied secrets).
     private static func placeKey(_ file: URL?, beside target: DatabaseLocation) throws -> String? {
         guard let file, let destination = target.keyFileURL else { return nil }
-        let files = FileManager.default
-        if files.fileExists(atPath: destination.path) {
-            guard files.contentsEqual(atPath: file.path, andPath: destination.path) else {
-                throw Failure(description: "\(destination.path) holds another database's key; copy into another directory")
-            }
-            return destination.path
-        }
         do {
-            try files.copyItem(at: file, to: destination)
-            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: destination.path)
+            try MasterKey.copyFile(file, to: destination)
         } catch {
-            throw Failure(description: "cannot copy the key file to \(destination.path): \(error)")
+            throw Failure(description: "\(error)")
         }
         return destination.path
     }

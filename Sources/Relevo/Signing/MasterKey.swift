@@ -29,12 +29,7 @@ package enum MasterKey {
         }
         guard let fileURL else { throw .requiredForSharedDatabase }
         let path = fileURL.path
-        if FileManager.default.fileExists(atPath: path) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8), let key = parse(text) else {
-                throw .unreadableFile(path)
-            }
-            return key
-        }
+        if FileManager.default.fileExists(atPath: path) { return try read(fileURL) }
         let key = SecureRandom.bytes(32)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw .cannotCreateFile(path) }
@@ -42,5 +37,35 @@ package enum MasterKey {
         let line = Array((Hex.encode(key) + "\n").utf8)
         guard write(descriptor, line, line.count) == line.count, fsync(descriptor) == 0 else { throw .cannotCreateFile(path) }
         return key
+    }
+
+    /// The key in an existing key file.
+    package static func read(_ fileURL: URL) throws(MasterKeyError) -> [UInt8] {
+        guard let text = try? String(contentsOf: fileURL, encoding: .utf8), let key = parse(text) else {
+            throw .unreadableFile(fileURL.path)
+        }
+        return key
+    }
+
+    /// Puts a copy of the key file `source` at `destination` (mode 0600), beside a copy of its
+    /// database; a file already there must hold the same key, or the copy would not open.
+    package static func copyFile(_ source: URL, to destination: URL) throws(KeyFileCopyError) {
+        let files = FileManager.default
+        if files.fileExists(atPath: destination.path) {
+            guard files.contentsEqual(atPath: source.path, andPath: destination.path) else {
+                throw KeyFileCopyError(description: "\(destination.path) holds the key of another database; write to another directory")
+            }
+            return
+        }
+        do {
+            try files.copyItem(at: source, to: destination)
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: destination.path)
+        } catch {
+            throw KeyFileCopyError(description: "cannot copy the key file to \(destination.path): \(error)")
+        }
+    }
+
+    package struct KeyFileCopyError: Error, CustomStringConvertible {
+        package let description: String
     }
 }

@@ -7,16 +7,17 @@ package struct CopyTable: Sendable {
 
     package let name: String
     package let columns: [(name: String, kind: Kind)]
-    /// `ORDER BY` of the source read: the outbox and the history in the order they were written.
-    package let order: String
+    /// The columns rows are read in the order of, page after page (a unique key): the outbox and
+    /// the history in the order they were written.
+    package let key: [String]
 
     /// Every table, parents before children.
     package static let all: [CopyTable] = [
-        CopyTable(name: "projects", columns: [("id", .text), ("name", .text), ("created_at", .integer)], order: "id"),
+        CopyTable(name: "projects", columns: [("id", .text), ("name", .text), ("created_at", .integer)], key: ["id"]),
         CopyTable(
             name: "api_keys",
             columns: [("id", .text), ("project_id", .text), ("hash", .text), ("created_at", .integer), ("revoked_at", .integer)],
-            order: "id"),
+            key: ["id"]),
         CopyTable(
             name: "integrations",
             columns: [
@@ -24,32 +25,32 @@ package struct CopyTable: Sendable {
                 ("signing_secret_sealed", .text), ("previous_secret_sealed", .text), ("previous_secret_expires_at", .integer),
                 ("created_at", .integer), ("updated_at", .integer),
             ],
-            order: "project_id"),
+            key: ["project_id"]),
         CopyTable(
             name: "bots",
             columns: [
                 ("project_id", .text), ("id", .text), ("name", .text), ("channel_webhook_url", .text),
                 ("channel_secret_sealed", .text), ("created_at", .integer), ("updated_at", .integer),
             ],
-            order: "project_id, id"),
+            key: ["project_id", "id"]),
         CopyTable(
             name: "end_users",
             columns: [
                 ("project_id", .text), ("id", .text), ("names", .text), ("reference_id", .text), ("created_at", .integer),
                 ("updated_at", .integer),
             ],
-            order: "project_id, id"),
+            key: ["project_id", "id"]),
         CopyTable(
             name: "rooms",
             columns: [("project_id", .text), ("id", .text), ("bot_id", .text), ("user_id", .text), ("created_at", .integer)],
-            order: "project_id, id"),
+            key: ["project_id", "id"]),
         CopyTable(
             name: "conversations",
             columns: [
                 ("project_id", .text), ("id", .text), ("room_id", .text), ("bot_id", .text), ("user_id", .text), ("state", .text),
                 ("start_at", .integer), ("end_at", .integer), ("ended_reason", .text), ("assignment", .text), ("metadata", .text),
             ],
-            order: "start_at, project_id, id"),
+            key: ["start_at", "project_id", "id"]),
         CopyTable(
             name: "events",
             columns: [
@@ -57,25 +58,25 @@ package struct CopyTable: Sendable {
                 ("conversation_id", .text), ("event_type", .text), ("body", .blob), ("status", .text), ("attempt_count", .integer),
                 ("retry_base", .integer), ("next_attempt_at", .integer), ("created_at", .integer), ("finished_at", .integer),
             ],
-            order: "seq"),
+            key: ["seq"]),
         CopyTable(
             name: "messages",
             columns: [
                 ("project_id", .text), ("conversation_id", .text), ("id", .text), ("direction", .text), ("type", .text),
                 ("content", .text), ("created_at", .integer),
             ],
-            order: "seq"),
+            key: ["seq"]),
         CopyTable(
             name: "attempts",
             columns: [
                 ("event_id", .text), ("number", .integer), ("started_at", .integer), ("duration_ms", .integer),
                 ("status_code", .integer), ("error_class", .text), ("response_body", .text),
             ],
-            order: "event_id, number"),
+            key: ["event_id", "number"]),
         CopyTable(
             name: "idempotency",
             columns: [("project_id", .text), ("scope", .text), ("key", .text), ("response", .text), ("created_at", .integer)],
-            order: "project_id, scope, key"),
+            key: ["project_id", "scope", "key"]),
     ]
 }
 
@@ -92,8 +93,9 @@ package protocol CopyEndpoint: Sendable {
     /// The migrations the database has applied, and those this build knows.
     func migrations() async throws -> (applied: Set<String>, known: Set<String>)
     func count(_ table: CopyTable) async throws -> Int
-    /// Rows `offset ..< offset + limit` in the table's order, values in its column order.
-    func read(_ table: CopyTable, offset: Int, limit: Int) async throws -> [[CopyValue]]
+    /// Up to `limit` rows after the one whose key is `key` (from the first when nil), in key order,
+    /// values in the table's column order; and the key of the last row read.
+    func read(_ table: CopyTable, after key: [CopyValue]?, limit: Int) async throws -> (rows: [[CopyValue]], last: [CopyValue]?)
     /// The sealed secrets to check the master key against: (sealed, context) pairs, at most a few.
     func sealedSamples() async throws -> [(sealed: String, context: String)]
     /// Writes every table, all or nothing: an interrupted copy leaves no data in the target.

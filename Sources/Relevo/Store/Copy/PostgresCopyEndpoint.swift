@@ -11,13 +11,8 @@ package final class PostgresCopyEndpoint: CopyEndpoint {
     private init(store: PostgresStore) { self.store = store }
 
     package static func open(url: String, migrating: Bool) async throws -> PostgresCopyEndpoint {
-        let store = try PostgresStore(url: url, logger: Logger(label: "relevo.copy", factory: { _ in SwiftLogNoOpLogHandler() }))
-        do {
-            try await store.start(migrating: migrating)
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        let store = try await PostgresStore.open(
+            url: url, logger: Logger(label: "relevo.copy", factory: { _ in SwiftLogNoOpLogHandler() }), migrating: migrating)
         return PostgresCopyEndpoint(store: store)
     }
 
@@ -34,7 +29,7 @@ package final class PostgresCopyEndpoint: CopyEndpoint {
         return Int(try rows.first?.value("count", as: Int64.self) ?? 0)
     }
 
-    package func read(_ table: CopyTable, offset: Int, limit: Int) async throws -> [[CopyValue]] {
+    package func read(_ table: CopyTable, after key: [CopyValue]?, limit: Int) async throws -> (rows: [[CopyValue]], last: [CopyValue]?) {
         let columns = table.columns.map { column -> String in
             switch (column.name, column.kind) {
             case ("status", _) where table.name == "events":
@@ -43,16 +38,30 @@ package final class PostgresCopyEndpoint: CopyEndpoint {
             case (let name, _): name
             }
         }
-        let sql = "SELECT \(columns.joined(separator: ", ")) FROM \(table.name) ORDER BY \(table.order) LIMIT \(limit) OFFSET \(offset)"
-        return try await store.rows(PostgresQuery(unsafeSQL: sql)).map { row in
-            try table.columns.map { column in
-                switch column.kind {
-                case .text: try row.value(column.name, as: String?.self).map(CopyValue.text) ?? .null
-                case .integer: try row.value(column.name, as: Int64?.self).map(CopyValue.integer) ?? .null
-                case .blob: try row.value(column.name, as: ByteBuffer?.self).map { .blob(Array($0.readableBytesView)) } ?? .null
+        let keyKinds = table.key.map { name in table.columns.first { $0.name == name }?.kind ?? .integer }
+        let keys = zip(table.key, keyKinds).enumerated().map { index, key in
+            "\(key.0)\(key.1 == .integer ? "::bigint" : "") AS key\(index)"
+        }
+        var bindings = PostgresBindings()
+        for value in key ?? [] { bindings.append(value) }
+        let after =
+            key == nil
+            ? "" : "WHERE (\(table.key.joined(separator: ", "))) > (\((1...table.key.count).map { "$\($0)" }.joined(separator: ", ")))"
+        let sql =
+            "SELECT \((columns + keys).joined(separator: ", ")) FROM \(table.name) \(after) ORDER BY \(table.key.joined(separator: ", ")) LIMIT \(limit)"
+        let rows = try await store.rows(PostgresQuery(unsafeSQL: sql, binds: bindings))
+        func values(_ row: PostgresRandomAccessRow, _ names: [String], _ kinds: [CopyTable.Kind]) throws -> [CopyValue] {
+            try zip(names, kinds).map { name, kind in
+                switch kind {
+                case .text: try row.value(name, as: String?.self).map(CopyValue.text) ?? .null
+                case .integer: try row.value(name, as: Int64?.self).map(CopyValue.integer) ?? .null
+                case .blob: try row.value(name, as: ByteBuffer?.self).map { .blob(Array($0.readableBytesView)) } ?? .null
                 }
             }
         }
+        let copied = try rows.map { try values($0, table.columns.map(\.name), table.columns.map(\.kind)) }
+        let last = try rows.last.map { try values($0, table.key.indices.map { "key\($0)" }, keyKinds) }
+        return (copied, last)
     }
 
     package func sealedSamples() async throws -> [(sealed: String, context: String)] {
@@ -80,12 +89,7 @@ package final class PostgresCopyEndpoint: CopyEndpoint {
                 for row in rows {
                     var placeholders: [String] = []
                     for value in row {
-                        switch value {
-                        case .text(let text): bindings.append(text)
-                        case .integer(let integer): bindings.append(integer)
-                        case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
-                        case .null: bindings.appendNull()
-                        }
+                        bindings.append(value)
                         placeholders.append("$\(bindings.count)")
                     }
                     tuples.append("(\(placeholders.joined(separator: ", ")))")
@@ -107,4 +111,15 @@ package final class PostgresCopyEndpoint: CopyEndpoint {
     package func finish() async throws {}
 
     package func close() async throws { try await store.close() }
+}
+
+extension PostgresBindings {
+    fileprivate mutating func append(_ value: CopyValue) {
+        switch value {
+        case .text(let text): append(text)
+        case .integer(let integer): append(integer)
+        case .blob(let bytes): append(ByteBuffer(bytes: bytes))
+        case .null: appendNull()
+        }
+    }
 }

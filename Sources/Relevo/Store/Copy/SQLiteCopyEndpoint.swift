@@ -49,29 +49,27 @@ package final class SQLiteCopyEndpoint: CopyEndpoint, @unchecked Sendable {
         try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.name)") ?? 0 }
     }
 
-    package func read(_ table: CopyTable, offset: Int, limit: Int) async throws -> [[CopyValue]] {
-        let columns = table.columns.map { column in
-            table.name == "events" ? (column.name == "body" ? "b.body" : "e.\(column.name)") : column.name
+    package func read(_ table: CopyTable, after key: [CopyValue]?, limit: Int) async throws -> (rows: [[CopyValue]], last: [CopyValue]?) {
+        let events = table.name == "events"
+        let columns = table.columns.map { events ? ($0.name == "body" ? "b.body" : "e.\($0.name)") : $0.name }
+        let keys = table.key.map { events ? "e.\($0)" : $0 }
+        let from = events ? "events e JOIN event_bodies b ON b.seq = e.seq" : table.name
+        let after = key == nil ? "" : "WHERE (\(keys.joined(separator: ", "))) > (\(keys.map { _ in "?" }.joined(separator: ", ")))"
+        let sql = "SELECT \((columns + keys).joined(separator: ", ")) FROM \(from) \(after) ORDER BY \(keys.joined(separator: ", ")) LIMIT ?"
+        let arguments = StatementArguments((key ?? []).map(\.databaseValue) + [limit.databaseValue])
+        let rows = try await queue.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in (0..<row.count).map { Self.copyValue(row[$0]) } }
         }
-        let from = table.name == "events" ? "events e JOIN event_bodies b ON b.seq = e.seq" : table.name
-        let order = table.name == "events" ? "e.seq" : table.order
-        let sql = "SELECT \(columns.joined(separator: ", ")) FROM \(from) ORDER BY \(order) LIMIT ? OFFSET ?"
-        return try await queue.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: [limit, offset]).map { row in
-                (0..<row.count).map { index in
-                    switch row[index] as DatabaseValue? {
-                    case nil: .null
-                    case let value?:
-                        switch value.storage {
-                        case .null: .null
-                        case .int64(let integer): .integer(integer)
-                        case .double(let double): .integer(Int64(double))
-                        case .string(let text): .text(text)
-                        case .blob(let data): .blob(Array(data))
-                        }
-                    }
-                }
-            }
+        return (rows.map { Array($0.prefix(table.columns.count)) }, rows.last.map { Array($0.dropFirst(table.columns.count)) })
+    }
+
+    private static func copyValue(_ value: DatabaseValue?) -> CopyValue {
+        switch value?.storage {
+        case nil, .null?: .null
+        case .int64(let integer)?: .integer(integer)
+        case .double(let double)?: .integer(Int64(double))
+        case .string(let text)?: .text(text)
+        case .blob(let data)?: .blob(Array(data))
         }
     }
 
@@ -92,41 +90,37 @@ package final class SQLiteCopyEndpoint: CopyEndpoint, @unchecked Sendable {
     ) async throws {
         // Batch by batch, each its own transaction: the file is not in place until ``finish()``.
         try await fill { table, rows in
+            let (sql, body) = Self.insertion(table)
             try await self.queue.write { db in
-                for row in rows { try Self.insert(row, into: table, db) }
+                for row in rows {
+                    try db.run(sql: sql, row.enumerated().filter { $0.offset != body }.map(\.element.parameter))
+                    if let body { try db.run(sql: Self.insertBody, [row[body].parameter]) }
+                }
             }
         }
     }
 
-    private static func insert(_ row: [CopyValue], into table: CopyTable, _ db: Database) throws {
+    /// The INSERT of one row of `table`, and for events the position of the body, which goes to
+    /// `event_bodies` (``insertBody``) rather than to the row.
+    private static func insertion(_ table: CopyTable) -> (sql: String, body: Int?) {
         var names = table.columns.map(\.name)
-        var values = row.map(\.databaseValue)
-        var extra = ""
-        if table.name == "events" {
-            let body = names.firstIndex(of: "body")!
-            names.remove(at: body)
-            let bodyValue = values.remove(at: body)
-            let finished = values[names.firstIndex(of: "finished_at")!]
+        let body = table.name == "events" ? names.firstIndex(of: "body") : nil
+        if let body { names.remove(at: body) }
+        var values = names.indices.map { "?\($0 + 1)" }
+        if table.name == "events", let finished = names.firstIndex(of: "finished_at") {
             // An unsettled event carries the bytes its settlement gives back (see migration 007).
             names.append("settle_room")
-            extra = finished.isNull ? ", zeroblob(8)" : ", NULL"
-            try db.execute(
-                sql:
-                    "INSERT INTO events (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: values.count).joined(separator: ", "))\(extra))",
-                arguments: StatementArguments(values))
-            try db.execute(sql: "INSERT INTO event_bodies (seq, body) VALUES (last_insert_rowid(), ?)", arguments: [bodyValue])
-            return
+            values.append("CASE WHEN ?\(finished + 1) IS NULL THEN zeroblob(8) END")
         }
         if table.name == "messages" {
             // Placed after every event: the history keeps its own order (by seq) among the messages.
             names.append("after_event")
-            extra = ", (SELECT COALESCE(MAX(seq), 0) FROM events)"
+            values.append("(SELECT COALESCE(MAX(seq), 0) FROM events)")
         }
-        try db.execute(
-            sql:
-                "INSERT INTO \(table.name) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: values.count).joined(separator: ", "))\(extra))",
-            arguments: StatementArguments(values))
+        return ("INSERT INTO \(table.name) (\(names.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))", body)
     }
+
+    private static let insertBody = "INSERT INTO event_bodies (seq, body) VALUES (last_insert_rowid(), ?)"
 
     package func finish() async throws {
         guard let destination else { return }
@@ -147,6 +141,15 @@ extension CopyValue {
         case .text(let text): text.databaseValue
         case .integer(let integer): integer.databaseValue
         case .blob(let bytes): Data(bytes).databaseValue
+        case .null: .null
+        }
+    }
+
+    fileprivate var parameter: SQLiteParameter {
+        switch self {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(integer)
+        case .blob(let bytes): .blob(bytes)
         case .null: .null
         }
     }

@@ -49,10 +49,13 @@ package final class PostgresStore: RelevoStore {
     }
 
     /// A store whose services run until ``close()``, connected and migrated (the CLI and the tests).
-    package static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws -> PostgresStore {
+    /// With `migrating` false it only connects: the database is read as it is (a copy's source).
+    package static func open(
+        url: String, logger: Logger, connectTimeout: Duration = .seconds(15), migrating: Bool = true
+    ) async throws -> PostgresStore {
         let store = try PostgresStore(url: url, logger: logger, connectTimeout: connectTimeout)
         do {
-            try await store.start()
+            try await store.start(migrating: migrating)
         } catch {
             try? await store.close()
             throw error

@@ -29,10 +29,10 @@ package enum SQLiteBackup {
         let targetKey = DatabaseLocation.sqlite(path: target).keyFileURL
         let keyToCopy = sourceKey.flatMap { files.fileExists(atPath: $0.path) ? $0 : nil }
         if let keyToCopy, let targetKey, files.fileExists(atPath: targetKey.path),
-            files.contentsEqual(atPath: keyToCopy.path, andPath: targetKey.path) == false
+            !files.contentsEqual(atPath: keyToCopy.path, andPath: targetKey.path)
         {
-            throw Failure(
-                description: "\(targetKey.path) holds the key of another database; write the backup to another directory")
+            // Refused before anything is written (``MasterKey/copyFile(_:to:)`` would, after).
+            throw Failure(description: "\(targetKey.path) holds the key of another database; write the backup to another directory")
         }
         do {
             try files.createDirectory(
@@ -51,12 +51,11 @@ package enum SQLiteBackup {
             if let failure = error as? Failure { throw failure }
             throw Failure(description: "cannot back up \(source): \(error)")
         }
-        if let keyToCopy, let targetKey, !files.fileExists(atPath: targetKey.path) {
+        if let keyToCopy, let targetKey {
             do {
-                try files.copyItem(at: keyToCopy, to: targetKey)
-                try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: targetKey.path)
+                try MasterKey.copyFile(keyToCopy, to: targetKey)
             } catch {
-                throw Failure(description: "the backup is at \(target), but its key could not be copied to \(targetKey.path): \(error)")
+                throw Failure(description: "the backup is at \(target), but: \(error)")
             }
         }
         let bytes = ((try? files.attributesOfItem(atPath: target))?[.size] as? Int) ?? 0
