@@ -6,6 +6,10 @@ let package = Package(
     products: [
         .executable(name: "relevo", targets: ["RelevoCLI"]),
         .library(name: "Relevo", targets: ["Relevo"]),
+        // For panels written in Swift: verification, typed events, signed replies (swift-crypto and
+        // swift-http-types only), and apart from it the API client, which adds AsyncHTTPClient.
+        .library(name: "RelevoPanelKit", type: .static, targets: ["RelevoPanelKit"]),
+        .library(name: "RelevoPanelClient", type: .static, targets: ["RelevoPanelClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -20,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -56,11 +61,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "RelevoPanelKit",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .target(
+            name: "RelevoPanelClient",
+            dependencies: [
+                "RelevoPanelKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(name: "RelevoPanelKitTests", dependencies: ["RelevoPanelKit"]),
         .testTarget(
             name: "RelevoTests",
             dependencies: [
                 "Relevo",
                 "RelevoCLI",
+                "RelevoPanelClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
