@@ -26,7 +26,8 @@ import Testing
                 + #""value":{"id":"M","type":"text","content":{"body":"hola"}}}"#).utf8)
         guard case .message(let message) = try PanelEvent(json: body) else { Issue.record("not a message"); return }
         let reply = AgentReply(
-            answering: message, value: MessageValue(id: "a2", content: .document(url: "https://x.example/f.pdf", mimeType: "application/pdf", filename: nil)))
+            answering: message,
+            value: MessageValue(id: "a2", content: .document(url: "https://x.example/f.pdf", mimeType: "application/pdf", filename: nil)))
         #expect((reply.projectId, reply.roomId, reply.botId, reply.userId) == ("P", "R", "B", "U"))
         #expect(
             String(decoding: reply.body, as: UTF8.self).hasSuffix(

@@ -31,18 +31,30 @@ import Testing
 
     @Test func everyMessageTypeIsTyped() throws {
         let cases: [(String, MessageContent)] = [
-            (#"{"type":"image","content":{"url":"https://x.example/a.png","mime_type":"image/png","caption":"a"}}"#,
-             .image(url: "https://x.example/a.png", mimeType: "image/png", caption: "a")),
-            (#"{"type":"image","content":{"url":"https://x.example/a.png","mime_type":"image/png"}}"#,
-             .image(url: "https://x.example/a.png", mimeType: "image/png", caption: nil)),
-            (#"{"type":"video","content":{"url":"https://x.example/v.mp4","mime_type":"video/mp4","caption":"v"}}"#,
-             .video(url: "https://x.example/v.mp4", mimeType: "video/mp4", caption: "v")),
-            (#"{"type":"audio","content":{"url":"https://x.example/a.ogg","mime_type":"audio/ogg"}}"#,
-             .audio(url: "https://x.example/a.ogg", mimeType: "audio/ogg")),
-            (#"{"type":"document","content":{"url":"https://x.example/d.pdf","mime_type":"application/pdf","filename":"d.pdf"}}"#,
-             .document(url: "https://x.example/d.pdf", mimeType: "application/pdf", filename: "d.pdf")),
-            (#"{"type":"location","content":{"lat":1.5,"lng":-2}}"#,
-             .other(type: "location", content: .object(["lat": .number(1.5), "lng": .number(-2)]))),
+            (
+                #"{"type":"image","content":{"url":"https://x.example/a.png","mime_type":"image/png","caption":"a"}}"#,
+                .image(url: "https://x.example/a.png", mimeType: "image/png", caption: "a")
+            ),
+            (
+                #"{"type":"image","content":{"url":"https://x.example/a.png","mime_type":"image/png"}}"#,
+                .image(url: "https://x.example/a.png", mimeType: "image/png", caption: nil)
+            ),
+            (
+                #"{"type":"video","content":{"url":"https://x.example/v.mp4","mime_type":"video/mp4","caption":"v"}}"#,
+                .video(url: "https://x.example/v.mp4", mimeType: "video/mp4", caption: "v")
+            ),
+            (
+                #"{"type":"audio","content":{"url":"https://x.example/a.ogg","mime_type":"audio/ogg"}}"#,
+                .audio(url: "https://x.example/a.ogg", mimeType: "audio/ogg")
+            ),
+            (
+                #"{"type":"document","content":{"url":"https://x.example/d.pdf","mime_type":"application/pdf","filename":"d.pdf"}}"#,
+                .document(url: "https://x.example/d.pdf", mimeType: "application/pdf", filename: "d.pdf")
+            ),
+            (
+                #"{"type":"location","content":{"lat":1.5,"lng":-2}}"#,
+                .other(type: "location", content: .object(["lat": .number(1.5), "lng": .number(-2)]))
+            ),
         ]
         for (value, content) in cases {
             let event = try message(#"{"id":"M","# + value.dropFirst())

@@ -94,7 +94,9 @@ import Testing
         for secret in [new, old] {
             let signature = SigningSecret(secret).standardSignature(id: "e1", timestamp: Self.specTimestamp, body: Self.specBody)
             #expect(throws: Never.self) { try verify(id: "e1", signature: signature, verifier: rotating).get() }
-            #expect(throws: Never.self) { try rotating.verifyJelouSignature(SigningSecret(secret).jelouSignature(of: Self.specBody), body: Self.specBody) }
+            #expect(throws: Never.self) {
+                try rotating.verifyJelouSignature(SigningSecret(secret).jelouSignature(of: Self.specBody), body: Self.specBody)
+            }
         }
         // What Relevo sends during a grace period: one entry per secret.
         let both = [new, old].map { SigningSecret($0).standardSignature(id: "e1", timestamp: Self.specTimestamp, body: Self.specBody) }
@@ -119,12 +121,18 @@ import Testing
         let header = SigningSecret(secret).jelouSignature(of: body)
         let check = WebhookVerifier(secrets: [secret])
         #expect(throws: Never.self) { try check.verifyJelouSignature(header, body: body) }
-        #expect(throws: Never.self) { try check.verifyJelouSignature(header.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256="), body: body) }
+        #expect(throws: Never.self) {
+            try check.verifyJelouSignature(header.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256="), body: body)
+        }
         #expect(throws: WebhookVerificationError.signatureMismatch) { try check.verifyJelouSignature(header, body: body + [0x20]) }
         #expect(throws: WebhookVerificationError.missingHeader("x-jelou-signature")) { try check.verifyJelouSignature(nil, body: body) }
         #expect(throws: WebhookVerificationError.malformedHeader("x-jelou-signature")) { try check.verifyJelouSignature("sha1=abcd", body: body) }
-        #expect(throws: WebhookVerificationError.malformedHeader("x-jelou-signature")) { try check.verifyJelouSignature(String(header.dropLast(2)), body: body) }
-        #expect(throws: WebhookVerificationError.malformedHeader("x-jelou-signature")) { try check.verifyJelouSignature(String(header.dropLast()) + "g", body: body) }
+        #expect(throws: WebhookVerificationError.malformedHeader("x-jelou-signature")) {
+            try check.verifyJelouSignature(String(header.dropLast(2)), body: body)
+        }
+        #expect(throws: WebhookVerificationError.malformedHeader("x-jelou-signature")) {
+            try check.verifyJelouSignature(String(header.dropLast()) + "g", body: body)
+        }
     }
 
     @Test func headersAreFoundInAnyCase() throws {

@@ -155,14 +155,18 @@ struct EventLogTests {
         }
     }
 
-    /// Every position comes back from its cursor, for its project only; numbers and another
-    /// project's cursors do not open.
+    /// Every position comes back from its cursor, for its project and list only; numbers, another
+    /// project's cursors and another list's cursors do not open.
     @Test func cursorsOpenForTheirProjectOnly() throws {
-        let cursors = EventCursor(secrets: try SecretBox(masterKey: Array(repeating: 7, count: 32)))
+        let secrets = try SecretBox(masterKey: Array(repeating: 7, count: 32))
+        let cursors = PageCursor(secrets: secrets, list: .events)
+        let conversationCursors = PageCursor(secrets: secrets, list: .conversations)
         for position: Int64 in [0, 9, 10, 99, 100, 999, 1000, 123_456, Int64.max] {
             let cursor = cursors.seal(position, projectId: "p1")
             #expect(cursors.open(cursor, projectId: "p1") == position, "\(position) \(cursor)")
             #expect(cursors.open(cursor, projectId: "p2") == nil)
+            #expect(conversationCursors.open(cursor, projectId: "p1") == nil)
+            #expect(conversationCursors.open(conversationCursors.seal(position, projectId: "p1"), projectId: "p1") == position)
             #expect(cursors.open(String(position), projectId: "p1") == nil)
             #expect(cursor.utf8.allSatisfy { $0.isLetterOrDigitOrURLSafe }, "\(cursor)")
         }

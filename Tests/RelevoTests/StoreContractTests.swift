@@ -180,6 +180,70 @@ struct StoreContractTests {
         }
     }
 
+    /// A project's conversations come back newest first, page after page, filtered by state, bot and
+    /// user alone or together, with their user and bot; another project's never.
+    @Test(arguments: Backend.allCases)
+    func conversationsOfAProjectNewestFirst(backend: Backend) async throws {
+        try await Self.withStore(backend) { store, _ in
+            let at = Timestamp(millisecondsSince1970: 5)
+            for project in ["p1", "p2"] {
+                try await store.createProject(Project(id: project, name: project, createdAt: at), firstKey: Self.key(project, "k-\(project)"))
+            }
+            for bot in ["b1", "b2"] {
+                try await store.insertBot(
+                    Bot(
+                        projectId: "p1", id: bot, name: "Bot \(bot)", channelWebhookUrl: nil, channelSecret: SealedSecret(storedForm: "v1.x"),
+                        createdAt: at, updatedAt: at))
+            }
+            _ = try await store.upsertUser(EndUser(projectId: "p1", id: "u0", names: "Ana <b>", referenceId: "ref-0", createdAt: at, updatedAt: at))
+            // c0…c8 in p1 (bot b1 for even numbers, user u0…u2 in turn, c2 and c5 closed), one in p2.
+            for index in 0..<9 {
+                let conversation = Conversation(
+                    projectId: "p1", id: "c\(index)", roomId: "r\(index)", botId: index % 2 == 0 ? "b1" : "b2", userId: "u\(index % 3)",
+                    state: .active, startAt: Timestamp(millisecondsSince1970: Int64(100 + index)), assignment: nil,
+                    metadata: .members(["n": .number(Double(index))]))
+                try await store.startConversation(conversation, messages: [], events: [])
+            }
+            try await store.startConversation(
+                Conversation(
+                    projectId: "p2", id: "other", roomId: "r", botId: "b1", userId: "u0", state: .active, startAt: at, assignment: nil, metadata: nil),
+                messages: [], events: [])
+            for id in ["c2", "c5"] {
+                _ = try await store.closeConversation(
+                    projectId: "p1", conversationId: id, at: at, reason: "closed_by_operator", messages: [], events: [])
+            }
+            func ids(_ filter: ConversationFilter, pageSize: Int = 50) async throws -> [String] {
+                var ids: [String] = [], before: Int64?
+                repeat {
+                    let page = try await store.conversations(projectId: "p1", filter, limit: pageSize, before: before)
+                    ids += page.map(\.view.conversation.id)
+                    #expect(page.map(\.sequence) == page.map(\.sequence).sorted(by: >))
+                    before = page.count == pageSize ? page.last?.sequence : nil
+                } while before != nil
+                return ids
+            }
+            let all = (0..<9).reversed().map { "c\($0)" }
+            #expect(try await ids(ConversationFilter()) == all)
+            #expect(try await ids(ConversationFilter(), pageSize: 2) == all)
+            #expect(try await ids(ConversationFilter(state: .closed)) == ["c5", "c2"])
+            #expect(try await ids(ConversationFilter(state: .active), pageSize: 3) == all.filter { $0 != "c5" && $0 != "c2" })
+            #expect(try await ids(ConversationFilter(botId: "b2")) == ["c7", "c5", "c3", "c1"])
+            #expect(try await ids(ConversationFilter(userId: "u0")) == ["c6", "c3", "c0"])
+            #expect(try await ids(ConversationFilter(state: .active, botId: "b1", userId: "u0")) == ["c6", "c0"])
+            #expect(try await ids(ConversationFilter(botId: "nobody")).isEmpty)
+
+            let newest = try #require(try await store.conversations(projectId: "p1", ConversationFilter(userId: "u0"), limit: 1, before: nil).first)
+            #expect(newest.view.conversation.metadata == .members(["n": .number(6)]))
+            #expect(newest.view.user?.names == "Ana <b>" && newest.view.user?.referenceId == "ref-0")
+            #expect(newest.view.bot?.name == "Bot b1")
+            let unknownUser = try #require(
+                try await store.conversations(projectId: "p1", ConversationFilter(userId: "u1"), limit: 1, before: nil).first)
+            #expect(unknownUser.view.user == nil && unknownUser.view.bot?.id == "b2")
+            #expect(
+                try await store.conversations(projectId: "p2", ConversationFilter(), limit: 50, before: nil).map(\.view.conversation.id) == ["other"])
+        }
+    }
+
     /// Many concurrent writes, some of them conflicting: each conflict fails alone, every other write is kept.
     @Test(arguments: Backend.allCases)
     func concurrentWritesFailOnlyTheConflictingOnes(backend: Backend) async throws {

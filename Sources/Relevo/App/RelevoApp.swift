@@ -46,7 +46,8 @@ package struct RelevoApp: Sendable {
         projects = ProjectService(store: store)
         integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
-        conversations = ConversationService(store: store, bots: bots, integrations: integrations, metrics: metrics)
+        conversations = ConversationService(
+            store: store, bots: bots, integrations: integrations, secrets: secrets, metrics: metrics)
         eventLog = EventLogService(store: store, secrets: secrets)
     }
 

@@ -7,13 +7,15 @@ package struct ConversationService: Sendable {
     let bots: BotService
     let integrations: IntegrationService
     let metrics: DeliveryMetrics?
+    let cursors: PageCursor
     let now: @Sendable () -> Timestamp
 
     package init(
-        store: any RelevoStore, bots: BotService, integrations: IntegrationService, metrics: DeliveryMetrics? = nil,
+        store: any RelevoStore, bots: BotService, integrations: IntegrationService, secrets: SecretBox, metrics: DeliveryMetrics? = nil,
         now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         self.store = store
+        cursors = PageCursor(secrets: secrets, list: .conversations)
         self.metrics = metrics
         self.bots = bots
         self.integrations = integrations
@@ -106,6 +108,27 @@ package struct ConversationService: Sendable {
         let bot = try await store.bot(projectId: projectId, id: conversation.botId)
         let messages = includeMessages ? try await store.messages(projectId: projectId, conversationId: conversation.id) : nil
         return ConversationView(conversation: conversation, user: user, bot: bot, messages: messages)
+    }
+
+    /// Which conversations a page of the list holds, as the HTTP layer read the query, with the
+    /// parameters it could not read (a cursor is checked here, being sealed, and reported with them).
+    package struct ListQuery: Sendable {
+        package var filter = ConversationFilter()
+        package var page = PageRequest()
+        package var problems = ValidationErrors()
+
+        package init() {}
+    }
+
+    /// A page of the project's conversations, newest first, and the cursor of the next page (nil on the last page).
+    package func list(projectId: String, _ query: ListQuery) async throws -> (conversations: [ConversationView], nextCursor: String?) {
+        var errors = query.problems
+        let before = cursors.position(of: query.page.cursor, projectId: projectId, problems: &errors)
+        try errors.check()
+        let size = query.page.size
+        let listed = try await store.conversations(projectId: projectId, query.filter, limit: size + 1, before: before)
+        let page = Array(listed.prefix(size))
+        return (page.map(\.view), listed.count > size ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
 
     /// A channel delivery, held while the bot has no channel URL.

@@ -1,25 +1,21 @@
 /// The event log (§8): what was sent, how each attempt went, and sending again.
 package struct EventLogService: Sendable {
     let store: any RelevoStore
-    let cursors: EventCursor
+    let cursors: PageCursor
     let now: @Sendable () -> Timestamp
 
     package init(store: any RelevoStore, secrets: SecretBox, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
-        cursors = EventCursor(secrets: secrets)
+        cursors = PageCursor(secrets: secrets, list: .events)
         self.now = now
     }
-
-    package static let maximumPageSize = 200
 
     /// Which events a page of the log holds, as the HTTP layer read the query, with the parameters
     /// it could not read (a cursor is checked here, being sealed, and reported with them).
     package struct Filter: Sendable {
         package var status: OutboxEvent.Status?
         package var conversationId: String?
-        package var pageSize = 50
-        /// As returned by a previous page.
-        package var cursor: String?
+        package var page = PageRequest()
         package var problems = ValidationErrors()
 
         package init() {}
@@ -28,21 +24,13 @@ package struct EventLogService: Sendable {
     /// A page, newest first, and the cursor of the next page (nil on the last page).
     package func list(projectId: String, _ filter: Filter) async throws -> (events: [LoggedEvent], nextCursor: String?) {
         var errors = filter.problems
-        let (statusFilter, conversationId, pageSize) = (filter.status, filter.conversationId, filter.pageSize)
-        let before = filter.cursor.map { cursors.open($0, projectId: projectId) ?? -1 }
-        if let before, before < 0 {
-            errors.add(
-                "cursor",
-                LocalizedText(
-                    en: "cursor is not one this API returned", es: "cursor no es uno devuelto por esta API",
-                    pt: "cursor não é um devolvido por esta API"))
-        }
+        let before = cursors.position(of: filter.page.cursor, projectId: projectId, problems: &errors)
         try errors.check()
+        let size = filter.page.size
         let events = try await store.events(
-            projectId: projectId, status: statusFilter, conversationId: conversationId,
-            limit: pageSize + 1, before: before)
-        let page = Array(events.prefix(pageSize))
-        return (page, events.count > pageSize ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
+            projectId: projectId, status: filter.status, conversationId: filter.conversationId, limit: size + 1, before: before)
+        let page = Array(events.prefix(size))
+        return (page, events.count > size ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
 
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt]) {

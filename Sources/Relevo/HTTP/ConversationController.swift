@@ -8,6 +8,7 @@ struct ConversationController {
     func register(in routes: inout RouteTable) {
         routes.project(.post, "external-support/:projectId/conversations/start", start)
         routes.project(.post, "external-support/:projectId/conversations/close", close)
+        routes.project(.get, "external-support/:projectId/conversations", list)
         routes.project(.get, "external-support/:projectId/conversations/:conversationId", get)
         routes.project(.post, "projects/:projectId/channel/messages", channelMessage)
     }
@@ -41,6 +42,38 @@ struct ConversationController {
         let include = request.uri.queryParameters.get("include")?.split(separator: ",").contains("messages") ?? false
         let view = try await conversations.get(projectId: context.projectId, conversationId: id, includeMessages: include)
         return JSONResponse.success("Conversation retrieved successfully", data: view.json)
+    }
+
+    @Sendable func list(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let page = try await conversations.list(projectId: context.projectId, Self.listQuery(request))
+        return JSONResponse.success(
+            "Conversations retrieved successfully",
+            data: .members([
+                "conversations": .array(page.conversations.map(\.json)),
+                "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
+            ]))
+    }
+
+    /// The list's query parameters, every problem collected (the cursor is checked by the service).
+    private static func listQuery(_ request: Request) -> ConversationService.ListQuery {
+        let parameters = request.uri.queryParameters
+        var query = ConversationService.ListQuery()
+        var problems = ValidationErrors()
+        if let state = parameters.get("state") {
+            query.filter.state = Conversation.State(rawValue: state)
+            if query.filter.state == nil {
+                problems.add(
+                    "state",
+                    LocalizedText(en: "state must be active or closed", es: "state debe ser active o closed", pt: "state deve ser active ou closed"))
+            }
+        }
+        for (name, keyPath) in [("botId", \ConversationFilter.botId), ("userId", \ConversationFilter.userId)] {
+            guard let id = parameters.get(name) else { continue }
+            if Identifier.isValid(id) { query.filter[keyPath: keyPath] = id } else { problems.invalidIdentifier(name) }
+        }
+        query.page = PageQuery.read(parameters, problems: &problems)
+        query.problems = problems
+        return query
     }
 
     @Sendable func channelMessage(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {

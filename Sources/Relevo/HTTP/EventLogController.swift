@@ -70,15 +70,7 @@ struct EventLogController {
         }
         filter.conversationId = query.get("conversationId")
         if let id = filter.conversationId, !Identifier.isValid(id) { problems.invalidIdentifier("conversationId") }
-        filter.pageSize = query.get("limit").map { Int($0) ?? -1 } ?? 50
-        if !(1...EventLogService.maximumPageSize).contains(filter.pageSize) {
-            problems.add(
-                "limit",
-                LocalizedText(
-                    en: "limit must be an integer from 1 to 200", es: "limit debe ser un entero de 1 a 200",
-                    pt: "limit deve ser um inteiro de 1 a 200"))
-        }
-        filter.cursor = query.get("cursor")
+        filter.page = PageQuery.read(query, problems: &problems)
         filter.problems = problems
         return filter
     }

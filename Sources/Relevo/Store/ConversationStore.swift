@@ -22,6 +22,9 @@ package protocol ConversationStore: Sendable {
     func room(projectId: String, botId: String, userId: String) async throws -> Room?
 
     func conversation(projectId: String, id: String) async throws -> Conversation?
+    /// Up to `limit` of the project's conversations that match `filter`, newest first, from the one
+    /// before position `before` (from the newest when nil), each with its user and bot.
+    func conversations(projectId: String, _ filter: ConversationFilter, limit: Int, before: Int64?) async throws -> [ListedConversation]
     func activeConversation(projectId: String, roomId: String) async throws -> Conversation?
     /// The history of a conversation in order.
     func messages(projectId: String, conversationId: String) async throws -> [ConversationMessage]
@@ -46,6 +49,26 @@ package protocol ConversationStore: Sendable {
     /// Everything a channel message reads before it writes, in one read (one round trip on PostgreSQL).
     /// A repeat of a message is told by ``recordOnce(_:)``, in the write.
     func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext
+}
+
+/// Which conversations a list holds; nil matches any.
+package struct ConversationFilter: Sendable, Equatable {
+    package var state: Conversation.State?
+    package var botId: String?
+    package var userId: String?
+
+    package init(state: Conversation.State? = nil, botId: String? = nil, userId: String? = nil) {
+        self.state = state
+        self.botId = botId
+        self.userId = userId
+    }
+}
+
+/// A conversation of a list, as E8 shows it (without history), and its position in the list.
+package struct ListedConversation: Sendable {
+    package let view: ConversationView
+    /// Increases with every conversation started in the store: the list's order, and its cursors' position.
+    package let sequence: Int64
 }
 
 /// What ``ConversationStore/channelMessageContext(projectId:botId:userId:)`` reads: the bot, the user,

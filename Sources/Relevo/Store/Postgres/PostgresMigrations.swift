@@ -317,5 +317,16 @@ enum PostgresMigrations {
                 $$
                 """,
             ]),
+        // The conversation list pages newest first by `seq` (existing conversations are numbered in
+        // the order the table holds them), for the whole project or by state, bot or user.
+        Migration(
+            id: "003_conversation_lists",
+            statements: [
+                "ALTER TABLE conversations ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY",
+                "CREATE INDEX conversations_by_project ON conversations(project_id, seq)",
+                "CREATE INDEX conversations_by_state ON conversations(project_id, state, seq)",
+                "CREATE INDEX conversations_by_bot ON conversations(project_id, bot_id, seq)",
+                "CREATE INDEX conversations_by_user ON conversations(project_id, user_id, seq)",
+            ]),
     ]
 }

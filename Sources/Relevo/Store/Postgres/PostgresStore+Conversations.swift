@@ -150,6 +150,33 @@ extension PostgresStore {
             .first.map { try Self.decodeConversation(PostgresColumns($0)) }
     }
 
+    package func conversations(projectId: String, _ filter: ConversationFilter, limit: Int, before: Int64?) async throws
+        -> [ListedConversation]
+    {
+        // Statements are planned with their values, so a filter that is NULL drops out of the plan.
+        let (state, botId, userId) = (filter.state?.rawValue, filter.botId, filter.userId)
+        return try await rows(
+            """
+            SELECT c.seq, \(columns: Self.conversationColumns, of: "c", prefixed: "conversation."),
+                \(columns: Self.userColumns, of: "u", prefixed: "user."), \(columns: Self.botColumns, of: "b", prefixed: "bot.")
+            FROM conversations c
+            LEFT JOIN end_users u ON u.project_id = c.project_id AND u.id = c.user_id
+            LEFT JOIN bots b ON b.project_id = c.project_id AND b.id = c.bot_id
+            WHERE c.project_id = \(projectId) AND c.seq < \(before ?? Int64.max)
+              AND (\(state)::text IS NULL OR c.state = \(state)) AND (\(botId)::text IS NULL OR c.bot_id = \(botId))
+              AND (\(userId)::text IS NULL OR c.user_id = \(userId))
+            ORDER BY c.seq DESC LIMIT \(limit)
+            """
+        ).map { row in
+            let user = PostgresColumns(row, prefix: "user."), bot = PostgresColumns(row, prefix: "bot.")
+            let view = ConversationView(
+                conversation: try Self.decodeConversation(PostgresColumns(row, prefix: "conversation.")),
+                user: try user.isNull("id") ? nil : Self.decodeUser(user), bot: try bot.isNull("id") ? nil : Self.decodeBot(bot),
+                messages: nil)
+            return ListedConversation(view: view, sequence: try row.value("seq"))
+        }
+    }
+
     package func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
         try await rows(
             """

@@ -312,6 +312,17 @@ enum SQLiteMigrations {
             // Claims of a SQLite store live in the serving process's memory: no lease is written.
             try db.execute(sql: "ALTER TABLE events DROP COLUMN locked_until")
         }
+        migrator.registerMigration("010_conversation_lists") { db in
+            // The conversation list pages newest first by `seq`, for the whole project or by state,
+            // bot or user: an index for each, so that a page reads its rows and no others.
+            try db.execute(
+                sql: """
+                    CREATE INDEX conversations_by_project ON conversations(project_id, seq);
+                    CREATE INDEX conversations_by_state ON conversations(project_id, state, seq);
+                    CREATE INDEX conversations_by_bot ON conversations(project_id, bot_id, seq);
+                    CREATE INDEX conversations_by_user ON conversations(project_id, user_id, seq);
+                    """)
+        }
         return migrator
     }
 }

@@ -144,6 +144,42 @@ extension SQLiteStore {
             .map(Self.decodeConversation)
     }
 
+    package func conversations(projectId: String, _ filter: ConversationFilter, limit: Int, before: Int64?) async throws
+        -> [ListedConversation]
+    {
+        // Only the filters given are in the statement, so that SQLite picks the index that fits them.
+        var conditions = ["c.project_id = ?", "c.seq < ?"]
+        var arguments: [SQLiteParameter] = [.text(projectId), .integer(before ?? Int64.max)]
+        for (column, value) in [("state", filter.state?.rawValue), ("bot_id", filter.botId), ("user_id", filter.userId)] {
+            guard let value else { continue }
+            conditions.append("c.\(column) = ?")
+            arguments.append(.text(value))
+        }
+        arguments.append(.integer(Int64(limit)))
+        return try reader.fetchAll(
+            """
+            SELECT c.seq AS seq, \(Self.listedColumns)
+            FROM conversations c
+            LEFT JOIN end_users u ON u.project_id = c.project_id AND u.id = c.user_id
+            LEFT JOIN bots b ON b.project_id = c.project_id AND b.id = c.bot_id
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.seq DESC LIMIT ?
+            """, arguments
+        ).map { row in
+            let user = row.scoped("user."), bot = row.scoped("bot.")
+            let view = ConversationView(
+                conversation: try Self.decodeConversation(row.scoped("conversation.")),
+                user: try user.isNull("id") ? nil : Self.decodeUser(user), bot: try bot.isNull("id") ? nil : Self.decodeBot(bot),
+                messages: nil)
+            return ListedConversation(view: view, sequence: try row.integer("seq"))
+        }
+    }
+
+    /// A conversation with its user and bot, each part's columns aliased `"<part>.<column>"`.
+    private static let listedColumns = [
+        SQLiteRow.list(conversationNames, of: "c", prefixed: "conversation."), SQLiteRow.list(userNames, of: "u", prefixed: "user."),
+        SQLiteRow.list(botNames, of: "b", prefixed: "bot."),
+    ].joined(separator: ", ")
+
     package func activeConversation(projectId: String, roomId: String) async throws -> Conversation? {
         try reader.fetchOne(
             "SELECT \(Self.conversationColumns) FROM conversations WHERE project_id = ? AND room_id = ? AND state = 'active'",
