@@ -39,6 +39,7 @@ if [[ "${1:-}" == fast ]]; then
     RelevoTests.NulCharacterTests                 # live servers, PostgreSQL
     RelevoTests.PostgresOperationsTests           # PostgreSQL, live server
     RelevoTests.OpenAPIValidityTests              # python3
+    RelevoTests.PanelClientTests                  # live `relevo serve`
     RelevoTests.CanonicalJSONTests/outputMatchesNodeJSONStringify                      # node
     RelevoTests.SigningTests/jelouSignatureMatchesAFixedVector                         # openssl
     RelevoTests.SigningTests/standardWebhooksSignsIdTimestampAndBodyWithEverySecret    # openssl
