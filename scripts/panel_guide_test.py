@@ -2,8 +2,11 @@
 """Runs every code block of docs/panel-guide.md against a live Relevo, and checks its examples.
 
 Each fenced block of the guide is preceded by a marker line: `<!-- snippet: NAME -->` for code
-(```js, ```python, ```sh), which this script runs as printed, and `<!-- example: NAME -->` for
-data (```json, ```text, ```http), which it compares with what a real Relevo sends and answers.
+(```js, ```python, ```sh), which this script runs as printed; `<!-- example: NAME -->` for
+data (```json, ```text, ```http), which it compares with what a real Relevo sends and answers; and
+`<!-- source: PATH -->` for Swift (```swift), which must be an excerpt, verbatim, of the file PATH
+of examples/swift-panel, the package that scripts/swift_panel_test.py builds and runs against a live
+Relevo.
 A block without a marker, a snippet this script does not run or an example it does not check
 fails the test.
 
@@ -62,7 +65,7 @@ def read_blocks(text):
         if not opening:
             index += 1
             continue
-        marker = re.match(r"^<!-- (snippet|example): ([\w.-]+) -->$", lines[index - 1]) if index else None
+        marker = re.match(r"^<!-- (snippet|example|source): ([\w./-]+) -->$", lines[index - 1]) if index else None
         end = index + 1
         while end < len(lines) and lines[end] != "```":
             end += 1
@@ -80,6 +83,12 @@ for kind, name, language, body, line in blocks:
         snippets[name] = (CODE[language], body)
     elif language in DATA and kind == "example" and name not in examples:
         examples[name] = body
+    elif language == "swift" and kind == "source":
+        path = os.path.normpath(os.path.join(ROOT, name))
+        text = open(path, encoding="utf-8").read() if os.path.isfile(path) else ""
+        check(f"guide line {line}: the Swift block is an excerpt of {name}, which the Swift panel test builds and runs",
+              path.startswith(os.path.join(ROOT, "examples", "swift-panel") + os.sep) and body in text,
+              "copy the lines from the file as they are")
     else:
         check(f"guide line {line}: a ```{language} block marked as a {kind or 'nothing'} named {name}", False,
               "every code block needs <!-- snippet: NAME -->, every data block <!-- example: NAME -->, names unique")

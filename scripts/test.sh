@@ -2,7 +2,8 @@
 # The test command, in two modes; other arguments go to `swift test` (e.g. --filter).
 #
 #   bash scripts/test.sh [swift test arguments]         everything (what CI runs):
-#     1. `swift test`: every Swift suite, on SQLite and on PostgreSQL;
+#     1. `swift test`: every Swift suite, on SQLite and on PostgreSQL; and the panel SDK's dependency
+#        graph (scripts/panel_sdk_graph_test.py: none of the server's code or packages);
 #     2. against the binary swift test just built, the fault tests: the crash test (SIGKILL under
 #        load), the CLI stress test (CLI writes on a live server's SQLite file), the backup test
 #        (`relevo backup` of a live SQLite store under a write load), the copy test (`relevo copy`
@@ -10,7 +11,9 @@
 #        (SQLite on a tmpfs that fills up; it mounts one, so it runs as root, as CI does), the
 #        multi-instance test (two servers on one PostgreSQL, one killed) and the PostgreSQL-restart
 #        test (two servers under load while PostgreSQL restarts);
-#     3. the panel guide's snippets against a live server (scripts/panel_guide_test.py);
+#     3. the panel guide's snippets against a live server (scripts/panel_guide_test.py), and the
+#        Swift panel example (examples/swift-panel, its own package built in .build-examples) as the
+#        panel of a live server (scripts/swift_panel_test.py);
 #     4. the docs check (scripts/docs_test.py);
 #     5. the formatting check (swift format lint, with .swift-format);
 #     6. a short run of each fuzz target (scripts/fuzz.sh: libFuzzer with AddressSanitizer, a build
@@ -55,6 +58,7 @@ fi
 
 python3 -c "import standardwebhooks" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check standardwebhooks==1.1.0
 swift test "$@"
+python3 scripts/panel_sdk_graph_test.py
 relevo="$(swift build --show-bin-path)/relevo"
 python3 scripts/crash_test.py "$relevo"
 python3 scripts/cli_stress_test.py "$relevo"
@@ -64,7 +68,10 @@ python3 scripts/disk_full_test.py "$relevo"
 python3 scripts/multi_instance_test.py "$relevo"
 python3 scripts/pg_restart_test.py "$relevo"
 python3 scripts/panel_guide_test.py "$relevo"
+swift build --package-path examples/swift-panel --scratch-path .build-examples
+python3 scripts/swift_panel_test.py "$relevo" "$(swift build --package-path examples/swift-panel --scratch-path .build-examples --show-bin-path)/SwiftPanel"
 python3 scripts/docs_test.py
 # Formatting is part of the test: a file that drifts from .swift-format fails the run, not a review.
-swift format lint --strict --configuration .swift-format -r Sources Tests Benchmarks/Sources Fuzz Package.swift Benchmarks/Package.swift
+swift format lint --strict --configuration .swift-format -r Sources Tests Benchmarks/Sources Fuzz Package.swift Benchmarks/Package.swift \
+  examples/swift-panel
 bash scripts/fuzz.sh 10

@@ -19,22 +19,20 @@ import RelevoPanelKit
 ///                       secret: SigningSecret(created.signingSecret))
 /// ```
 public struct RelevoClient: Sendable {
-    /// Where Relevo listens, without a trailing slash, e.g. `https://relevo.example.com`.
-    public let baseURL: String
     public let projectId: String
     private let apiKey: String
-    private let http: HTTPClient
-    private let timeout: TimeAmount
+    private let transport: Transport
 
-    /// A client of the project `projectId` on the Relevo at `baseURL`. `httpClient` defaults to
-    /// AsyncHTTPClient's shared client; every call gives up after `timeout`.
+    /// A client of the project `projectId` on the Relevo at `baseURL` (e.g. `https://relevo.example.com`).
+    /// `httpClient` defaults to AsyncHTTPClient's shared client; every call gives up after `timeout`.
     public init(baseURL: String, projectId: String, apiKey: String, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.projectId = projectId
         self.apiKey = apiKey
-        self.http = httpClient
-        self.timeout = .milliseconds(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        transport = Transport(baseURL: baseURL, http: httpClient, timeout: timeout)
     }
+
+    /// Where Relevo listens, without a trailing slash.
+    public var baseURL: String { transport.baseURL }
 
     // MARK: Integration
 
@@ -138,49 +136,26 @@ public struct RelevoClient: Sendable {
 
     // MARK: Replies
 
-    /// Sends an agent's message through the panel webhook, signed with `secret` over the exact bytes sent.
+    /// Sends an agent's message through the panel webhook, signed with `secret` over the exact bytes
+    /// sent (``ReplySender`` does the same without an API key).
     @discardableResult
     public func send(_ reply: AgentReply, secret: SigningSecret) async throws -> ReplyReceipt {
-        let signed = reply.signed(with: secret)
-        return try await exchange(.POST, "/v1/external-support/webhook", body: signed.body, headers: [("X-Jelou-Signature", signed.signature)])
+        try await transport.send(reply, secret: secret)
     }
 
-    // MARK: Transport
+    // MARK: Paths
 
-    private var integrationPath: String { "/v1/external-support/\(Self.segment(projectId))" }
+    private var integrationPath: String { "/v1/external-support/\(Transport.segment(projectId))" }
 
     private func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil) async throws -> Answer {
         let bytes = try body.map { try Array(JSONEncoder().encode($0)) }
-        return try await exchange(method, path, body: bytes, headers: [("x-api-key", apiKey)])
+        return try await transport.exchange(method, path, body: bytes, headers: [("x-api-key", apiKey)])
     }
 
-    private func exchange<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(String, String)])
-        async throws -> Answer
-    {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(contentsOf: headers)
-        if let body {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let response = try await http.execute(request, timeout: timeout)
-        let answer = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
-        guard (200..<300).contains(response.status.code) else {
-            throw RelevoAPIError(status: Int(response.status.code), answer: answer)
-        }
-        return try Envelope<Answer>.decoder.decode(Envelope<Answer>.self, from: answer).data
-    }
-
-    /// `text` as one path segment (ids are `[A-Za-z0-9._:-]`, but nothing else may change the path).
-    private static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "._:-"))) ?? text
-    }
+    private static func segment(_ text: String) -> String { Transport.segment(text) }
 
     private static func query(_ parameters: KeyValuePairs<String, String?>) -> String {
-        let pairs = parameters.compactMap { name, value in
-            value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "._-~"))) ?? $0)" }
-        }
+        let pairs = parameters.compactMap { name, value in value.map { "\(name)=\(Transport.queryValue($0))" } }
         return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
     }
 }
