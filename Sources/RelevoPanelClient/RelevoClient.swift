@@ -19,6 +19,7 @@ import RelevoPanelKit
 ///                       secret: SigningSecret(created.signingSecret))
 /// ```
 public struct RelevoClient: Sendable {
+    /// The project every call but ``send(_:secret:)`` works on.
     public let projectId: String
     private let apiKey: String
     private let transport: Transport
@@ -36,12 +37,13 @@ public struct RelevoClient: Sendable {
 
     // MARK: Integration
 
+    /// The project's integration; throws `INTEGRATION_NOT_FOUND` when there is none.
     public func integration() async throws -> Integration {
         try await call(.GET, integrationPath)
     }
 
     /// Creates the project's integration; the answer carries the signing secret, shown only here.
-    public func createIntegration(webhookUrl: String, auth: PanelAuth = .none) async throws -> CreatedIntegration {
+    public func createIntegration(webhookUrl: String, auth: PanelAuth = .noAuth) async throws -> CreatedIntegration {
         var body: [String: JSONValue] = ["webhookUrl": .string(webhookUrl)]
         auth.write(into: &body)
         return try await call(.POST, integrationPath, body: .object(body))
@@ -69,6 +71,8 @@ public struct RelevoClient: Sendable {
 
     // MARK: Conversations
 
+    /// Hands the end user `userId` of `botId` over to the panel, which receives `conversation.start`;
+    /// `initialMessage` also goes to the user. Throws `CONVERSATION_ALREADY_ACTIVE` while the room has one.
     public func startConversation(
         botId: String, userId: String, initialMessage: String? = nil, metadata: [String: JSONValue]? = nil,
         assignment: Assignment? = nil
@@ -127,7 +131,7 @@ public struct RelevoClient: Sendable {
         let _: JSONValue = try await call(.POST, integrationPath + "/events/\(Self.segment(eventId))/redeliver")
     }
 
-    /// Queues again every event that failed since `since`; answers how many.
+    /// Queues again every `failed` event created at or after `since`; returns how many.
     public func redeliverFailed(since: Date) async throws -> Int {
         let answer: RedeliveryCount = try await call(
             .POST, integrationPath + "/events/redeliver", body: .object(["status": "failed", "since": .string(ISOTime.string(since))]))
@@ -160,10 +164,15 @@ public struct RelevoClient: Sendable {
     }
 }
 
-/// The credential Relevo presents to the panel's endpoint.
+/// The credential Relevo presents to the panel's endpoint, so that it can turn away other callers cheaply.
+///
+/// ```swift
+/// let created = try await relevo.createIntegration(webhookUrl: "https://panel.example.com/relevo", auth: .bearer(panelToken))
+/// _ = try await relevo.updateIntegration(auth: .noAuth)
+/// ```
 public enum PanelAuth: Sendable, Hashable {
-    /// No credential: the signature alone authenticates.
-    case none
+    /// No credential (`no_auth`): the signature alone authenticates.
+    case noAuth
     /// `Authorization: Bearer <token>`.
     case bearer(String)
     /// `X-API-Key: <key>`.
@@ -173,7 +182,7 @@ public enum PanelAuth: Sendable, Hashable {
 
     func write(into body: inout [String: JSONValue]) {
         switch self {
-        case .none: body["authType"] = "no_auth"
+        case .noAuth: body["authType"] = "no_auth"
         case .bearer(let token): (body["authType"], body["authorization"]) = ("bearer", .string(token))
         case .apiKey(let key): (body["authType"], body["authorization"]) = ("api_key", .string(key))
         case .basic(let credential): (body["authType"], body["authorization"]) = ("basic", .string(credential))

@@ -13,6 +13,8 @@ public struct ReplySender: Sendable {
     public let secret: SigningSecret
     private let transport: Transport
 
+    /// A sender to the Relevo at `baseURL`, signing with `secret`. `httpClient` defaults to
+    /// AsyncHTTPClient's shared client; every send gives up after `timeout`.
     public init(baseURL: String, secret: SigningSecret, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(30)) {
         self.secret = secret
         transport = Transport(baseURL: baseURL, http: httpClient, timeout: timeout)

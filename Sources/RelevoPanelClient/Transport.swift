@@ -29,7 +29,7 @@ struct Transport: Sendable {
         let response = try await http.execute(request, timeout: timeout)
         let answer = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
         guard (200..<300).contains(response.status.code) else {
-            throw RelevoAPIError(status: Int(response.status.code), answer: answer)
+            throw RelevoAPIError(status: Int(response.status.code), answer: answer, retryAfter: response.headers.first(name: "retry-after"))
         }
         return try Envelope<Answer>.decoder.decode(Envelope<Answer>.self, from: answer).data
     }

@@ -12,14 +12,20 @@ import Foundation
 /// // POST signed.body with the header "X-Jelou-Signature: \(signed.signature)"
 /// ```
 public struct AgentReply: Sendable, Hashable {
+    /// The project of the conversation: the event's `project_id`.
     public var projectId: String
+    /// The room of the conversation: the event's `room_id`.
     public var roomId: String
+    /// The bot the end user talks to: the event's `bot.id`.
     public var botId: String
+    /// The end user the message is for: the event's `contact.id`.
     public var userId: String
     /// The message; its `id` is yours to choose, unique in the project (a resend with the same id is
     /// answered as the first was and delivered once).
     public var value: MessageValue
 
+    /// A reply from the four ids the events carry; prefer ``init(answering:value:)`` or ``init(in:value:)``,
+    /// which take them from an event.
     public init(projectId: String, roomId: String, botId: String, userId: String, value: MessageValue) {
         self.projectId = projectId
         self.roomId = roomId
@@ -61,7 +67,14 @@ public struct AgentReply: Sendable, Hashable {
 }
 
 /// A serialized reply and the `X-Jelou-Signature` of exactly those bytes.
+///
+/// ```swift
+/// let signed = reply.signed(with: SigningSecret(secret))
+/// request.headers.add(name: "X-Jelou-Signature", value: signed.signature)
+/// request.body = .bytes(ByteBuffer(bytes: signed.body))  // the very bytes signed
+/// ```
 public struct SignedReply: Sendable, Hashable {
+    /// The JSON body to send as is: any change to these bytes invalidates ``signature``.
     public let body: [UInt8]
     /// The value of the `X-Jelou-Signature` header.
     public let signature: String

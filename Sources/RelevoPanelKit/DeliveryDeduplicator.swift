@@ -22,6 +22,7 @@ public final class DeliveryDeduplicator: Sendable {
         var next = 0
     }
 
+    /// The most ids remembered at once; past it, each new id evicts the oldest.
     public let capacity: Int
     private let memory = Mutex(Memory())
 

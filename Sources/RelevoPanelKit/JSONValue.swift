@@ -7,15 +7,23 @@ import Foundation
 /// if case .string(let page)? = start.metadata["page"] { print(page) }
 /// ```
 public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, integer or not, as a `Double` (integers beyond 2^53 lose precision).
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object; its members have no order here (replies write them sorted by key).
     case object([String: JSONValue])
 
+    /// A string from a literal, so that `"text"` can stand for `.string("text")`.
     public init(stringLiteral value: String) { self = .string(value) }
 
+    /// Decodes any JSON value, trying `null`, a boolean, a number, a string, an array, then an object.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -33,6 +41,7 @@ public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral {
         }
     }
 
+    /// Encodes the value as the JSON it stands for.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -51,7 +60,7 @@ public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral {
         return members[key]
     }
 
-    /// The text of a string.
+    /// The text of a string; nil for any other value.
     public var stringValue: String? {
         guard case .string(let text) = self else { return nil }
         return text

@@ -7,8 +7,10 @@
 public struct MessageValue: Sendable, Hashable, Codable {
     /// The sender's id for the message, unique in the project (a resend with the same id is the same message).
     public var id: String
+    /// What the message holds; it also gives the wire `type`.
     public var content: MessageContent
 
+    /// A message with the sender's `id` (1–128 characters of `A-Za-z0-9._:-`) and its `content`.
     public init(id: String, content: MessageContent) {
         self.id = id
         self.content = content
@@ -19,14 +21,20 @@ public struct MessageValue: Sendable, Hashable, Codable {
 
     private enum Keys: String, CodingKey { case id, type, content }
 
+    /// Decodes `{"id", "type", "content"}`; a content that does not fit its type throws ``PanelEventError``.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         id = try container.decode(String.self, forKey: .id)
         let type = try container.decode(String.self, forKey: .type)
         let fields = try container.decode(JSONValue.self, forKey: .content)
-        content = try MessageContent(type: type, fields: fields, path: "value.content")
+        do {
+            content = try MessageContent(type: type, fields: fields, path: "content")
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .content, in: container, debugDescription: error.description)
+        }
     }
 
+    /// Encodes `{"id", "type", "content"}` with the wire names of the content's fields (`mime_type`…).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(id, forKey: .id)
@@ -35,16 +43,28 @@ public struct MessageValue: Sendable, Hashable, Codable {
     }
 }
 
-/// What a message holds, by type (§4 of the API).
+/// What a message holds, by type (§4 of the API). Media travel by `https` URL; Relevo never fetches them.
+///
+/// ```swift
+/// let text = MessageContent.text("Ya lo reviso")
+/// let photo = MessageContent.image(url: "https://cdn.example.com/p.jpg", mimeType: "image/jpeg", caption: "foto")
+/// if case .document(let url, _, let filename) = message.value.content { save(url, as: filename) }
+/// ```
 public enum MessageContent: Sendable, Hashable {
+    /// `text`: the body, 1–4096 characters.
     case text(String)
+    /// `image`: its URL, an `image/…` MIME type and an optional caption (at most 4096 characters).
     case image(url: String, mimeType: String, caption: String?)
+    /// `video`: its URL, a `video/…` MIME type and an optional caption (at most 4096 characters).
     case video(url: String, mimeType: String, caption: String?)
+    /// `audio`: its URL and an `audio/…` MIME type.
     case audio(url: String, mimeType: String)
+    /// `document`: its URL, a `type/subtype` MIME type and an optional file name (at most 255 characters).
     case document(url: String, mimeType: String, filename: String?)
     /// A type this version of the SDK does not know, with its content as it came.
     case other(type: String, content: JSONValue)
 
+    /// The wire `type`: `text`, `image`, `video`, `audio`, `document`, or the type of ``other(type:content:)``.
     public var type: String {
         switch self {
         case .text: "text"

@@ -15,14 +15,17 @@ import Foundation
 /// }
 /// ```
 public enum PanelEvent: Sendable, Hashable {
+    /// `message`: the end user wrote while the conversation is active.
     case message(MessageEvent)
+    /// `conversation.start`: a bot handed a conversation to the panel.
     case conversationStart(ConversationStartEvent)
+    /// `conversation.close`: the conversation ended.
     case conversationClose(ConversationCloseEvent)
     /// An event type this SDK does not know: its type (`event` or `event_type`) and its body as it came.
     case unknown(type: String, body: [UInt8])
 
-    /// Reads an event body. Throws only when the body is not JSON, or when an event of a known type
-    /// lacks one of its fields.
+    /// Reads an event body. Throws only when the body is not a JSON object, or when an event of a known
+    /// type lacks one of its fields or has one of the wrong type.
     public init(json body: [UInt8]) throws(PanelEventError) {
         guard let json = JSONValue.parse(body), case .object = json else { throw .notJSONObject }
         let fields = EventFields(json: json)
@@ -48,22 +51,38 @@ public enum PanelEvent: Sendable, Hashable {
     }
 }
 
-/// Who the end user is, as events name them.
+/// Who the end user is, as events name them (`contact`).
+///
+/// ```swift
+/// let contact = start.contact
+/// print("\(contact.name) (\(contact.id))")  // "Ana Díaz (ana)"
+/// ```
 public struct Contact: Sendable, Hashable {
+    /// The end user's id: a reply's `user_id`.
     public let id: String
+    /// The end user's name (the user's `names` in Relevo).
     public let name: String
 
+    /// A contact with the given id and name.
     public init(id: String, name: String) {
         self.id = id
         self.name = name
     }
 }
 
-/// The bot the end user was talking to.
+/// The bot the end user was talking to (`bot`).
+///
+/// ```swift
+/// let bot = message.bot
+/// print("\(bot.name) (\(bot.id))")  // "Sales Bot (sales-bot)"
+/// ```
 public struct Bot: Sendable, Hashable {
+    /// The bot's id: a reply's `bot_id`.
     public let id: String
+    /// The bot's display name.
     public let name: String
 
+    /// A bot with the given id and name.
     public init(id: String, name: String) {
         self.id = id
         self.name = name
@@ -71,10 +90,18 @@ public struct Bot: Sendable, Hashable {
 }
 
 /// Where a conversation was handed to: `{"type": "queue" | "operator" | "team", "target"}`.
+///
+/// ```swift
+/// let sales = Assignment(type: "queue", target: "sales")
+/// if let assignment = start.assignment, assignment.type == "queue" { route(to: assignment.target) }
+/// ```
 public struct Assignment: Sendable, Hashable, Codable {
+    /// `queue`, `operator` or `team`.
     public var type: String
+    /// Which queue, operator or team: 1–256 characters.
     public var target: String
 
+    /// An assignment of the given type to `target`.
     public init(type: String, target: String) {
         self.type = type
         self.target = target
@@ -87,12 +114,19 @@ public struct Assignment: Sendable, Hashable, Codable {
 /// if case .text(let body) = message.value.content { print("\(message.contact.name): \(body)") }
 /// ```
 public struct MessageEvent: Sendable, Hashable {
+    /// When the event was created (`timestamp`, Unix milliseconds on the wire).
     public let timestamp: Date
+    /// The project (`project_id`).
     public let projectId: String
+    /// The room of the bot and the end user (`room_id`), needed to reply.
     public let roomId: String
+    /// The end user who wrote.
     public let contact: Contact
+    /// The conversation the message belongs to (`conversation.id`).
     public let conversationId: String
+    /// The bot the end user writes to.
     public let bot: Bot
+    /// The message; its `id` is the channel's, unique in the project.
     public let value: MessageValue
 
     init(_ fields: EventFields) throws(PanelEventError) {
@@ -112,14 +146,21 @@ public struct MessageEvent: Sendable, Hashable {
 /// let page = start.metadata["page"]?.stringValue
 /// ```
 public struct ConversationStartEvent: Sendable, Hashable {
+    /// When the conversation started (`timestamp`, Unix milliseconds on the wire).
     public let timestamp: Date
+    /// The project (`project_id`).
     public let projectId: String
+    /// The room of the bot and the end user (`room_id`), needed to reply.
     public let roomId: String
+    /// The new conversation (`conversation.id`).
     public let conversationId: String
+    /// The end user handed over.
     public let contact: Contact
+    /// The bot that handed the end user over.
     public let bot: Bot
     /// What the bot told the end user when it handed over, if anything.
     public let initialMessage: String?
+    /// Which queue, operator or team should take the conversation; nil when the start named none.
     public let assignment: Assignment?
     /// What the bot platform attached to the conversation.
     public let metadata: [String: JSONValue]
@@ -146,15 +187,27 @@ public struct ConversationStartEvent: Sendable, Hashable {
     }
 }
 
-/// `conversation.close`: the conversation ended.
+/// `conversation.close`: the conversation ended; a new reply in it is refused (`CONVERSATION_NOT_ACTIVE`).
+///
+/// ```swift
+/// if case .conversationClose(let close) = event {
+///     closeTicket(close.conversationId, reason: close.reason)
+/// }
+/// ```
 public struct ConversationCloseEvent: Sendable, Hashable {
+    /// When the conversation was closed (`timestamp`, Unix milliseconds on the wire).
     public let timestamp: Date
+    /// The project (`project_id`).
     public let projectId: String
+    /// The room of the bot and the end user (`room_id`).
     public let roomId: String
+    /// The conversation that ended (`conversation.id`).
     public let conversationId: String
+    /// The end user of the conversation.
     public let contact: Contact
+    /// The bot of the conversation.
     public let bot: Bot
-    /// Why it ended: `closed_by_operator`, `integration_deleted`, or a reason a newer Relevo adds.
+    /// Why it ended: `closed_by_operator` (closed through the API), or a reason a newer Relevo adds.
     public let reason: String
     /// What the end user was sent on: a last text, or back to a node of the bot's flow.
     public let redirect: Redirect?
@@ -179,7 +232,15 @@ public struct ConversationCloseEvent: Sendable, Hashable {
     }
 }
 
-/// A close's `redirectPayload`.
+/// A close's `redirectPayload`: where the end user was sent on.
+///
+/// ```swift
+/// switch close.redirect {
+/// case .text(let text)?: print("the user was told: \(text)")
+/// case .edge(let node)?: print("back to the bot at \(node)")
+/// case .other?, nil: break
+/// }
+/// ```
 public enum Redirect: Sendable, Hashable {
     /// A last text for the end user.
     case text(String)
@@ -190,11 +251,23 @@ public enum Redirect: Sendable, Hashable {
 }
 
 /// Why an event body could not be read; the field is named by its path (`value.content.body`).
+///
+/// ```swift
+/// do {
+///     event = try delivery.event()
+/// } catch {
+///     logger.error("unreadable event: \(error)")  // e.g. "the event has no value.content.body"
+/// }
+/// ```
 public enum PanelEventError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The body is not JSON, or not a JSON object.
     case notJSONObject
+    /// A required field is absent (its path).
     case missingField(String)
+    /// A field has the wrong JSON type, such as a number where a string belongs (its path).
     case wrongType(String)
 
+    /// The problem in one English phrase, naming the field's path.
     public var description: String {
         switch self {
         case .notJSONObject: "the event body is not a JSON object"

@@ -44,9 +44,11 @@ public struct SigningSecret: Sendable, Hashable, CustomStringConvertible {
         return mac.finalize()
     }
 
-    /// Whether `code` is the HMAC of `message` under this secret, compared in constant time.
+    /// Whether `code` is the HMAC of `message` under this secret, compared in constant time. An
+    /// empty secret (an unset setting) authenticates nothing: anyone could compute its codes.
     func authenticates(_ code: [UInt8], of message: [UInt8]) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: SymmetricKey(data: key))
+        !key.isEmpty
+            && HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: SymmetricKey(data: key))
     }
 }
 

@@ -148,18 +148,26 @@ public struct VerifiedDelivery: Sendable {
 
 /// Why a request was not accepted as coming from Relevo. The messages name the header and the
 /// problem, never an expected signature.
+///
+/// ```swift
+/// do { delivery = try verifier.verify(headers: headers, body: body) } catch {
+///     logger.warning("refused: \(error)")  // e.g. "the webhook-signature header is missing"
+///     return .unauthorized
+/// }
+/// ```
 public enum WebhookVerificationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A header the scheme needs is absent (its lowercase name).
     case missingHeader(String)
     /// A header is present but not in the scheme's form (its lowercase name).
     case malformedHeader(String)
-    /// `webhook-timestamp` is further in the past than the tolerance allows (a replay, or a clock far behind).
+    /// `webhook-timestamp` is further in the past than the tolerance allows (a replay, or a clock far behind); `seconds` is its age.
     case timestampTooOld(seconds: Int64)
-    /// `webhook-timestamp` is further in the future than the tolerance allows (a clock far ahead).
+    /// `webhook-timestamp` is further in the future than the tolerance allows (a clock far ahead); `seconds` is how far ahead.
     case timestampInFuture(seconds: Int64)
     /// No signature matches the body under any of the secrets: a wrong secret, or a body changed on the way.
     case signatureMismatch
 
+    /// The problem in one English phrase, safe to log.
     public var description: String {
         switch self {
         case .missingHeader(let name): "the \(name) header is missing"
