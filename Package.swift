@@ -49,7 +49,12 @@ let package = Package(
                 "RelevoSQLiteConfig",
             ],
             // Embedded in the binary: a production install is the one file, with no resource bundle beside it.
-            resources: [.embedInCode("Resources/openapi.yaml")]
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/console/index.html"),
+                .embedInCode("Resources/console/console.css"),
+                .embedInCode("Resources/console/console.js"),
+            ]
         ),
         // The one SQLite setting Swift cannot make itself (a variadic C call); the header is the one GRDB builds against.
         .target(name: "RelevoSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),

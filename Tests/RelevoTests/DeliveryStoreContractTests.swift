@@ -283,6 +283,41 @@ struct DeliveryStoreContractTests {
         }
     }
 
+    /// The overview's figures: the queue (pending, in flight, held), what settled since a time, the
+    /// failed events kept, the last delivery; another project's events never count.
+    @Test(arguments: Backend.allCases)
+    func deliverySummaryCountsOneProject(backend: Backend) async throws {
+        try await Self.withWorld(
+            backend, conversations: 4,
+            events: { conversation in
+                conversation == "c4"
+                    ? [Self.event("c4-held", conversation, to: .channel(botId: "b1"))]
+                    : (1...2).map { Self.event("\(conversation)-\($0)", conversation) }
+            }
+        ) { stores in
+            let store = stores[0]
+            let empty = try await store.deliverySummary(projectId: "other", since: Self.start)
+            #expect(
+                empty
+                    == DeliverySummary(
+                        queueDepth: 0, oldestPendingCreatedAt: nil, deliveredSince: 0, failedSince: 0, failedTotal: 0, lastDeliveredAt: nil))
+            // c1-1 delivered long ago, c2-1 delivered later, c3-1 failed; c1-2, c2-2, c3-2 pending; c4-held held.
+            let times = ["c1-1": Self.start.adding(seconds: 10), "c2-1": Self.start.adding(seconds: 100), "c3-1": Self.start.adding(seconds: 110)]
+            for claimed in try await Self.claim(store) where times[claimed.id] != nil {
+                let at = times[claimed.id]!
+                let outcome: DeliveryOutcome = claimed.id == "c3-1" ? .failed(at: at) : .delivered(at: at)
+                try await store.finishAttempt(Self.attempt(claimed.id, 1, status: claimed.id == "c3-1" ? 500 : 200), outcome: outcome)
+            }
+            let summary = try await store.deliverySummary(projectId: "p1", since: Self.start.adding(seconds: 50))
+            #expect(summary.queueDepth == 4)
+            #expect(summary.oldestPendingCreatedAt == Self.start)
+            #expect(summary.deliveredSince == 1 && summary.failedSince == 1 && summary.failedTotal == 1)
+            #expect(summary.lastDeliveredAt == Self.start.adding(seconds: 100))
+            let later = try await store.deliverySummary(projectId: "p1", since: Self.start.adding(seconds: 200))
+            #expect(later.deliveredSince == 0 && later.failedSince == 0 && later.failedTotal == 1)
+        }
+    }
+
     /// Two instances claiming as fast as they can: every event is claimed exactly once, and each
     /// key's events are claimed in order.
     @Test func postgresInstancesShareTheQueueWithoutOverlap() async throws {

@@ -114,6 +114,8 @@ package struct RelevoApp: Sendable {
         BotController(bots: bots).register(in: &routes)
         PanelWebhookController(conversations: conversations).register(in: &routes)
         EventLogController(events: eventLog).register(in: &routes)
+        ProjectController(projects: projects).register(in: &routes)
+        ConsoleController().register(in: &routes)
         routes.finish()
         return (router, routes)
     }

@@ -33,6 +33,11 @@ package struct EventLogService: Sendable {
         return (page, events.count > size ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
 
+    /// The project's delivery health, counting what settled in the last hour.
+    package func summary(projectId: String) async throws -> DeliverySummary {
+        try await store.deliverySummary(projectId: projectId, since: now().adding(seconds: -3600))
+    }
+
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt]) {
         guard let found = try await store.event(projectId: projectId, id: id) else { throw DomainError.notFound(.event, id: id) }
         return found

@@ -57,10 +57,24 @@ package struct ProjectService: Sendable {
     /// so a caller learns nothing about other projects. Returns the key's hash (the rate-limit bucket).
     @discardableResult
     package func authenticate(apiKey: String?, projectId: String) async throws -> String {
+        try await authenticate(apiKey: apiKey, projectId: Optional(projectId)).hash
+    }
+
+    /// The key's hash and project, when `apiKey` is an unrevoked key of `projectId` (of any project
+    /// when nil); ``DomainError/unauthorized`` otherwise, whatever the reason.
+    package func authenticate(apiKey: String?, projectId: String?) async throws -> (hash: String, projectId: String) {
         guard let apiKey, !apiKey.isEmpty, apiKey.utf8.count <= 256 else { throw DomainError.unauthorized }
         let hash = APIKey.hash(apiKey)
-        guard try await store.projectIdForKey(hash: hash) == projectId else { throw DomainError.unauthorized }
-        return hash
+        guard let owner = try await store.projectIdForKey(hash: hash), projectId == nil || owner == projectId else {
+            throw DomainError.unauthorized
+        }
+        return (hash, owner)
+    }
+
+    /// The project of an authenticated request.
+    package func project(id: String) async throws -> Project {
+        guard let project = try await store.project(id: id) else { throw DomainError.unauthorized }  // deleted meanwhile
+        return project
     }
 
     private func newKey(projectId: String) -> (APIKeyRecord, String) {

@@ -6,6 +6,7 @@ struct EventLogController {
 
     func register(in routes: inout RouteTable) {
         routes.project(.get, "external-support/:projectId/events", list)
+        routes.project(.get, "external-support/:projectId/delivery-summary", summary)
         routes.project(.post, "external-support/:projectId/events/redeliver", redeliverFailed)
         routes.project(.get, "external-support/:projectId/events/:eventId", get)
         routes.project(.post, "external-support/:projectId/events/:eventId/redeliver", redeliver)
@@ -19,6 +20,11 @@ struct EventLogController {
                 "events": .array(page.events.map { $0.json() }),
                 "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null,
             ]))
+    }
+
+    @Sendable func summary(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
+        let summary = try await events.summary(projectId: context.projectId)
+        return JSONResponse.success("Delivery summary retrieved successfully", data: summary.json)
     }
 
     @Sendable func get(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {

@@ -92,3 +92,22 @@ extension DeliveryAttempt {
         ])
     }
 }
+
+extension DeliverySummary {
+    /// The overview's delivery health; times ISO-8601 or `null`.
+    var json: JSONValue {
+        .members([
+            "queueDepth": .number(Double(queueDepth)),
+            "oldestPendingAt": oldestPendingCreatedAt.map { .string($0.iso8601) } ?? .null,
+            "lastHour": .members(["delivered": .number(Double(deliveredSince)), "failed": .number(Double(failedSince))]),
+            "failedTotal": .number(Double(failedTotal)),
+            "lastDeliveredAt": lastDeliveredAt.map { .string($0.iso8601) } ?? .null,
+        ])
+    }
+}
+
+extension Project {
+    var json: JSONValue {
+        .members(["projectId": .string(id), "name": .string(name), "createdAt": .string(createdAt.iso8601)])
+    }
+}

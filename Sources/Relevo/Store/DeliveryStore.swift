@@ -35,6 +35,9 @@ package protocol DeliveryStore: Sendable {
     /// Undelivered events (pending, delivering, held) and when the oldest pending one was created.
     func queueStatistics() async throws -> (depth: Int, oldestPendingCreatedAt: Timestamp?)
 
+    /// How one project's deliveries stand: its queue, what settled since `since`, its last success.
+    func deliverySummary(projectId: String, since: Timestamp) async throws -> DeliverySummary
+
     /// Signalled after every commit that makes an event due, so the dispatcher need not poll for new work.
     var deliverySignal: WakeUpSignal { get }
 }
@@ -90,4 +93,31 @@ package enum RedeliveryOutcome: Sendable, Equatable {
     case notFound
     /// Only delivered and failed events can be sent again; this one is in another state.
     case notRedeliverable(OutboxEvent.Status)
+}
+
+/// One project's delivery health, for an operator's overview.
+package struct DeliverySummary: Sendable, Equatable {
+    /// Events not settled yet: pending, delivering, held.
+    package var queueDepth: Int
+    /// When the oldest pending event was created; nil when none is pending.
+    package var oldestPendingCreatedAt: Timestamp?
+    /// Events delivered, and events that failed, since the summary's start.
+    package var deliveredSince: Int
+    package var failedSince: Int
+    /// Every failed event the log keeps (the ones a bulk redelivery would queue again).
+    package var failedTotal: Int
+    /// When an event of the project was last delivered; nil when none has been (or all were pruned).
+    package var lastDeliveredAt: Timestamp?
+
+    package init(
+        queueDepth: Int, oldestPendingCreatedAt: Timestamp?, deliveredSince: Int, failedSince: Int, failedTotal: Int,
+        lastDeliveredAt: Timestamp?
+    ) {
+        self.queueDepth = queueDepth
+        self.oldestPendingCreatedAt = oldestPendingCreatedAt
+        self.deliveredSince = deliveredSince
+        self.failedSince = failedSince
+        self.failedTotal = failedTotal
+        self.lastDeliveredAt = lastDeliveredAt
+    }
 }

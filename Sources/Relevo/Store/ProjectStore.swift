@@ -18,6 +18,7 @@ package protocol ProjectStore: Sendable {
     func keys(projectId: String) async throws -> [APIKeyRecord]
     /// The project an unrevoked key with this hash belongs to. Called on every request: must be an index lookup.
     func projectIdForKey(hash: String) async throws -> String?
+    func project(id: String) async throws -> Project?
 }
 
 /// The panel integration of each project (§2).

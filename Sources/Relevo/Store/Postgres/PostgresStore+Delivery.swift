@@ -207,6 +207,23 @@ extension PostgresStore {
         return (try row.value("depth", as: Int.self), try row.optionalTimestamp("oldest_pending"))
     }
 
+    package func deliverySummary(projectId: String, since: Timestamp) async throws -> DeliverySummary {
+        let millis = since.millisecondsSince1970
+        let row = try await rows(
+            """
+            SELECT (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status IN ('pending', 'delivering', 'held')) AS depth,
+                (SELECT MIN(created_at) FROM events WHERE project_id = \(projectId) AND status = 'pending') AS oldest,
+                (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status = 'delivered' AND finished_at >= \(millis)) AS delivered,
+                (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status = 'failed' AND finished_at >= \(millis)) AS failed,
+                (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status = 'failed') AS failed_total,
+                (SELECT MAX(finished_at) FROM events WHERE project_id = \(projectId) AND status = 'delivered') AS last_delivered
+            """)[0]
+        return DeliverySummary(
+            queueDepth: try row.value("depth", as: Int.self), oldestPendingCreatedAt: try row.optionalTimestamp("oldest"),
+            deliveredSince: try row.value("delivered", as: Int.self), failedSince: try row.value("failed", as: Int.self),
+            failedTotal: try row.value("failed_total", as: Int.self), lastDeliveredAt: try row.optionalTimestamp("last_delivered"))
+    }
+
     /// An event's columns, read from `events e`.
     static let eventColumns = [
         "id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "body", "status",

@@ -57,6 +57,12 @@ extension PostgresStore {
             createdAt: try row.timestamp("created_at"), revokedAt: try row.optionalTimestamp("revoked_at"))
     }
 
+    package func project(id: String) async throws -> Project? {
+        try await rows("SELECT id, name, created_at FROM projects WHERE id = \(id)").first.map { row in
+            Project(id: try row.value("id"), name: try row.value("name"), createdAt: try row.timestamp("created_at"))
+        }
+    }
+
     package func projectIdForKey(hash: String) async throws -> String? {
         try await rows("SELECT project_id FROM api_keys WHERE hash = \(hash) AND revoked_at IS NULL")
             .first?.value("project_id", as: String.self)

@@ -333,6 +333,28 @@ extension SQLiteStore {
         return (Int(try row.integer("depth")), try row.optionalTimestamp("oldest"))
     }
 
+    package func deliverySummary(projectId: String, since: Timestamp) async throws -> DeliverySummary {
+        // Each part through the index that holds few rows: the unsettled events of every project (a
+        // queue is short), the project's failed events, the delivered ones newest first.
+        let row = try reader.fetchOne(
+            """
+            SELECT (SELECT COUNT(*) FROM events INDEXED BY events_unsettled WHERE finished_at IS NULL AND project_id = ?1) AS depth,
+                (SELECT MIN(created_at) FROM events INDEXED BY events_unsettled
+                    WHERE finished_at IS NULL AND status = 'pending' AND project_id = ?1) AS oldest,
+                (SELECT COUNT(*) FROM events INDEXED BY events_delivered
+                    WHERE status = 'delivered' AND finished_at >= ?2 AND project_id = ?1) AS delivered,
+                (SELECT COUNT(*) FROM events INDEXED BY events_failed WHERE status = 'failed' AND project_id = ?1 AND finished_at >= ?2) AS failed,
+                (SELECT COUNT(*) FROM events INDEXED BY events_failed WHERE status = 'failed' AND project_id = ?1) AS failed_total,
+                (SELECT finished_at FROM events INDEXED BY events_delivered WHERE status = 'delivered' AND project_id = ?1
+                    ORDER BY finished_at DESC LIMIT 1) AS last_delivered
+            """, [.text(projectId), .integer(since.millisecondsSince1970)])
+        guard let row else { throw StoreRowError(column: "depth", problem: "no row") }
+        return DeliverySummary(
+            queueDepth: Int(try row.integer("depth")), oldestPendingCreatedAt: try row.optionalTimestamp("oldest"),
+            deliveredSince: Int(try row.integer("delivered")), failedSince: Int(try row.integer("failed")),
+            failedTotal: Int(try row.integer("failed_total")), lastDeliveredAt: try row.optionalTimestamp("last_delivered"))
+    }
+
     /// A pending event with an attempt in flight is shown as `delivering`.
     private func inFlightView(_ logged: LoggedEvent) -> LoggedEvent {
         guard logged.event.status == .pending, schedule.isClaimed(logged.event.id) else { return logged }

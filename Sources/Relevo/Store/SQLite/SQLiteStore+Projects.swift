@@ -56,6 +56,12 @@ extension SQLiteStore {
         }
     }
 
+    package func project(id: String) async throws -> Project? {
+        try reader.fetchOne("SELECT id, name, created_at FROM projects WHERE id = ?", [.text(id)]).map { row in
+            Project(id: try row.text("id"), name: try row.text("name"), createdAt: try row.timestamp("created_at"))
+        }
+    }
+
     package func projectIdForKey(hash: String) async throws -> String? {
         try cache.projectForKey(hash) {
             try reader.fetchOne("SELECT project_id FROM api_keys WHERE hash = ? AND revoked_at IS NULL", [.text(hash)])?.text("project_id")
