@@ -14,9 +14,11 @@
 #     3. the panel guide's snippets against a live server (scripts/panel_guide_test.py), and the
 #        Swift panel example (examples/swift-panel, its own package built in .build-examples) as the
 #        panel of a live server (scripts/swift_panel_test.py);
-#     4. the docs check (scripts/docs_test.py);
-#     5. the formatting check (swift format lint, with .swift-format);
-#     6. a short run of each fuzz target (scripts/fuzz.sh: libFuzzer with AddressSanitizer, a build
+#     4. the operator console in headless Chromium driven by Playwright (scripts/console_test.py; both are
+#        installed here when missing: Debian's chromium package, Playwright for Python);
+#     5. the docs check (scripts/docs_test.py);
+#     6. the formatting check (swift format lint, with .swift-format);
+#     7. a short run of each fuzz target (scripts/fuzz.sh: libFuzzer with AddressSanitizer, a build
 #        of its own in .build-fuzz) and the canonical writer against Node.
 #   It needs PostgreSQL 15 at /usr/lib/postgresql/15/bin (the tests start and stop their own
 #   throwaway servers with scripts/pg_server.py), Node.js 20 and Python 3.
@@ -70,6 +72,9 @@ python3 scripts/pg_restart_test.py "$relevo"
 python3 scripts/panel_guide_test.py "$relevo"
 swift build --package-path examples/swift-panel --scratch-path .build-examples
 python3 scripts/swift_panel_test.py "$relevo" "$(swift build --package-path examples/swift-panel --scratch-path .build-examples --show-bin-path)/SwiftPanel"
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+python3 -c "import playwright" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check playwright==1.65.2
+python3 scripts/console_test.py "$relevo"
 python3 scripts/docs_test.py
 # Formatting is part of the test: a file that drifts from .swift-format fails the run, not a review.
 swift format lint --strict --configuration .swift-format -r Sources Tests Benchmarks/Sources Fuzz Package.swift Benchmarks/Package.swift \

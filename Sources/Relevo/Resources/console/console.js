@@ -209,8 +209,9 @@ function confirmAction(text) {
 function copyButton(text) {
   return h('button', {
     type: 'button', class: 'quiet', onclick: async (event) => {
+      const button = event.currentTarget;
       try { await navigator.clipboard.writeText(text); } catch { /* a browser without clipboard access: the text is selectable */ }
-      event.currentTarget.textContent = t('copied');
+      button.textContent = t('copied');
     },
   }, t('copy'));
 }
