@@ -42,11 +42,13 @@ class Panel:
 
     def __init__(self):
         self.failing = False
+        self.received = []  # the headers of every request, in arrival order
         panel = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers["Content-Length"]))
+                panel.received.append({name.lower(): value for name, value in self.headers.items()})
                 body = f"panel down {IMG}{SCRIPT}".encode() if panel.failing else b'{"ok":true}'
                 self.send_response(500 if panel.failing else 200)
                 self.send_header("Content-Length", str(len(body)))
@@ -167,8 +169,13 @@ try:
         attempts = page.inner_text("main table")
         checks("the failed event shows its three attempts with 500 and the answer as text",
                attempts.count("500") >= 3 and f"panel down {IMG}{SCRIPT}" in attempts, attempts)
-        headers = page.inner_text("pre[data-headers]")
-        checks("the headers sent show the signatures' form and no secret", "webhook-signature" in headers and "panel-token" not in headers)
+        shown = dict(line.split(": ", 1) for line in page.inner_text("pre[data-headers]").splitlines())
+        sent = [request for request in panel.received if request["webhook-id"] == failed_id][-1]
+        checks("the headers shown are those the last attempt sent, signatures included",
+               all(shown.get(name) == sent[name.lower()] for name in
+                   ["X-Jelou-Signature", "webhook-id", "webhook-timestamp", "webhook-signature", "User-Agent", "Content-Type"]),
+               f"shown {shown}, sent {sent}")
+        checks("and the panel credential is hidden", shown.get("Authorization") == "(hidden)" and "panel-token" not in page.content())
         checks("the body is pretty-printed", '"event_type": "message"' in page.inner_text("#event-body"))
         no_xss("failed event")
         shoot("event-failed")
@@ -213,6 +220,9 @@ try:
         page.click(".secret button")
         checks("the copy button copies it", page.evaluate("navigator.clipboard.readText()") == secret)
         shoot("integration-secret")
+        attempts = api("GET", f"{base}/events/{failed_id}")["data"]["attempts"]
+        checks("after the regeneration, earlier attempts show no headers (their secret is gone)",
+               all(attempt["requestHeaders"] is None for attempt in attempts), json.dumps(attempts)[:300])
         page.click("nav a[href='#/overview']")
         page.wait_for_selector("#health-title")
         page.click("nav a[href='#/integration']")

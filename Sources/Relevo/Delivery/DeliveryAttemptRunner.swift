@@ -102,19 +102,9 @@ package struct DeliveryAttemptRunner: Sendable {
         } catch {
             return Result(disposition: .notSent, errorClass: "blocked_address")
         }
-        var headers: [(String, String)] = [
-            ("Content-Type", "application/json"),
-            ("X-Jelou-Signature", WebhookSignature.jelou(key: target.keys[0], body: event.body)),
-            ("webhook-id", event.id),
-            ("webhook-timestamp", String(time.millisecondsSince1970 / 1000)),
-            (
-                "webhook-signature",
-                WebhookSignature.standard(
-                    keys: target.keys, id: event.id, timestamp: time.millisecondsSince1970 / 1000, body: event.body)
-            ),
-            ("User-Agent", "Relevo/\(Release.version)"),
-        ]
-        if let credential = target.credential { headers.append(credential) }
+        let headers = OutboundHeaders.make(
+            eventId: event.id, body: event.body, timestamp: time.millisecondsSince1970 / 1000, keys: target.keys,
+            credential: target.credential)
         let sent = await sender.post(url: url, headers: headers, body: event.body)
         return Result(
             disposition: .sent, statusCode: sent.statusCode, errorClass: sent.errorClass,

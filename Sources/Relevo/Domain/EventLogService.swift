@@ -2,10 +2,12 @@
 package struct EventLogService: Sendable {
     let store: any RelevoStore
     let cursors: PageCursor
+    let secrets: SecretBox
     let now: @Sendable () -> Timestamp
 
     package init(store: any RelevoStore, secrets: SecretBox, now: @escaping @Sendable () -> Timestamp = Timestamp.now) {
         self.store = store
+        self.secrets = secrets
         cursors = PageCursor(secrets: secrets, list: .events)
         self.now = now
     }
@@ -41,6 +43,47 @@ package struct EventLogService: Sendable {
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt]) {
         guard let found = try await store.event(projectId: projectId, id: id) else { throw DomainError.notFound(.event, id: id) }
         return found
+    }
+
+    /// The headers each attempt sent, by attempt number, made again from the event, the attempt's
+    /// start and the secrets in force then; the panel credential's value hidden. Relevo keeps no
+    /// copy of the headers, so an attempt made before the integration last changed (a regenerated
+    /// secret, another credential) has none, nor has one that sent nothing.
+    package func headersSent(_ logged: LoggedEvent, attempts: [DeliveryAttempt]) async throws -> [Int: [(String, String)]] {
+        let event = logged.event
+        let sent = attempts.filter(OutboundHeaders.sentRequest)
+        guard !sent.isEmpty else { return [:] }
+        var headers: [Int: [(String, String)]] = [:]
+        func record(_ attempt: DeliveryAttempt, keys: [SigningKey], credential: (String, String)?) {
+            headers[attempt.number] = OutboundHeaders.make(
+                eventId: event.id, body: event.body, timestamp: attempt.startedAt.millisecondsSince1970 / 1000, keys: keys,
+                credential: credential)
+        }
+        switch event.destination {
+        case .panel:
+            guard let integration = try await store.integration(projectId: event.projectId),
+                let current = secrets.open(integration.signingSecret, context: IntegrationService.signingContext(integration.id))
+            else { return [:] }
+            let previous = integration.previousSigningSecret.flatMap {
+                secrets.open($0, context: IntegrationService.signingContext(integration.id))
+            }
+            let credential = PanelCredential.header(for: integration.authType, authorization: "user:password")
+                .map { ($0.name, OutboundHeaders.hiddenValue) }
+            for attempt in sent where attempt.startedAt >= integration.updatedAt {
+                var keys = [SigningKey(secret: current)]
+                if let previous, let expiry = integration.previousSecretExpiresAt, attempt.startedAt < expiry {
+                    keys.append(SigningKey(secret: previous))
+                }
+                record(attempt, keys: keys, credential: credential)
+            }
+        case .channel(let botId):
+            // A channel secret never changes while its bot exists.
+            guard let bot = try await store.bot(projectId: event.projectId, id: botId),
+                let secret = secrets.open(bot.channelSecret, context: BotService.secretContext(projectId: bot.projectId, botId: bot.id))
+            else { return [:] }
+            for attempt in sent { record(attempt, keys: [SigningKey(secret: secret)], credential: nil) }
+        }
+        return headers
     }
 
     /// Queues a settled event again. A panel event needs the project's integration: without it the

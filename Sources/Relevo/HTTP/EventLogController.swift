@@ -30,7 +30,8 @@ struct EventLogController {
     @Sendable func get(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let (event, attempts) = try await events.event(
             projectId: context.projectId, id: try PathParameter.identifier("eventId", request, context))
-        return JSONResponse.success("Event retrieved successfully", data: event.json(attempts: attempts))
+        let headers = try await events.headersSent(event, attempts: attempts)
+        return JSONResponse.success("Event retrieved successfully", data: event.json(attempts: attempts, headers: headers))
     }
 
     @Sendable func redeliver(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {

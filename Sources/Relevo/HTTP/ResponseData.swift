@@ -64,8 +64,9 @@ extension ConversationMessage {
 }
 
 extension LoggedEvent {
-    /// The event log's view (§8); `body` and attempts only for a single event.
-    func json(attempts: [DeliveryAttempt]? = nil) -> JSONValue {
+    /// The event log's view (§8); `body` and attempts (with the headers each sent, by attempt number)
+    /// only for a single event.
+    func json(attempts: [DeliveryAttempt]? = nil, headers: [Int: [(String, String)]] = [:]) -> JSONValue {
         .members([
             "id": .string(event.id), "destination": .string(event.destination.kind),
             "botId": event.destination.botId.map(JSONValue.string),
@@ -76,19 +77,21 @@ extension LoggedEvent {
             "createdAt": .string(event.createdAt.iso8601),
             "finishedAt": finishedAt.map { .string($0.iso8601) } ?? .null,
             "body": attempts == nil ? nil : ((try? JSONParser.parse(event.body)) ?? .null),
-            "attempts": attempts.map { list in .array(list.map(\.json)) },
+            "attempts": attempts.map { list in .array(list.map { $0.json(headers: headers[$0.number]) }) },
         ])
     }
 }
 
 extension DeliveryAttempt {
-    var json: JSONValue {
+    /// One attempt; `requestHeaders` in the order they were sent, `null` when they cannot be shown.
+    func json(headers: [(String, String)]?) -> JSONValue {
         .members([
             "number": .number(Double(number)), "startedAt": .string(startedAt.iso8601),
             "durationMs": .number(Double(durationMilliseconds)),
             "statusCode": statusCode.map { .number(Double($0)) } ?? .null,
             "errorClass": errorClass.map(JSONValue.string) ?? .null,
             "responseBody": responseBody.map(JSONValue.string) ?? .null,
+            "requestHeaders": headers.map { list in .object(list.map { (key: $0.0, value: JSONValue.string($0.1)) }) } ?? .null,
         ])
     }
 }

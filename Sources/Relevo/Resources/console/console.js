@@ -38,6 +38,7 @@ const WORDS = {
     bulkCount: (n) => `Redeliver ${n} failed event${n === 1 ? '' : 's'}? Each is sent again with its id and body.`,
     bulkNone: 'No failed event since that time.', bulkDone: (n) => `${n} event${n === 1 ? '' : 's'} queued for redelivery.`,
     nextAttempt: 'Next attempt', finished: 'Finished', secretNote: 'Signatures are shown; the secret and the panel credential never are.',
+    headersOf: (n) => `Attempt ${n}:`, noHeaders: 'None to show: no attempt has sent a request yet, or the integration changed since (Relevo keeps no copy of the headers).',
     save: 'Save', edit: 'Edit the integration', signingSecret: 'Signing secret',
     secretOnce: 'Copy it now: it is shown only this once. Your panel needs it to verify events and sign replies.',
     regenerate: 'Regenerate the signing secret', grace: 'Grace period for the old secret (seconds)',
@@ -75,6 +76,7 @@ const WORDS = {
     bulkCount: (n) => `¿Reenviar ${n} evento${n === 1 ? '' : 's'} fallido${n === 1 ? '' : 's'}? Cada uno se envía de nuevo con su id y cuerpo.`,
     bulkNone: 'No hay eventos fallidos desde ese momento.', bulkDone: (n) => `${n} evento${n === 1 ? '' : 's'} en cola para reenvío.`,
     nextAttempt: 'Próximo intento', finished: 'Terminado', secretNote: 'Se muestran las firmas; nunca el secreto ni la credencial del panel.',
+    headersOf: (n) => `Intento ${n}:`, noHeaders: 'Nada que mostrar: ningún intento ha enviado una petición aún, o la integración cambió desde entonces (Relevo no guarda copia de las cabeceras).',
     save: 'Guardar', edit: 'Editar la integración', signingSecret: 'Secreto de firma',
     secretOnce: 'Cópialo ahora: solo se muestra esta vez. Tu panel lo necesita para verificar eventos y firmar respuestas.',
     regenerate: 'Regenerar el secreto de firma', grace: 'Periodo de gracia del secreto anterior (segundos)',
@@ -112,6 +114,7 @@ const WORDS = {
     bulkCount: (n) => `Reenviar ${n} evento${n === 1 ? '' : 's'} com falha? Cada um é enviado de novo com seu id e corpo.`,
     bulkNone: 'Nenhum evento com falha desde esse momento.', bulkDone: (n) => `${n} evento${n === 1 ? '' : 's'} na fila para reenvio.`,
     nextAttempt: 'Próxima tentativa', finished: 'Terminado', secretNote: 'As assinaturas são mostradas; o segredo e a credencial do painel, nunca.',
+    headersOf: (n) => `Tentativa ${n}:`, noHeaders: 'Nada a mostrar: nenhuma tentativa enviou uma requisição ainda, ou a integração mudou desde então (o Relevo não guarda cópia dos cabeçalhos).',
     save: 'Salvar', edit: 'Editar a integração', signingSecret: 'Segredo de assinatura',
     secretOnce: 'Copie agora: ele só é mostrado desta vez. Seu painel precisa dele para verificar eventos e assinar respostas.',
     regenerate: 'Regenerar o segredo de assinatura', grace: 'Período de carência do segredo anterior (segundos)',
@@ -616,19 +619,12 @@ function bulkRedeliver() {
     message);
 }
 
-/** The headers Relevo sends with every attempt (api.md §5.1), shown without any secret. */
-function headersSent(event, attempt) {
-  const stamp = attempt ? String(Math.floor(new Date(attempt.startedAt).getTime() / 1000)) : '…';
-  const lines = [
-    ['Content-Type', 'application/json'],
-    ['User-Agent', 'Relevo'],
-    ['webhook-id', event.id],
-    ['webhook-timestamp', stamp],
-    ['webhook-signature', 'v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">'],
-    ['X-Jelou-Signature', 'sha256=<hex HMAC-SHA256 of the body>'],
-  ];
-  if (event.destination === 'panel') lines.push(['Authorization / X-API-Key', '<the panel credential, per authType>']);
-  return h('pre', { 'data-headers': '' }, lines.map(([name, value]) => `${name}: ${value}`).join('\n'));
+/** The headers the last attempt that sent a request carried: signatures shown, the panel credential hidden. */
+function headersSent(attempts) {
+  const attempt = [...attempts].reverse().find((candidate) => candidate.requestHeaders);
+  if (!attempt) return h('p', { class: 'muted', 'data-headers': '' }, t('noHeaders'));
+  return h('div', {}, h('p', { class: 'muted' }, t('headersOf', attempt.number)),
+    h('pre', { 'data-headers': '' }, Object.entries(attempt.requestHeaders).map(([name, value]) => `${name}: ${value}`).join('\n')));
 }
 
 async function eventPage(id) {
@@ -672,7 +668,7 @@ async function eventPage(id) {
         event.finishedAt ? [t('finished'), time(event.finishedAt)] : null]),
       h('div', { class: 'row' }, redeliver)),
     h('section', { class: 'card' }, h('h2', {}, t('body'), ' ', copyButton(body)), h('pre', { id: 'event-body' }, body)),
-    h('section', { class: 'card' }, h('h2', {}, t('headersSent')), h('p', { class: 'muted' }, t('secretNote')), headersSent(event, attempts[attempts.length - 1])),
+    h('section', { class: 'card' }, h('h2', {}, t('headersSent')), h('p', { class: 'muted' }, t('secretNote')), headersSent(attempts)),
     h('section', { class: 'card' }, h('h2', {}, t('attempts')),
       attempts.length ? table([t('attempt'), t('startedAt'), t('duration'), t('status'), t('answer')], attemptRows) : h('p', { class: 'empty' }, t('noAttempts'))));
 }
