@@ -4,7 +4,8 @@
 
 For each size: `relevo serve` creates a SQLite store (project, integration, two bots), which is then
 filled directly with users, rooms, conversations (a fifth of them active) and their events (97 %
-delivered, 2 % failed, 1 % pending, created over 30 days), then served; then `relevo copy` carries
+delivered, 2 % failed, 1 % pending with their next attempt due the next day, so that no delivery
+runs meanwhile; created over 30 days), then served; then `relevo copy` carries
 the same store to a new PostgreSQL database, which is served too. Against each server, one client
 on one keep-alive connection asks each route REQUESTS times in a row (after 20 warm-up requests):
 a page of 50 of the event log (the first, the second by its cursor, the failed ones, one
@@ -46,6 +47,7 @@ def fill(path, project, events):
     db.executemany("INSERT INTO rooms (project_id, id, bot_id, user_id, created_at) VALUES (?,?,?,?,?)",
                    ((project, f"r{i}", "sales" if i % 2 else "care", f"u{i}", start) for i in range(conversations)))
     step = (now - start) // conversations
+    later = now + DAY  # pending events wait for a retry due tomorrow: no delivery runs while the lists are measured
     db.executemany(
         "INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, end_at, ended_reason, assignment, metadata) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -62,8 +64,8 @@ def fill(path, project, events):
             status = "delivered" if roll < 0.97 else "failed" if roll < 0.99 else "pending"
             kind = "conversation.start" if n % per == 0 else "message"
             yield (n + 1, f"evt_{n:024x}", project, "panel", None, f"panel:{project}:c{i:08d}", f"c{i:08d}", kind, status,
-                   1 if status == "delivered" else 8 if status == "failed" else 0, created,
-                   created, None if status == "pending" else created + 150)
+                   1 if status == "delivered" else 8 if status == "failed" else 0,
+                   later if status == "pending" else created, created, None if status == "pending" else created + 150)
 
     db.executemany(
         "INSERT INTO events (seq, id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, status, attempt_count, "
