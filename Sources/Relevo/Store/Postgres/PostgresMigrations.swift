@@ -328,5 +328,62 @@ enum PostgresMigrations {
                 "CREATE INDEX conversations_by_bot ON conversations(project_id, bot_id, seq)",
                 "CREATE INDEX conversations_by_user ON conversations(project_id, user_id, seq)",
             ]),
+        // Settlements in batches (SettlementQueue): the steps of relevo_finish_attempt for many attempts
+        // in one statement. The keys of the events that finish are locked first, in one order, as every
+        // writer of heads does; the heads are refreshed after the update, which they must see.
+        // Arrays carry no NULL from the client: -1 is no status code, no next attempt, no finish; '' no
+        // error class; p_has_body says whether a response body came. Returns the ids it settled.
+        Migration(
+            id: "004_batched_settlements",
+            statements: [
+                """
+                CREATE FUNCTION relevo_finish_attempts(
+                    p_events TEXT[], p_numbers BIGINT[], p_started BIGINT[], p_durations BIGINT[], p_status_codes BIGINT[],
+                    p_error_classes TEXT[], p_bodies TEXT[], p_has_body BOOLEAN[], p_statuses TEXT[], p_next BIGINT[],
+                    p_finished BIGINT[], p_owner TEXT
+                ) RETURNS SETOF TEXT LANGUAGE plpgsql AS $$
+                DECLARE
+                    v_settled TEXT[];
+                    v_keys TEXT[];
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (
+                        SELECT DISTINCT hashtext(e.ordering_key) AS h
+                        FROM unnest(p_events, p_finished) AS u(id, finished) JOIN events e ON e.id = u.id
+                        WHERE u.finished >= 0 ORDER BY h
+                    ) AS locks;
+                    INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    SELECT u.id, u.number, u.started, u.duration, NULLIF(u.code, -1), NULLIF(u.class, ''),
+                        CASE WHEN u.has_body THEN u.body END
+                    FROM unnest(p_events, p_numbers, p_started, p_durations, p_status_codes, p_error_classes, p_bodies, p_has_body)
+                        AS u(id, number, started, duration, code, class, body, has_body)
+                    ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                        status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body;
+                    WITH settled AS (
+                        UPDATE events e SET status = u.status, attempt_count = GREATEST(e.attempt_count, u.number),
+                            next_attempt_at = COALESCE(NULLIF(u.next, -1), e.next_attempt_at), locked_until = NULL, lease_owner = NULL,
+                            finished_at = NULLIF(u.finished, -1)
+                        FROM unnest(p_events, p_numbers, p_statuses, p_next, p_finished) AS u(id, number, status, next, finished)
+                        WHERE e.id = u.id AND e.status = 'delivering' AND e.lease_owner = p_owner
+                        RETURNING e.id, e.ordering_key, e.finished_at
+                    )
+                    SELECT array_agg(id), array_agg(DISTINCT ordering_key) FILTER (WHERE finished_at IS NOT NULL)
+                    INTO v_settled, v_keys FROM settled;
+                    IF v_keys IS NOT NULL THEN
+                        WITH next AS (
+                            SELECT k AS ordering_key, (SELECT MIN(e.seq) FROM events e
+                                WHERE e.ordering_key = k AND e.status IN ('pending', 'delivering', 'held')) AS seq
+                            FROM unnest(v_keys) AS k
+                        ), removed AS (
+                            DELETE FROM heads h USING next WHERE h.ordering_key = next.ordering_key AND next.seq IS NULL
+                        )
+                        INSERT INTO heads AS h (ordering_key, seq) SELECT ordering_key, seq FROM next WHERE seq IS NOT NULL
+                        ON CONFLICT (ordering_key) DO UPDATE SET seq = excluded.seq;
+                    END IF;
+                    RETURN QUERY SELECT unnest(COALESCE(v_settled, '{}'));
+                END
+                $$
+                """
+            ]),
     ]
 }

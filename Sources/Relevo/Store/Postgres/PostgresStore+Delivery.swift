@@ -77,20 +77,32 @@ extension PostgresStore {
         if released > 0 { signal.signal() }
     }
 
-    /// One round trip (`relevo_finish_attempt`, migration 002): the attempt, the settlement if this
-    /// instance still holds the lease, and the key's next head.
+    /// Written with the settlements made meanwhile (``SettlementQueue``): the attempt, the settlement
+    /// if this instance still holds the lease, and the key's next head.
     package func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
-        let settled =
-            try await write(
-                """
-                SELECT relevo_finish_attempt(\(attempt.eventId), \(attempt.number), \(attempt.startedAt.millisecondsSince1970),
-                    \(attempt.durationMilliseconds), \(attempt.statusCode), \(attempt.errorClass), \(attempt.responseBody),
-                    \(status.rawValue), \(next), \(finished), \(instanceId)) AS settled
-                """
-            ).first?.value("settled", as: Bool.self) ?? false
+        let settled = try await settlements.settle(
+            SettlementQueue.Settlement(attempt: attempt, status: status.rawValue, nextAttemptAt: next, finishedAt: finished)
+        ) { [self] batch in try await writeSettlements(batch) }
         // The key's next event is its head now (a retry stays the head, and is timed by the poll).
         if settled && finished != nil { announceDue() } else { signal.signal() }
+    }
+
+    /// One statement (`relevo_finish_attempts`, migration 004) for a batch of settlements; the ids of
+    /// the events it settled. Arrays cannot carry NULL from here: -1 stands for no status code, no next
+    /// attempt and no finish, '' for no error class, and `has_body` says whether a response body came.
+    func writeSettlements(_ batch: [SettlementQueue.Settlement]) async throws -> Set<String> {
+        let attempts = batch.map(\.attempt)
+        let rows = try await write(
+            """
+            SELECT relevo_finish_attempts(\(attempts.map(\.eventId)), \(attempts.map { Int64($0.number) }),
+                \(attempts.map(\.startedAt.millisecondsSince1970)), \(attempts.map { Int64($0.durationMilliseconds) }),
+                \(attempts.map { Int64($0.statusCode ?? -1) }), \(attempts.map { $0.errorClass ?? "" }),
+                \(attempts.map { $0.responseBody ?? "" }), \(attempts.map { $0.responseBody != nil }),
+                \(batch.map(\.status)), \(batch.map { $0.nextAttemptAt ?? -1 }), \(batch.map { $0.finishedAt ?? -1 }),
+                \(instanceId)) AS settled
+            """)
+        return Set(try rows.map { try $0.value("settled", as: String.self) })
     }
 
     package func nextDueTime(after now: Timestamp) async throws -> Timestamp? {

@@ -22,6 +22,8 @@ package final class PostgresStore: RelevoStore {
     /// Wakes the other instances after commits that make events due (``announceDue()``).
     private let announcer: DueAnnouncer
     private let listener: WakeUpListener
+    /// Gathers concurrent settlements into one statement each (``finishAttempt(_:outcome:)``).
+    let settlements = SettlementQueue()
     /// Written into the leases this process takes, so that only the lease holder settles an event.
     let instanceId = Identifier.generate()
     private let connectTimeout: Duration
