@@ -283,6 +283,36 @@ struct DeliveryStoreContractTests {
         }
     }
 
+    /// Many attempts finished at once (PostgreSQL writes them in batches): each is settled, each key's
+    /// next event becomes its head, a retried one stays the head.
+    @Test(arguments: Backend.allCases)
+    func concurrentSettlementsEachMoveTheirKeyOn(backend: Backend) async throws {
+        try await Self.withWorld(
+            backend, conversations: 16,  // as many as one claim takes for one destination
+            events: { conversation in (1...2).map { Self.event("\(conversation)-\($0)", conversation) } }
+        ) { stores in
+            let store = stores[0]
+            let claimed = try await Self.claim(store, limit: 100)
+            #expect(claimed.count == 16 && claimed.allSatisfy { $0.id.hasSuffix("-1") })
+            let settled = try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, event) in claimed.enumerated() {
+                    group.addTask {
+                        let at = Self.start.adding(seconds: 1)
+                        let outcome: DeliveryOutcome = index % 4 == 0 ? .retry(at: Self.start) : .delivered(at: at)
+                        try await store.finishAttempt(Self.attempt(event.id, 1, status: index % 4 == 0 ? 503 : 200), outcome: outcome)
+                    }
+                }
+                try await group.waitForAll()
+                return try await store.events(projectId: "p1", status: .delivered, conversationId: nil, limit: 100, before: nil)
+            }
+            #expect(settled.count == 12)
+            // The 12 delivered keys offer their second event; the 4 retried ones their first again.
+            let next = try await Self.claim(store, at: Self.start.adding(seconds: 2), limit: 100)
+            #expect(next.count == 16)
+            #expect(next.filter { $0.id.hasSuffix("-2") }.count == 12 && next.filter { $0.id.hasSuffix("-1") }.count == 4)
+        }
+    }
+
     /// The overview's figures: the queue (pending, in flight, held), what settled since a time, the
     /// failed events kept, the last delivery; another project's events never count.
     @Test(arguments: Backend.allCases)
