@@ -98,7 +98,7 @@ public struct RelevoClient: Sendable {
 
     /// One conversation; with `includeMessages`, its history in order.
     public func conversation(id: String, includeMessages: Bool = false) async throws -> Conversation {
-        try await call(.GET, integrationPath + "/conversations/\(Self.segment(id))" + (includeMessages ? "?include=messages" : ""))
+        try await call(.GET, integrationPath + "/conversations/\(Transport.segment(id))" + (includeMessages ? "?include=messages" : ""))
     }
 
     /// The project's conversations, newest first; pass the page's ``Page/nextCursor`` for the next one.
@@ -123,12 +123,12 @@ public struct RelevoClient: Sendable {
 
     /// One event with its body and every attempt.
     public func event(id: String) async throws -> LoggedEvent {
-        try await call(.GET, integrationPath + "/events/\(Self.segment(id))")
+        try await call(.GET, integrationPath + "/events/\(Transport.segment(id))")
     }
 
     /// Queues a delivered or failed event again (same id, new attempts).
     public func redeliver(eventId: String) async throws {
-        let _: JSONValue = try await call(.POST, integrationPath + "/events/\(Self.segment(eventId))/redeliver")
+        let _: JSONValue = try await call(.POST, integrationPath + "/events/\(Transport.segment(eventId))/redeliver")
     }
 
     /// Queues again every `failed` event created at or after `since`; returns how many.
@@ -155,8 +155,6 @@ public struct RelevoClient: Sendable {
         let bytes = try body.map { try Array(JSONEncoder().encode($0)) }
         return try await transport.exchange(method, path, body: bytes, headers: [("x-api-key", apiKey)])
     }
-
-    private static func segment(_ text: String) -> String { Transport.segment(text) }
 
     private static func query(_ parameters: KeyValuePairs<String, String?>) -> String {
         let pairs = parameters.compactMap { name, value in value.map { "\(name)=\(Transport.queryValue($0))" } }

@@ -250,14 +250,15 @@ class APIError extends Error {
   }
 }
 
-const session = {
+/** The key and its project, kept in this browser tab only. */
+const tab = {
   get key() { return sessionStorage.getItem(KEY); },
   get project() { try { return JSON.parse(sessionStorage.getItem(PROJECT)); } catch { return null; } },
   signIn(key, project) { sessionStorage.setItem(KEY, key); sessionStorage.setItem(PROJECT, JSON.stringify(project)); },
   signOut() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(PROJECT); },
 };
 
-async function api(method, path, body, key = session.key) {
+async function api(method, path, body, key = tab.key) {
   const init = { method, headers: { 'x-api-key': key || '' }, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
@@ -268,8 +269,8 @@ async function api(method, path, body, key = session.key) {
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
   if (!response.ok) {
-    if (response.status === 401 && key === session.key && session.key) {
-      session.signOut();
+    if (response.status === 401 && key === tab.key && tab.key) {
+      tab.signOut();
       render({ reason: t('signedOut') });
     }
     throw new APIError(response.status, parsed);
@@ -278,11 +279,11 @@ async function api(method, path, body, key = session.key) {
 }
 
 function projectPath(suffix = '') {
-  return `/v1/external-support/${encodeURIComponent(session.project.projectId)}${suffix}`;
+  return `/v1/external-support/${encodeURIComponent(tab.project.projectId)}${suffix}`;
 }
 
 function platformPath(suffix) {
-  return `/v1/projects/${encodeURIComponent(session.project.projectId)}${suffix}`;
+  return `/v1/projects/${encodeURIComponent(tab.project.projectId)}${suffix}`;
 }
 
 function query(parameters) {
@@ -318,12 +319,12 @@ function chrome() {
   document.getElementById('language').value = language;
   const signOut = document.getElementById('sign-out');
   signOut.textContent = t('signOut');
-  signOut.hidden = !session.key;
-  const project = session.project;
+  signOut.hidden = !tab.key;
+  const project = tab.project;
   document.getElementById('project').textContent = project ? `${t('project')}: ${project.name} (${project.projectId})` : '';
   const nav = document.getElementById('nav');
   nav.replaceChildren();
-  if (!session.key) return;
+  if (!tab.key) return;
   const current = route().page;
   for (const [page, href] of PAGES) {
     nav.append(h('a', { href, 'aria-current': current === page ? 'page' : null }, t(page)));
@@ -334,7 +335,7 @@ async function render(options = {}) {
   clearInterval(refreshTimer);
   chrome();
   const main = document.getElementById('main');
-  if (!session.key) {
+  if (!tab.key) {
     main.replaceChildren(signInPage(options.reason));
     main.querySelector('input')?.focus();
     return;
@@ -348,7 +349,7 @@ async function render(options = {}) {
     if (route().page !== page) return; // the reader went elsewhere meanwhile
     main.replaceChildren(content);
   } catch (error) {
-    if (!session.key) return;
+    if (!tab.key) return;
     main.replaceChildren(h('p', { class: 'error', role: 'alert' }, error.status === 404 ? t('notFound') : `${t('failedToLoad')} ${error.text || ''}`));
   }
   if (options.focus !== false) main.focus();
@@ -366,7 +367,7 @@ function signInPage(reason) {
       const key = input.value.trim();
       try {
         const project = await api('GET', '/v1/projects/current', undefined, key);
-        session.signIn(key, project);
+        tab.signIn(key, project);
         input.value = '';
         if (!location.hash) location.hash = '#/overview';
         render();
@@ -820,7 +821,7 @@ document.addEventListener('DOMContentLoaded', () => {
     render({ focus: false });
   });
   document.getElementById('sign-out').addEventListener('click', () => {
-    session.signOut();
+    tab.signOut();
     location.hash = '';
     render();
   });
