@@ -54,6 +54,10 @@ let package = Package(
                 .embedInCode("Resources/console/index.html"),
                 .embedInCode("Resources/console/console.css"),
                 .embedInCode("Resources/console/console.js"),
+                .embedInCode("Resources/webchat/widget.js"),
+                .embedInCode("Resources/webchat/chat.html"),
+                .embedInCode("Resources/webchat/chat.css"),
+                .embedInCode("Resources/webchat/chat.js"),
             ]
         ),
         // The one SQLite setting Swift cannot make itself (a variadic C call); the header is the one GRDB builds against.

@@ -38,6 +38,10 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Burst size per API key [RELEVO_RATE_BURST]") var rateBurst: String?
     @Option(
         parsing: .unconditional,
+        help: "Web chat requests per second per client address (burst 3x), 0 = unlimited, default 20 [RELEVO_WEBCHAT_RATE_LIMIT]")
+    var webchatRateLimit: String?
+    @Option(
+        parsing: .unconditional,
         help: "Delays between delivery attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default) [RELEVO_RETRY_SCHEDULE]")
     var retrySchedule: String?
     @Option(parsing: .unconditional, help: "Seconds a panel or channel has to answer one delivery, default 15 [RELEVO_DELIVERY_TIMEOUT]")
@@ -74,6 +78,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let burst = try Setting.number(rateBurst, "--rate-burst", "RELEVO_RATE_BURST", in: Limit.rateBurstRange) {
             configuration.rateLimitBurst = burst
+        }
+        if let rate = try Setting.number(webchatRateLimit, "--webchat-rate-limit", "RELEVO_WEBCHAT_RATE_LIMIT", in: Limit.rateLimitRange) {
+            configuration.webChatRatePerAddress = rate
         }
         if let schedule = try Setting.read(retrySchedule, "--retry-schedule", "RELEVO_RETRY_SCHEDULE", ConfigurationValue.retrySchedule) {
             configuration.retryPolicy.schedule = schedule

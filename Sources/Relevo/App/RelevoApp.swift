@@ -13,6 +13,9 @@ package struct RelevoApp: Sendable {
     package let bots: BotService
     package let conversations: ConversationService
     package let eventLog: EventLogService
+    package let webChats: WebChatService
+    /// Wakes the web chat streams of a room when its history changes.
+    package let transcripts = TranscriptSignal()
     package let metrics = DeliveryMetrics()
     package let secrets: SecretBox
     package let destinationGuard: DestinationGuard
@@ -47,8 +50,9 @@ package struct RelevoApp: Sendable {
         integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         conversations = ConversationService(
-            store: store, bots: bots, integrations: integrations, secrets: secrets, metrics: metrics)
+            store: store, bots: bots, integrations: integrations, secrets: secrets, metrics: metrics, transcripts: transcripts)
         eventLog = EventLogService(store: store, secrets: secrets)
+        webChats = WebChatService(store: store, bots: bots, conversations: conversations, secrets: secrets)
     }
 
     /// Runs `body` with the store started and ready, and closes the store afterwards, also when
@@ -115,6 +119,11 @@ package struct RelevoApp: Sendable {
         PanelWebhookController(conversations: conversations).register(in: &routes)
         EventLogController(events: eventLog).register(in: &routes)
         ProjectController(projects: projects).register(in: &routes)
+        WebChatController(webChats: webChats).register(in: &routes)
+        WidgetController(
+            webChats: webChats, transcripts: transcripts,
+            addressLimiter: RateLimiter(ratePerSecond: configuration.webChatRatePerAddress, burst: configuration.webChatRatePerAddress * 3)
+        ).register(in: &routes)
         ConsoleController().register(in: &routes)
         routes.finish()
         return (router, routes)

@@ -49,13 +49,20 @@ package struct Room: Sendable, Equatable {
     package let id: String
     package let botId: String
     package let userId: String
+    /// The user came through the bot's web chat: what is meant for them is read by the widget from
+    /// the history, and nothing goes to the bot's `channelWebhookUrl`.
+    package let viaWebChat: Bool
     package let createdAt: Timestamp
 
-    package init(projectId: String, id: String, botId: String, userId: String, createdAt: Timestamp) {
+    package init(projectId: String, id: String, botId: String, userId: String, viaWebChat: Bool = false, createdAt: Timestamp) {
         self.projectId = projectId
         self.id = id
         self.botId = botId
         self.userId = userId
+        self.viaWebChat = viaWebChat
         self.createdAt = createdAt
     }
+
+    /// How `rooms.channel` names a web chat room (NULL: the channel API's).
+    static let webChatChannel = "webchat"
 }

@@ -63,6 +63,7 @@ extension ConversationService {
             switch try await store.recordOnce(write) {
             case .recorded:
                 metrics?.queued(write.events)
+                if room.viaWebChat, write.message != nil { transcripts.changed(projectId: projectId, roomId: room.id) }
                 return MessageReceipt(data: write.response)
             case .duplicate(let first): return MessageReceipt(data: first)
             case .conversationNotActive: continue
@@ -102,11 +103,12 @@ extension ConversationService {
             message: ConversationMessage(
                 conversationId: active.id, id: value.id, direction: .agent, type: value.kind.rawValue,
                 content: value.content, createdAt: time),
-            events: [channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value))],
+            events: channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value)),
             at: time)
         switch try await store.recordOnce(write) {
         case .recorded:
             metrics?.queued(write.events)
+            if room.viaWebChat { transcripts.changed(projectId: projectId, roomId: room.id) }
             return MessageReceipt(data: response)
         case .duplicate(let previous): return MessageReceipt(data: previous)
         case .conversationNotActive: throw DomainError.conversationNotActive

@@ -7,14 +7,17 @@ package struct ConversationService: Sendable {
     let bots: BotService
     let integrations: IntegrationService
     let metrics: DeliveryMetrics?
+    /// Woken after every change of a web chat room's history.
+    let transcripts: TranscriptSignal
     let cursors: PageCursor
     let now: @Sendable () -> Timestamp
 
     package init(
         store: any RelevoStore, bots: BotService, integrations: IntegrationService, secrets: SecretBox, metrics: DeliveryMetrics? = nil,
-        now: @escaping @Sendable () -> Timestamp = Timestamp.now
+        transcripts: TranscriptSignal = TranscriptSignal(), now: @escaping @Sendable () -> Timestamp = Timestamp.now
     ) {
         self.store = store
+        self.transcripts = transcripts
         cursors = PageCursor(secrets: secrets, list: .conversations)
         self.metrics = metrics
         self.bots = bots
@@ -26,7 +29,7 @@ package struct ConversationService: Sendable {
     static let maximumMetadataBytes = 16 * 1024
 
     /// E6.
-    package func start(projectId: String, _ request: ConversationStart) async throws -> ConversationView {
+    package func start(projectId: String, _ request: ConversationStart, viaWebChat: Bool = false) async throws -> ConversationView {
         let (initialMessage, metadata, assignment) = (request.initialMessage, request.metadata, request.assignment)
         let bot = try await bots.bot(projectId: projectId, id: request.botId)
         let user = try await bots.user(projectId: projectId, id: request.userId)
@@ -34,7 +37,8 @@ package struct ConversationService: Sendable {
             throw DomainError.integrationNotFound(projectId: projectId)
         }
         let time = now()
-        let room = try await store.ensureRoom(projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), at: time)
+        let room = try await store.ensureRoom(
+            projectId: projectId, botId: bot.id, userId: user.id, newId: Identifier.generate(), viaWebChat: viaWebChat, at: time)
         let conversation = Conversation(
             projectId: projectId, id: Identifier.generate(), roomId: room.id, botId: bot.id, userId: user.id,
             state: .active, startAt: time, assignment: assignment, metadata: metadata)
@@ -52,7 +56,7 @@ package struct ConversationService: Sendable {
                 ConversationMessage(
                     conversationId: conversation.id, id: value.id, direction: .system,
                     type: "text", content: value.content, createdAt: time))
-            events.append(channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value)))
+            events += channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value))
         }
         do {
             try await store.startConversation(conversation, messages: messages, events: events)
@@ -60,6 +64,7 @@ package struct ConversationService: Sendable {
             throw DomainError.conversationAlreadyActive(roomId: room.id)
         }
         metrics?.queued(events)
+        if room.viaWebChat { transcripts.changed(projectId: projectId, roomId: room.id) }
         return ConversationView(conversation: conversation, user: user, bot: bot, messages: nil)
     }
 
@@ -82,9 +87,9 @@ package struct ConversationService: Sendable {
                 ConversationMessage(
                     conversationId: active.id, id: value.id, direction: .system, type: "text",
                     content: value.content, createdAt: time))
-            events.append(channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value)))
+            events += channelEvent(context, bot: bot, type: "outgoing_message", body: EventPayloads.outgoingMessage(context, value: value))
         case .edge(let edgeId)?:
-            events.append(channelEvent(context, bot: bot, type: "bot.resume", body: EventPayloads.botResume(context, edgeId: edgeId)))
+            events += channelEvent(context, bot: bot, type: "bot.resume", body: EventPayloads.botResume(context, edgeId: edgeId))
         case nil: break
         }
         events.append(
@@ -96,6 +101,7 @@ package struct ConversationService: Sendable {
                 projectId: projectId, conversationId: active.id, at: time, reason: reason, messages: messages, events: events)
         else { throw DomainError.conversationNotActive }
         metrics?.queued(events)
+        if room.viaWebChat { transcripts.changed(projectId: projectId, roomId: room.id) }
         return ConversationView(conversation: closed, user: user, bot: bot, messages: nil)
     }
 
@@ -131,11 +137,15 @@ package struct ConversationService: Sendable {
         return (page.map(\.view), listed.count > size ? page.last.map { cursors.seal($0.sequence, projectId: projectId) } : nil)
     }
 
-    /// A channel delivery, held while the bot has no channel URL.
-    func channelEvent(_ context: EventPayloads.Context, bot: Bot, type: String, body: JSONValue) -> OutboxEvent {
-        OutboxEvent.make(
-            projectId: context.projectId, destination: .channel(botId: bot.id), conversationId: context.conversationId,
-            eventType: type, body: body, held: bot.channelWebhookUrl == nil, at: context.time)
+    /// A channel delivery, held while the bot has no channel URL; none for a web chat room, whose
+    /// widget reads what is meant for its visitor from the history.
+    func channelEvent(_ context: EventPayloads.Context, bot: Bot, type: String, body: JSONValue) -> [OutboxEvent] {
+        guard !context.room.viaWebChat else { return [] }
+        return [
+            OutboxEvent.make(
+                projectId: context.projectId, destination: .channel(botId: bot.id), conversationId: context.conversationId,
+                eventType: type, body: body, held: bot.channelWebhookUrl == nil, at: context.time)
+        ]
     }
 }
 

@@ -25,6 +25,14 @@ package enum DomainError: Error, Sendable, Equatable {
     case eventNotRedeliverable(status: String)
     /// §6: unknown project, no integration, or a wrong signature — indistinguishable on purpose (401).
     case invalidSignature
+    /// The bot has no web chat (404 `WEBCHAT_NOT_FOUND`).
+    case webChatNotFound(botId: String)
+    /// A web chat call from a page whose origin the web chat does not allow (403 `ORIGIN_NOT_ALLOWED`).
+    case originNotAllowed
+    /// A web chat call without a visitor token, or with one expired or made for another bot (401 `VISITOR_UNAUTHORIZED`).
+    case visitorUnauthorized
+    /// A site's user id whose HMAC does not verify, or a web chat without identity verification (403 `IDENTITY_NOT_VERIFIED`).
+    case identityNotVerified
 }
 
 /// What a 404 names.

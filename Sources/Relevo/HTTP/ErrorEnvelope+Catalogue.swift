@@ -120,6 +120,50 @@ extension ErrorEnvelope {
                     en: "You are not authorized to perform this action.",
                     es: "No estás autorizado para realizar esta acción.",
                     pt: "Você não está autorizado a realizar esta ação."))
+        case .webChatNotFound(let botId):
+            return CatalogueEntry(
+                status: .notFound, key: "WEBCHAT_NOT_FOUND", code: "E0404", message: "Web chat not found",
+                description: "Bot \(botId.prefix(128)) has no web chat in this project",
+                developer: LocalizedText(
+                    en: "Enable the bot's web chat first (PUT …/bots/{botId}/webchat)",
+                    es: "Activa primero el chat web del bot (PUT …/bots/{botId}/webchat)",
+                    pt: "Ative primeiro o chat web do bot (PUT …/bots/{botId}/webchat)"),
+                client: LocalizedText(
+                    en: "This chat is not available.", es: "Este chat no está disponible.", pt: "Este chat não está disponível."))
+        case .originNotAllowed:
+            return CatalogueEntry(
+                status: .forbidden, key: "ORIGIN_NOT_ALLOWED", code: "E0403", message: "Origin not allowed",
+                description: "The page's origin is not among the web chat's allowedOrigins",
+                developer: LocalizedText(
+                    en: "Add the page's origin to the web chat's allowedOrigins",
+                    es: "Añade el origen de la página a allowedOrigins del chat web",
+                    pt: "Adicione a origem da página a allowedOrigins do chat web"),
+                client: LocalizedText(
+                    en: "This chat is not available on this site.", es: "Este chat no está disponible en este sitio.",
+                    pt: "Este chat não está disponível neste site."))
+        case .visitorUnauthorized:
+            return CatalogueEntry(
+                status: .unauthorized, key: "VISITOR_UNAUTHORIZED", code: "E0401", message: "Visitor unauthorized",
+                description: "The visitor token is missing, expired or not one of this web chat",
+                developer: LocalizedText(
+                    en: "Open a session (POST …/session) and send its token as Authorization: Bearer",
+                    es: "Abre una sesión (POST …/session) y envía su token como Authorization: Bearer",
+                    pt: "Abra uma sessão (POST …/session) e envie o token como Authorization: Bearer"),
+                client: LocalizedText(
+                    en: "Your chat session has ended. Please reload the page.", es: "Tu sesión de chat terminó. Recarga la página.",
+                    pt: "Sua sessão de chat terminou. Recarregue a página."))
+        case .identityNotVerified:
+            return CatalogueEntry(
+                status: .forbidden, key: "IDENTITY_NOT_VERIFIED", code: "E0403", message: "Identity not verified",
+                description: "userHash is not the HMAC-SHA256 of userId under the web chat's identity secret",
+                developer: LocalizedText(
+                    en: "Compute userHash on your server: hex HMAC-SHA256 of userId with the web chat's identity secret",
+                    es: "Calcula userHash en tu servidor: HMAC-SHA256 en hexadecimal de userId con el secreto de identidad del chat web",
+                    pt: "Calcule userHash no seu servidor: HMAC-SHA256 em hexadecimal de userId com o segredo de identidade do chat web"),
+                client: LocalizedText(
+                    en: "We could not confirm who you are. Please sign in again.",
+                    es: "No pudimos confirmar quién eres. Inicia sesión de nuevo.",
+                    pt: "Não foi possível confirmar quem você é. Entre novamente."))
         }
     }
 

@@ -9,10 +9,13 @@ import NIOCore
 package struct RelevoRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     package var authenticatedProjectId: String?
+    /// The peer's IP address (the web chat's per-address limits); nil over a Unix socket or in tests.
+    package let remoteIP: String?
 
     package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.authenticatedProjectId = nil
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are read by ``RequestBody`` with the contract's own limit and error.

@@ -17,8 +17,9 @@ package protocol ConversationStore: Sendable {
     func upsertUser(_ user: EndUser) async throws -> EndUser
     func user(projectId: String, id: String) async throws -> EndUser?
 
-    /// The room of (bot, user), created with `newId` if it does not exist yet.
-    func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room
+    /// The room of (bot, user), created with `newId` if it does not exist yet (a web chat room when
+    /// `viaWebChat`; an existing room keeps the channel it was created for).
+    func ensureRoom(projectId: String, botId: String, userId: String, newId: String, viaWebChat: Bool, at time: Timestamp) async throws -> Room
     func room(projectId: String, botId: String, userId: String) async throws -> Room?
 
     func conversation(projectId: String, id: String) async throws -> Conversation?
@@ -49,6 +50,13 @@ package protocol ConversationStore: Sendable {
     /// Everything a channel message reads before it writes, in one read (one round trip on PostgreSQL).
     /// A repeat of a message is told by ``recordOnce(_:)``, in the write.
     func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext
+}
+
+extension ConversationStore {
+    /// The room of (bot, user), created for the channel API if it does not exist yet.
+    func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+        try await ensureRoom(projectId: projectId, botId: botId, userId: userId, newId: newId, viaWebChat: false, at: time)
+    }
 }
 
 /// Which conversations a list holds; nil matches any.

@@ -40,7 +40,7 @@ package protocol IntegrationStore: Sendable {
 }
 
 /// Everything Relevo keeps, behind one value that the app is built with.
-package protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, DeliveryStore {
+package protocol RelevoStore: ProjectStore, IntegrationStore, ConversationStore, DeliveryStore, WebChatStore {
     /// What must run in the background while the store is used (`serve` runs it in its service group).
     var services: [any Service] { get }
     /// Runs ``services`` on their own until ``close()`` (the CLI, the tests), once the store is ready.

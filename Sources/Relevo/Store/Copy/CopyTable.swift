@@ -42,8 +42,18 @@ package struct CopyTable: Sendable {
             key: ["project_id", "id"]),
         CopyTable(
             name: "rooms",
-            columns: [("project_id", .text), ("id", .text), ("bot_id", .text), ("user_id", .text), ("created_at", .integer)],
+            columns: [
+                ("project_id", .text), ("id", .text), ("bot_id", .text), ("user_id", .text), ("channel", .text), ("created_at", .integer),
+            ],
             key: ["project_id", "id"]),
+        CopyTable(
+            name: "web_chats",
+            columns: [
+                ("project_id", .text), ("bot_id", .text), ("allowed_origins", .text), ("start_mode", .text), ("greeting", .text),
+                ("identity_secret_sealed", .text), ("agent_timeout_seconds", .integer), ("created_at", .integer),
+                ("updated_at", .integer),
+            ],
+            key: ["project_id", "bot_id"]),
         CopyTable(
             name: "conversations",
             columns: [

@@ -385,5 +385,25 @@ enum PostgresMigrations {
                 $$
                 """
             ]),
+        // A bot's web chat, and which rooms came through one (their replies are read by the widget).
+        Migration(
+            id: "005_web_chat",
+            statements: [
+                "ALTER TABLE rooms ADD COLUMN channel TEXT",
+                """
+                CREATE TABLE web_chats (
+                    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    bot_id TEXT NOT NULL,
+                    allowed_origins TEXT NOT NULL,
+                    start_mode TEXT NOT NULL,
+                    greeting TEXT,
+                    identity_secret_sealed TEXT,
+                    agent_timeout_seconds BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (project_id, bot_id)
+                )
+                """,
+            ]),
     ]
 }

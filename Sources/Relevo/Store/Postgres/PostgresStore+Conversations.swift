@@ -115,13 +115,16 @@ extension PostgresStore {
             updatedAt: try row.timestamp("updated_at"))
     }
 
-    package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+    package func ensureRoom(
+        projectId: String, botId: String, userId: String, newId: String, viaWebChat: Bool, at time: Timestamp
+    ) async throws -> Room {
         if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
+        let channel = viaWebChat ? Room.webChatChannel : nil
         try await transaction { connection in
             try await connection.run(
                 """
-                INSERT INTO rooms (project_id, id, bot_id, user_id, created_at)
-                VALUES (\(projectId), \(newId), \(botId), \(userId), \(time.millisecondsSince1970)) ON CONFLICT DO NOTHING
+                INSERT INTO rooms (project_id, id, bot_id, user_id, channel, created_at)
+                VALUES (\(projectId), \(newId), \(botId), \(userId), \(channel), \(time.millisecondsSince1970)) ON CONFLICT DO NOTHING
                 """)
         }
         guard let room = try await room(projectId: projectId, botId: botId, userId: userId) else { throw StoreError.notFound }
@@ -137,12 +140,13 @@ extension PostgresStore {
         ).first.map { try Self.decodeRoom(PostgresColumns($0)) }
     }
 
-    private static let roomColumns = ["project_id", "id", "bot_id", "user_id", "created_at"]
+    private static let roomColumns = ["project_id", "id", "bot_id", "user_id", "channel", "created_at"]
 
     private static func decodeRoom(_ row: PostgresColumns) throws -> Room {
         Room(
             projectId: try row.value("project_id"), id: try row.value("id"), botId: try row.value("bot_id"),
-            userId: try row.value("user_id"), createdAt: try row.timestamp("created_at"))
+            userId: try row.value("user_id"), viaWebChat: try row.value("channel", as: String?.self) == Room.webChatChannel,
+            createdAt: try row.timestamp("created_at"))
     }
 
     package func conversation(projectId: String, id: String) async throws -> Conversation? {

@@ -323,6 +323,25 @@ enum SQLiteMigrations {
                     CREATE INDEX conversations_by_user ON conversations(project_id, user_id, seq);
                     """)
         }
+        migrator.registerMigration("011_web_chat") { db in
+            // A bot's web chat, and which rooms came through one (their replies are read by the widget).
+            try db.execute(
+                sql: """
+                    ALTER TABLE rooms ADD COLUMN channel TEXT;
+                    CREATE TABLE web_chats (
+                        project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                        bot_id TEXT NOT NULL,
+                        allowed_origins TEXT NOT NULL,  -- a JSON array of origins
+                        start_mode TEXT NOT NULL,
+                        greeting TEXT,
+                        identity_secret_sealed TEXT,
+                        agent_timeout_seconds INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (project_id, bot_id)
+                    ) STRICT;
+                    """)
+        }
         return migrator
     }
 }

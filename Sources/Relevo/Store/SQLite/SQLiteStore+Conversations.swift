@@ -112,21 +112,23 @@ extension SQLiteStore {
             updatedAt: try row.timestamp("updated_at"))
     }
 
-    private static let roomNames = ["project_id", "id", "bot_id", "user_id", "created_at"]
+    private static let roomNames = ["project_id", "id", "bot_id", "user_id", "channel", "created_at"]
     private static let roomColumns = SQLiteRow.list(roomNames)
 
     private static func decodeRoom(_ row: SQLiteRow) throws -> Room {
         Room(
             projectId: try row.text("project_id"), id: try row.text("id"), botId: try row.text("bot_id"), userId: try row.text("user_id"),
-            createdAt: try row.timestamp("created_at"))
+            viaWebChat: try row.optionalText("channel") == Room.webChatChannel, createdAt: try row.timestamp("created_at"))
     }
 
-    package func ensureRoom(projectId: String, botId: String, userId: String, newId: String, at time: Timestamp) async throws -> Room {
+    package func ensureRoom(
+        projectId: String, botId: String, userId: String, newId: String, viaWebChat: Bool, at time: Timestamp
+    ) async throws -> Room {
         if let room = try await room(projectId: projectId, botId: botId, userId: userId) { return room }
         try await write { db in
             try db.run(
-                sql: "INSERT OR IGNORE INTO rooms (project_id, id, bot_id, user_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [projectId, newId, botId, userId, time.millisecondsSince1970])
+                sql: "INSERT OR IGNORE INTO rooms (project_id, id, bot_id, user_id, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [projectId, newId, botId, userId, viaWebChat ? Room.webChatChannel : nil, time.millisecondsSince1970])
         }
         guard let room = try await room(projectId: projectId, botId: botId, userId: userId) else { throw StoreError.notFound }
         return room

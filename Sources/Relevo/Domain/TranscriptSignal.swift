@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Wakes the web chat streams of a room when its history changed in this process: a visitor's
+/// message, an agent's reply, a start or a close. Each stream re-reads the history when woken, so a
+/// wake-up carries nothing and a lost or extra one costs at most a read.
+package final class TranscriptSignal: Sendable {
+    private let streams = Mutex<[String: [ObjectIdentifier: WakeUpSignal]]>([:])
+
+    package init() {}
+
+    static func key(projectId: String, roomId: String) -> String { "\(projectId)/\(roomId)" }
+
+    /// Registers `signal` to be woken on every change of the room, until ``unsubscribe(_:from:)``.
+    func subscribe(_ signal: WakeUpSignal, to key: String) {
+        streams.withLock { $0[key, default: [:]][ObjectIdentifier(signal)] = signal }
+    }
+
+    func unsubscribe(_ signal: WakeUpSignal, from key: String) {
+        streams.withLock { streams in
+            streams[key]?[ObjectIdentifier(signal)] = nil
+            if streams[key]?.isEmpty == true { streams[key] = nil }
+        }
+    }
+
+    /// The room's history changed (after the commit).
+    func changed(projectId: String, roomId: String) {
+        let woken = streams.withLock { $0[Self.key(projectId: projectId, roomId: roomId)].map { Array($0.values) } ?? [] }
+        for signal in woken { signal.signal() }
+    }
+
+    /// How many streams are open (the metrics and the benchmark read it).
+    var openStreams: Int { streams.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+}

@@ -1,0 +1,247 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The web chat's public side: the script a site embeds, the frame it opens, and the visitor API
+/// the frame calls (a session, the live transcript, messages, "talk to a person").
+///
+/// The site's page only loads `widget.js`, which asks `config` whether its origin may embed the
+/// chat (answered with CORS for allowed origins alone) and then opens the frame, served from
+/// Relevo's origin with `frame-ancestors` naming that origin: the browser renders it nowhere else,
+/// and the page cannot reach into it. Every API call checks its `Origin` (Relevo's own, for the
+/// frame, or an allowed one) and its visitor token, which names the origin it was issued for.
+struct WidgetController {
+    let webChats: WebChatService
+    let transcripts: TranscriptSignal
+    let addressLimiter: RateLimiter
+    /// Messages and hand-offs per visitor: a person types far slower than this.
+    let visitorLimiter = RateLimiter(ratePerSecond: 2, burst: 20)
+
+    static let loader = ByteBuffer(bytes: PackageResources.widget_js)
+    static let frame = ByteBuffer(bytes: PackageResources.chat_html)
+    static let script = ByteBuffer(bytes: PackageResources.chat_js)
+    static let style = ByteBuffer(bytes: PackageResources.chat_css)
+
+    /// The longest text a visitor may send: the channel API's limit for a text message.
+    static let maximumText = MessageValue.maximumTextLength
+
+    func register(in routes: inout RouteTable) {
+        routes.open(.get, "webchat/chat.js", asset(Self.script, "text/javascript; charset=utf-8"))
+        routes.open(.get, "webchat/chat.css", asset(Self.style, "text/css; charset=utf-8"))
+        routes.open(.get, "webchat/:projectId/:botId/widget.js", asset(Self.loader, "text/javascript; charset=utf-8"))
+        routes.open(.get, "webchat/:projectId/:botId/frame", frame)
+        for path in ["config", "session", "stream", "messages", "handoff"] {
+            routes.open(.options, "webchat/:projectId/:botId/\(path)", preflight)
+        }
+        routes.open(.get, "webchat/:projectId/:botId/config", config)
+        routes.open(.post, "webchat/:projectId/:botId/session", session)
+        routes.open(.get, "webchat/:projectId/:botId/stream", stream)
+        routes.open(.post, "webchat/:projectId/:botId/messages", message)
+        routes.open(.post, "webchat/:projectId/:botId/handoff", handOff)
+    }
+
+    private func asset(_ body: ByteBuffer, _ type: String) -> RouteTable.OpenHandler {
+        { _, _ in
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: type, .xContentTypeOptions: "nosniff", .cacheControl: "no-cache",
+                    .accessControlAllowOrigin: "*", .crossOriginResourcePolicy: "cross-origin",
+                ],
+                body: ResponseBody(byteBuffer: body))
+        }
+    }
+
+    /// The chat frame, for a page of `host` (an allowed origin) to embed; any other host gets a
+    /// short page that no site may frame.
+    @Sendable func frame(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        let (projectId, botId) = try ids(request, context)
+        let host = request.uri.queryParameters.get("host").flatMap(WebOrigin.normalize)
+        let chat = try? await webChats.webChat(projectId: projectId, botId: botId)
+        guard let chat, let host, chat.allows(origin: host) else {
+            return Response(
+                status: .forbidden,
+                headers: [
+                    .contentType: "text/plain; charset=utf-8", .contentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+                    .xContentTypeOptions: "nosniff",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "This chat is not available on this site.\n")))
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy:
+                    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+                    + "base-uri 'none'; form-action 'none'; frame-ancestors 'self' \(host)",
+                .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer", .cacheControl: "no-cache",
+            ],
+            body: ResponseBody(byteBuffer: Self.frame))
+    }
+
+    /// Whether a page of the caller's origin may embed the chat, and what the launcher shows.
+    @Sendable func config(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        try limitAddress(context)
+        let (projectId, botId) = try ids(request, context)
+        let (chat, bot) = try await webChats.widget(projectId: projectId, botId: botId)
+        let cors = try corsOrigin(request, chat)
+        return withCORS(
+            cors,
+            JSONResponse.success(
+                "Web chat available",
+                data: .members([
+                    "botName": .string(bot.name), "start": .string(chat.start.rawValue),
+                    "greeting": chat.greeting.map(JSONValue.string) ?? .null,
+                ])))
+    }
+
+    /// A visitor token: `{host, token?, userId?, userHash?, userName?}`.
+    @Sendable func session(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        try limitAddress(context)
+        let (projectId, botId) = try ids(request, context)
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let host = fields.requiredString("host", maximum: 256)
+        let token = fields.string("token", maximum: 1024)
+        let userId = fields.string("userId", maximum: 256)
+        let userHash = fields.string("userHash", maximum: 128)
+        let userName = fields.string("userName", maximum: 256)
+        fields.refuseNul("userName", in: userName)
+        if userId != nil, userHash == nil { fields.required("userHash") }
+        try fields.check()
+        let (chat, _) = try await webChats.widget(projectId: projectId, botId: botId)
+        let cors = try corsOrigin(request, chat)
+        guard let origin = host.flatMap(WebOrigin.normalize), cors == nil || cors == origin else { throw DomainError.originNotAllowed }
+        let identity = userId.map { WebChatService.Identity(userId: $0, hash: userHash ?? "", name: userName) }
+        let session = try await webChats.openSession(projectId: projectId, botId: botId, origin: origin, token: token, identity: identity)
+        let visitor = session.visitor
+        return withCORS(
+            cors,
+            JSONResponse.success(
+                "Session opened",
+                data: .members([
+                    "token": .string(session.token), "expiresAt": .string(session.expiresAt.iso8601),
+                    "userId": .string(visitor.userId), "botName": .string(visitor.bot.name),
+                    "start": .string(visitor.chat.start.rawValue), "greeting": visitor.chat.greeting.map(JSONValue.string) ?? .null,
+                ])))
+    }
+
+    /// The visitor's transcript as server-sent events, live, resumed after `Last-Event-ID`.
+    @Sendable func stream(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        try limitAddress(context)
+        let visitor = try await visitor(request, context)
+        let cors = try corsOrigin(request, visitor.chat)
+        let resume = request.headers[.lastEventID].flatMap(TranscriptStream.Position.init(eventId:))
+        let stream = TranscriptStream(webChats: webChats, transcripts: transcripts, visitor: visitor, resume: resume)
+        var headers: HTTPFields = [
+            .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", .xAccelBuffering: "no",
+        ]
+        if let cors {
+            headers[.accessControlAllowOrigin] = cors
+            headers[.vary] = "Origin"
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.run(&writer) })
+    }
+
+    /// A visitor's message: `{id, text, pageUrl?, language?}`; a resend with the same id is not recorded twice.
+    @Sendable func message(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        try limitAddress(context)
+        let visitor = try await visitor(request, context)
+        let cors = try corsOrigin(request, visitor.chat)
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let id = fields.identifier("id")
+        let text = fields.requiredString("text", maximum: Self.maximumText)
+        fields.refuseNul("text", in: text)
+        let page = readPage(fields)
+        guard let id, let text else { throw DomainError.invalidFields(fields.problems) }
+        try fields.check()
+        try limitVisitor(visitor)
+        try await webChats.send(visitor, id: id, text: text, page: page)
+        return withCORS(cors, JSONResponse.success("Message received", data: .members(["id": .string(id)])))
+    }
+
+    /// "Talk to a person": `{pageUrl?, language?}`.
+    @Sendable func handOff(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        try limitAddress(context)
+        let visitor = try await visitor(request, context)
+        let cors = try corsOrigin(request, visitor.chat)
+        let fields = FieldReader(try await RequestBody.jsonObject(request))
+        let page = readPage(fields)
+        try fields.check()
+        try limitVisitor(visitor)
+        try await webChats.handOff(visitor, page: page)
+        return withCORS(cors, JSONResponse.success("Conversation requested"))
+    }
+
+    /// CORS preflight: answered for allowed origins only.
+    @Sendable func preflight(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        let (projectId, botId) = try ids(request, context)
+        let (chat, _) = try await webChats.widget(projectId: projectId, botId: botId)
+        guard let origin = try corsOrigin(request, chat) else { return Response(status: .noContent) }
+        return Response(
+            status: .noContent,
+            headers: [
+                .accessControlAllowOrigin: origin, .vary: "Origin", .accessControlAllowMethods: "GET, POST",
+                .accessControlAllowHeaders: "authorization, content-type, last-event-id", .accessControlMaxAge: "600",
+            ])
+    }
+
+    private func ids(_ request: Request, _ context: RelevoRequestContext) throws -> (String, String) {
+        (try PathParameter.identifier("projectId", request, context), try PathParameter.identifier("botId", request, context))
+    }
+
+    private func visitor(_ request: Request, _ context: RelevoRequestContext) async throws -> WebChatService.Visitor {
+        let (projectId, botId) = try ids(request, context)
+        let bearer = request.headers[.authorization].flatMap { header -> String? in
+            header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingSpaces : nil
+        }
+        return try await webChats.visitor(projectId: projectId, botId: botId, token: bearer)
+    }
+
+    private func readPage(_ fields: FieldReader) -> WebChatService.Page {
+        let url = fields.string("pageUrl", maximum: 2048)
+        let language = fields.string("language", maximum: 35)
+        fields.refuseNul("pageUrl", in: url)
+        fields.refuseNul("language", in: language)
+        return WebChatService.Page(url: url, language: language)
+    }
+
+    /// The origin to answer CORS for: nil for a call without `Origin` or from Relevo's own origin
+    /// (the frame); an allowed origin as sent; anything else is refused.
+    private func corsOrigin(_ request: Request, _ chat: WebChat) throws -> String? {
+        guard let header = request.headers[.origin] else { return nil }
+        guard let origin = WebOrigin.normalize(header) else { throw DomainError.originNotAllowed }
+        if let authority = request.head.authority?.lowercased(), origin.hasSuffix("://" + authority) { return nil }
+        guard chat.allows(origin: origin) else { throw DomainError.originNotAllowed }
+        return origin
+    }
+
+    private func withCORS(_ origin: String?, _ response: Response) -> Response {
+        guard let origin else { return response }
+        var response = response
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.vary] = "Origin"
+        return response
+    }
+
+    private func limitAddress(_ context: RelevoRequestContext) throws {
+        if let ip = context.remoteIP, let wait = addressLimiter.acquire(ip) { throw RequestError.rateLimited(retryAfterSeconds: wait) }
+    }
+
+    private func limitVisitor(_ visitor: WebChatService.Visitor) throws {
+        let key = "\(visitor.chat.projectId)/\(visitor.bot.id)/\(visitor.userId)"
+        if let wait = visitorLimiter.acquire(key) { throw RequestError.rateLimited(retryAfterSeconds: wait) }
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering")!
+    static let crossOriginResourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
+}
+
+extension String {
+    /// Without leading and trailing spaces.
+    fileprivate var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
