@@ -40,4 +40,10 @@ package struct WebChat: Sendable, Equatable {
 
     /// Whether a page of `origin` may embed the widget and call its API.
     package func allows(origin: String) -> Bool { allowedOrigins.contains(origin) }
+
+    /// ``allows(origin:)``, or `origin` is Relevo's own (`ownAuthority`, the `Host` it was called
+    /// at): the console's sandbox, a page only Relevo serves.
+    package func admits(origin: String, ownAuthority: String?) -> Bool {
+        allows(origin: origin) || ownAuthority.map { origin.hasSuffix("://" + $0.lowercased()) } == true
+    }
 }

@@ -51,10 +51,10 @@ extension WebChatService {
     /// good for this origin, the site's user when `identity` verifies (refused when it does not),
     /// else a new anonymous visitor.
     package func openSession(
-        projectId: String, botId: String, origin: String, token: String?, identity: Identity?
+        projectId: String, botId: String, origin: String, ownAuthority: String?, token: String?, identity: Identity?
     ) async throws -> Session {
         let (chat, bot) = try await widget(projectId: projectId, botId: botId)
-        guard chat.allows(origin: origin) else { throw DomainError.originNotAllowed }
+        guard chat.admits(origin: origin, ownAuthority: ownAuthority) else { throw DomainError.originNotAllowed }
         let time = now()
         let userId: String
         if let identity {
@@ -82,13 +82,13 @@ extension WebChatService {
             token: sealed, expiresAt: expiresAt, visitor: Visitor(chat: chat, bot: bot, userId: userId, room: room, origin: origin))
     }
 
-    /// The visitor a token names, while the web chat is on and still allows the token's origin.
-    package func visitor(projectId: String, botId: String, token: String?) async throws -> Visitor {
+    /// The visitor a token names, while the web chat is on and still admits the token's origin.
+    package func visitor(projectId: String, botId: String, token: String?, ownAuthority: String?) async throws -> Visitor {
         guard let token, let opened = tokens.open(token, projectId: projectId, botId: botId, now: now()) else {
             throw DomainError.visitorUnauthorized
         }
         let (chat, bot) = try await widget(projectId: projectId, botId: botId)
-        guard chat.allows(origin: opened.origin) else { throw DomainError.originNotAllowed }
+        guard chat.admits(origin: opened.origin, ownAuthority: ownAuthority) else { throw DomainError.originNotAllowed }
         guard let room = try await store.room(projectId: projectId, botId: botId, userId: opened.userId) else {
             throw DomainError.visitorUnauthorized
         }

@@ -19,7 +19,7 @@ struct ConsoleController {
     let script = Asset(contentType: "text/javascript; charset=utf-8", body: ByteBuffer(bytes: PackageResources.console_js))
 
     static let contentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-src 'self'; "
         + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
     func register(in routes: inout RouteTable) {

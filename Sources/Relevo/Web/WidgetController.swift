@@ -58,7 +58,7 @@ struct WidgetController {
         let (projectId, botId) = try ids(request, context)
         let host = request.uri.queryParameters.get("host").flatMap(WebOrigin.normalize)
         let chat = try? await webChats.webChat(projectId: projectId, botId: botId)
-        guard let chat, let host, chat.allows(origin: host) else {
+        guard let chat, let host, chat.admits(origin: host, ownAuthority: request.head.authority) else {
             return Response(
                 status: .forbidden,
                 headers: [
@@ -112,7 +112,8 @@ struct WidgetController {
         let cors = try corsOrigin(request, chat)
         guard let origin = host.flatMap(WebOrigin.normalize), cors == nil || cors == origin else { throw DomainError.originNotAllowed }
         let identity = userId.map { WebChatService.Identity(userId: $0, hash: userHash ?? "", name: userName) }
-        let session = try await webChats.openSession(projectId: projectId, botId: botId, origin: origin, token: token, identity: identity)
+        let session = try await webChats.openSession(
+            projectId: projectId, botId: botId, origin: origin, ownAuthority: request.head.authority, token: token, identity: identity)
         let visitor = session.visitor
         return withCORS(
             cors,
@@ -194,7 +195,7 @@ struct WidgetController {
         let bearer = request.headers[.authorization].flatMap { header -> String? in
             header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingSpaces : nil
         }
-        return try await webChats.visitor(projectId: projectId, botId: botId, token: bearer)
+        return try await webChats.visitor(projectId: projectId, botId: botId, token: bearer, ownAuthority: request.head.authority)
     }
 
     private func readPage(_ fields: FieldReader) -> WebChatService.Page {

@@ -50,6 +50,14 @@ const WORDS = {
     channelSecret: 'Channel signing secret', noBots: 'No bots yet — create one below.', noChannel: 'no channel (deliveries are held)',
     refreshed: 'Updated', loading: 'Loading…', failedToLoad: 'Could not load this page.', notFound: 'Not found.',
     back: 'Back', newest: 'newest first',
+    webchat: 'Web chat', chooseBot: 'Bot', allowedOrigins: 'Allowed origins (one per line, e.g. https://shop.example)',
+    startMode: 'A conversation starts', firstMessage: 'with the visitor’s first message', button: 'when the visitor presses “Talk to a person”',
+    greeting: 'Greeting (optional)', identityVerification: 'Verify signed-in users (identity secret)', agentTimeout: 'Seconds before “no agent could be reached”',
+    enableWebchat: 'Enable the web chat', disableWebchat: 'Disable the web chat', disableConfirm: 'Disable this bot’s web chat? The widget stops loading on every site; conversations and history stay.',
+    disabled: 'Web chat disabled.', embed: 'Embed it with this tag on any page of an allowed origin:', identitySecret: 'Identity secret',
+    regenerateIdentity: 'Regenerate the identity secret', webchatOff: 'This bot has no web chat yet.', noBotsForChat: 'Create a bot first (Bots).',
+    sandbox: 'Sandbox', sandboxHelp: 'Chat as a test visitor: every event sent to your panel appears on the right, and your panel’s replies come back in the widget.',
+    openSandbox: 'Open the sandbox', sentToPanel: 'Sent to the panel', noEventsYet: 'Nothing sent yet — write in the widget.',
   },
   es: {
     skip: 'Ir al contenido', signOut: 'Cerrar sesión', language: 'Idioma',
@@ -88,6 +96,14 @@ const WORDS = {
     channelSecret: 'Secreto de firma del canal', noBots: 'Aún no hay bots — crea uno abajo.', noChannel: 'sin canal (las entregas esperan)',
     refreshed: 'Actualizado', loading: 'Cargando…', failedToLoad: 'No se pudo cargar esta página.', notFound: 'No encontrado.',
     back: 'Volver', newest: 'más recientes primero',
+    webchat: 'Chat web', chooseBot: 'Bot', allowedOrigins: 'Orígenes permitidos (uno por línea, p. ej. https://shop.example)',
+    startMode: 'Una conversación empieza', firstMessage: 'con el primer mensaje del visitante', button: 'cuando el visitante pulsa “Hablar con una persona”',
+    greeting: 'Saludo (opcional)', identityVerification: 'Verificar usuarios con sesión (secreto de identidad)', agentTimeout: 'Segundos antes de “no se pudo contactar a un agente”',
+    enableWebchat: 'Activar el chat web', disableWebchat: 'Desactivar el chat web', disableConfirm: '¿Desactivar el chat web de este bot? El widget deja de cargarse en todos los sitios; las conversaciones y el historial se conservan.',
+    disabled: 'Chat web desactivado.', embed: 'Incrústalo con esta etiqueta en cualquier página de un origen permitido:', identitySecret: 'Secreto de identidad',
+    regenerateIdentity: 'Regenerar el secreto de identidad', webchatOff: 'Este bot aún no tiene chat web.', noBotsForChat: 'Crea primero un bot (Bots).',
+    sandbox: 'Sandbox', sandboxHelp: 'Chatea como visitante de prueba: cada evento enviado a tu panel aparece a la derecha, y las respuestas de tu panel vuelven al widget.',
+    openSandbox: 'Abrir el sandbox', sentToPanel: 'Enviado al panel', noEventsYet: 'Nada enviado aún — escribe en el widget.',
   },
   pt: {
     skip: 'Ir para o conteúdo', signOut: 'Sair', language: 'Idioma',
@@ -126,6 +142,14 @@ const WORDS = {
     channelSecret: 'Segredo de assinatura do canal', noBots: 'Ainda não há bots — crie um abaixo.', noChannel: 'sem canal (as entregas aguardam)',
     refreshed: 'Atualizado', loading: 'Carregando…', failedToLoad: 'Não foi possível carregar esta página.', notFound: 'Não encontrado.',
     back: 'Voltar', newest: 'mais recentes primeiro',
+    webchat: 'Chat web', chooseBot: 'Bot', allowedOrigins: 'Origens permitidas (uma por linha, ex. https://shop.example)',
+    startMode: 'Uma conversa começa', firstMessage: 'com a primeira mensagem do visitante', button: 'quando o visitante toca em “Falar com uma pessoa”',
+    greeting: 'Saudação (opcional)', identityVerification: 'Verificar usuários logados (segredo de identidade)', agentTimeout: 'Segundos antes de “nenhum agente disponível”',
+    enableWebchat: 'Ativar o chat web', disableWebchat: 'Desativar o chat web', disableConfirm: 'Desativar o chat web deste bot? O widget deixa de carregar em todos os sites; conversas e histórico ficam.',
+    disabled: 'Chat web desativado.', embed: 'Incorpore com esta tag em qualquer página de uma origem permitida:', identitySecret: 'Segredo de identidade',
+    regenerateIdentity: 'Regenerar o segredo de identidade', webchatOff: 'Este bot ainda não tem chat web.', noBotsForChat: 'Crie um bot primeiro (Bots).',
+    sandbox: 'Sandbox', sandboxHelp: 'Converse como visitante de teste: cada evento enviado ao seu painel aparece à direita, e as respostas do seu painel voltam ao widget.',
+    openSandbox: 'Abrir o sandbox', sentToPanel: 'Enviado ao painel', noEventsYet: 'Nada enviado ainda — escreva no widget.',
   },
 };
 
@@ -297,6 +321,7 @@ function query(parameters) {
 
 const PAGES = [
   ['overview', '#/overview'], ['conversations', '#/conversations'], ['events', '#/events'], ['integration', '#/integration'], ['bots', '#/bots'],
+  ['webchat', '#/webchat'],
 ];
 let refreshTimer = null;
 
@@ -343,7 +368,7 @@ async function render(options = {}) {
   const { page, id, parameters } = route();
   main.replaceChildren(h('p', { class: 'muted' }, t('loading')));
   const pages = { overview: overviewPage, conversations: id ? conversationPage : conversationsPage, events: id ? eventPage : eventsPage,
-    integration: integrationPage, bots: botsPage };
+    integration: integrationPage, bots: botsPage, webchat: webChatPage };
   try {
     const content = await (pages[page] || overviewPage)(id, parameters);
     if (route().page !== page) return; // the reader went elsewhere meanwhile
@@ -810,6 +835,106 @@ async function saveChannel(form, bot, url) {
   } catch (error) {
     fieldErrors(form, error);
   }
+}
+
+// ---------------------------------------------------------------- web chat
+
+async function webChatPage(botId) {
+  const bots = await api('GET', platformPath('/bots'));
+  if (!bots.length) return h('div', {}, h('h1', {}, t('webchat')), h('p', { class: 'empty' }, t('noBotsForChat')));
+  const bot = bots.find((candidate) => candidate.id === botId) || bots[0];
+  const chooser = h('select', { id: 'webchat-bot', onchange: (event) => { location.hash = `#/webchat/${encodeURIComponent(event.target.value)}`; } },
+    bots.map((candidate) => h('option', { value: candidate.id, selected: candidate.id === bot.id }, `${candidate.name} (${candidate.id})`)));
+  const path = platformPath(`/bots/${encodeURIComponent(bot.id)}/webchat`);
+  let chat = null;
+  try {
+    chat = await api('GET', path);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+  }
+  const secretSlot = h('div');
+  const origins = h('textarea', { id: 'webchat-origins', rows: 3, cols: 40 }, (chat?.allowedOrigins || []).join('\n'));
+  const start = h('select', { id: 'webchat-start' },
+    h('option', { value: 'first_message', selected: chat?.start !== 'button' }, t('firstMessage')),
+    h('option', { value: 'button', selected: chat?.start === 'button' }, t('button')));
+  const greeting = h('textarea', { id: 'webchat-greeting', rows: 2, cols: 40 }, chat?.greeting || '');
+  const identity = h('input', { id: 'webchat-identity', type: 'checkbox', checked: chat?.identityVerification === true });
+  const timeout = h('input', { id: 'webchat-timeout', type: 'number', min: 5, max: 3600, value: chat?.agentTimeoutSeconds ?? 60 });
+  const form = h('form', {
+    class: 'card', onsubmit: async (event) => {
+      event.preventDefault();
+      const body = {
+        allowedOrigins: origins.value.split(/\s+/).filter(Boolean), start: start.value, greeting: greeting.value.trim() || null,
+        identityVerification: identity.checked, agentTimeoutSeconds: Number(timeout.value),
+      };
+      try {
+        const saved = await api('PUT', path, body);
+        notify(t('saved'));
+        await render({ focus: false });
+        if (saved.identitySecret) document.getElementById('main').querySelector('h1').after(secretBox(t('identitySecret'), saved.identitySecret));
+      } catch (error) {
+        fieldErrors(form, error);
+      }
+    },
+  },
+  h('label', { class: 'field', for: 'webchat-origins' }, t('allowedOrigins')), origins,
+  h('label', { class: 'field', for: 'webchat-start' }, t('startMode')), start,
+  h('label', { class: 'field', for: 'webchat-greeting' }, t('greeting')), greeting,
+  h('label', { class: 'field inline', for: 'webchat-identity' }, identity, t('identityVerification')),
+  h('label', { class: 'field', for: 'webchat-timeout' }, t('agentTimeout')), timeout,
+  h('div', { class: 'row' }, h('button', { type: 'submit', id: 'webchat-save' }, chat ? t('save') : t('enableWebchat')),
+    chat && h('button', {
+      type: 'button', class: 'danger', onclick: async () => {
+        if (!await confirmAction(t('disableConfirm'))) return;
+        await api('DELETE', path);
+        notify(t('disabled'));
+        render({ focus: false });
+      },
+    }, t('disableWebchat')),
+    chat?.identityVerification && h('button', {
+      type: 'button', class: 'quiet', onclick: async () => {
+        const renewed = await api('POST', `${path}/identity-secret`);
+        secretSlot.replaceChildren(secretBox(t('identitySecret'), renewed.identitySecret));
+      },
+    }, t('regenerateIdentity'))));
+  const parts = [h('h1', {}, t('webchat')), secretSlot, h('div', { class: 'row' }, h('label', { class: 'field', for: 'webchat-bot' }, t('chooseBot'), chooser))];
+  if (!chat) return h('div', {}, parts, h('p', { class: 'empty' }, t('webchatOff')), form);
+  const tag = `<script src="${location.origin}${chat.widgetPath}" async></script>`;
+  parts.push(h('section', { class: 'card' }, h('p', {}, t('embed')), h('pre', { id: 'webchat-snippet' }, tag), copyButton(tag)), form, sandbox(bot, chat));
+  return h('div', {}, parts);
+}
+
+/** The web chat of `bot` as a test visitor, beside what was sent to the panel for that visitor. */
+function sandbox(bot, chat) {
+  const slot = h('div', { class: 'sandbox-frame' });
+  const sent = h('ol', { id: 'sandbox-events', class: 'sandbox-events' }, h('li', { class: 'muted' }, t('noEventsYet')));
+  let visitor = null;
+  window.onmessage = (event) => {
+    if (event.origin !== location.origin || !slot.firstChild || event.source !== slot.firstChild.contentWindow) return;
+    if (event.data?.relevo === 1 && event.data.type === 'session') visitor = String(event.data.userId);
+  };
+  const refresh = async () => {
+    if (!visitor) return;
+    const list = await api('GET', projectPath(`/conversations${query({ botId: bot.id, userId: visitor, limit: 3 })}`));
+    const events = [];
+    for (const conversation of list.conversations) {
+      events.push(...(await api('GET', projectPath(`/events${query({ conversationId: conversation._id, limit: 50 })}`))).events);
+    }
+    const toPanel = events.filter((event) => event.destination === 'panel').sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    if (!toPanel.length) return;
+    sent.replaceChildren(...toPanel.map((event) => h('li', { 'data-event-type': event.eventType },
+      h('a', { href: `#/events/${encodeURIComponent(event.id)}` }, event.eventType), ' ', badge(event.status), ' ', time(event.createdAt))));
+  };
+  const open = h('button', {
+    type: 'button', id: 'open-sandbox', onclick: () => {
+      const src = `${chat.widgetPath.replace(/widget\.js$/, 'frame')}?host=${encodeURIComponent(location.origin)}&open=1&lang=${language}`;
+      slot.replaceChildren(h('iframe', { src, title: t('sandbox'), class: 'sandbox-widget' }));
+      open.disabled = true;
+      every(1500, refresh);
+    },
+  }, t('openSandbox'));
+  return h('section', { class: 'card', id: 'sandbox' }, h('h2', {}, t('sandbox')), h('p', { class: 'muted' }, t('sandboxHelp')), open,
+    h('div', { class: 'sandbox' }, slot, h('div', {}, h('h3', {}, t('sentToPanel')), sent)));
 }
 
 // ---------------------------------------------------------------- start
