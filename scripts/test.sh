@@ -14,8 +14,10 @@
 #     3. the panel guide's snippets against a live server (scripts/panel_guide_test.py), and the
 #        Swift panel example (examples/swift-panel, its own package built in .build-examples) as the
 #        panel of a live server (scripts/swift_panel_test.py);
-#     4. the operator console in headless Chromium driven by Playwright (scripts/console_test.py; both are
-#        installed here when missing: Debian's chromium package, Playwright for Python);
+#     4. the operator console and the web chat in headless Chromium driven by Playwright
+#        (scripts/console_test.py, scripts/webchat_test.py; both are installed here when missing:
+#        Debian's chromium package, Playwright for Python), and a web chat stream on one instance
+#        woken by a reply through another on one PostgreSQL (scripts/webchat_instances_test.py);
 #     5. the docs check (scripts/docs_test.py);
 #     6. the formatting check (swift format lint, with .swift-format);
 #     7. a short run of each fuzz target (scripts/fuzz.sh: libFuzzer with AddressSanitizer, a build
@@ -75,6 +77,8 @@ python3 scripts/swift_panel_test.py "$relevo" "$(swift build --package-path exam
 command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 python3 -c "import playwright" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check playwright==1.65.2
 python3 scripts/console_test.py "$relevo"
+python3 scripts/webchat_test.py "$relevo"
+python3 scripts/webchat_instances_test.py "$relevo"
 python3 scripts/docs_test.py
 # Formatting is part of the test: a file that drifts from .swift-format fails the run, not a review.
 swift format lint --strict --configuration .swift-format -r Sources Tests Benchmarks/Sources Fuzz Package.swift Benchmarks/Package.swift \

@@ -126,6 +126,8 @@ class Panel:
 
 
 def reply_to(text):
+    if "order" in text:
+        return "Hi Carla! It left our warehouse this morning; you can follow it at https://shop.example/track/1042."
     if text.startswith("markup"):
         return f"agent markup {XSS_IMG}{XSS_SCRIPT} and a link https://example.com/help?x=1."
     return "Echo: " + text
@@ -323,9 +325,9 @@ try:
         f.click("#launcher")
         checks("a wrong identity HMAC is refused, and the visitor told",
                wait_for(lambda: "could not confirm" in f.inner_text("#notice"), 10) and f.is_disabled("[data-relevo=input]"), f.inner_text("#panel"))
-        code, text, _ = status_of(relevo.base, "POST", f"/webchat/{project}/support/session",
+        code, text, _ = status_of(relevo.base, "POST", f"/webchat/{project}/support/visitor",
                                   {"host": allowed.origin, "userId": "customer-42", "userHash": "0" * 64})
-        checks("the session API says 403 IDENTITY_NOT_VERIFIED", code == 403 and "IDENTITY_NOT_VERIFIED" in str(text), f"{code} {text}")
+        checks("the visitor API says 403 IDENTITY_NOT_VERIFIED", code == 403 and "IDENTITY_NOT_VERIFIED" in str(text), f"{code} {text}")
         ctx.close()
         ctx, p = identified_page("customer-42", good, locale="es-ES")
         f = frame_of(p)
@@ -391,6 +393,19 @@ try:
                wait_for(lambda: f.is_hidden("#notice"), 30), f.inner_text("#panel"))
         ctx.close()
         api("PUT", chat_path, {"start": "first_message"})
+
+        # The pictures in docs/ and the README: a visitor asking about an order, wide and at 320 px.
+        api("PUT", chat_path, {"greeting": "Hi! How can we help you today?"})
+        for name, viewport in (("webchat-desktop", {"width": 1100, "height": 720}), ("webchat-320", {"width": 320, "height": 600})):
+            ctx = browser.new_context(viewport=viewport, locale="en-US")
+            p = ctx.new_page()
+            p.goto(allowed.origin + "/")
+            f = frame_of(p)
+            f.click("#launcher")
+            write(f, "Hello! Where is my order #1042?")
+            wait_for(lambda: len(shown(f, "agent")) == 1, 10)
+            p.screenshot(path=os.path.join(shots, f"{name}.png"))
+            ctx.close()
 
         # The console's sandbox.
         console = context.new_page()

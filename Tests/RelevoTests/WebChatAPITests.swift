@@ -20,10 +20,10 @@ struct WebChatAPITests {
         return try #require(saved.string("data", "identitySecret"))
     }
 
-    static func session(_ api: APIClient, _ body: String, origin: String? = nil) async throws -> Reply {
+    static func admit(_ api: APIClient, _ body: String, origin: String? = nil) async throws -> Reply {
         var headers: HTTPFields = [:]
         if let origin { headers[.origin] = origin }
-        return try await api.call(.post, "/webchat/\(api.harness.projectId)/web/session", body: body, key: .some(nil), headers: headers)
+        return try await api.call(.post, "/webchat/\(api.harness.projectId)/web/visitor", body: body, key: .some(nil), headers: headers)
     }
 
     static func visitorCall(
@@ -77,29 +77,31 @@ struct WebChatAPITests {
         defer { harness.removeFiles() }
         try await harness.withClient { api in
             let secret = try await Self.setUp(api)
-            let other = try await Self.session(api, #"{"host":"https://evil.example"}"#)
+            let other = try await Self.admit(api, #"{"host":"https://evil.example"}"#)
             #expect(other.status == .forbidden && other.errorKey == "ORIGIN_NOT_ALLOWED")
-            let first = try await Self.session(api, #"{"host":"\#(Self.site)"}"#)
+            let first = try await Self.admit(api, #"{"host":"\#(Self.site)"}"#)
             let token = try #require(first.string("data", "token"))
             let visitor = try #require(first.string("data", "userId"))
             #expect(visitor.hasPrefix("visitor_"))
-            let renewed = try await Self.session(api, #"{"host":"\#(Self.site)","token":"\#(token)"}"#)
+            let renewed = try await Self.admit(api, #"{"host":"\#(Self.site)","token":"\#(token)"}"#)
             #expect(renewed.string("data", "userId") == visitor, "a token still good is the same visitor")
-            let elsewhere = try await Self.session(api, #"{"host":"\#(Self.site)","token":"\#(token.dropLast(4))AAAA"}"#)
+            let elsewhere = try await Self.admit(api, #"{"host":"\#(Self.site)","token":"\#(token.dropLast(4))AAAA"}"#)
             #expect(elsewhere.string("data", "userId") != visitor, "a tampered token is a new visitor, never someone else")
 
             let hash = HMAC<SHA256>.authenticationCode(for: Array("cust-7".utf8), using: SymmetricKey(data: Array(secret.utf8)))
                 .map { String(format: "%02x", $0) }.joined()
-            let wrong = try await Self.session(api, #"{"host":"\#(Self.site)","userId":"cust-7","userHash":"\#(String(repeating: "ab", count: 32))"}"#)
+            let wrong = try await Self.admit(api, #"{"host":"\#(Self.site)","userId":"cust-7","userHash":"\#(String(repeating: "ab", count: 32))"}"#)
             #expect(wrong.status == .forbidden && wrong.errorKey == "IDENTITY_NOT_VERIFIED")
-            let missing = try await Self.session(api, #"{"host":"\#(Self.site)","userId":"cust-7"}"#)
+            let missing = try await Self.admit(api, #"{"host":"\#(Self.site)","userId":"cust-7"}"#)
             #expect(missing.invalidFields == ["userHash"])
-            let right = try await Self.session(api, #"{"host":"\#(Self.site)","userId":"cust-7","userHash":"\#(hash.uppercased())","userName":"Carla"}"#)
+            let right = try await Self.admit(
+                api, #"{"host":"\#(Self.site)","userId":"cust-7","userHash":"\#(hash.uppercased())","userName":"Carla"}"#)
             #expect(right.string("data", "userId") == "cust-7")
             let user = try await api.call(.get, "/v1/projects/\(harness.projectId)/users/cust-7")
             #expect(user.string("data", "names") == "Carla")
 
-            let stranger = try await Self.visitorCall(api, .post, "messages", token: token, body: #"{"id":"m1","text":"hi"}"#, origin: "https://evil.example")
+            let stranger = try await Self.visitorCall(
+                api, .post, "messages", token: token, body: #"{"id":"m1","text":"hi"}"#, origin: "https://evil.example")
             #expect(stranger.status == .forbidden && stranger.errorKey == "ORIGIN_NOT_ALLOWED")
             let noToken = try await api.call(
                 .post, "/webchat/\(harness.projectId)/web/messages", body: #"{"id":"m1","text":"hi"}"#, key: .some(nil))
@@ -113,10 +115,10 @@ struct WebChatAPITests {
 
             // CORS: answered for an allowed origin, refused for another.
             let allowed = try await api.call(
-                .options, "/webchat/\(harness.projectId)/web/session", key: .some(nil), headers: [.origin: Self.site])
+                .options, "/webchat/\(harness.projectId)/web/visitor", key: .some(nil), headers: [.origin: Self.site])
             #expect(allowed.status == .noContent && allowed.headers[.accessControlAllowOrigin] == Self.site)
             let refused = try await api.call(
-                .options, "/webchat/\(harness.projectId)/web/session", key: .some(nil), headers: [.origin: "https://evil.example"])
+                .options, "/webchat/\(harness.projectId)/web/visitor", key: .some(nil), headers: [.origin: "https://evil.example"])
             #expect(refused.status == .forbidden && refused.headers[.accessControlAllowOrigin] == nil)
             let config = try await api.call(.get, "/webchat/\(harness.projectId)/web/config", key: .some(nil), headers: [.origin: Self.site])
             #expect(config.status == .ok && config.headers[.accessControlAllowOrigin] == Self.site)
@@ -130,7 +132,7 @@ struct WebChatAPITests {
             _ = try await Self.setUp(api)
             try await api.call(
                 .patch, "/v1/projects/\(harness.projectId)/bots/web", body: #"{"channelWebhookUrl":"https://93.184.215.14/channel"}"#)
-            let token = try #require(try await Self.session(api, #"{"host":"\#(Self.site)"}"#).string("data", "token"))
+            let token = try #require(try await Self.admit(api, #"{"host":"\#(Self.site)"}"#).string("data", "token"))
             let body = #"{"id":"wm_1","text":"hello","pageUrl":"https://shop.example/cart","language":"es"}"#
             for _ in 0..<2 {
                 let sent = try await Self.visitorCall(api, .post, "messages", token: token, body: body)
@@ -142,11 +144,14 @@ struct WebChatAPITests {
             #expect(list.compactMap { $0["eventType"]?.stringValue }.sorted() == ["conversation.start", "message"], "a resend is not recorded twice")
             let startId = try #require(list.first { $0["eventType"]?.stringValue == "conversation.start" }?["id"]?.stringValue)
             let start = try await api.call(.get, base + "/events/" + startId)
-            #expect(start.data["body"]?["metadata"] == .members(["source": "webchat", "origin": .string(Self.site), "pageUrl": "https://shop.example/cart", "language": "es"]))
+            #expect(
+                start.data["body"]?["metadata"]
+                    == .members(["source": "webchat", "origin": .string(Self.site), "pageUrl": "https://shop.example/cart", "language": "es"]))
             let room = try #require(start.data["body"]?["room_id"]?.stringValue)
             let userId = try #require(start.data["body"]?["contact"]?["id"]?.stringValue)
 
-            let replyBody = #"{"project_id":"\#(harness.projectId)","field":"messages","object":"message_event","event_type":"incoming_message","room_id":"\#(room)","bot_id":"web","user_id":"\#(userId)","value":{"id":"agent-1","type":"text","content":{"body":"hi!"}}}"#
+            let replyBody =
+                #"{"project_id":"\#(harness.projectId)","field":"messages","object":"message_event","event_type":"incoming_message","room_id":"\#(room)","bot_id":"web","user_id":"\#(userId)","value":{"id":"agent-1","type":"text","content":{"body":"hi!"}}}"#
             let secret = try #require(try await harness.app.integrations.signingSecrets(projectId: harness.projectId)?.first)
             let signature = WebhookSignature.jelou(secret: secret, body: Array(replyBody.utf8))
             let reply = try await api.call(
@@ -157,7 +162,8 @@ struct WebChatAPITests {
             #expect(closed.status == .ok)
             let after = try await api.call(.get, base + "/events?limit=50")
             #expect(!after.text.contains(#""destination":"channel""#), "a web chat visitor's replies are read by the widget, not sent to the channel")
-            let conversation = try await api.call(.get, base + "/conversations/" + (start.data["body"]?["conversation"]?["id"]?.stringValue ?? "") + "?include=messages")
+            let conversation = try await api.call(
+                .get, base + "/conversations/" + (start.data["body"]?["conversation"]?["id"]?.stringValue ?? "") + "?include=messages")
             guard case .array(let messages)? = conversation.data["messages"] else { Issue.record("no history"); return }
             #expect(messages.compactMap { $0["id"]?.stringValue }.prefix(2) == ["wm_1", "agent-1"] && messages.count == 3)
         }
@@ -168,7 +174,7 @@ struct WebChatAPITests {
         defer { harness.removeFiles() }
         try await harness.withClient { api in
             _ = try await Self.setUp(api, start: "button")
-            let token = try #require(try await Self.session(api, #"{"host":"\#(Self.site)"}"#).string("data", "token"))
+            let token = try #require(try await Self.admit(api, #"{"host":"\#(Self.site)"}"#).string("data", "token"))
             let early = try await Self.visitorCall(api, .post, "messages", token: token, body: #"{"id":"wm_a","text":"hello"}"#)
             #expect(early.status == .conflict && early.errorKey == "CONVERSATION_NOT_ACTIVE")
             #expect(try await Self.visitorCall(api, .post, "handoff", token: token, body: "{}").status == .ok)
@@ -186,5 +192,21 @@ struct WebChatAPITests {
             guard case .array(let list)? = conversations.data["conversations"] else { Issue.record("no list"); return }
             #expect(list.count == 1)
         }
+    }
+}
+
+@Suite("Web chat client addresses")
+struct WebChatClientAddressTests {
+    /// A proxy on this machine or a private network speaks for its clients through the last address
+    /// it added to `X-Forwarded-For`; a public peer never does, and nothing a client wrote before counts.
+    @Test func theLastForwardedAddressCountsOnlyBehindALocalProxy() {
+        let address = WidgetController.clientAddress
+        #expect(address("203.0.113.9", nil) == "203.0.113.9")
+        #expect(address("203.0.113.9", "198.51.100.7") == "203.0.113.9", "a public peer cannot name another address")
+        #expect(address("127.0.0.1", "6.6.6.6, 198.51.100.7") == "198.51.100.7")
+        #expect(address("10.1.2.3", "198.51.100.7") == "198.51.100.7")
+        #expect(address("::1", " 2001:db8::1 ") == "2001:db8::1")
+        #expect(address("127.0.0.1", "not an address") == "127.0.0.1")
+        #expect(address(nil, "198.51.100.7") == nil)
     }
 }

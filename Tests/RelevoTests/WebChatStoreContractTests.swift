@@ -8,7 +8,8 @@ struct WebChatStoreContractTests {
     @Test(arguments: StoreContractTests.Backend.allCases)
     func webChatsAreSavedReplacedAndRemoved(backend: StoreContractTests.Backend) async throws {
         try await StoreContractTests.withStore(backend) { store, _ in
-            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: StoreContractTests.key("p1", "k1"))
+            try await store.createProject(
+                Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: StoreContractTests.key("p1", "k1"))
             #expect(try await store.webChat(projectId: "p1", botId: "b1") == nil)
             var chat = WebChat(
                 projectId: "p1", botId: "b1", allowedOrigins: ["https://a.example", "http://localhost:8080"], start: .firstMessage,
@@ -39,7 +40,8 @@ struct WebChatStoreContractTests {
     @Test(arguments: StoreContractTests.Backend.allCases)
     func aRoomKeepsTheChannelItWasCreatedFor(backend: StoreContractTests.Backend) async throws {
         try await StoreContractTests.withStore(backend) { store, _ in
-            try await store.createProject(Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: StoreContractTests.key("p1", "k1"))
+            try await store.createProject(
+                Project(id: "p1", name: "one", createdAt: .init(millisecondsSince1970: 1)), firstKey: StoreContractTests.key("p1", "k1"))
             let time = Timestamp(millisecondsSince1970: 5)
             let web = try await store.ensureRoom(projectId: "p1", botId: "b", userId: "v", newId: "r1", viaWebChat: true, at: time)
             #expect(web.viaWebChat)

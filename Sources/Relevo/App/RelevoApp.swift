@@ -14,8 +14,8 @@ package struct RelevoApp: Sendable {
     package let conversations: ConversationService
     package let eventLog: EventLogService
     package let webChats: WebChatService
-    /// Wakes the web chat streams of a room when its history changes.
-    package let transcripts = TranscriptSignal()
+    /// Wakes the web chat streams of a room when its history changes (the store's: it may relay).
+    package var transcripts: TranscriptSignal { store.transcripts }
     package let metrics = DeliveryMetrics()
     package let secrets: SecretBox
     package let destinationGuard: DestinationGuard
@@ -50,7 +50,7 @@ package struct RelevoApp: Sendable {
         integrations = IntegrationService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         bots = BotService(store: store, secrets: secrets, destinationGuard: destinationGuard)
         conversations = ConversationService(
-            store: store, bots: bots, integrations: integrations, secrets: secrets, metrics: metrics, transcripts: transcripts)
+            store: store, bots: bots, integrations: integrations, secrets: secrets, metrics: metrics, transcripts: store.transcripts)
         eventLog = EventLogService(store: store, secrets: secrets)
         webChats = WebChatService(store: store, bots: bots, conversations: conversations, secrets: secrets)
     }

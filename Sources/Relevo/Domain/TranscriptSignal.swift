@@ -1,12 +1,19 @@
 import Synchronization
 
-/// Wakes the web chat streams of a room when its history changed in this process: a visitor's
-/// message, an agent's reply, a start or a close. Each stream re-reads the history when woken, so a
-/// wake-up carries nothing and a lost or extra one costs at most a read.
+/// Wakes the web chat streams of a room when its history changed: a visitor's message, an agent's
+/// reply, a start or a close. Each stream re-reads the history when woken, so a wake-up carries
+/// nothing and a lost or extra one costs at most a read. A store shared by several instances relays
+/// the changes made here to the others, and wakes the streams here for theirs.
 package final class TranscriptSignal: Sendable {
     private let streams = Mutex<[String: [ObjectIdentifier: WakeUpSignal]]>([:])
+    private let relayed = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     package init() {}
+
+    /// Passes every change made in this process to `announce` too (for the other instances).
+    func relay(to announce: @escaping @Sendable (String) -> Void) {
+        relayed.withLock { $0 = announce }
+    }
 
     static func key(projectId: String, roomId: String) -> String { "\(projectId)/\(roomId)" }
 
@@ -22,9 +29,16 @@ package final class TranscriptSignal: Sendable {
         }
     }
 
-    /// The room's history changed (after the commit).
+    /// The room's history changed here (after the commit).
     func changed(projectId: String, roomId: String) {
-        let woken = streams.withLock { $0[Self.key(projectId: projectId, roomId: roomId)].map { Array($0.values) } ?? [] }
+        let key = Self.key(projectId: projectId, roomId: roomId)
+        wake(key)
+        relayed.withLock { $0 }?(key)
+    }
+
+    /// Wakes this process's streams of the room `key` names.
+    func wake(_ key: String) {
+        let woken = streams.withLock { $0[key].map { Array($0.values) } ?? [] }
         for signal in woken { signal.signal() }
     }
 

@@ -9,8 +9,8 @@ extension WebChatService {
         package let origin: String
     }
 
-    /// What the widget keeps: a token (renewed before it expires) and what it shows.
-    package struct Session: Sendable {
+    /// What admitting a visitor gives the widget to keep: a token (renewed before it expires) and the visitor.
+    package struct Admission: Sendable {
         package let token: String
         package let expiresAt: Timestamp
         package let visitor: Visitor
@@ -50,9 +50,9 @@ extension WebChatService {
     /// A token for a visitor of a page of `origin`: the same visitor again when `token` is still
     /// good for this origin, the site's user when `identity` verifies (refused when it does not),
     /// else a new anonymous visitor.
-    package func openSession(
+    package func admit(
         projectId: String, botId: String, origin: String, ownAuthority: String?, token: String?, identity: Identity?
-    ) async throws -> Session {
+    ) async throws -> Admission {
         let (chat, bot) = try await widget(projectId: projectId, botId: botId)
         guard chat.admits(origin: origin, ownAuthority: ownAuthority) else { throw DomainError.originNotAllowed }
         let time = now()
@@ -78,7 +78,7 @@ extension WebChatService {
             projectId: projectId, botId: bot.id, userId: userId, newId: Identifier.generate(), viaWebChat: true, at: time)
         let expiresAt = time.adding(seconds: VisitorToken.lifetimeSeconds)
         let sealed = tokens.seal(VisitorToken(userId: userId, origin: origin, expiresAt: expiresAt), projectId: projectId, botId: bot.id)
-        return Session(
+        return Admission(
             token: sealed, expiresAt: expiresAt, visitor: Visitor(chat: chat, bot: bot, userId: userId, room: room, origin: origin))
     }
 

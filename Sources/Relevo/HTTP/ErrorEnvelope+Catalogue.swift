@@ -146,12 +146,12 @@ extension ErrorEnvelope {
                 status: .unauthorized, key: "VISITOR_UNAUTHORIZED", code: "E0401", message: "Visitor unauthorized",
                 description: "The visitor token is missing, expired or not one of this web chat",
                 developer: LocalizedText(
-                    en: "Open a session (POST …/session) and send its token as Authorization: Bearer",
-                    es: "Abre una sesión (POST …/session) y envía su token como Authorization: Bearer",
-                    pt: "Abra uma sessão (POST …/session) e envie o token como Authorization: Bearer"),
+                    en: "Get a visitor token (POST …/visitor) and send it as Authorization: Bearer",
+                    es: "Obtén un token de visitante (POST …/visitor) y envíalo como Authorization: Bearer",
+                    pt: "Obtenha um token de visitante (POST …/visitor) e envie-o como Authorization: Bearer"),
                 client: LocalizedText(
-                    en: "Your chat session has ended. Please reload the page.", es: "Tu sesión de chat terminó. Recarga la página.",
-                    pt: "Sua sessão de chat terminou. Recarregue a página."))
+                    en: "Your chat has expired. Please reload the page.", es: "Tu chat expiró. Recarga la página.",
+                    pt: "Seu chat expirou. Recarregue a página."))
         case .identityNotVerified:
             return CatalogueEntry(
                 status: .forbidden, key: "IDENTITY_NOT_VERIFIED", code: "E0403", message: "Identity not verified",
@@ -228,7 +228,19 @@ extension ErrorEnvelope {
                     es: "Envía el cuerpo con Content-Length o solo con Transfer-Encoding: chunked",
                     pt: "Envie o corpo com Content-Length ou apenas com Transfer-Encoding: chunked"),
                 client: invalidDataClient)
-        case .rateLimited(let seconds):
+        case .rateLimited(let seconds, .webChat):
+            return CatalogueEntry(
+                status: .tooManyRequests, key: "RATE_LIMITED", code: "E0429", message: "Too many requests",
+                description: "The web chat's budget of this visitor or client address is spent; retry after \(seconds) s",
+                developer: LocalizedText(
+                    en: "Slow down: retry after the number of seconds in Retry-After",
+                    es: "Reduce el ritmo: reintenta tras los segundos indicados en Retry-After",
+                    pt: "Diminua o ritmo: tente novamente após os segundos indicados em Retry-After"),
+                client: LocalizedText(
+                    en: "You are sending messages too fast. Please wait a moment.",
+                    es: "Estás enviando mensajes demasiado rápido. Espera un momento.",
+                    pt: "Você está enviando mensagens rápido demais. Aguarde um momento."))
+        case .rateLimited(let seconds, .apiKey):
             return CatalogueEntry(
                 status: .tooManyRequests, key: "RATE_LIMITED", code: "E0429", message: "Too many requests",
                 description: "The request budget of this API key is spent; retry after \(seconds) s",

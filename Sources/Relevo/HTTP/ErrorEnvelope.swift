@@ -37,7 +37,7 @@ package struct ErrorEnvelope: Error, HTTPResponseError, Sendable {
         default: validation = nil
         }
         switch error {
-        case .rateLimited(let seconds): headers[.retryAfter] = String(seconds)
+        case .rateLimited(let seconds, _): headers[.retryAfter] = String(seconds)
         case .storeUnavailable: headers[.retryAfter] = String(Self.storeRetryAfterSeconds)
         case .methodNotAllowed(_, let allowed): headers[.allow] = allowed.joined(separator: ", ")
         default: break

@@ -16,8 +16,8 @@ enum RequestError: Error, Sendable, Equatable {
     /// A transfer coding other than `chunked`, e.g. `Transfer-Encoding: gzip, chunked` (501
     /// `NOT_IMPLEMENTED`, as RFC 9112 §6.1 asks): read as plain chunked, its body would be garbage.
     case unsupportedTransferCoding(String)
-    /// The per-key budget is spent (429 `RATE_LIMITED`).
-    case rateLimited(retryAfterSeconds: Int)
+    /// A budget is spent: the API key's, or a web chat visitor's or client address's (429 `RATE_LIMITED`).
+    case rateLimited(retryAfterSeconds: Int, budget: RateBudget = .apiKey)
     /// No route has this path (404 `NOT_FOUND`).
     case routeNotFound(path: String)
     /// The path exists with other methods (405 `METHOD_NOT_ALLOWED`).
@@ -27,4 +27,9 @@ enum RequestError: Error, Sendable, Equatable {
     case storeUnavailable
     /// Anything unexpected; logged with detail, shown without (500 `UNKNOWN_ERROR`).
     case internalError
+}
+
+/// Whose request budget a 429 is about.
+enum RateBudget: Sendable, Equatable {
+    case apiKey, webChat
 }

@@ -5,4 +5,6 @@ package protocol WebChatStore: Sendable {
     func saveWebChat(_ chat: WebChat) async throws
     /// Removes the bot's web chat; false when it had none.
     func deleteWebChat(projectId: String, botId: String) async throws -> Bool
+    /// Wakes the live transcripts of a room whose history changed, in every process serving this store.
+    var transcripts: TranscriptSignal { get }
 }

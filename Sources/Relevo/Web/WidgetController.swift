@@ -1,9 +1,10 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// The web chat's public side: the script a site embeds, the frame it opens, and the visitor API
-/// the frame calls (a session, the live transcript, messages, "talk to a person").
+/// the frame calls (a visitor token, the live transcript, messages, "talk to a person").
 ///
 /// The site's page only loads `widget.js`, which asks `config` whether its origin may embed the
 /// chat (answered with CORS for allowed origins alone) and then opens the frame, served from
@@ -30,11 +31,11 @@ struct WidgetController {
         routes.open(.get, "webchat/chat.css", asset(Self.style, "text/css; charset=utf-8"))
         routes.open(.get, "webchat/:projectId/:botId/widget.js", asset(Self.loader, "text/javascript; charset=utf-8"))
         routes.open(.get, "webchat/:projectId/:botId/frame", frame)
-        for path in ["config", "session", "stream", "messages", "handoff"] {
+        for path in ["config", "visitor", "stream", "messages", "handoff"] {
             routes.open(.options, "webchat/:projectId/:botId/\(path)", preflight)
         }
         routes.open(.get, "webchat/:projectId/:botId/config", config)
-        routes.open(.post, "webchat/:projectId/:botId/session", session)
+        routes.open(.post, "webchat/:projectId/:botId/visitor", admit)
         routes.open(.get, "webchat/:projectId/:botId/stream", stream)
         routes.open(.post, "webchat/:projectId/:botId/messages", message)
         routes.open(.post, "webchat/:projectId/:botId/handoff", handOff)
@@ -81,7 +82,7 @@ struct WidgetController {
 
     /// Whether a page of the caller's origin may embed the chat, and what the launcher shows.
     @Sendable func config(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(context)
+        try limitAddress(request, context)
         let (projectId, botId) = try ids(request, context)
         let (chat, bot) = try await webChats.widget(projectId: projectId, botId: botId)
         let cors = try corsOrigin(request, chat)
@@ -96,8 +97,8 @@ struct WidgetController {
     }
 
     /// A visitor token: `{host, token?, userId?, userHash?, userName?}`.
-    @Sendable func session(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(context)
+    @Sendable func admit(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
+        try limitAddress(request, context)
         let (projectId, botId) = try ids(request, context)
         let fields = FieldReader(try await RequestBody.jsonObject(request))
         let host = fields.requiredString("host", maximum: 256)
@@ -112,15 +113,15 @@ struct WidgetController {
         let cors = try corsOrigin(request, chat)
         guard let origin = host.flatMap(WebOrigin.normalize), cors == nil || cors == origin else { throw DomainError.originNotAllowed }
         let identity = userId.map { WebChatService.Identity(userId: $0, hash: userHash ?? "", name: userName) }
-        let session = try await webChats.openSession(
+        let admission = try await webChats.admit(
             projectId: projectId, botId: botId, origin: origin, ownAuthority: request.head.authority, token: token, identity: identity)
-        let visitor = session.visitor
+        let visitor = admission.visitor
         return withCORS(
             cors,
             JSONResponse.success(
-                "Session opened",
+                "Visitor admitted",
                 data: .members([
-                    "token": .string(session.token), "expiresAt": .string(session.expiresAt.iso8601),
+                    "token": .string(admission.token), "expiresAt": .string(admission.expiresAt.iso8601),
                     "userId": .string(visitor.userId), "botName": .string(visitor.bot.name),
                     "start": .string(visitor.chat.start.rawValue), "greeting": visitor.chat.greeting.map(JSONValue.string) ?? .null,
                 ])))
@@ -128,7 +129,7 @@ struct WidgetController {
 
     /// The visitor's transcript as server-sent events, live, resumed after `Last-Event-ID`.
     @Sendable func stream(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(context)
+        try limitAddress(request, context)
         let visitor = try await visitor(request, context)
         let cors = try corsOrigin(request, visitor.chat)
         let resume = request.headers[.lastEventID].flatMap(TranscriptStream.Position.init(eventId:))
@@ -145,7 +146,7 @@ struct WidgetController {
 
     /// A visitor's message: `{id, text, pageUrl?, language?}`; a resend with the same id is not recorded twice.
     @Sendable func message(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(context)
+        try limitAddress(request, context)
         let visitor = try await visitor(request, context)
         let cors = try corsOrigin(request, visitor.chat)
         let fields = FieldReader(try await RequestBody.jsonObject(request))
@@ -162,7 +163,7 @@ struct WidgetController {
 
     /// "Talk to a person": `{pageUrl?, language?}`.
     @Sendable func handOff(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(context)
+        try limitAddress(request, context)
         let visitor = try await visitor(request, context)
         let cors = try corsOrigin(request, visitor.chat)
         let fields = FieldReader(try await RequestBody.jsonObject(request))
@@ -224,18 +225,31 @@ struct WidgetController {
         return response
     }
 
-    private func limitAddress(_ context: RelevoRequestContext) throws {
-        if let ip = context.remoteIP, let wait = addressLimiter.acquire(ip) { throw RequestError.rateLimited(retryAfterSeconds: wait) }
+    private func limitAddress(_ request: Request, _ context: RelevoRequestContext) throws {
+        guard let address = Self.clientAddress(peer: context.remoteIP, forwardedFor: request.headers[.xForwardedFor]) else { return }
+        if let wait = addressLimiter.acquire(address) { throw RequestError.rateLimited(retryAfterSeconds: wait, budget: .webChat) }
+    }
+
+    /// Whose budget a call spends: the peer's address, or, when the peer is a proxy on this machine
+    /// or a private network, the last address of `X-Forwarded-For` (the one that proxy added; what
+    /// a client wrote before it is not trusted).
+    static func clientAddress(peer: String?, forwardedFor: String?) -> String? {
+        guard let peer else { return nil }
+        guard let forwardedFor, let range = IPAddress(peer)?.forbiddenRange, ["loopback", "private", "CGNAT", "link-local"].contains(range),
+            let last = forwardedFor.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), IPAddress(last) != nil
+        else { return peer }
+        return last
     }
 
     private func limitVisitor(_ visitor: WebChatService.Visitor) throws {
         let key = "\(visitor.chat.projectId)/\(visitor.bot.id)/\(visitor.userId)"
-        if let wait = visitorLimiter.acquire(key) { throw RequestError.rateLimited(retryAfterSeconds: wait) }
+        if let wait = visitorLimiter.acquire(key) { throw RequestError.rateLimited(retryAfterSeconds: wait, budget: .webChat) }
     }
 }
 
 extension HTTPField.Name {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering")!
     static let crossOriginResourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
 }

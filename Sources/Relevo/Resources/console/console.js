@@ -911,7 +911,7 @@ function sandbox(bot, chat) {
   let visitor = null;
   window.onmessage = (event) => {
     if (event.origin !== location.origin || !slot.firstChild || event.source !== slot.firstChild.contentWindow) return;
-    if (event.data?.relevo === 1 && event.data.type === 'session') visitor = String(event.data.userId);
+    if (event.data?.relevo === 1 && event.data.type === 'visitor') visitor = String(event.data.userId);
   };
   const refresh = async () => {
     if (!visitor) return;

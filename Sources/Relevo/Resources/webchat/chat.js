@@ -1,4 +1,4 @@
-// Relevo web chat frame: a visitor's session, the live transcript (server-sent events read with
+// Relevo web chat frame: a visitor's token, the live transcript (server-sent events read with
 // fetch, resumed with Last-Event-ID), and an outbox that sends each message once, in order, again
 // after a network drop under the same id. Everything received is rendered as text.
 "use strict";
@@ -69,7 +69,7 @@
   ui.input.placeholder = t.placeholder;
 
   const storageKey = "relevo:" + base + ":" + host;
-  // The session and the unsent messages survive a reload: in this frame's storage, or, where the
+  // The token and the unsent messages survive a reload: in this frame's storage, or, where the
   // browser gives a frame of another site none, in the embedding page's (through widget.js).
   let kept = settings.stored && typeof settings.stored === "object" ? settings.stored : {};
   const store = {
@@ -93,7 +93,7 @@
     store.write({ token: state.token, expiresAt: state.expiresAt, userId: state.userId, outbox: state.outbox });
   }
 
-  // ---- the visitor's session -------------------------------------------------------------
+  // ---- the visitor's token ---------------------------------------------------------------
 
   async function call(method, path, body) {
     const headers = { "content-type": "application/json" };
@@ -113,7 +113,7 @@
   }
 
   let renewal = null;
-  async function openSession() {
+  async function admit() {
     const saved = store.read();
     const body = { host };
     if (settings.userId) {
@@ -123,24 +123,24 @@
       body.token = saved.token;  // an anonymous visitor again; a signed-in user's token is never reused without its proof
     }
     state.token = null;
-    const session = await call("POST", "session", body);
-    if (saved.userId && saved.userId !== session.userId) state.outbox = [];  // someone else's unsent messages
-    state.token = session.token;
-    state.userId = session.userId;
-    state.expiresAt = Date.parse(session.expiresAt);
-    state.start = session.start;
-    ui.title.textContent = session.botName || "Chat";
-    if (session.greeting && !ui.transcript.querySelector(".greeting")) {
+    const admitted = await call("POST", "visitor", body);
+    if (saved.userId && saved.userId !== admitted.userId) state.outbox = [];  // someone else's unsent messages
+    state.token = admitted.token;
+    state.userId = admitted.userId;
+    state.expiresAt = Date.parse(admitted.expiresAt);
+    state.start = admitted.start;
+    ui.title.textContent = admitted.botName || "Chat";
+    if (admitted.greeting && !ui.transcript.querySelector(".greeting")) {
       const greeting = document.createElement("li");
       greeting.className = "greeting";
-      greeting.textContent = session.greeting;
+      greeting.textContent = admitted.greeting;
       ui.transcript.prepend(greeting);
     }
     save();
-    if (window.parent !== window) window.parent.postMessage({ relevo: 1, type: "session", userId: session.userId }, host);
+    if (window.parent !== window) window.parent.postMessage({ relevo: 1, type: "visitor", userId: admitted.userId }, host);
     clearTimeout(renewal);
     const half = Math.max(30_000, (state.expiresAt - Date.now()) / 2);
-    renewal = setTimeout(() => openSession().catch(() => {}), Math.min(half, 2 ** 31 - 1));
+    renewal = setTimeout(() => admit().catch(() => {}), Math.min(half, 2 ** 31 - 1));
   }
 
   // ---- the live transcript ---------------------------------------------------------------
@@ -154,7 +154,7 @@
         const headers = { authorization: "Bearer " + state.token };
         if (state.lastEventId) headers["last-event-id"] = state.lastEventId;
         const response = await fetch(base + "stream", { headers, signal: streamAbort.signal, credentials: "omit", cache: "no-store" });
-        if (response.status === 401) { await openSession(); continue; }
+        if (response.status === 401) { await admit(); continue; }
         if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
         setConnected(true);
         delay = 500;
@@ -379,7 +379,7 @@
             setTimeout(flush, Math.max(1000, error.retryAfter * 1000));
             return;
           }
-          if (error.status === 401) { await openSession().catch(() => {}); setTimeout(flush, 1000); return; }
+          if (error.status === 401) { await admit().catch(() => {}); setTimeout(flush, 1000); return; }
           const item = state.shown.get(entry.id);
           if (item) { item.classList.remove("pending"); item.classList.add("failed"); item.querySelector("time").textContent = t.notSent; }
         }
@@ -449,7 +449,7 @@
     if (new URLSearchParams(location.search).get("open") === "1") setOpen(true);
     for (let delay = 1000; ; delay = Math.min(delay * 2, 15000)) {
       try {
-        await openSession();
+        await admit();
         break;
       } catch (error) {
         if (error.status && error.status < 500 && error.status !== 429) return fail(error);

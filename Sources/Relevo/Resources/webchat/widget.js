@@ -19,7 +19,7 @@
     userName: given.userName || data.userName || "",
     pageUrl: location.href.slice(0, 2048)
   };
-  // The frame keeps the visitor's session in its own storage where the browser lets it; where a
+  // The frame keeps the visitor's token in its own storage where the browser lets it; where a
   // frame from another site gets none (blocked third-party storage), it is kept here, for this page.
   var storageKey = "relevo:" + base;
   try { settings.stored = JSON.parse(localStorage.getItem(storageKey) || "null"); } catch (e) { settings.stored = null; }
@@ -55,7 +55,7 @@
         open = message.type === "open";
         place(frame, open);
       } else if (message.type === "store") {
-        try { localStorage.setItem(storageKey, JSON.stringify(message.value)); } catch (e) { /* the session lasts this page */ }
+        try { localStorage.setItem(storageKey, JSON.stringify(message.value)); } catch (e) { /* kept for this page only */ }
       }
     });
     window.addEventListener("resize", function () { place(frame, open); });

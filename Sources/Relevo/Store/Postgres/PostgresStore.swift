@@ -22,6 +22,9 @@ package final class PostgresStore: RelevoStore {
     /// Wakes the other instances after commits that make events due (``announceDue()``).
     private let announcer: DueAnnouncer
     private let listener: WakeUpListener
+    /// Carries web chat room changes between instances.
+    private let transcriptAnnouncer: TranscriptAnnouncer
+    package let transcripts = TranscriptSignal()
     /// Gathers concurrent settlements into one statement each (``finishAttempt(_:outcome:)``).
     let settlements = SettlementQueue()
     /// Written into the leases this process takes, so that only the lease holder settles an event.
@@ -48,6 +51,8 @@ package final class PostgresStore: RelevoStore {
         port = configuration.port ?? 5432
         announcer = DueAnnouncer(client: client, channel: Self.eventsChannel)
         listener = WakeUpListener(client: client, channel: Self.eventsChannel, signal: signal, logger: logger)
+        transcriptAnnouncer = TranscriptAnnouncer(client: client, transcripts: transcripts, logger: logger)
+        transcripts.relay { [weak transcriptAnnouncer] key in transcriptAnnouncer?.announce(key) }
     }
 
     /// A store whose services run until ``close()``, connected and migrated (the CLI and the tests).
@@ -65,7 +70,7 @@ package final class PostgresStore: RelevoStore {
         return store
     }
 
-    package var services: [any Service] { [client, listener, announcer] }
+    package var services: [any Service] { [client, listener, announcer, transcriptAnnouncer] }
 
     package func start() async throws {
         try await start(migrating: true)

@@ -17,6 +17,8 @@ package final class SQLiteStore: RelevoStore {
     let pool: DatabasePool
     let reader: SQLiteReader
     let cache: SQLiteReadCache
+    /// One process serves a SQLite store: its streams are woken here only.
+    package let transcripts = TranscriptSignal()
     let changes: SQLiteChangeStamp
     let signal = WakeUpSignal()
     /// The heads the dispatcher may claim, and the claims (in memory: one delivering server per file).
