@@ -223,6 +223,15 @@ try:
             frame.fill("[data-relevo=input]", text)
             frame.click("[data-relevo=send]")
 
+        def visit(viewport=None, locale="en-US", script=None):
+            """A new visitor (a browser context of its own) on the allowed page: (context, page, widget frame)."""
+            ctx = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale=locale)
+            p = ctx.new_page()
+            allowed.snippet = script or snippet
+            p.goto(allowed.origin + "/")
+            allowed.snippet = snippet
+            return ctx, p, frame_of(p)
+
         page.goto(allowed.origin + "/")
         frame = frame_of(page)
         checks("the allowed page gets the widget frame", frame is not None)
@@ -311,17 +320,12 @@ try:
         stranger.close()
 
         # Signed-in users: a wrong HMAC is refused, a right one recognised.
-        def identified_page(user_id, user_hash, locale="en-US", viewport=None):
-            ctx = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale=locale)
-            p = ctx.new_page()
-            allowed.snippet = snippet.replace("<script ", f'<script data-user-id="{user_id}" data-user-hash="{user_hash}" data-user-name="Carla" ')
-            p.goto(allowed.origin + "/")
-            allowed.snippet = snippet
-            return ctx, p
+        def identified(user_id, user_hash, locale="en-US"):
+            return visit(locale=locale, script=snippet.replace(
+                "<script ", f'<script data-user-id="{user_id}" data-user-hash="{user_hash}" data-user-name="Carla" '))
 
         good = hmac.new(identity_secret.encode(), b"customer-42", hashlib.sha256).hexdigest()
-        ctx, p = identified_page("customer-42", "0" * 64)
-        f = frame_of(p)
+        ctx, p, f = identified("customer-42", "0" * 64)
         f.click("#launcher")
         checks("a wrong identity HMAC is refused, and the visitor told",
                wait_for(lambda: "could not confirm" in f.inner_text("#notice"), 10) and f.is_disabled("[data-relevo=input]"), f.inner_text("#panel"))
@@ -329,8 +333,7 @@ try:
                                   {"host": allowed.origin, "userId": "customer-42", "userHash": "0" * 64})
         checks("the visitor API says 403 IDENTITY_NOT_VERIFIED", code == 403 and "IDENTITY_NOT_VERIFIED" in str(text), f"{code} {text}")
         ctx.close()
-        ctx, p = identified_page("customer-42", good, locale="es-ES")
-        f = frame_of(p)
+        ctx, p, f = identified("customer-42", good, locale="es-ES")
         f.click("#launcher")
         write(f, "hola")
         checks("a right HMAC: the site's user id reaches the panel, with the name given",
@@ -340,10 +343,7 @@ try:
         ctx.close()
 
         # Keyboard and screen reader, and 320 px.
-        ctx = browser.new_context(viewport={"width": 320, "height": 640}, locale="pt-BR")
-        p = ctx.new_page()
-        p.goto(allowed.origin + "/")
-        f = frame_of(p)
+        ctx, p, f = visit({"width": 320, "height": 640}, "pt-BR")
         f.wait_for_selector("#launcher")
         f.focus("#launcher")
         p.keyboard.press("Enter")
@@ -374,10 +374,7 @@ try:
         # "Talk to a person" mode, and a panel that cannot be reached.
         api("PUT", chat_path, {"start": "button"})
         panel.failing = True
-        ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-        p = ctx.new_page()
-        p.goto(allowed.origin + "/")
-        f = frame_of(p)
+        ctx, p, f = visit()
         f.click("#launcher")
         f.wait_for_selector("[data-relevo=handoff]:visible")
         checks("button mode: the input waits for “Talk to a person”", f.is_disabled("[data-relevo=input]"))
@@ -397,10 +394,7 @@ try:
         # The pictures in docs/ and the README: a visitor asking about an order, wide and at 320 px.
         api("PUT", chat_path, {"greeting": "Hi! How can we help you today?"})
         for name, viewport in (("webchat-desktop", {"width": 1100, "height": 720}), ("webchat-320", {"width": 320, "height": 600})):
-            ctx = browser.new_context(viewport=viewport, locale="en-US")
-            p = ctx.new_page()
-            p.goto(allowed.origin + "/")
-            f = frame_of(p)
+            ctx, p, f = visit(viewport)
             f.click("#launcher")
             write(f, "Hello! Where is my order #1042?")
             wait_for(lambda: len(shown(f, "agent")) == 1, 10)
