@@ -6,8 +6,9 @@ Starts a throwaway PostgreSQL (scripts/pg_server.py) and instances A and B on it
 key. A visitor gets a token and opens its live transcript on A and writes through A (the panel, a
 local receiver, gets conversation.start and the message); the panel's replies are posted to B's
 webhook, and a close with a last text goes through B too. Checks that each appears on A's stream
-within a few seconds, in order, once; and that a stream reopened with Last-Event-ID on B gets only
-what came after. Prints `N passed, N failed`.
+within a few seconds, in order, once; that a stream reopened with Last-Event-ID on B gets only
+what came after; and that disabling the web chat through A ends B's stream at the room's next
+change. Prints `N passed, N failed`.
 
     python3 scripts/webchat_instances_test.py path/to/relevo
 """
@@ -37,10 +38,12 @@ class Panel(BaseHTTPRequestHandler):
 
 
 class Stream:
-    """A visitor's live transcript, read in a thread: (event id, event name, data) as they come."""
+    """A visitor's live transcript, read in a thread: (event id, event name, data) as they come;
+    `ended` once the server closed it."""
 
     def __init__(self, base, path, token, last_event_id=None):
         self.items = []
+        self.ended = False
         url = urllib.parse.urlparse(base)
         self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         headers = {"authorization": f"Bearer {token}", "origin": ORIGIN}
@@ -54,8 +57,9 @@ class Stream:
         event = {}
         try:
             while True:
-                line = self.response.fp.readline().decode()
-                if not line:
+                line = self.response.fp.readline().decode()  # the chunked body as sent: size lines are skipped below
+                if not line or line.strip() == "0":  # closed, or the last chunk of a finished response
+                    self.ended = True
                     return
                 line = line.rstrip("\n")
                 if line == "":
@@ -138,6 +142,10 @@ try:
     resumed = Stream(b.base, f"{chat}/stream", token, last_event_id=middle)
     checks("reopened on B after the second message with Last-Event-ID: only what came after",
            wait_for(lambda: resumed.texts() == ["second reply", "bye"], 5), str(resumed.items))
+    call(a.base, "DELETE", f"/v1/projects/{project}/bots/web/webchat", key=key)
+    call(a.base, "POST", f"/v1/external-support/{project}/conversations/start", {"botId": "web", "userId": visitor}, key=key)
+    checks("the web chat disabled through A, its open stream on B ends at the room's next change", wait_for(lambda: resumed.ended, 5))
+    checks("and the visitor's calls are refused", visitor_call(a.base, f"{chat}/messages", {"id": "wm_2", "text": "still there?"}) == 404)
     resumed.close()
 finally:
     for instance in (a, b):

@@ -210,3 +210,31 @@ struct WebChatClientAddressTests {
         #expect(address(nil, "198.51.100.7") == nil)
     }
 }
+
+@Suite("Web chat origins and stream positions")
+struct WebChatValueTests {
+    /// Origins are kept as browsers send `Origin`, so a comparison with the header is exact.
+    @Test func originsAreNormalizedAsBrowsersSendThem() {
+        #expect(WebOrigin.normalize("HTTPS://Shop.Example:443/") == "https://shop.example")
+        #expect(WebOrigin.normalize("http://localhost:8080") == "http://localhost:8080")
+        #expect(WebOrigin.normalize("http://127.0.0.1:80") == "http://127.0.0.1")
+        #expect(WebOrigin.normalize("https://[2001:db8::1]:8443") == "https://[2001:db8::1]:8443")
+        for refused in [
+            "https://shop.example/path", "https://*.example", "ftp://shop.example", "https://user@shop.example", "https://shop.example:0",
+            "https://shop.example:99999", "shop.example", "https://", "https://shop.example?x=1", "https://shop example",
+        ] {
+            #expect(WebOrigin.normalize(refused) == nil, "\(refused)")
+        }
+    }
+
+    /// `Last-Event-ID` reads back only what a stream sent: `<conversation>.<count>` or `<conversation>.end`.
+    @Test func streamPositionsReadBackOnlyTheirOwnIds() throws {
+        let middle = try #require(TranscriptStream.Position(eventId: "12.3"))
+        #expect(middle.sequence == 12 && middle.count == 3 && !middle.closed)
+        let end = try #require(TranscriptStream.Position(eventId: "12.end"))
+        #expect(end.sequence == 12 && end.closed)
+        for foreign in ["", "12", "12.", ".3", "-1.2", "12.-3", "12.3.4", "a.b", "12.END", "99999999999999999999.1"] {
+            #expect(TranscriptStream.Position(eventId: foreign) == nil, "\(foreign)")
+        }
+    }
+}

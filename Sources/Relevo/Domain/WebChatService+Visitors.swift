@@ -7,6 +7,8 @@ extension WebChatService {
         package let userId: String
         package let room: Room
         package let origin: String
+        /// The authority Relevo was called at when the visitor was let in (its own pages are admitted).
+        package let ownAuthority: String?
     }
 
     /// What admitting a visitor gives the widget to keep: a token (renewed before it expires) and the visitor.
@@ -79,7 +81,8 @@ extension WebChatService {
         let expiresAt = time.adding(seconds: VisitorToken.lifetimeSeconds)
         let sealed = tokens.seal(VisitorToken(userId: userId, origin: origin, expiresAt: expiresAt), projectId: projectId, botId: bot.id)
         return Admission(
-            token: sealed, expiresAt: expiresAt, visitor: Visitor(chat: chat, bot: bot, userId: userId, room: room, origin: origin))
+            token: sealed, expiresAt: expiresAt,
+            visitor: Visitor(chat: chat, bot: bot, userId: userId, room: room, origin: origin, ownAuthority: ownAuthority))
     }
 
     /// The visitor a token names, while the web chat is on and still admits the token's origin.
@@ -92,7 +95,14 @@ extension WebChatService {
         guard let room = try await store.room(projectId: projectId, botId: botId, userId: opened.userId) else {
             throw DomainError.visitorUnauthorized
         }
-        return Visitor(chat: chat, bot: bot, userId: opened.userId, room: room, origin: opened.origin)
+        return Visitor(chat: chat, bot: bot, userId: opened.userId, room: room, origin: opened.origin, ownAuthority: ownAuthority)
+    }
+
+    /// Whether the visitor's web chat is still on and still admits the origin it came from (a live
+    /// transcript ends when either changes).
+    package func stillAdmits(_ visitor: Visitor) async throws -> Bool {
+        guard let chat = try await store.webChat(projectId: visitor.chat.projectId, botId: visitor.bot.id) else { return false }
+        return chat.admits(origin: visitor.origin, ownAuthority: visitor.ownAuthority)
     }
 
     /// A visitor's text message, under an id the widget made (a resend with the same id is not
@@ -132,9 +142,9 @@ extension WebChatService {
     }
 
     /// The room's conversations from number `from` on (all when nil; the latest few), oldest first,
-    /// each with its history when `withHistory` says so.
+    /// each with its history.
     package func transcript(
-        _ visitor: Visitor, from: Int64?, withHistory: (Int64) -> Bool
+        _ visitor: Visitor, from: Int64?
     ) async throws -> [(conversation: Conversation, sequence: Int64, messages: [ConversationMessage])] {
         let listed = try await store.conversations(
             projectId: visitor.chat.projectId, ConversationFilter(botId: visitor.bot.id, userId: visitor.userId),
@@ -142,9 +152,7 @@ extension WebChatService {
         var result: [(conversation: Conversation, sequence: Int64, messages: [ConversationMessage])] = []
         for item in listed.reversed() where item.sequence >= (from ?? 0) {
             let conversation = item.view.conversation
-            let messages =
-                withHistory(item.sequence)
-                ? try await store.messages(projectId: visitor.chat.projectId, conversationId: conversation.id) : []
+            let messages = try await store.messages(projectId: visitor.chat.projectId, conversationId: conversation.id)
             result.append((conversation, item.sequence, messages))
         }
         return result

@@ -16,6 +16,11 @@ extension ErrorEnvelope {
         es: "Algo salió mal. Inténtalo de nuevo más tarde.",
         pt: "Algo deu errado. Tente novamente mais tarde.")
 
+    private static let slowDown = LocalizedText(
+        en: "Slow down: retry after the number of seconds in Retry-After",
+        es: "Reduce el ritmo: reintenta tras los segundos indicados en Retry-After",
+        pt: "Diminua o ritmo: tente novamente após os segundos indicados em Retry-After")
+
     private static let invalidDataClient = LocalizedText(
         en: "The data sent is not valid.", es: "Los datos enviados no son válidos.",
         pt: "Os dados enviados não são válidos.")
@@ -232,10 +237,7 @@ extension ErrorEnvelope {
             return CatalogueEntry(
                 status: .tooManyRequests, key: "RATE_LIMITED", code: "E0429", message: "Too many requests",
                 description: "The web chat's budget of this visitor or client address is spent; retry after \(seconds) s",
-                developer: LocalizedText(
-                    en: "Slow down: retry after the number of seconds in Retry-After",
-                    es: "Reduce el ritmo: reintenta tras los segundos indicados en Retry-After",
-                    pt: "Diminua o ritmo: tente novamente após os segundos indicados em Retry-After"),
+                developer: slowDown,
                 client: LocalizedText(
                     en: "You are sending messages too fast. Please wait a moment.",
                     es: "Estás enviando mensajes demasiado rápido. Espera un momento.",
@@ -244,10 +246,7 @@ extension ErrorEnvelope {
             return CatalogueEntry(
                 status: .tooManyRequests, key: "RATE_LIMITED", code: "E0429", message: "Too many requests",
                 description: "The request budget of this API key is spent; retry after \(seconds) s",
-                developer: LocalizedText(
-                    en: "Slow down: retry after the number of seconds in Retry-After",
-                    es: "Reduce el ritmo: reintenta tras los segundos indicados en Retry-After",
-                    pt: "Diminua o ritmo: tente novamente após os segundos indicados em Retry-After"),
+                developer: slowDown,
                 client: genericClient)
         case .routeNotFound(let path):
             return CatalogueEntry(

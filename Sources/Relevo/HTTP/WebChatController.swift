@@ -54,17 +54,12 @@ struct WebChatController {
         }
         settings.problems = fields.problems
         let (chat, secret) = try await webChats.configure(projectId: context.projectId, botId: botId, settings)
-        var view = chat.publicJSON
-        if let secret, case .object(var members) = view {
-            members.insert((key: "identitySecret", value: .string(secret)), at: 5)
-            view = .object(members)
-        }
-        return JSONResponse.success("Web chat saved successfully", data: view)
+        return JSONResponse.success("Web chat saved successfully", data: chat.json(identitySecret: secret))
     }
 
     @Sendable func get(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let chat = try await webChats.webChat(projectId: context.projectId, botId: try PathParameter.identifier("botId", request, context))
-        return JSONResponse.success("Web chat retrieved successfully", data: chat.publicJSON)
+        return JSONResponse.success("Web chat retrieved successfully", data: chat.json())
     }
 
     @Sendable func delete(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
@@ -76,21 +71,21 @@ struct WebChatController {
     @Sendable func regenerateIdentitySecret(_ request: Request, _ context: ProjectRequestContext) async throws -> Response {
         let botId = try PathParameter.identifier("botId", request, context)
         let (chat, secret) = try await webChats.regenerateIdentitySecret(projectId: context.projectId, botId: botId)
-        guard case .object(var members) = chat.publicJSON else { return JSONResponse.success("Identity secret regenerated") }
-        members.insert((key: "identitySecret", value: .string(secret)), at: 5)
-        return JSONResponse.success("Identity secret regenerated successfully", data: .object(members))
+        return JSONResponse.success("Identity secret regenerated successfully", data: chat.json(identitySecret: secret))
     }
 }
 
 extension WebChat {
-    /// Never the identity secret; `widgetPath` is what the embedding script tag loads.
-    var publicJSON: JSONValue {
+    /// Never the identity secret, except the one a call just made (shown once, after
+    /// `identityVerification`); `widgetPath` is what the embedding script tag loads.
+    func json(identitySecret shown: String? = nil) -> JSONValue {
         .members([
             "botId": .string(botId),
             "allowedOrigins": .array(allowedOrigins.map(JSONValue.string)),
             "start": .string(start.rawValue),
             "greeting": greeting.map(JSONValue.string) ?? .null,
             "identityVerification": .bool(identitySecret != nil),
+            "identitySecret": shown.map(JSONValue.string),
             "agentTimeoutSeconds": .number(Double(agentTimeoutSeconds)),
             "widgetPath": .string("/webchat/\(projectId)/\(botId)/widget.js"),
             "createdAt": .string(createdAt.iso8601), "updatedAt": .string(updatedAt.iso8601),

@@ -53,6 +53,8 @@ struct TranscriptStream: Sendable {
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
         try await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                // Disabled, or its origin removed, meanwhile: the stream ends (the widget's reconnect is refused).
+                guard try await webChats.stillAdmits(visitor) else { break }
                 var out = ""
                 let waiting = try await catchUp(&state, into: &out)
                 if let waiting {
@@ -113,7 +115,7 @@ struct TranscriptStream: Sendable {
     /// not answered yet (its id and start), if any.
     private func catchUp(_ state: inout State, into out: inout String) async throws -> (id: String, at: Timestamp)? {
         let from = state.sequence
-        let conversations = try await webChats.transcript(visitor, from: from) { _ in true }
+        let conversations = try await webChats.transcript(visitor, from: from)
         var waiting: (id: String, at: Timestamp)?
         state.conversation = "none"
         for item in conversations {

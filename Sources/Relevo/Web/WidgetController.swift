@@ -86,14 +86,15 @@ struct WidgetController {
         let (projectId, botId) = try ids(request, context)
         let (chat, bot) = try await webChats.widget(projectId: projectId, botId: botId)
         let cors = try corsOrigin(request, chat)
-        return withCORS(
-            cors,
-            JSONResponse.success(
-                "Web chat available",
-                data: .members([
-                    "botName": .string(bot.name), "start": .string(chat.start.rawValue),
-                    "greeting": chat.greeting.map(JSONValue.string) ?? .null,
-                ])))
+        return withCORS(cors, JSONResponse.success("Web chat available", data: .object(Self.shown(chat, bot))))
+    }
+
+    /// What the window shows of a web chat: the bot's name, how a conversation starts, the greeting.
+    private static func shown(_ chat: WebChat, _ bot: Bot) -> [(key: String, value: JSONValue)] {
+        [
+            ("botName", .string(bot.name)), ("start", .string(chat.start.rawValue)),
+            ("greeting", chat.greeting.map(JSONValue.string) ?? .null),
+        ]
     }
 
     /// A visitor token: `{host, token?, userId?, userHash?, userName?}`.
@@ -116,15 +117,10 @@ struct WidgetController {
         let admission = try await webChats.admit(
             projectId: projectId, botId: botId, origin: origin, ownAuthority: request.head.authority, token: token, identity: identity)
         let visitor = admission.visitor
-        return withCORS(
-            cors,
-            JSONResponse.success(
-                "Visitor admitted",
-                data: .members([
-                    "token": .string(admission.token), "expiresAt": .string(admission.expiresAt.iso8601),
-                    "userId": .string(visitor.userId), "botName": .string(visitor.bot.name),
-                    "start": .string(visitor.chat.start.rawValue), "greeting": visitor.chat.greeting.map(JSONValue.string) ?? .null,
-                ])))
+        let data: [(key: String, value: JSONValue)] = [
+            ("token", .string(admission.token)), ("expiresAt", .string(admission.expiresAt.iso8601)), ("userId", .string(visitor.userId)),
+        ]
+        return withCORS(cors, JSONResponse.success("Visitor admitted", data: .object(data + Self.shown(visitor.chat, visitor.bot))))
     }
 
     /// The visitor's transcript as server-sent events, live, resumed after `Last-Event-ID`.
