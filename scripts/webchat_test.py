@@ -431,6 +431,14 @@ try:
         checks("sandbox: both events delivered", wait_for(lambda: console.inner_text("#sandbox-events").count("delivered") == 2, 10),
                console.inner_text("#sandbox-events"))
         console.screenshot(path=os.path.join(shots, "sandbox.png"), full_page=True)
+
+        # Disabled: the open window loses its stream at the room's next change, and says so.
+        api("DELETE", chat_path)
+        sandbox_message = [e for e in panel.of_kind("message") if e["value"]["content"].get("body") == "sandbox test"][0]
+        panel.reply(sandbox_message, "one more thing", "agent-after-disable")
+        checks("a web chat disabled: the open window says the chat is not available",
+               wait_for(lambda: "not available" in sandbox.inner_text("#notice"), 20) and sandbox.is_disabled("[data-relevo=input]"),
+               sandbox.inner_text("#panel"))
         checks("no events were forged or unverifiable", panel.forged == 0, str(panel.forged))
         browser.close()
 finally:

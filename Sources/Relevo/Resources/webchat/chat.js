@@ -155,7 +155,10 @@
         if (state.lastEventId) headers["last-event-id"] = state.lastEventId;
         const response = await fetch(base + "stream", { headers, signal: streamAbort.signal, credentials: "omit", cache: "no-store" });
         if (response.status === 401) { await admit(); continue; }
-        if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+        if (!response.ok || !response.body) {
+          const json = await response.json().catch(() => null);
+          throw Object.assign(new Error("HTTP " + response.status), { status: response.status, key: json?.error?.key });
+        }
         setConnected(true);
         delay = 500;
         await readEvents(response.body);
