@@ -13,7 +13,7 @@ package struct RelevoConfiguration: Sendable {
     /// Requests per second per API key; 0 disables the limit.
     package var rateLimitPerSecond: Double = 50
     package var rateLimitBurst: Double = 100
-    /// Web chat calls per second per client address (sessions, messages, streams), burst three
+    /// Web chat calls per second per client address (visitor tokens, messages, streams), burst three
     /// times that; 0 disables it. Each visitor also has a budget of its own for messages.
     package var webChatRatePerAddress: Double = 20
     package var logLevel: Logger.Level = .info

@@ -35,18 +35,13 @@ struct PageCursor {
     }
 
     func seal(_ position: Int64, projectId: String) -> String {
-        let sealed = secrets.seal(String(position), context: list.context(projectId)).storedForm
-        return String(sealed.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }.filter { $0 != "=" })
+        secrets.seal(String(position), context: list.context(projectId)).urlSafeForm
     }
 
     /// The position, or nil for a cursor this API did not return for this project and list.
     func open(_ cursor: String, projectId: String) -> Int64? {
-        guard cursor.utf8.count <= 256, cursor.hasPrefix("v1."),
-            cursor.allSatisfy({ $0.isASCII && $0 != "+" && $0 != "/" && $0 != "=" })
-        else { return nil }
-        var standard = String(cursor.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-        standard += String(repeating: "=", count: (4 - (standard.utf8.count - 3) % 4) % 4)  // Base64 after `v1.`
-        return secrets.open(SealedSecret(storedForm: standard), context: list.context(projectId))
+        guard let sealed = SealedSecret(urlSafeForm: cursor, maximumLength: 256) else { return nil }
+        return secrets.open(sealed, context: list.context(projectId))
             .flatMap { Int64($0) }
             .flatMap { $0 >= 0 ? $0 : nil }
     }

@@ -20,17 +20,13 @@ package struct VisitorToken: Sendable, Equatable {
 
         func seal(_ token: VisitorToken, projectId: String, botId: String) -> String {
             let text = "\(token.expiresAt.millisecondsSince1970)\n\(token.origin)\n\(token.userId)"
-            let sealed = secrets.seal(text, context: Self.context(projectId: projectId, botId: botId)).storedForm
-            return String(sealed.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }.filter { $0 != "=" })
+            return secrets.seal(text, context: Self.context(projectId: projectId, botId: botId)).urlSafeForm
         }
 
         /// The token, or nil when it was not sealed for this bot or has expired.
         func open(_ text: String, projectId: String, botId: String, now: Timestamp) -> VisitorToken? {
-            guard text.utf8.count <= 1024, text.hasPrefix("v1."), text.allSatisfy({ $0.isASCII && $0 != "+" && $0 != "/" && $0 != "=" })
-            else { return nil }
-            var standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-            standard += String(repeating: "=", count: (4 - (standard.utf8.count - 3) % 4) % 4)
-            guard let opened = secrets.open(SealedSecret(storedForm: standard), context: Self.context(projectId: projectId, botId: botId))
+            guard let sealed = SealedSecret(urlSafeForm: text, maximumLength: 1024),
+                let opened = secrets.open(sealed, context: Self.context(projectId: projectId, botId: botId))
             else { return nil }
             let parts = opened.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let millis = Int64(parts[0]), millis > now.millisecondsSince1970 else { return nil }
