@@ -8,11 +8,12 @@ local receiver, gets conversation.start and the message); the panel's replies ar
 webhook, and a close with a last text goes through B too. Checks that each appears on A's stream
 within a few seconds, in order, once; that a stream reopened with Last-Event-ID on B gets only
 what came after; and that disabling the web chat through A ends B's stream at the room's next
-change. Prints `N passed, N failed`.
+change. Then, on A: a refused stream leaves its connection serving the next request, and SIGTERM
+ends an open stream at once and the process exits. Prints `N passed, N failed`.
 
     python3 scripts/webchat_instances_test.py path/to/relevo
 """
-import hashlib, hmac, http.client, json, os, secrets, sys, tempfile, threading, time, urllib.parse
+import hashlib, hmac, http.client, json, os, secrets, signal, sys, tempfile, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -147,6 +148,26 @@ try:
     checks("the web chat disabled through A, its open stream on B ends at the room's next change", wait_for(lambda: resumed.ended, 5))
     checks("and the visitor's calls are refused", visitor_call(a.base, f"{chat}/messages", {"id": "wm_2", "text": "still there?"}) == 404)
     resumed.close()
+
+    # Served in front of the router: a refused stream leaves its connection serving, and a shutdown
+    # ends the streams it holds at once.
+    connection = http.client.HTTPConnection("127.0.0.1", urllib.parse.urlparse(a.base).port, timeout=10)
+    connection.request("GET", f"{chat}/stream", headers={"authorization": "Bearer not-a-token"})
+    refused = connection.getresponse()
+    envelope = json.loads(refused.read())
+    connection.request("GET", "/version")
+    checks("a stream refused with its envelope (401 VISITOR_UNAUTHORIZED), and its connection then answers the next request",
+           refused.status == 401 and envelope["error"]["key"] == "VISITOR_UNAUTHORIZED" and connection.getresponse().status == 200,
+           f"{refused.status} {envelope}")
+    connection.close()
+    api("PUT", f"/v1/projects/{project}/bots/web/webchat", {"allowedOrigins": [ORIGIN]})
+    held = Stream(a.base, f"{chat}/stream", token)
+    checks("with the web chat enabled again the stream opens on A", wait_for(lambda: any(name == "status" for _, name, _ in held.items), 5),
+           str(held.items))
+    stopping = time.time()
+    a.process.send_signal(signal.SIGTERM)
+    checks("A shutting down ends its open stream", wait_for(lambda: held.ended, 5))
+    checks("and exits within 10 s", wait_for(lambda: not a.alive(), 10), f"{time.time() - stopping:.1f} s")
 finally:
     for instance in (a, b):
         if instance:

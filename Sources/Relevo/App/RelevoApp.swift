@@ -14,6 +14,8 @@ package struct RelevoApp: Sendable {
     package let conversations: ConversationService
     package let eventLog: EventLogService
     package let webChats: WebChatService
+    /// The web chat's public side: the router's routes and the connections' stream handler share it.
+    let widget: WidgetController
     /// Wakes the web chat streams of a room when its history changes (the store's: it may relay).
     package var transcripts: TranscriptSignal { store.transcripts }
     package let metrics = DeliveryMetrics()
@@ -53,6 +55,9 @@ package struct RelevoApp: Sendable {
             store: store, bots: bots, integrations: integrations, secrets: secrets, metrics: metrics, transcripts: store.transcripts)
         eventLog = EventLogService(store: store, secrets: secrets)
         webChats = WebChatService(store: store, bots: bots, conversations: conversations, secrets: secrets)
+        widget = WidgetController(
+            webChats: webChats, transcripts: store.transcripts,
+            addressLimiter: RateLimiter(ratePerSecond: configuration.webChatRatePerAddress, burst: configuration.webChatRatePerAddress * 3))
     }
 
     /// Runs `body` with the store started and ready, and closes the store afterwards, also when
@@ -120,10 +125,7 @@ package struct RelevoApp: Sendable {
         EventLogController(events: eventLog).register(in: &routes)
         ProjectController(projects: projects).register(in: &routes)
         WebChatController(webChats: webChats).register(in: &routes)
-        WidgetController(
-            webChats: webChats, transcripts: transcripts,
-            addressLimiter: RateLimiter(ratePerSecond: configuration.webChatRatePerAddress, burst: configuration.webChatRatePerAddress * 3)
-        ).register(in: &routes)
+        widget.register(in: &routes)
         ConsoleController().register(in: &routes)
         routes.finish()
         return (router, routes)
@@ -159,7 +161,7 @@ package struct RelevoApp: Sendable {
         let delivery = withDelivery ? try deliveryServices().map { AfterStoreReady(store: store, service: $0) as any Service } : []
         var application = Application(
             router: buildRouter(),
-            server: RelevoHTTPChannel.builder(.init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+            server: RelevoHTTPChannel.builder(.init(idleTimeout: TimeAmount(configuration.idleTimeout)), widget: widget),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Relevo"),
             services: store.services + delivery,
             onServerRunning: onServerRunning,

@@ -5,7 +5,7 @@ import Synchronization
 /// nothing and a lost or extra one costs at most a read. A store shared by several instances relays
 /// the changes made here to the others, and wakes the streams here for theirs.
 package final class TranscriptSignal: Sendable {
-    private let streams = Mutex<[String: [ObjectIdentifier: WakeUpSignal]]>([:])
+    private let streams = Mutex<[String: [ObjectIdentifier: @Sendable () -> Void]]>([:])
     private let relayed = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     package init() {}
@@ -17,14 +17,14 @@ package final class TranscriptSignal: Sendable {
 
     static func key(projectId: String, roomId: String) -> String { "\(projectId)/\(roomId)" }
 
-    /// Registers `signal` to be woken on every change of the room, until ``unsubscribe(_:from:)``.
-    func subscribe(_ signal: WakeUpSignal, to key: String) {
-        streams.withLock { $0[key, default: [:]][ObjectIdentifier(signal)] = signal }
+    /// Calls `wake` on every change of the room, until ``unsubscribe(_:from:)`` with the same `stream`.
+    func subscribe(_ stream: ObjectIdentifier, to key: String, wake: @escaping @Sendable () -> Void) {
+        streams.withLock { $0[key, default: [:]][stream] = wake }
     }
 
-    func unsubscribe(_ signal: WakeUpSignal, from key: String) {
+    func unsubscribe(_ stream: ObjectIdentifier, from key: String) {
         streams.withLock { streams in
-            streams[key]?[ObjectIdentifier(signal)] = nil
+            streams[key]?[stream] = nil
             if streams[key]?.isEmpty == true { streams[key] = nil }
         }
     }
@@ -39,7 +39,7 @@ package final class TranscriptSignal: Sendable {
     /// Wakes this process's streams of the room `key` names.
     func wake(_ key: String) {
         let woken = streams.withLock { $0[key].map { Array($0.values) } ?? [] }
-        for signal in woken { signal.signal() }
+        for wake in woken { wake() }
     }
 
     /// How many streams are open (the metrics and the benchmark read it).

@@ -16,42 +16,48 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = try envelope(for: error, request: request, context: context).response(from: request, context: context)
+            response = try Self.envelope(for: error, method: request.method, path: request.uri.path, logger: context.logger)
+                .response(from: request, context: context)
         }
-        if let start {
-            let elapsed = ContinuousClock.now - start
-            context.logger.debug(
-                "request",
-                metadata: [
-                    "method": .string(request.method.rawValue),
-                    "path": .string(String(request.uri.path.prefix(512))),
-                    "status": .stringConvertible(response.status.code),
-                    "duration_ms": .stringConvertible(
-                        Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15),
-                ])
-        }
+        if let start { Self.logAccess(context.logger, request.method, request.uri.path, response.status, since: start) }
         return response
     }
 
-    private func envelope(for error: any Error, request: Request, context: Context) -> ErrorEnvelope {
+    /// The access line of a request answered with `status`.
+    static func logAccess(
+        _ logger: Logger, _ method: HTTPRequest.Method, _ path: String, _ status: HTTPResponse.Status, since start: ContinuousClock.Instant
+    ) {
+        let elapsed = ContinuousClock.now - start
+        logger.debug(
+            "request",
+            metadata: [
+                "method": .string(method.rawValue),
+                "path": .string(String(path.prefix(512))),
+                "status": .stringConvertible(status.code),
+                "duration_ms": .stringConvertible(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15),
+            ])
+    }
+
+    /// The envelope that answers `error` for a request of `method` on `path`.
+    static func envelope(for error: any Error, method: HTTPRequest.Method, path: String, logger: Logger) -> ErrorEnvelope {
         switch error {
         case let envelope as ErrorEnvelope: return envelope
         case DomainError.invalidFields(let errors):
             // An update answers 400 for its fields, as E3 does; everything else 422.
-            return ErrorEnvelope(request.method == .patch ? RequestError.badRequest(errors) : .validationFailed(errors))
+            return ErrorEnvelope(method == .patch ? RequestError.badRequest(errors) : .validationFailed(errors))
         case let domain as DomainError:
             return ErrorEnvelope(domain)
         case let failure as RequestError:
             return ErrorEnvelope(failure)
         case let http as HTTPError where http.status == .notFound:
-            return ErrorEnvelope(RequestError.routeNotFound(path: request.uri.path))
+            return ErrorEnvelope(RequestError.routeNotFound(path: path))
         case let http as HTTPError where http.status == .contentTooLarge:
             return ErrorEnvelope(RequestError.payloadTooLarge(limit: RequestBody.maximumBytes))
         case StoreError.unavailable:
-            context.logger.warning("store unavailable", metadata: ["path": .string(String(request.uri.path.prefix(512)))])
+            logger.warning("store unavailable", metadata: ["path": .string(String(path.prefix(512)))])
             return ErrorEnvelope(RequestError.storeUnavailable)
         default:
-            context.logger.error("unexpected error", metadata: ["error_type": .string(String(describing: type(of: error)))])
+            logger.error("unexpected error", metadata: ["error_type": .string(String(describing: type(of: error)))])
             return ErrorEnvelope(RequestError.internalError)
         }
     }

@@ -10,7 +10,12 @@ enum PathParameter {
     /// that are not UTF-8 are refused like any other malformed id — and the decoded id must then
     /// pass the same rule, so an encoded `/`, space or `%` is still refused.
     static func identifier(_ name: String, _ request: Request, _ context: some RequestContext) throws -> String {
-        guard let value = context.parameters.get(name).flatMap(percentDecoded), Identifier.isValid(value) else {
+        try identifier(name, segment: context.parameters.get(name))
+    }
+
+    /// The id in the path segment `segment` (as sent), checked as above.
+    static func identifier(_ name: String, segment: String?) throws -> String {
+        guard let value = segment.flatMap(percentDecoded), Identifier.isValid(value) else {
             var errors = ValidationErrors()
             errors.invalidIdentifier(name)
             throw DomainError.invalidFields(errors)

@@ -43,37 +43,64 @@ struct TranscriptStream: Sendable {
     static let heartbeat = Duration.seconds(20)
     /// How often a conversation waiting for the panel is looked at again.
     static let panelCheck = Duration.seconds(1)
+    /// The stream's first bytes: the browser's reconnect delay.
+    static let opening = "retry: 2000\n\n"
+    static let heartbeatLine = ": \n\n"
 
+    /// The room whose changes wake this stream.
+    var key: String { TranscriptSignal.key(projectId: visitor.chat.projectId, roomId: visitor.room.id) }
+
+    /// When to look at the transcript again after a look.
+    enum Next: Sendable, Equatable {
+        /// When the room changes; heartbeats meanwhile.
+        case change
+        /// After ``panelCheck`` (or at the room's next change): a conversation is waiting for the panel.
+        case panelCheck
+        /// Never: the web chat was disabled or its origin removed, and the stream ends.
+        case end
+    }
+
+    /// One look at the transcript: what the visitor has not seen yet, as events, and when to look
+    /// again. Both ways of serving a stream run it: ``TranscriptStreamHandler`` on a connection's
+    /// event loop, and ``run(_:)`` in a request's task.
+    func look(_ state: inout State) async throws -> (text: String, next: Next) {
+        // Disabled, or its origin removed, meanwhile: the stream ends (the widget's reconnect is refused).
+        guard try await webChats.stillAdmits(visitor) else { return ("", .end) }
+        var out = ""
+        let waiting = try await catchUp(&state, into: &out)
+        if let waiting {
+            if try await webChats.panelReached(projectId: visitor.chat.projectId, conversationId: waiting.id) {
+                state.reached = waiting.id
+                state.panel = "reached"
+            } else {
+                let waited = Timestamp.now().millisecondsSince1970 - waiting.at.millisecondsSince1970
+                state.panel = waited >= Int64(visitor.chat.agentTimeoutSeconds) * 1000 ? "unreachable" : "waiting"
+            }
+        }
+        state.status(into: &out)
+        return (out, waiting != nil && state.reached != waiting?.id ? .panelCheck : .change)
+    }
+
+    /// Serves the stream in the calling task until it ends, the task is cancelled or the server
+    /// shuts down: the route's way, for a request that reaches the router.
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         let wake = WakeUpSignal()
-        let key = TranscriptSignal.key(projectId: visitor.chat.projectId, roomId: visitor.room.id)
-        transcripts.subscribe(wake, to: key)
-        defer { transcripts.unsubscribe(wake, from: key) }
+        let key = key
+        transcripts.subscribe(ObjectIdentifier(wake), to: key) { wake.signal() }
+        defer { transcripts.unsubscribe(ObjectIdentifier(wake), from: key) }
         var state = State(resume: resume)
-        try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+        try await writer.write(ByteBuffer(string: Self.opening))
         try await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                // Disabled, or its origin removed, meanwhile: the stream ends (the widget's reconnect is refused).
-                guard try await webChats.stillAdmits(visitor) else { break }
-                var out = ""
-                let waiting = try await catchUp(&state, into: &out)
-                if let waiting {
-                    if try await webChats.panelReached(projectId: visitor.chat.projectId, conversationId: waiting.id) {
-                        state.reached = waiting.id
-                        state.panel = "reached"
-                    } else {
-                        let waited = Timestamp.now().millisecondsSince1970 - waiting.at.millisecondsSince1970
-                        state.panel = waited >= Int64(visitor.chat.agentTimeoutSeconds) * 1000 ? "unreachable" : "waiting"
-                    }
-                }
-                state.status(into: &out)
-                if !out.isEmpty { try await writer.write(ByteBuffer(string: out)) }
-                if waiting != nil && state.reached != waiting?.id {
-                    await wake.wait(upTo: Self.panelCheck)
-                } else {
+            looking: while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let (text, next) = try await look(&state)
+                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+                switch next {
+                case .end: break looking
+                case .panelCheck: await wake.wait(upTo: Self.panelCheck)
+                case .change:
                     // Quiet until the room changes: only heartbeats, no reads.
                     while await !wake.wait(upTo: Self.heartbeat), !Task.isCancelled, !Task.isShuttingDownGracefully {
-                        try await writer.write(ByteBuffer(string: ": \n\n"))
+                        try await writer.write(ByteBuffer(string: Self.heartbeatLine))
                     }
                 }
             }
@@ -84,7 +111,7 @@ struct TranscriptStream: Sendable {
     }
 
     /// What the stream has sent.
-    private struct State {
+    struct State: Sendable {
         var sequence: Int64?
         var count = 0
         var closed = false

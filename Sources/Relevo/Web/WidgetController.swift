@@ -82,10 +82,10 @@ struct WidgetController {
 
     /// Whether a page of the caller's origin may embed the chat, and what the launcher shows.
     @Sendable func config(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(request, context)
+        try limitAddress(request.headers, remoteIP: context.remoteIP)
         let (projectId, botId) = try ids(request, context)
         let (chat, bot) = try await webChats.widget(projectId: projectId, botId: botId)
-        let cors = try corsOrigin(request, chat)
+        let cors = try corsOrigin(request.headers, authority: request.head.authority, chat)
         return withCORS(cors, JSONResponse.success("Web chat available", data: .object(Self.shown(chat, bot))))
     }
 
@@ -99,7 +99,7 @@ struct WidgetController {
 
     /// A visitor token: `{host, token?, userId?, userHash?, userName?}`.
     @Sendable func admit(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(request, context)
+        try limitAddress(request.headers, remoteIP: context.remoteIP)
         let (projectId, botId) = try ids(request, context)
         let fields = FieldReader(try await RequestBody.jsonObject(request))
         let host = fields.requiredString("host", maximum: 256)
@@ -111,7 +111,7 @@ struct WidgetController {
         if userId != nil, userHash == nil { fields.required("userHash") }
         try fields.check()
         let (chat, _) = try await webChats.widget(projectId: projectId, botId: botId)
-        let cors = try corsOrigin(request, chat)
+        let cors = try corsOrigin(request.headers, authority: request.head.authority, chat)
         guard let origin = host.flatMap(WebOrigin.normalize), cors == nil || cors == origin else { throw DomainError.originNotAllowed }
         let identity = userId.map { WebChatService.Identity(userId: $0, hash: userHash ?? "", name: userName) }
         let admission = try await webChats.admit(
@@ -124,27 +124,42 @@ struct WidgetController {
     }
 
     /// The visitor's transcript as server-sent events, live, resumed after `Last-Event-ID`.
+    ///
+    /// On a live connection ``TranscriptStreamHandler`` takes these requests before the router
+    /// does and serves them on the event loop; this route serves the ones it leaves (a request
+    /// pipelined behind another, `HEAD`, the in-process router) from the request's task.
     @Sendable func stream(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(request, context)
-        let visitor = try await visitor(request, context)
-        let cors = try corsOrigin(request, visitor.chat)
-        let resume = request.headers[.lastEventID].flatMap(TranscriptStream.Position.init(eventId:))
-        let stream = TranscriptStream(webChats: webChats, transcripts: transcripts, visitor: visitor, resume: resume)
-        var headers: HTTPFields = [
+        let (projectId, botId) = (context.parameters.get("projectId"), context.parameters.get("botId"))
+        let (stream, headers) = try await openStream(
+            projectId: projectId, botId: botId, headers: request.headers, authority: request.head.authority, remoteIP: context.remoteIP)
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.run(&writer) })
+    }
+
+    /// A stream for the request, with its response's headers, or the error that refuses it. The
+    /// ids are the path's segments as sent.
+    func openStream(
+        projectId: String?, botId: String?, headers: HTTPFields, authority: String?, remoteIP: String?
+    ) async throws -> (TranscriptStream, HTTPFields) {
+        try limitAddress(headers, remoteIP: remoteIP)
+        let ids = (try PathParameter.identifier("projectId", segment: projectId), try PathParameter.identifier("botId", segment: botId))
+        let visitor = try await visitor(ids, headers, authority: authority)
+        let cors = try corsOrigin(headers, authority: authority, visitor.chat)
+        let resume = headers[.lastEventID].flatMap(TranscriptStream.Position.init(eventId:))
+        var fields: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", .xAccelBuffering: "no",
         ]
         if let cors {
-            headers[.accessControlAllowOrigin] = cors
-            headers[.vary] = "Origin"
+            fields[.accessControlAllowOrigin] = cors
+            fields[.vary] = "Origin"
         }
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.run(&writer) })
+        return (TranscriptStream(webChats: webChats, transcripts: transcripts, visitor: visitor, resume: resume), fields)
     }
 
     /// A visitor's message: `{id, text, pageUrl?, language?}`; a resend with the same id is not recorded twice.
     @Sendable func message(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(request, context)
-        let visitor = try await visitor(request, context)
-        let cors = try corsOrigin(request, visitor.chat)
+        try limitAddress(request.headers, remoteIP: context.remoteIP)
+        let visitor = try await visitor(try ids(request, context), request.headers, authority: request.head.authority)
+        let cors = try corsOrigin(request.headers, authority: request.head.authority, visitor.chat)
         let fields = FieldReader(try await RequestBody.jsonObject(request))
         let id = fields.identifier("id")
         let text = fields.requiredString("text", maximum: Self.maximumText)
@@ -159,9 +174,9 @@ struct WidgetController {
 
     /// "Talk to a person": `{pageUrl?, language?}`.
     @Sendable func handOff(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        try limitAddress(request, context)
-        let visitor = try await visitor(request, context)
-        let cors = try corsOrigin(request, visitor.chat)
+        try limitAddress(request.headers, remoteIP: context.remoteIP)
+        let visitor = try await visitor(try ids(request, context), request.headers, authority: request.head.authority)
+        let cors = try corsOrigin(request.headers, authority: request.head.authority, visitor.chat)
         let fields = FieldReader(try await RequestBody.jsonObject(request))
         let page = readPage(fields)
         try fields.check()
@@ -174,7 +189,7 @@ struct WidgetController {
     @Sendable func preflight(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
         let (projectId, botId) = try ids(request, context)
         let (chat, _) = try await webChats.widget(projectId: projectId, botId: botId)
-        guard let origin = try corsOrigin(request, chat) else { return Response(status: .noContent) }
+        guard let origin = try corsOrigin(request.headers, authority: request.head.authority, chat) else { return Response(status: .noContent) }
         return Response(
             status: .noContent,
             headers: [
@@ -187,12 +202,13 @@ struct WidgetController {
         (try PathParameter.identifier("projectId", request, context), try PathParameter.identifier("botId", request, context))
     }
 
-    private func visitor(_ request: Request, _ context: RelevoRequestContext) async throws -> WebChatService.Visitor {
-        let (projectId, botId) = try ids(request, context)
-        let bearer = request.headers[.authorization].flatMap { header -> String? in
+    private func visitor(
+        _ ids: (projectId: String, botId: String), _ headers: HTTPFields, authority: String?
+    ) async throws -> WebChatService.Visitor {
+        let bearer = headers[.authorization].flatMap { header -> String? in
             header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingSpaces : nil
         }
-        return try await webChats.visitor(projectId: projectId, botId: botId, token: bearer, ownAuthority: request.head.authority)
+        return try await webChats.visitor(projectId: ids.projectId, botId: ids.botId, token: bearer, ownAuthority: authority)
     }
 
     private func readPage(_ fields: FieldReader) -> WebChatService.Page {
@@ -205,10 +221,10 @@ struct WidgetController {
 
     /// The origin to answer CORS for: nil for a call without `Origin` or from Relevo's own origin
     /// (the frame); an allowed origin as sent; anything else is refused.
-    private func corsOrigin(_ request: Request, _ chat: WebChat) throws -> String? {
-        guard let header = request.headers[.origin] else { return nil }
+    private func corsOrigin(_ headers: HTTPFields, authority: String?, _ chat: WebChat) throws -> String? {
+        guard let header = headers[.origin] else { return nil }
         guard let origin = WebOrigin.normalize(header) else { throw DomainError.originNotAllowed }
-        if let authority = request.head.authority?.lowercased(), origin.hasSuffix("://" + authority) { return nil }
+        if let authority = authority?.lowercased(), origin.hasSuffix("://" + authority) { return nil }
         guard chat.allows(origin: origin) else { throw DomainError.originNotAllowed }
         return origin
     }
@@ -221,8 +237,8 @@ struct WidgetController {
         return response
     }
 
-    private func limitAddress(_ request: Request, _ context: RelevoRequestContext) throws {
-        guard let address = Self.clientAddress(peer: context.remoteIP, forwardedFor: request.headers[.xForwardedFor]) else { return }
+    private func limitAddress(_ headers: HTTPFields, remoteIP: String?) throws {
+        guard let address = Self.clientAddress(peer: remoteIP, forwardedFor: headers[.xForwardedFor]) else { return }
         if let wait = addressLimiter.acquire(address) { throw RequestError.rateLimited(retryAfterSeconds: wait, budget: .webChat) }
     }
 
