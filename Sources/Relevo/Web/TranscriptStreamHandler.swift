@@ -21,6 +21,11 @@ import NIOHTTPTypes
 ///
 /// It sits after Hummingbird's connection-state handler, which sees the request in progress and so
 /// neither closes the connection as idle nor leaves it open at shutdown before the stream ended.
+///
+/// A connection's request loop (Hummingbird's, in a task) starts only once its first request is
+/// known (``firstRequest``, ``RelevoHTTPChannel``): when that request is a stream that opens, no
+/// loop is started at all, and the connection is this handler's until it closes. A stream opened on
+/// a connection that already served other requests leaves that connection's loop waiting beside it.
 final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -31,30 +36,48 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private let widget: WidgetController
     private let logger: Logger
+    /// Whether the connection's first request was a stream that opened (then no request task is
+    /// needed); completed once, at the latest when the connection closes.
+    private var firstRequest: EventLoopPromise<Bool>?
     private var context: ChannelHandlerContext?
     private var phase = Phase.passing
+    /// No request loop serves this connection: it closes when its stream ends.
+    private var detached = false
+    /// The request loop is not reading yet: parts of other requests wait in ``held``.
+    private var loopPending = true
     /// Requests passed to the router and not answered yet: a stream request behind one goes there too.
     private var unanswered = 0
     /// The rest of a taken request (its body) is dropped.
     private var skippingBody = false
-    /// Parts of requests that came after a taken one, passed on once its stream ends.
+    /// Parts of requests that wait: for the request loop to start, or behind a taken request.
     private var held = Deque<HTTPRequestPart>()
     /// Whether the taken request asked for the connection to close after its answer.
     private var closeAfter = false
     private var quiescing = false
-    private var path = ""
     private var started = ContinuousClock.now
+    private var path = ""
+    /// The stream being served, once open.
+    private var serving: Serving?
 
-    private var stream: TranscriptStream?
-    private var state: TranscriptStream.State?
-    private var looking = false
-    /// The room changed (or the connection became writable again) during a look: look once more.
-    private var lookAgain = false
-    private var timer: Scheduled<Void>?
+    /// An open stream: what it has sent, and when it looks next.
+    private final class Serving {
+        let stream: TranscriptStream
+        var state: TranscriptStream.State
+        var looking = false
+        /// The room changed (or the connection became writable again) during a look: look once more.
+        var lookAgain = false
+        var timer: Scheduled<Void>?
 
-    init(widget: WidgetController, logger: Logger) {
+        init(_ stream: TranscriptStream) {
+            self.stream = stream
+            state = TranscriptStream.State(resume: stream.resume)
+        }
+    }
+
+    init(widget: WidgetController, logger: Logger, firstRequest: EventLoopPromise<Bool>) {
         self.widget = widget
         self.logger = logger
+        self.firstRequest = firstRequest
     }
 
     /// A handler that tells this one when the server starts shutting down, for the place before the
@@ -65,11 +88,13 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
+        decide(false)
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         stop()
+        decide(false)
         phase = .passing  // an opening stream's answer finds nobody to answer
         context.fireChannelInactive()
     }
@@ -83,12 +108,28 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .end = part { skippingBody = false }
             return
         }
-        guard phase == .passing else { return held.append(part) }
+        guard phase == .passing, !detached else { return held.append(part) }
         if case .head(let head) = part {
-            if unanswered == 0, let ids = Self.streamIds(head) { return open(head, ids, context: context) }
+            if unanswered == 0, held.isEmpty, let ids = Self.streamIds(head) { return open(head, ids, context: context) }
             unanswered += 1
+            decide(false)
         }
+        guard !loopPending else { return held.append(part) }
         context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    /// Starts the connection's request loop, or tells it that none is needed.
+    private func decide(_ streamOnly: Bool) {
+        firstRequest?.succeed(streamOnly)
+        firstRequest = nil
+    }
+
+    /// The request loop reads from now on: what waited for it is passed on.
+    func requestLoopStarted() {
+        loopPending = false
+        guard let context else { return }
+        while !loopPending, phase == .passing, !held.isEmpty { context.fireChannelRead(wrapInboundOut(held.removeFirst())) }
+        context.fireChannelReadComplete()  // the async channel hands reads over at the end of a read
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -97,10 +138,7 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, lookAgain, !looking {
-            lookAgain = false
-            look()
-        }
+        if context.channel.isWritable, let serving, serving.lookAgain, !serving.looking { look() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -156,7 +194,13 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: Self.common(fields)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.body(ByteBuffer(string: TranscriptStream.opening))), promise: nil)
             logAccess(.ok)
-            (phase, self.stream, state) = (.streaming, stream, TranscriptStream.State(resume: stream.resume))
+            phase = .streaming
+            serving = Serving(stream)
+            if firstRequest != nil {
+                detached = true
+                held.removeAll()  // nobody would answer them: the connection closes when the stream ends
+                decide(true)
+            }
             let loop = context.eventLoop, handler = NIOLoopBound(self, eventLoop: loop)
             widget.transcripts.subscribe(ObjectIdentifier(self), to: stream.key) {
                 loop.execute { handler.value.look() }
@@ -187,14 +231,15 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Reads what is new in a short task, unless a look is running (it looks again after) or the
     /// peer is not reading (it looks once the connection is writable again).
     private func look() {
-        guard phase == .streaming, let context, let stream, let state else { return }
-        guard !looking, context.channel.isWritable else {
-            lookAgain = true
+        guard let serving, let context else { return }
+        guard !serving.looking, context.channel.isWritable else {
+            serving.lookAgain = true
             return
         }
-        (looking, lookAgain) = (true, false)
-        timer?.cancel()
-        timer = nil
+        (serving.looking, serving.lookAgain) = (true, false)
+        serving.timer?.cancel()
+        serving.timer = nil
+        let (stream, state) = (serving.stream, serving.state)
         let loop = context.eventLoop, handler = NIOLoopBound(self, eventLoop: loop)
         Task {
             var state = state
@@ -210,8 +255,8 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func looked(_ outcome: Result<(TranscriptStream.State, String, TranscriptStream.Next), any Error>) {
-        looking = false
-        guard phase == .streaming, let context else { return }
+        guard let serving, let context else { return }
+        serving.looking = false
         switch outcome {
         case .failure(let error):
             // The store failed: the connection closes and the widget reconnects where it was.
@@ -219,21 +264,22 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             stop()
             context.close(promise: nil)
         case .success(let (state, text, next)):
-            self.state = state
+            serving.state = state
             if !text.isEmpty { context.writeAndFlush(wrapOutboundOut(.body(ByteBuffer(string: text))), promise: nil) }
             if next == .end || quiescing { return end(context) }
-            if lookAgain { return look() }
+            if serving.lookAgain { return look() }
             wait(next, context: context)
         }
     }
 
     /// Arms the timer for the next look (a conversation waiting for the panel) or heartbeat.
     private func wait(_ next: TranscriptStream.Next, context: ChannelHandlerContext) {
+        guard let serving else { return }
         let checking = next == .panelCheck
         let delay = checking ? TranscriptStream.panelCheck : TranscriptStream.heartbeat
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [self] in
-            timer = nil
-            guard phase == .streaming else { return }
+        serving.timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [self] in
+            serving.timer = nil
+            guard self.serving === serving else { return }
             if checking { return look() }
             if context.channel.isWritable {
                 context.writeAndFlush(wrapOutboundOut(.body(ByteBuffer(string: TranscriptStream.heartbeatLine))), promise: nil)
@@ -245,30 +291,35 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The server is shutting down: an open stream ends now, one being opened is not answered.
     fileprivate func quiesce() {
         quiescing = true
-        guard phase == .streaming, !looking, let context else { return }
+        guard let serving, !serving.looking, let context else { return }
         end(context)
     }
 
-    /// Ends the stream's response; the connection serves its next request, or closes if asked to.
+    /// Ends the stream's response.
     private func end(_ context: ChannelHandlerContext) {
         stop()
         finish(context)
     }
 
-    /// After a taken request's answer: closes the connection when asked to, else passes on what came meanwhile.
+    /// After a taken request's answer: closes the connection when asked to (or when no request loop
+    /// serves it), else goes on with what came meanwhile.
     private func finish(_ context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         phase = .passing
-        if closeAfter || quiescing { return context.close(promise: nil) }
-        while phase == .passing, let part = held.popFirst() { read(part, context: context) }
+        if closeAfter || quiescing || detached { return context.close(promise: nil) }
+        let waiting = held
+        held.removeAll()
+        for part in waiting { read(part, context: context) }
+        if !waiting.isEmpty { context.fireChannelReadComplete() }
     }
 
     /// Lets go of the room and the timer (a look still running is ignored when it ends).
     private func stop() {
-        if let stream { widget.transcripts.unsubscribe(ObjectIdentifier(self), from: stream.key) }
-        timer?.cancel()
-        (timer, stream, state, lookAgain) = (nil, nil, nil, false)
-        if phase == .streaming { phase = .passing }
+        guard let serving else { return }
+        widget.transcripts.unsubscribe(ObjectIdentifier(self), from: serving.stream.key)
+        serving.timer?.cancel()
+        self.serving = nil
+        phase = .passing
     }
 }
 

@@ -11,12 +11,21 @@ import NIOCore
 /// Relevo's origin with `frame-ancestors` naming that origin: the browser renders it nowhere else,
 /// and the page cannot reach into it. Every API call checks its `Origin` (Relevo's own, for the
 /// frame, or an allowed one) and its visitor token, which names the origin it was issued for.
-struct WidgetController {
+///
+/// One instance serves the router and every connection's ``TranscriptStreamHandler`` (a class, so
+/// that each connection holds a reference rather than a copy).
+final class WidgetController: Sendable {
     let webChats: WebChatService
     let transcripts: TranscriptSignal
     let addressLimiter: RateLimiter
     /// Messages and hand-offs per visitor: a person types far slower than this.
     let visitorLimiter = RateLimiter(ratePerSecond: 2, burst: 20)
+
+    init(webChats: WebChatService, transcripts: TranscriptSignal, addressLimiter: RateLimiter) {
+        self.webChats = webChats
+        self.transcripts = transcripts
+        self.addressLimiter = addressLimiter
+    }
 
     static let loader = ByteBuffer(bytes: PackageResources.widget_js)
     static let frame = ByteBuffer(bytes: PackageResources.chat_html)
