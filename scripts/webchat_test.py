@@ -252,6 +252,10 @@ try:
                and panel.of_kind("message", visitor)[0]["value"]["content"]["body"] == "hello, I need help")
         checks("the panel's reply appears without a reload",
                wait_for(lambda: any(text == "Echo: hello, I need help" for _, _, text in shown(frame, "agent")), 10), str(shown(frame)))
+        metrics = urllib.request.urlopen(relevo.base + "/metrics").read().decode()
+        checks("its live transcript has a connection of its own (/metrics: 1 own, 0 shared)",
+               'relevo_webchat_streams{connection="own"} 1.0' in metrics and 'relevo_webchat_streams{connection="shared"} 0.0' in metrics,
+               "\n".join(line for line in metrics.splitlines() if "webchat" in line))
         write(frame, f"markup {XSS_IMG}{XSS_SCRIPT}")
         checks("markup from visitor and agent shows as text and runs nothing",
                wait_for(lambda: any("agent markup <img" in text for _, _, text in shown(frame, "agent")), 10)

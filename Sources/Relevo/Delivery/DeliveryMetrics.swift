@@ -9,6 +9,7 @@ package final class DeliveryMetrics: Sendable {
     private let queueDepth: Gauge
     private let oldestPendingAge: Gauge
     private let storeUp: Gauge
+    private let webChatStreams: (own: Gauge, shared: Gauge)
     /// Every series, made once: the registry's lookup by name and labels (a lock, label checks, a
     /// dictionary) is too costly to make per event.
     private let series: [String: Series]
@@ -25,6 +26,11 @@ package final class DeliveryMetrics: Sendable {
             name: "relevo_oldest_pending_age_seconds", help: "Age of the oldest event waiting to be sent (held ones excluded)")
         storeUp = registry.makeGauge(
             name: "relevo_store_up", help: "1 if the store answered this scrape; 0 if not (the queue gauges then keep their last values)")
+        let streamsHelp = "Web chat visitors' live transcripts open on this instance, by whether their connection serves them alone"
+        webChatStreams = (
+            registry.makeGauge(name: "relevo_webchat_streams", labels: [("connection", "own")], help: streamsHelp),
+            registry.makeGauge(name: "relevo_webchat_streams", labels: [("connection", "shared")], help: streamsHelp)
+        )
         var series: [String: Series] = [:]
         for destination in Self.destinations {  // every series exists from the start, at zero
             series[destination] = Series(
@@ -79,7 +85,9 @@ package final class DeliveryMetrics: Sendable {
 
     /// The text exposition, with the queue gauges read from the store at scrape time. A store that
     /// does not answer does not take the in-memory counters with it: they are what shows the outage.
-    func render(store: any RelevoStore, now: Timestamp) async -> [UInt8] {
+    func render(store: any RelevoStore, now: Timestamp, webChatStreams streams: (own: Int, shared: Int)) async -> [UInt8] {
+        webChatStreams.own.set(to: Double(streams.own))
+        webChatStreams.shared.set(to: Double(streams.shared))
         if let statistics = try? await store.queueStatistics() {
             queueDepth.set(to: Double(statistics.depth))
             let age = statistics.oldestPendingCreatedAt.map { Double(now.millisecondsSince1970 - $0.millisecondsSince1970) / 1000 } ?? 0

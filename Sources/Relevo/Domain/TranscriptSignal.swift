@@ -42,6 +42,6 @@ package final class TranscriptSignal: Sendable {
         for wake in woken { wake() }
     }
 
-    /// How many streams are open (the metrics and the benchmark read it).
+    /// How many streams are open (`/metrics` shows it).
     var openStreams: Int { streams.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }

@@ -5,6 +5,7 @@ import NIOCore
 struct SystemController {
     let store: any RelevoStore
     let metrics: DeliveryMetrics
+    let widget: WidgetController
     let openAPIDocument: ByteBuffer
 
     func register(in routes: inout RouteTable) {
@@ -17,7 +18,9 @@ struct SystemController {
     /// Prometheus text exposition. No API key, like `/health`: bind to a private interface or put
     /// it behind the proxy's access rules (it carries counts, never payloads or secrets).
     @Sendable func prometheus(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        let bytes = await metrics.render(store: store, now: Timestamp.now())
+        let own = widget.streamsOnOwnConnection.load(ordering: .relaxed)
+        let streams = (own: own, shared: max(0, widget.transcripts.openStreams - own))
+        let bytes = await metrics.render(store: store, now: Timestamp.now(), webChatStreams: streams)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

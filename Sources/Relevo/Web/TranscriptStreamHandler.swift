@@ -200,6 +200,7 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
                 detached = true
                 held.removeAll()  // nobody would answer them: the connection closes when the stream ends
                 decide(true)
+                widget.streamsOnOwnConnection.add(1, ordering: .relaxed)
             }
             let loop = context.eventLoop, handler = NIOLoopBound(self, eventLoop: loop)
             widget.transcripts.subscribe(ObjectIdentifier(self), to: stream.key) {
@@ -316,6 +317,7 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Lets go of the room and the timer (a look still running is ignored when it ends).
     private func stop() {
         guard let serving else { return }
+        if detached { widget.streamsOnOwnConnection.subtract(1, ordering: .relaxed) }
         widget.transcripts.unsubscribe(ObjectIdentifier(self), from: serving.stream.key)
         serving.timer?.cancel()
         self.serving = nil

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The web chat's public side: the script a site embeds, the frame it opens, and the visitor API
 /// the frame calls (a visitor token, the live transcript, messages, "talk to a person").
@@ -20,6 +21,8 @@ final class WidgetController: Sendable {
     let addressLimiter: RateLimiter
     /// Messages and hand-offs per visitor: a person types far slower than this.
     let visitorLimiter = RateLimiter(ratePerSecond: 2, burst: 20)
+    /// Open streams whose connection served nothing else (no request loop beside them).
+    let streamsOnOwnConnection = Atomic<Int>(0)
 
     init(webChats: WebChatService, transcripts: TranscriptSignal, addressLimiter: RateLimiter) {
         self.webChats = webChats

@@ -98,8 +98,10 @@
   async function call(method, path, body) {
     const headers = { "content-type": "application/json" };
     if (state.token) headers.authorization = "Bearer " + state.token;
+    // Credentials as for the frame's own files (Relevo sets no cookies): the stream, below, asks for
+    // none, which browsers serve from other connections, so that it gets one of its own.
     const response = await fetch(base + path, {
-      method, headers, body: body ? JSON.stringify(body) : undefined, credentials: "omit", cache: "no-store"
+      method, headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store"
     });
     const json = await response.json().catch(() => null);
     if (!response.ok) {
