@@ -117,7 +117,8 @@ package struct RelevoApp: Sendable {
             apiKeys: APIKeyMiddleware(
                 projects: projects,
                 rateLimiter: RateLimiter(ratePerSecond: configuration.rateLimitPerSecond, burst: configuration.rateLimitBurst)))
-        SystemController(store: store, metrics: metrics, widget: widget, openAPIDocument: ByteBuffer(string: OpenAPIDocument.text)).register(in: &routes)
+        SystemController(store: store, metrics: metrics, widget: widget, openAPIDocument: ByteBuffer(string: OpenAPIDocument.text))
+            .register(in: &routes)
         IntegrationController(integrations: integrations).register(in: &routes)
         ConversationController(conversations: conversations).register(in: &routes)
         BotController(bots: bots).register(in: &routes)
