@@ -9,12 +9,16 @@
 //    its text arrives on its visitor's stream is recorded. The webhook call's own answer time is the
 //    baseline: what arrives later than it is the stream's share.
 //
+// Each stream has a connection of its own, as the widget asks browsers for. With MODE=shared each
+// stream's connection first serves another request (`GET …/config`), as when a browser reuses one,
+// and only step 1 runs.
+//
 // With MODE=keepalive it only opens IDLE keep-alive connections that each made one request
 // (`GET /version`) and prints what they cost the same way: the baseline of any connection this HTTP
 // stack holds (webchat.sh runs it against a server of its own, before the streams).
 //
 // Usage: node Benchmarks/webchat.mjs BASE PROJECT KEY PANEL_URL RELEVO_PID
-//   env IDLE (10000), STREAMS (1000), RATE (200), SECONDS (20), MODE (streams | keepalive)
+//   env IDLE (10000), STREAMS (1000), RATE (200), SECONDS (20), MODE (streams | shared | keepalive)
 import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -28,11 +32,11 @@ const ORIGIN = 'https://bench.example';
 const target = new URL(base);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function request(method, path, body, headers = {}) {
+function request(method, path, body, headers = {}, via = agent) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const req = http.request({
-      host: target.hostname, port: target.port, method, path, agent,
+      host: target.hostname, port: target.port, method, path, agent: via,
       headers: { ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...headers },
     }, (res) => {
       const chunks = [];
@@ -112,10 +116,16 @@ const pending = new Map(); // reply id → send time (ms)
 const latencies = [];
 let duplicates = 0;
 const seen = new Set();
-function openStream(visitor) {
+async function openStream(visitor) {
+  let via = false;
+  if (process.env.MODE === 'shared') {
+    via = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const answer = await request('GET', `${chat}/config`, undefined, { origin: ORIGIN }, via);
+    if (answer.status !== 200) throw new Error(`config: ${answer.status}`);
+  }
   return new Promise((resolve, reject) => {
     const req = http.request({
-      host: target.hostname, port: target.port, method: 'GET', path: `${chat}/stream`, agent: false,
+      host: target.hostname, port: target.port, method: 'GET', path: `${chat}/stream`, agent: via,
       headers: { authorization: `Bearer ${visitor.token}`, origin: ORIGIN, accept: 'text/event-stream' },
     }, (res) => {
       if (res.statusCode !== 200) { reject(new Error(`stream: ${res.statusCode}`)); return; }
@@ -146,6 +156,13 @@ const streams = [];
 await inParallel(IDLE, 200, async (index) => { streams.push(await openStream(visitors[index])); });
 await new Promise((resolve) => setTimeout(resolve, 5000));
 const during = sample();
+if (process.env.MODE === 'shared') {
+  const perStream = ((during.rssMiB - before.rssMiB) * 1024) / IDLE;
+  console.log(`idle streams on connections that served a request first: ${IDLE}; Relevo RSS ${before.rssMiB.toFixed(1)} MiB before, `
+    + `${during.rssMiB.toFixed(1)} MiB with them (${perStream.toFixed(2)} KiB per stream); file descriptors ${before.fds} → ${during.fds}`);
+  console.log('RESULT ' + JSON.stringify({ sharedStreams: IDLE, rssWithStreamsMiB: +during.rssMiB.toFixed(1), rssPerStreamKiB: +perStream.toFixed(2) }));
+  process.exit(0);
+}
 
 // ---- replies to streaming visitors
 await inParallel(STREAMS, 32, async (index) => {

@@ -237,4 +237,21 @@ struct WebChatValueTests {
             #expect(TranscriptStream.Position(eventId: foreign) == nil, "\(foreign)")
         }
     }
+
+    /// The stream handler takes `GET /webchat/{p}/{b}/stream` (with or without a query) and leaves
+    /// everything else to the router, which answers it with its own rules (404, 405, the route).
+    @Test func theStreamHandlerTakesOnlyStreamRequests() {
+        func ids(_ method: HTTPRequest.Method, _ path: String) -> [String]? {
+            TranscriptStreamHandler.streamIds(HTTPRequest(method: method, scheme: nil, authority: "relevo", path: path)).map { [$0, $1] }
+        }
+        #expect(ids(.get, "/webchat/p1/web/stream") == ["p1", "web"])
+        #expect(ids(.get, "/webchat/p%3A1/web/stream?x=1") == ["p%3A1", "web"])
+        for (method, path) in [
+            (HTTPRequest.Method.head, "/webchat/p1/web/stream"), (.post, "/webchat/p1/web/stream"), (.get, "/webchat/p1/web/stream/"),
+            (.get, "/webchat//web/stream"), (.get, "/webchat/p1/web/messages"), (.get, "/v1/webchat/p1/web/stream"),
+            (.get, "/webchat/p1/web/x/stream"), (.get, "webchat/p1/web/stream"),
+        ] {
+            #expect(ids(method, path) == nil, "\(method) \(path)")
+        }
+    }
 }
