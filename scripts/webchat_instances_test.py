@@ -8,12 +8,13 @@ local receiver, gets conversation.start and the message); the panel's replies ar
 webhook, and a close with a last text goes through B too. Checks that each appears on A's stream
 within a few seconds, in order, once; that a stream reopened with Last-Event-ID on B gets only
 what came after; and that disabling the web chat through A ends B's stream at the room's next
-change. Then, on A: a refused stream leaves its connection serving the next request, and SIGTERM
-ends an open stream at once and the process exits. Prints `N passed, N failed`.
+change. Then, on A: a refused stream leaves its connection serving the next request, a request sent
+behind an open stream closes its connection, and SIGTERM ends an open stream at once and the
+process exits. Prints `N passed, N failed`.
 
     python3 scripts/webchat_instances_test.py path/to/relevo
 """
-import hashlib, hmac, http.client, json, os, secrets, signal, sys, tempfile, threading, time, urllib.parse
+import hashlib, hmac, http.client, json, os, secrets, signal, socket, sys, tempfile, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -164,6 +165,20 @@ try:
     held = Stream(a.base, f"{chat}/stream", token)
     checks("with the web chat enabled again the stream opens on A", wait_for(lambda: any(name == "status" for _, name, _ in held.items), 5),
            str(held.items))
+    raw = socket.create_connection(("127.0.0.1", urllib.parse.urlparse(a.base).port), timeout=5)
+    raw.sendall(f"GET {chat}/stream HTTP/1.1\r\nHost: relevo\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    opened = raw.recv(65536).decode(errors="replace")
+    raw.sendall(b"GET /version HTTP/1.1\r\nHost: relevo\r\n\r\n")
+    def closed_by_server():
+        try:
+            while raw.recv(65536):
+                pass
+            return True
+        except OSError:
+            return False
+    checks("a request sent behind an open stream, which could never be answered, closes that connection",
+           opened.startswith("HTTP/1.1 200") and closed_by_server(), opened[:60])
+    raw.close()
     stopping = time.time()
     a.process.send_signal(signal.SIGTERM)
     checks("A shutting down ends its open stream", wait_for(lambda: held.ended, 5))

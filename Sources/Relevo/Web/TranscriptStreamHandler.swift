@@ -108,15 +108,29 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .end = part { skippingBody = false }
             return
         }
-        guard phase == .passing, !detached else { return held.append(part) }
+        guard phase == .passing, !detached else { return hold(part, context: context) }
         if case .head(let head) = part {
             if unanswered == 0, held.isEmpty, let ids = Self.streamIds(head) { return open(head, ids, context: context) }
             unanswered += 1
             decide(false)
         }
-        guard !loopPending else { return held.append(part) }
+        guard !loopPending else { return hold(part, context: context) }
         context.fireChannelRead(wrapInboundOut(part))
     }
+
+    /// Keeps a part for later. A request sent behind an open stream could only be answered once the
+    /// stream ends, which it does not; a peer that keeps sending anyway loses the connection rather
+    /// than filling this instance's memory.
+    private func hold(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        guard held.count < Self.maximumHeld, phase != .streaming else {
+            stop()
+            return context.close(promise: nil)
+        }
+        held.append(part)
+    }
+
+    /// Parts of pipelined requests kept while a stream opens or the request loop starts.
+    static let maximumHeld = 64
 
     /// Starts the connection's request loop, or tells it that none is needed.
     private func decide(_ streamOnly: Bool) {
@@ -240,7 +254,7 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
         (serving.looking, serving.lookAgain) = (true, false)
         serving.timer?.cancel()
         serving.timer = nil
-        let (stream, state) = (serving.stream, serving.state)
+        let (stream, state, looker) = (serving.stream, serving.state, ObjectIdentifier(serving))
         let loop = context.eventLoop, handler = NIOLoopBound(self, eventLoop: loop)
         Task {
             var state = state
@@ -251,12 +265,14 @@ final class TranscriptStreamHandler: ChannelDuplexHandler, RemovableChannelHandl
             } catch {
                 outcome = .failure(error)
             }
-            loop.execute { handler.value.looked(outcome) }
+            loop.execute { handler.value.looked(outcome, for: looker) }
         }
     }
 
-    private func looked(_ outcome: Result<(TranscriptStream.State, String, TranscriptStream.Next), any Error>) {
-        guard let serving, let context else { return }
+    private func looked(
+        _ outcome: Result<(TranscriptStream.State, String, TranscriptStream.Next), any Error>, for looker: ObjectIdentifier
+    ) {
+        guard let serving, ObjectIdentifier(serving) == looker, let context else { return }
         serving.looking = false
         switch outcome {
         case .failure(let error):
