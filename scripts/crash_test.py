@@ -54,14 +54,20 @@ server = None
 
 def start():
     global server
-    server = subprocess.Popen(command, stdout=open(f"{directory}/stdout.log", "a"), stderr=subprocess.DEVNULL)
-    for _ in range(300):
+    server = subprocess.Popen(command, stdout=open(f"{directory}/stdout.log", "a"), stderr=open(f"{directory}/stderr.log", "a"))
+    began = time.time()
+    while time.time() - began < 30:
         try:
             urllib.request.urlopen(base + "/health", timeout=1)
             return
         except Exception:
+            if server.poll() is not None:
+                break
             time.sleep(0.05)
-    raise SystemExit("relevo did not start")
+    state = f"exited with {server.returncode}" if server.poll() is not None else "running, /health unanswered"
+    with open(f"{directory}/stderr.log") as log:
+        last = log.read().splitlines()[-5:]
+    raise SystemExit(f"relevo did not start within {time.time() - began:.1f} s ({state}); its last lines:\n" + "\n".join(last))
 
 def call(method, path, body=None, key=None):
     data = None if body is None else json.dumps(body).encode()
