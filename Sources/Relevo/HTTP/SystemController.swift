@@ -18,9 +18,7 @@ struct SystemController {
     /// Prometheus text exposition. No API key, like `/health`: bind to a private interface or put
     /// it behind the proxy's access rules (it carries counts, never payloads or secrets).
     @Sendable func prometheus(_ request: Request, _ context: RelevoRequestContext) async throws -> Response {
-        let own = widget.streamsOnOwnConnection.load(ordering: .relaxed)
-        let streams = (own: own, shared: max(0, widget.transcripts.openStreams - own))
-        let bytes = await metrics.render(store: store, now: Timestamp.now(), webChatStreams: streams)
+        let bytes = await metrics.render(store: store, now: Timestamp.now(), webChatStreams: widget.openStreams)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

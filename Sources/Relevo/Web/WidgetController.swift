@@ -24,6 +24,12 @@ final class WidgetController: Sendable {
     /// Open streams whose connection served nothing else (no request loop beside them).
     let streamsOnOwnConnection = Atomic<Int>(0)
 
+    /// The open streams, by whether their connection serves them alone.
+    var openStreams: (own: Int, shared: Int) {
+        let own = streamsOnOwnConnection.load(ordering: .relaxed)
+        return (own, max(0, transcripts.openStreams - own))
+    }
+
     init(webChats: WebChatService, transcripts: TranscriptSignal, addressLimiter: RateLimiter) {
         self.webChats = webChats
         self.transcripts = transcripts
