@@ -328,7 +328,7 @@ enum PostgresMigrations {
                 "CREATE INDEX conversations_by_bot ON conversations(project_id, bot_id, seq)",
                 "CREATE INDEX conversations_by_user ON conversations(project_id, user_id, seq)",
             ]),
-        // Settlements in batches (SettlementQueue): the steps of relevo_finish_attempt for many attempts
+        // Settlements in batches (WriteBatcher): the steps of relevo_finish_attempt for many attempts
         // in one statement. The keys of the events that finish are locked first, in one order, as every
         // writer of heads does; the heads are refreshed after the update, which they must see.
         // Arrays carry no NULL from the client: -1 is no status code, no next attempt, no finish; '' no
@@ -404,6 +404,93 @@ enum PostgresMigrations {
                     PRIMARY KEY (project_id, bot_id)
                 )
                 """,
+            ]),
+        // Client-keyed writes in batches (WriteBatcher): the steps of relevo_record_once for many writes
+        // in one statement and one commit. Every lock a batch takes is taken in one order, all of one
+        // kind before the next: the ordering keys' (sorted hashes, as every writer of heads), then the
+        // key rows (sorted; a batch holds each key once), then the conversations that must still be
+        // active (sorted, shared). Two batches, of one instance or of two, thus never wait on each other
+        // in a cycle. Writes are numbered from 1 in array order; their messages and events are written
+        // in that order. Arrays carry no NULL from the client: '' is no active conversation and no
+        // message. Returns each write's number, outcome and, for a duplicate, the first answer.
+        Migration(
+            id: "006_batched_records",
+            statements: [
+                """
+                CREATE FUNCTION relevo_record_batch(
+                    p_projects TEXT[], p_scopes TEXT[], p_keys TEXT[], p_responses TEXT[], p_at BIGINT[], p_active TEXT[],
+                    p_message_conversations TEXT[], p_message_ids TEXT[], p_message_directions TEXT[], p_message_types TEXT[],
+                    p_message_contents TEXT[], p_message_created BIGINT[],
+                    p_event_writes BIGINT[], p_ids TEXT[], p_destinations TEXT[], p_bots TEXT[], p_event_keys TEXT[],
+                    p_conversations TEXT[], p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[],
+                    p_due BIGINT[], p_created BIGINT[]
+                ) RETURNS TABLE (write_number BIGINT, outcome TEXT, previous TEXT) LANGUAGE plpgsql AS $$
+                #variable_conflict use_column
+                DECLARE
+                    v_taken BIGINT[];
+                    v_open BIGINT[];
+                    v_recorded BIGINT[];
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(p_event_keys) AS k ORDER BY h) AS locks;
+                    WITH taken AS (
+                        INSERT INTO idempotency (project_id, scope, key, response, created_at)
+                        SELECT w.project, w.scope, w.key, w.response, w.at
+                        FROM unnest(p_projects, p_scopes, p_keys, p_responses, p_at) AS w(project, scope, key, response, at)
+                        ORDER BY w.project, w.scope, w.key
+                        ON CONFLICT DO NOTHING
+                        RETURNING project_id, scope, key
+                    )
+                    SELECT COALESCE(array_agg(w.n), '{}') INTO v_taken
+                    FROM taken t JOIN unnest(p_projects, p_scopes, p_keys) WITH ORDINALITY AS w(project, scope, key, n)
+                        ON t.project_id = w.project AND t.scope = w.scope AND t.key = w.key;
+                    -- FOR SHARE holds off a concurrent close until these messages are in.
+                    SELECT COALESCE(array_agg(o.n), '{}') INTO v_open FROM (
+                        SELECT w.n FROM unnest(p_projects, p_active) WITH ORDINALITY AS w(project, active, n)
+                        JOIN conversations c ON c.project_id = w.project AND c.id = w.active AND c.state = 'active'
+                        WHERE w.active <> '' AND w.n = ANY(v_taken)
+                        ORDER BY c.project_id, c.id FOR SHARE OF c
+                    ) AS o;
+                    SELECT COALESCE(array_agg(w.n), '{}') INTO v_recorded
+                    FROM unnest(p_active) WITH ORDINALITY AS w(active, n)
+                    WHERE w.n = ANY(v_taken) AND (w.active = '' OR w.n = ANY(v_open));
+                    -- A write whose conversation closed writes nothing: its key row goes.
+                    DELETE FROM idempotency i
+                    USING unnest(p_projects, p_scopes, p_keys) WITH ORDINALITY AS w(project, scope, key, n)
+                    WHERE w.n = ANY(v_taken) AND w.n <> ALL(v_recorded)
+                      AND i.project_id = w.project AND i.scope = w.scope AND i.key = w.key;
+                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                    SELECT w.project, w.conversation, w.id, w.direction, w.type, w.content, w.created
+                    FROM unnest(p_projects, p_message_conversations, p_message_ids, p_message_directions, p_message_types,
+                        p_message_contents, p_message_created)
+                        WITH ORDINALITY AS w(project, conversation, id, direction, type, content, created, n)
+                    WHERE w.id <> '' AND w.n = ANY(v_recorded)
+                    ORDER BY w.n;
+                    WITH inserted AS (
+                        INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
+                            status, attempt_count, next_attempt_at, created_at)
+                        SELECT e.id, p_projects[e.of_write], e.destination, NULLIF(e.bot, ''), e.key, NULLIF(e.conversation, ''), e.type,
+                            e.body, e.status, e.attempts, e.due, e.created
+                        FROM unnest(p_event_writes, p_ids, p_destinations, p_bots, p_event_keys, p_conversations, p_types, p_bodies,
+                            p_statuses, p_attempts, p_due, p_created)
+                            WITH ORDINALITY AS e(of_write, id, destination, bot, key, conversation, type, body, status, attempts, due,
+                                created, n)
+                        WHERE e.of_write = ANY(v_recorded)
+                        ORDER BY e.n
+                        RETURNING ordering_key, seq
+                    )
+                    INSERT INTO heads (ordering_key, seq) SELECT ordering_key, MIN(seq) FROM inserted GROUP BY ordering_key
+                    ON CONFLICT DO NOTHING;
+                    RETURN QUERY
+                    SELECT w.n,
+                        CASE WHEN w.n = ANY(v_recorded) THEN 'recorded' WHEN w.n = ANY(v_taken) THEN 'not_active'
+                            ELSE 'duplicate' END,
+                        CASE WHEN w.n <> ALL(v_taken) THEN COALESCE((SELECT i.response FROM idempotency i
+                            WHERE i.project_id = w.project AND i.scope = w.scope AND i.key = w.key), w.response) END
+                    FROM unnest(p_projects, p_scopes, p_keys, p_responses) WITH ORDINALITY AS w(project, scope, key, response, n);
+                END
+                $$
+                """
             ]),
     ]
 }

@@ -245,7 +245,40 @@ extension PostgresStore {
         return try await conversation(projectId: projectId, id: conversationId)
     }
 
+    /// Written with the client-keyed writes made meanwhile (``records``), each answered after the
+    /// commit of its batch.
     package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
+        try await records.submit(write) { [self] batch in try await writeRecords(batch) }
+    }
+
+    /// One batch of writes, announced once. A batch of one is `relevo_record_once` (migration 002),
+    /// a larger one `relevo_record_batch` (migration 006). When a batch fails for a reason other than
+    /// the database being away, nothing of it was written, and each of its writes is tried alone: a
+    /// write that cannot be made fails by itself, never its neighbours.
+    func writeRecords(_ batch: [IdempotentWrite]) async throws -> [Result<IdempotentWriteOutcome, any Error>] {
+        var outcomes: [Result<IdempotentWriteOutcome, any Error>]
+        if batch.count == 1 {
+            outcomes = [.success(try await writeRecord(batch[0]))]
+        } else {
+            do {
+                outcomes = try await writeRecordBatch(batch).map { .success($0) }
+            } catch StoreError.unavailable {
+                throw StoreError.unavailable
+            } catch {
+                outcomes = []
+                for write in batch {
+                    do { outcomes.append(.success(try await writeRecord(write))) } catch { outcomes.append(.failure(error)) }
+                }
+            }
+        }
+        let announces = zip(batch, outcomes).contains { write, outcome in
+            !write.events.isEmpty && (try? outcome.get()) == .recorded
+        }
+        if announces { announceDue() }
+        return outcomes
+    }
+
+    private func writeRecord(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
         let message = write.message
         let row = try await self.write(
             """
@@ -255,17 +288,49 @@ extension PostgresStore {
                 \(message.map { CanonicalJSONWriter.string($0.content) }), \(message?.createdAt.millisecondsSince1970),
                 \(write.events.map(\.id)), \(eventArrays: write.events))
             """)[0]
-        switch try row.value("outcome", as: String.self) {
-        case "recorded":
-            if !write.events.isEmpty { announceDue() }
-            return .recorded
-        case "duplicate": return .duplicate(response: try row.value("previous"))
+        return try Self.outcome(try row.value("outcome"), previous: try row.value("previous"))
+    }
+
+    /// Arrays cannot carry NULL from here: '' stands for no active conversation and no message.
+    private func writeRecordBatch(_ batch: [IdempotentWrite]) async throws -> [IdempotentWriteOutcome] {
+        let messages = batch.map(\.message)
+        let events = batch.flatMap(\.events)
+        let owners = batch.enumerated().flatMap { index, write in write.events.map { _ in Int64(index + 1) } }
+        let rows = try await write(
+            """
+            SELECT write_number, outcome, previous FROM relevo_record_batch(\(batch.map(\.projectId)), \(batch.map(\.scope)),
+                \(batch.map(\.key)), \(batch.map(\.response)), \(batch.map(\.at.millisecondsSince1970)),
+                \(batch.map { $0.activeConversationId ?? "" }),
+                \(messages.map { $0?.conversationId ?? "" }), \(messages.map { $0?.id ?? "" }),
+                \(messages.map { $0?.direction.rawValue ?? "" }), \(messages.map { $0?.type ?? "" }),
+                \(messages.map { $0.map { CanonicalJSONWriter.string($0.content) } ?? "" }),
+                \(messages.map { $0?.createdAt.millisecondsSince1970 ?? 0 }),
+                \(owners), \(events.map(\.id)), \(eventArrays: events))
+            """)
+        var outcomes = [IdempotentWriteOutcome?](repeating: nil, count: batch.count)
+        for row in rows {
+            let number = try row.value("write_number", as: Int64.self)
+            guard number >= 1, number <= batch.count else { throw UnexpectedOutcome(outcome: "write \(number)") }
+            outcomes[Int(number) - 1] = try Self.outcome(try row.value("outcome"), previous: try row.value("previous"))
+        }
+        return try outcomes.map { outcome in
+            guard let outcome else { throw UnexpectedOutcome(outcome: "none") }
+            return outcome
+        }
+    }
+
+    private static func outcome(_ outcome: String, previous: String?) throws -> IdempotentWriteOutcome {
+        switch outcome {
+        case "recorded": return .recorded
+        case "duplicate":
+            guard let previous else { throw UnexpectedOutcome(outcome: "duplicate without its answer") }
+            return .duplicate(response: previous)
         case "not_active": return .conversationNotActive
         case let other: throw UnexpectedOutcome(outcome: other)
         }
     }
 
-    /// `relevo_record_once` answered something this build does not know (a newer schema?).
+    /// `relevo_record_once` or `relevo_record_batch` answered something this build does not know (a newer schema?).
     struct UnexpectedOutcome: Error {
         let outcome: String
     }

@@ -77,21 +77,29 @@ extension PostgresStore {
         if released > 0 { signal.signal() }
     }
 
-    /// Written with the settlements made meanwhile (``SettlementQueue``): the attempt, the settlement
-    /// if this instance still holds the lease, and the key's next head.
+    /// Written with the settlements made meanwhile (``settlements``): the attempt, the settlement if
+    /// this instance still holds the lease, and the key's next head.
     package func finishAttempt(_ attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws {
         let (status, next, finished) = outcome.storedColumns
-        let settled = try await settlements.settle(
-            SettlementQueue.Settlement(attempt: attempt, status: status.rawValue, nextAttemptAt: next, finishedAt: finished)
+        let settled = try await settlements.submit(
+            Settlement(attempt: attempt, status: status.rawValue, nextAttemptAt: next, finishedAt: finished)
         ) { [self] batch in try await writeSettlements(batch) }
         // The key's next event is its head now (a retry stays the head, and is timed by the poll).
         if settled && finished != nil { announceDue() } else { signal.signal() }
     }
 
-    /// One statement (`relevo_finish_attempts`, migration 004) for a batch of settlements; the ids of
-    /// the events it settled. Arrays cannot carry NULL from here: -1 stands for no status code, no next
-    /// attempt and no finish, '' for no error class, and `has_body` says whether a response body came.
-    func writeSettlements(_ batch: [SettlementQueue.Settlement]) async throws -> Set<String> {
+    /// An attempt and the event's stored state after it, as one batch of settlements writes it.
+    struct Settlement: Sendable {
+        let attempt: DeliveryAttempt
+        let status: String
+        let nextAttemptAt: Int64?
+        let finishedAt: Int64?
+    }
+
+    /// One statement (`relevo_finish_attempts`, migration 004) for a batch of settlements; for each,
+    /// whether it settled its event. Arrays cannot carry NULL from here: -1 stands for no status code,
+    /// no next attempt and no finish, '' for no error class, and `has_body` says whether a response body came.
+    func writeSettlements(_ batch: [Settlement]) async throws -> [Result<Bool, any Error>] {
         let attempts = batch.map(\.attempt)
         let rows = try await write(
             """
@@ -102,7 +110,8 @@ extension PostgresStore {
                 \(batch.map(\.status)), \(batch.map { $0.nextAttemptAt ?? -1 }), \(batch.map { $0.finishedAt ?? -1 }),
                 \(instanceId)) AS settled
             """)
-        return Set(try rows.map { try $0.value("settled", as: String.self) })
+        let settled = Set(try rows.map { try $0.value("settled", as: String.self) })
+        return attempts.map { .success(settled.contains($0.eventId)) }
     }
 
     package func nextDueTime(after now: Timestamp) async throws -> Timestamp? {

@@ -26,7 +26,10 @@ package final class PostgresStore: RelevoStore {
     private let transcriptAnnouncer: TranscriptAnnouncer
     package let transcripts = TranscriptSignal()
     /// Gathers concurrent settlements into one statement each (``finishAttempt(_:outcome:)``).
-    let settlements = SettlementQueue()
+    let settlements = WriteBatcher<Settlement, Bool>(limit: 256)
+    /// Gathers concurrent client-keyed writes into one statement each (``recordOnce(_:)``); two
+    /// writes of one key never share a batch, so that the second finds the first's answer.
+    let records = WriteBatcher<IdempotentWrite, IdempotentWriteOutcome>(limit: 128) { "\($0.projectId)\u{0}\($0.scope)\u{0}\($0.key)" }
     /// Written into the leases this process takes, so that only the lease holder settles an event.
     let instanceId = Identifier.generate()
     private let connectTimeout: Duration

@@ -1,0 +1,109 @@
+import Testing
+
+@testable import Relevo
+
+/// Client-keyed writes (channel and panel messages) made all at once, as a busy gateway makes them:
+/// on PostgreSQL they are written in batches, and each must still get the answer it would get alone.
+@Suite("Concurrent client-keyed writes")
+struct ConcurrentRecordTests {
+    static let at = Timestamp(millisecondsSince1970: 1_000)
+
+    /// A message in `conversation` with its panel event, answered with `response`.
+    static func write(key: String, conversation: String, response: String) -> IdempotentWrite {
+        IdempotentWrite(
+            projectId: "p1", scope: "channel", key: key, response: response, activeConversationId: conversation,
+            message: ConversationMessage(
+                conversationId: conversation, id: key, direction: .user, type: "text", content: .members(["text": .string(key)]),
+                createdAt: at),
+            events: [
+                OutboxEvent(
+                    id: "e-\(key)-\(response)", projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)",
+                    conversationId: conversation, eventType: "message", body: Array(#"{"key":"\#(key)"}"#.utf8), status: .pending,
+                    nextAttemptAt: at, createdAt: at)
+            ],
+            at: at)
+    }
+
+    static func conversation(_ id: String) -> Conversation {
+        Conversation(
+            projectId: "p1", id: id, roomId: "r-\(id)", botId: "b1", userId: "u-\(id)", state: .active, startAt: at,
+            assignment: nil, metadata: nil)
+    }
+
+    /// 240 writes at once on two stores (two instances): 160 keys, 40 of them sent twice (once to each
+    /// instance), and 40 writes to a conversation that closed. Every key is recorded once, its repeat
+    /// answers the first answer, the closed conversation gets nothing, and each conversation's history
+    /// and its events agree on one order.
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func eachWriteGetsItsOwnAnswer(backend: StoreContractTests.Backend) async throws {
+        let instances = backend == .postgres ? 2 : 1
+        try await StoreContractTests.withStores(backend, instances: instances) { stores, _ in
+            let store = stores[0]
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: Self.at), firstKey: StoreContractTests.key("p1", "k1"))
+            for id in ["c0", "c1", "c2", "c3", "closed"] { try await store.startConversation(Self.conversation(id), messages: [], events: []) }
+            _ = try await store.closeConversation(
+                projectId: "p1", conversationId: "closed", at: Self.at, reason: "closed_by_operator", messages: [], events: [])
+
+            var writes: [(store: Int, write: IdempotentWrite)] = []
+            for index in 0..<160 {
+                let key = "m\(index)"
+                writes.append((0, Self.write(key: key, conversation: "c\(index % 4)", response: "first")))
+                if index < 40 { writes.append((instances - 1, Self.write(key: key, conversation: "c\(index % 4)", response: "second"))) }
+            }
+            for index in 0..<40 { writes.append((index % instances, Self.write(key: "late\(index)", conversation: "closed", response: "late"))) }
+            let outcomes = try await withThrowingTaskGroup(of: (IdempotentWrite, IdempotentWriteOutcome).self) { group in
+                for (instance, write) in writes.shuffled() {
+                    group.addTask { (write, try await stores[instance].recordOnce(write)) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+
+            var recorded: [String: String] = [:]
+            for (write, outcome) in outcomes where outcome == .recorded {
+                #expect(recorded.updateValue(write.response, forKey: write.key) == nil, "\(write.key) recorded twice")
+            }
+            #expect(recorded.count == 160)
+            for (write, outcome) in outcomes where write.activeConversationId == "closed" {
+                #expect(outcome == .conversationNotActive)
+                #expect(try await store.recordedResponse(projectId: "p1", scope: "channel", key: write.key) == nil)
+            }
+            for (write, outcome) in outcomes where write.activeConversationId != "closed" && outcome != .recorded {
+                #expect(outcome == .duplicate(response: recorded[write.key] ?? "?"), "\(write.key)")
+            }
+            #expect(try await store.messages(projectId: "p1", conversationId: "closed").isEmpty)
+            for conversation in ["c0", "c1", "c2", "c3"] {
+                let history = try await store.messages(projectId: "p1", conversationId: conversation).map(\.id)
+                #expect(history.count == 40 && Set(history).count == 40)
+                let log = try await store.events(projectId: "p1", status: nil, conversationId: conversation, limit: 100, before: nil)
+                #expect(log.reversed().map(\.event.id) == history.map { "e-\($0)-\(recorded[$0] ?? "?")" }, "\(conversation)")
+            }
+            // Each conversation's events go out in that order, one at a time.
+            let slots = DestinationSlots(maximumPerDestination: 16)
+            let claimed = try await store.claimDueEvents(now: Self.at, leaseUntil: Self.at.adding(seconds: 60), limit: 100, slots: slots)
+            #expect(claimed.count == 4)
+        }
+    }
+
+    /// A write PostgreSQL refuses (text with a NUL character) fails by itself; the writes it was
+    /// sent with are recorded.
+    @Test func aRefusedWriteFailsAlone() async throws {
+        guard StoreContractTests.Backend.allCases.contains(.postgres) else { return }
+        try await StoreContractTests.withStore(.postgres) { store, _ in
+            try await store.createProject(Project(id: "p1", name: "one", createdAt: Self.at), firstKey: StoreContractTests.key("p1", "k1"))
+            try await store.startConversation(Self.conversation("c0"), messages: [], events: [])
+            let results = await withTaskGroup(of: (String, Bool).self) { group in
+                for index in 0..<60 {
+                    let key = index == 30 ? "bad\u{0}key" : "m\(index)"
+                    group.addTask {
+                        let outcome = try? await store.recordOnce(Self.write(key: key, conversation: "c0", response: "first"))
+                        return (key, outcome == .recorded)
+                    }
+                }
+                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            #expect(results["bad\u{0}key"] == false)
+            #expect(results.values.filter { $0 }.count == 59)
+            #expect(try await store.messages(projectId: "p1", conversationId: "c0").count == 59)
+        }
+    }
+}
