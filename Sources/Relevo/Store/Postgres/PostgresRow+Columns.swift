@@ -80,13 +80,8 @@ struct PostgresColumns {
 }
 
 extension PostgresQuery.StringInterpolation {
-    /// `columns` as a SELECT list, qualified by `table` when given and aliased `"<prefix>name"` when a
-    /// prefix is given (PostgreSQL names a qualified column by its bare name otherwise).
+    /// `columns` as a SELECT list (``Swift/Array/selectList(of:prefixed:)``).
     mutating func appendInterpolation(columns: [String], of table: String? = nil, prefixed prefix: String = "") {
-        let list = columns.map { column -> String in
-            let qualified = table.map { "\($0).\(column)" } ?? column
-            return prefix.isEmpty ? qualified : "\(qualified) AS \"\(prefix)\(column)\""
-        }
-        appendLiteral(list.joined(separator: ", "))
+        appendLiteral(columns.selectList(of: table, prefixed: prefix))
     }
 }

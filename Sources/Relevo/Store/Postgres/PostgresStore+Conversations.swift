@@ -28,7 +28,7 @@ extension PostgresStore {
             .first.map { try Self.decodeBot(PostgresColumns($0)) }
     }
 
-    private static let botColumns = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
+    fileprivate static let botColumns = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
 
     private static func decodeBot(_ row: PostgresColumns) throws -> Bot {
         Bot(
@@ -39,21 +39,7 @@ extension PostgresStore {
     }
 
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
-        // Exactly one row: each part is a LEFT JOIN, NULL where it does not exist; its columns are aliased "<part>.<column>".
-        guard
-            let row = try await rows(
-                """
-                SELECT \(columns: Self.botColumns, of: "b", prefixed: "bot."), \(columns: Self.userColumns, of: "u", prefixed: "user."),
-                    \(columns: Self.roomColumns, of: "r", prefixed: "room."),
-                    \(columns: Self.conversationColumns, of: "c", prefixed: "conversation.")
-                FROM (SELECT 1) AS one
-                LEFT JOIN bots b ON b.project_id = \(projectId) AND b.id = \(botId)
-                LEFT JOIN end_users u ON u.project_id = \(projectId) AND u.id = \(userId)
-                LEFT JOIN rooms r ON r.project_id = \(projectId) AND r.bot_id = \(botId) AND r.user_id = \(userId)
-                LEFT JOIN conversations c ON c.project_id = \(projectId) AND c.room_id = r.id AND c.state = 'active'
-                """
-            ).first
-        else { throw StoreError.notFound }
+        guard let row = try await rows(PreparedQuery<ContextRead>(projectId, botId, userId)).first else { throw StoreError.notFound }
         let bot = PostgresColumns(row, prefix: "bot."), user = PostgresColumns(row, prefix: "user.")
         let room = PostgresColumns(row, prefix: "room."), conversation = PostgresColumns(row, prefix: "conversation.")
         return ChannelMessageContext(
@@ -61,6 +47,21 @@ extension PostgresStore {
             user: try user.isNull("id") ? nil : Self.decodeUser(user),
             room: try room.isNull("id") ? nil : Self.decodeRoom(room),
             activeConversation: try conversation.isNull("id") ? nil : Self.decodeConversation(conversation))
+    }
+
+    /// The channel message's one read: exactly one row, each part a LEFT JOIN, NULL where it does not
+    /// exist, its columns aliased "<part>.<column>". $1 project, $2 bot, $3 user.
+    enum ContextRead: PreparedSQL {
+        static let sql = """
+            SELECT \(PostgresStore.botColumns.selectList(of: "b", prefixed: "bot.")), \(PostgresStore.userColumns.selectList(of: "u", prefixed: "user.")),
+                \(PostgresStore.roomColumns.selectList(of: "r", prefixed: "room.")),
+                \(PostgresStore.conversationColumns.selectList(of: "c", prefixed: "conversation."))
+            FROM (SELECT 1) AS one
+            LEFT JOIN bots b ON b.project_id = $1 AND b.id = $2
+            LEFT JOIN end_users u ON u.project_id = $1 AND u.id = $3
+            LEFT JOIN rooms r ON r.project_id = $1 AND r.bot_id = $2 AND r.user_id = $3
+            LEFT JOIN conversations c ON c.project_id = $1 AND c.room_id = r.id AND c.state = 'active'
+            """
     }
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
@@ -106,7 +107,7 @@ extension PostgresStore {
             .first.map { try Self.decodeUser(PostgresColumns($0)) }
     }
 
-    private static let userColumns = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
+    fileprivate static let userColumns = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
 
     private static func decodeUser(_ row: PostgresColumns) throws -> EndUser {
         EndUser(
@@ -140,7 +141,7 @@ extension PostgresStore {
         ).first.map { try Self.decodeRoom(PostgresColumns($0)) }
     }
 
-    private static let roomColumns = ["project_id", "id", "bot_id", "user_id", "channel", "created_at"]
+    fileprivate static let roomColumns = ["project_id", "id", "bot_id", "user_id", "channel", "created_at"]
 
     private static func decodeRoom(_ row: PostgresColumns) throws -> Room {
         Room(
@@ -378,7 +379,7 @@ extension PostgresStore {
             """)
     }
 
-    private static let conversationColumns = [
+    fileprivate static let conversationColumns = [
         "project_id", "id", "room_id", "bot_id", "user_id", "state", "start_at", "end_at", "ended_reason", "assignment", "metadata",
     ]
 

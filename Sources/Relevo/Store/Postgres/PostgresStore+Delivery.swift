@@ -19,31 +19,12 @@ extension PostgresStore {
     {
         let millis = now.millisecondsSince1970
         var slots = slots
-        let candidates = try await rows(
-            """
-            SELECT e.seq, \(unescaped: Self.destinationKey) AS destination_key FROM heads h JOIN events e ON e.seq = h.seq
-            WHERE \(unescaped: Self.claimable(millis))
-              AND \(unescaped: Self.destinationKey) <> ALL(\(Array(slots.saturated))::text[])
-            ORDER BY h.seq LIMIT \(limit)
-            """)
+        let candidates = try await rows(PreparedQuery<DueHeads>(Array(slots.saturated), millis, Int64(limit)))
         let chosen = try candidates.compactMap { row in
             try slots.take(row.value("destination_key")) ? try row.value("seq", as: Int64.self) : nil
         }
         guard !chosen.isEmpty else { return [] }
-        // One statement, so no explicit transaction: the row locks last until it commits. The head and
-        // the due state are checked again under the lock (another instance may have taken or settled it).
-        let claimed = try await rows(
-            """
-            WITH due AS (
-                SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
-                WHERE e.seq = ANY(\(chosen)::bigint[]) AND \(unescaped: Self.claimable(millis))
-                FOR UPDATE OF e SKIP LOCKED
-            )
-            UPDATE events e SET status = 'delivering', locked_until = \(leaseUntil.millisecondsSince1970),
-                lease_owner = \(instanceId), attempt_count = e.attempt_count + 1
-            FROM due WHERE e.seq = due.seq
-            RETURNING \(columns: Self.eventColumns, of: "e")
-            """)
+        let claimed = try await rows(PreparedQuery<Lease>(chosen, millis, leaseUntil.millisecondsSince1970, instanceId))
         // The attempt in hand is not counted yet in the event the dispatcher sees (it numbers it count + 1).
         return try claimed.map(Self.decodeLoggedEvent).sorted { $0.sequence < $1.sequence }.map { logged in
             var event = logged.event
@@ -52,13 +33,38 @@ extension PostgresStore {
         }
     }
 
-    /// ``OutboxEvent/destinationKey`` of the row `e`.
-    private static let destinationKey = "(e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, ''))"
-
-    /// Due now: pending and due, or leased by an instance whose lease has ended. `millis` is an integer.
-    private static func claimable(_ millis: Int64) -> String {
-        "((e.status = 'pending' AND e.next_attempt_at <= \(millis)) OR (e.status = 'delivering' AND e.locked_until <= \(millis)))"
+    /// The due heads, oldest first, but those of saturated destinations. $1 the saturated destination
+    /// keys, $2 now (ms), $3 the limit.
+    enum DueHeads: PreparedSQL {
+        static let sql = """
+            SELECT e.seq, \(PostgresStore.destinationKey) AS destination_key FROM heads h JOIN events e ON e.seq = h.seq
+            WHERE \(PostgresStore.claimable) AND \(PostgresStore.destinationKey) <> ALL($1::text[])
+            ORDER BY h.seq LIMIT $3
+            """
     }
+
+    /// Leases the chosen heads. One statement, so no explicit transaction: the row locks last until
+    /// it commits. The head and the due state are checked again under the lock (another instance may
+    /// have taken or settled it). $1 the chosen seqs, $2 now (ms), $3 the lease's end, $4 this instance.
+    enum Lease: PreparedSQL {
+        static let sql = """
+            WITH due AS (
+                SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
+                WHERE e.seq = ANY($1::bigint[]) AND \(PostgresStore.claimable)
+                FOR UPDATE OF e SKIP LOCKED
+            )
+            UPDATE events e SET status = 'delivering', locked_until = $3, lease_owner = $4, attempt_count = e.attempt_count + 1
+            FROM due WHERE e.seq = due.seq
+            RETURNING \(PostgresStore.eventColumns.selectList(of: "e"))
+            """
+    }
+
+    /// ``OutboxEvent/destinationKey`` of the row `e`.
+    fileprivate static let destinationKey = "(e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, ''))"
+
+    /// Due at $2 (ms): pending and due, or leased by an instance whose lease has ended.
+    fileprivate static let claimable =
+        "((e.status = 'pending' AND e.next_attempt_at <= $2) OR (e.status = 'delivering' AND e.locked_until <= $2))"
 
     package func releaseClaims(_ eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }

@@ -2,8 +2,12 @@ import PostgresNIO
 
 extension PostgresStore {
     package func integration(projectId: String) async throws -> IntegrationRecord? {
-        try await rows("SELECT \(columns: Self.integrationColumns) FROM integrations WHERE project_id = \(projectId)")
-            .first.map(Self.decodeIntegration)
+        try await rows(PreparedQuery<IntegrationRead>(projectId)).first.map(Self.decodeIntegration)
+    }
+
+    /// Read before every attempt to the panel. $1 the project.
+    enum IntegrationRead: PreparedSQL {
+        static let sql = "SELECT \(PostgresStore.integrationColumns.selectList()) FROM integrations WHERE project_id = $1"
     }
 
     package func latestIntegration() async throws -> IntegrationRecord? {

@@ -64,8 +64,12 @@ extension PostgresStore {
     }
 
     package func projectIdForKey(hash: String) async throws -> String? {
-        try await rows("SELECT project_id FROM api_keys WHERE hash = \(hash) AND revoked_at IS NULL")
-            .first?.value("project_id", as: String.self)
+        try await rows(PreparedQuery<KeyOwner>(hash)).first?.value("project_id", as: String.self)
+    }
+
+    /// Every API request's key lookup. $1 the key's hash.
+    enum KeyOwner: PreparedSQL {
+        static let sql = "SELECT project_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL"
     }
 
     private static func insert(_ key: APIKeyRecord, _ connection: PostgresConnection) async throws {
