@@ -66,7 +66,10 @@ def start():
             time.sleep(0.05)
     state = f"exited with {server.returncode}" if server.poll() is not None else "running, /health unanswered"
     with open(f"{directory}/stderr.log") as log:
-        last = log.read().splitlines()[-5:]
+        lines = log.read().splitlines()
+    # A crash report: from its first line, the crashing thread's frames; otherwise the last lines.
+    crashed = [i for i, line in enumerate(lines) if "Program crashed" in line]
+    last = lines[crashed[-1]:crashed[-1] + 40] if crashed else lines[-5:]
     raise SystemExit(f"relevo did not start within {time.time() - began:.1f} s ({state}); its last lines:\n" + "\n".join(last))
 
 def call(method, path, body=None, key=None):
