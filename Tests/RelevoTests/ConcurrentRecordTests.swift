@@ -84,6 +84,45 @@ struct ConcurrentRecordTests {
         }
     }
 
+    /// The reads every request makes, made all at once (on PostgreSQL, in batches): each gets its own
+    /// answer, absent parts included, and a key revoked through another instance is refused by the
+    /// reads that follow.
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func concurrentReadsEachGetTheirOwnAnswer(backend: StoreContractTests.Backend) async throws {
+        let instances = backend == .postgres ? 2 : 1
+        try await StoreContractTests.withStores(backend, instances: instances) { stores, _ in
+            let store = stores[0]
+            for project in 0..<20 {
+                try await store.createProject(
+                    Project(id: "p\(project)", name: "n", createdAt: Self.at), firstKey: StoreContractTests.key("p\(project)", "k\(project)"))
+                if project % 2 == 0 { try await store.insertIntegration(StoreContractTests.integration("p\(project)", id: "i\(project)")) }
+                try await store.insertBot(
+                    Bot(
+                        projectId: "p\(project)", id: "b1", name: "bot \(project)", channelWebhookUrl: nil,
+                        channelSecret: SealedSecret(storedForm: "v1.x"), createdAt: Self.at, updatedAt: Self.at))
+            }
+            let reads = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for round in 0..<10 {
+                    for project in 0..<20 {
+                        group.addTask {
+                            let instance = stores[(round + project) % instances]
+                            let owner = try await instance.projectIdForKey(hash: "hash-k\(project)")
+                            let stranger = try await instance.projectIdForKey(hash: "hash-none-\(project)")
+                            let integration = try await instance.integration(projectId: "p\(project)")
+                            let context = try await instance.channelMessageContext(projectId: "p\(project)", botId: "b1", userId: "u")
+                            return owner == "p\(project)" && stranger == nil && integration?.id == (project % 2 == 0 ? "i\(project)" : nil)
+                                && context.bot?.name == "bot \(project)" && context.user == nil && context.room == nil
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(reads.count == 200 && reads.allSatisfy { $0 })
+            #expect(try await store.revokeKey(projectId: "p3", keyId: "k3", hash: nil, at: Self.at))
+            for instance in stores { #expect(try await instance.projectIdForKey(hash: "hash-k3") == nil) }
+        }
+    }
+
     /// A write PostgreSQL refuses (text with a NUL character) fails by itself; the writes it was
     /// sent with are recorded.
     @Test func aRefusedWriteFailsAlone() async throws {

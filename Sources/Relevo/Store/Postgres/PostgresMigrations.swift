@@ -328,7 +328,7 @@ enum PostgresMigrations {
                 "CREATE INDEX conversations_by_bot ON conversations(project_id, bot_id, seq)",
                 "CREATE INDEX conversations_by_user ON conversations(project_id, user_id, seq)",
             ]),
-        // Settlements in batches (WriteBatcher): the steps of relevo_finish_attempt for many attempts
+        // Settlements in batches (StatementBatcher): the steps of relevo_finish_attempt for many attempts
         // in one statement. The keys of the events that finish are locked first, in one order, as every
         // writer of heads does; the heads are refreshed after the update, which they must see.
         // Arrays carry no NULL from the client: -1 is no status code, no next attempt, no finish; '' no
@@ -405,7 +405,7 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
-        // Client-keyed writes in batches (WriteBatcher): the steps of relevo_record_once for many writes
+        // Client-keyed writes in batches (StatementBatcher): the steps of relevo_record_once for many writes
         // in one statement and one commit. Every lock a batch takes is taken in one order, all of one
         // kind before the next: the ordering keys' (sorted hashes, as every writer of heads), then the
         // key rows (sorted; a batch holds each key once), then the conversations that must still be

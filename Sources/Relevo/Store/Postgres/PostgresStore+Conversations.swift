@@ -28,7 +28,7 @@ extension PostgresStore {
             .first.map { try Self.decodeBot(PostgresColumns($0)) }
     }
 
-    fileprivate static let botColumns = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
+    private static let botColumns = ["project_id", "id", "name", "channel_webhook_url", "channel_secret_sealed", "created_at", "updated_at"]
 
     private static func decodeBot(_ row: PostgresColumns) throws -> Bot {
         Bot(
@@ -38,8 +38,34 @@ extension PostgresStore {
             createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
     }
 
+    /// Read with the context reads made meanwhile (``contextReads``).
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
-        guard let row = try await rows(PreparedQuery<ContextRead>(projectId, botId, userId)).first else { throw StoreError.notFound }
+        try await batched(
+            ContextKey(projectId: projectId, botId: botId, userId: userId), in: contextReads,
+            many: { [self] keys in
+                let rows = try await rows(
+                    PreparedQuery<ContextReads>(keys.map(\.projectId), keys.map(\.botId), keys.map(\.userId)))
+                return try Self.byNumber(rows, count: keys.count).map { row in
+                    guard let row else { throw StoreError.notFound }
+                    return try Self.decodeContext(row)
+                }
+            },
+            one: { [self] key in
+                guard let row = try await rows(PreparedQuery<ContextRead>(key.projectId, key.botId, key.userId)).first else {
+                    throw StoreError.notFound
+                }
+                return try Self.decodeContext(row)
+            })
+    }
+
+    /// What a channel message's context read is for.
+    struct ContextKey: Sendable {
+        let projectId: String
+        let botId: String
+        let userId: String
+    }
+
+    private static func decodeContext(_ row: PostgresRandomAccessRow) throws -> ChannelMessageContext {
         let bot = PostgresColumns(row, prefix: "bot."), user = PostgresColumns(row, prefix: "user.")
         let room = PostgresColumns(row, prefix: "room."), conversation = PostgresColumns(row, prefix: "conversation.")
         return ChannelMessageContext(
@@ -52,17 +78,29 @@ extension PostgresStore {
     /// The channel message's one read: exactly one row, each part a LEFT JOIN, NULL where it does not
     /// exist, its columns aliased "<part>.<column>". $1 project, $2 bot, $3 user.
     enum ContextRead: PreparedSQL {
+        static let sql = "SELECT \(contextColumns) FROM (SELECT $1::text AS project, $2::text AS bot, $3::text AS end_user) AS q \(contextJoins)"
+    }
+
+    /// ``ContextRead`` for many at once: one row each, numbered `n` from 1 in array order. $1 the
+    /// projects, $2 the bots, $3 the users.
+    enum ContextReads: PreparedSQL {
         static let sql = """
-            SELECT \(PostgresStore.botColumns.selectList(of: "b", prefixed: "bot.")), \(PostgresStore.userColumns.selectList(of: "u", prefixed: "user.")),
-                \(PostgresStore.roomColumns.selectList(of: "r", prefixed: "room.")),
-                \(PostgresStore.conversationColumns.selectList(of: "c", prefixed: "conversation."))
-            FROM (SELECT 1) AS one
-            LEFT JOIN bots b ON b.project_id = $1 AND b.id = $2
-            LEFT JOIN end_users u ON u.project_id = $1 AND u.id = $3
-            LEFT JOIN rooms r ON r.project_id = $1 AND r.bot_id = $2 AND r.user_id = $3
-            LEFT JOIN conversations c ON c.project_id = $1 AND c.room_id = r.id AND c.state = 'active'
+            SELECT q.n, \(contextColumns)
+            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(project, bot, end_user, n) \(contextJoins)
             """
     }
+
+    private static let contextColumns = """
+        \(botColumns.selectList(of: "b", prefixed: "bot.")), \(userColumns.selectList(of: "u", prefixed: "user.")),
+            \(roomColumns.selectList(of: "r", prefixed: "room.")), \(conversationColumns.selectList(of: "c", prefixed: "conversation."))
+        """
+
+    private static let contextJoins = """
+        LEFT JOIN bots b ON b.project_id = q.project AND b.id = q.bot
+        LEFT JOIN end_users u ON u.project_id = q.project AND u.id = q.end_user
+        LEFT JOIN rooms r ON r.project_id = q.project AND r.bot_id = q.bot AND r.user_id = q.end_user
+        LEFT JOIN conversations c ON c.project_id = q.project AND c.room_id = r.id AND c.state = 'active'
+        """
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
         // nil: no such bot; otherwise whether held events were queued again.
@@ -107,7 +145,7 @@ extension PostgresStore {
             .first.map { try Self.decodeUser(PostgresColumns($0)) }
     }
 
-    fileprivate static let userColumns = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
+    private static let userColumns = ["project_id", "id", "names", "reference_id", "created_at", "updated_at"]
 
     private static func decodeUser(_ row: PostgresColumns) throws -> EndUser {
         EndUser(
@@ -141,7 +179,7 @@ extension PostgresStore {
         ).first.map { try Self.decodeRoom(PostgresColumns($0)) }
     }
 
-    fileprivate static let roomColumns = ["project_id", "id", "bot_id", "user_id", "channel", "created_at"]
+    private static let roomColumns = ["project_id", "id", "bot_id", "user_id", "channel", "created_at"]
 
     private static func decodeRoom(_ row: PostgresColumns) throws -> Room {
         Room(
@@ -247,36 +285,14 @@ extension PostgresStore {
     }
 
     /// Written with the client-keyed writes made meanwhile (``records``), each answered after the
-    /// commit of its batch.
+    /// commit of its batch: `relevo_record_once` (migration 002) alone, `relevo_record_batch`
+    /// (migration 006) with others.
     package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        try await records.submit(write) { [self] batch in try await writeRecords(batch) }
-    }
-
-    /// One batch of writes, announced once. A batch of one is `relevo_record_once` (migration 002),
-    /// a larger one `relevo_record_batch` (migration 006). When a batch fails for a reason other than
-    /// the database being away, nothing of it was written, and each of its writes is tried alone: a
-    /// write that cannot be made fails by itself, never its neighbours.
-    func writeRecords(_ batch: [IdempotentWrite]) async throws -> [Result<IdempotentWriteOutcome, any Error>] {
-        var outcomes: [Result<IdempotentWriteOutcome, any Error>]
-        if batch.count == 1 {
-            outcomes = [.success(try await writeRecord(batch[0]))]
-        } else {
-            do {
-                outcomes = try await writeRecordBatch(batch).map { .success($0) }
-            } catch StoreError.unavailable {
-                throw StoreError.unavailable
-            } catch {
-                outcomes = []
-                for write in batch {
-                    do { outcomes.append(.success(try await writeRecord(write))) } catch { outcomes.append(.failure(error)) }
-                }
-            }
-        }
-        let announces = zip(batch, outcomes).contains { write, outcome in
-            !write.events.isEmpty && (try? outcome.get()) == .recorded
-        }
-        if announces { announceDue() }
-        return outcomes
+        let outcome = try await batched(
+            write, in: records, many: { [self] batch in try await writeRecordBatch(batch) },
+            one: { [self] write in try await writeRecord(write) })
+        if outcome == .recorded && !write.events.isEmpty { announceDue() }
+        return outcome
     }
 
     private func writeRecord(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
@@ -379,7 +395,7 @@ extension PostgresStore {
             """)
     }
 
-    fileprivate static let conversationColumns = [
+    private static let conversationColumns = [
         "project_id", "id", "room_id", "bot_id", "user_id", "state", "start_at", "end_at", "ended_reason", "assignment", "metadata",
     ]
 

@@ -27,10 +27,15 @@ package final class PostgresStore: RelevoStore {
     private let transcriptAnnouncer: TranscriptAnnouncer
     package let transcripts = TranscriptSignal()
     /// Gathers concurrent settlements into one statement each (``finishAttempt(_:outcome:)``).
-    let settlements = WriteBatcher<Settlement, Bool>(limit: 256)
+    let settlements = StatementBatcher<Settlement, Bool>(limit: 256)
     /// Gathers concurrent client-keyed writes into one statement each (``recordOnce(_:)``); two
     /// writes of one key never share a batch, so that the second finds the first's answer.
-    let records = WriteBatcher<IdempotentWrite, IdempotentWriteOutcome>(limit: 128) { "\($0.projectId)\u{0}\($0.scope)\u{0}\($0.key)" }
+    let records = StatementBatcher<IdempotentWrite, IdempotentWriteOutcome>(limit: 128) { "\($0.projectId)\u{0}\($0.scope)\u{0}\($0.key)" }
+    /// The reads every request or delivery makes, gathered like the writes, in two lanes: a read
+    /// that comes while a batch runs starts at once in the other rather than waiting a round trip.
+    let keyReads = StatementBatcher<String, String?>(limit: 256, lanes: 2)
+    let contextReads = StatementBatcher<ContextKey, ChannelMessageContext>(limit: 256, lanes: 2)
+    let integrationReads = StatementBatcher<String, IntegrationRecord?>(limit: 256, lanes: 2)
     /// Written into the leases this process takes, so that only the lease holder settles an event.
     let instanceId = Identifier.generate()
     private let connectTimeout: Duration
@@ -165,6 +170,41 @@ package final class PostgresStore: RelevoStore {
     /// its own transaction in one round trip, retried and mapped like ``transaction(_:)``.
     func write(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await retryingVictims { try await rows(query) }
+    }
+
+    /// `item`'s answer, run with the others of its kind that come meanwhile (`batcher`): by `many` for
+    /// a batch of several, by `one` for a batch of one. A batch that fails for another reason than the
+    /// database being away is run again one item at a time, so that an item PostgreSQL refuses fails
+    /// alone and never its neighbours.
+    func batched<Item, Answer>(
+        _ item: Item, in batcher: StatementBatcher<Item, Answer>, many: @escaping @Sendable ([Item]) async throws -> [Answer],
+        one: @escaping @Sendable (Item) async throws -> Answer
+    ) async throws -> Answer {
+        try await batcher.submit(item) { batch in
+            if batch.count == 1 { return [.success(try await one(batch[0]))] }
+            do {
+                return try await many(batch).map { .success($0) }
+            } catch StoreError.unavailable {
+                throw StoreError.unavailable
+            } catch {
+                var answers: [Result<Answer, any Error>] = []
+                for item in batch {
+                    do { answers.append(.success(try await one(item))) } catch { answers.append(.failure(error)) }
+                }
+                return answers
+            }
+        }
+    }
+
+    /// The rows of a batched read, each numbered `n` from 1 in the order of the items: each item's row, or nil.
+    static func byNumber(_ rows: [PostgresRandomAccessRow], count: Int) throws -> [PostgresRandomAccessRow?] {
+        var found = [PostgresRandomAccessRow?](repeating: nil, count: count)
+        for row in rows {
+            let number = try row.value("n", as: Int64.self)
+            guard number >= 1, number <= count else { throw StoreRowError(column: "n", problem: "no item \(number)") }
+            found[Int(number) - 1] = row
+        }
+        return found
     }
 
     /// Runs `body` again when PostgreSQL picked it as a deadlock or serialization victim (at most five
