@@ -40,22 +40,13 @@ extension PostgresStore {
 
     /// Read with the context reads made meanwhile (``contextReads``).
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
-        try await batched(
-            ContextKey(projectId: projectId, botId: botId, userId: userId), in: contextReads,
-            many: { [self] keys in
-                let rows = try await rows(
-                    PreparedQuery<ContextReads>(keys.map(\.projectId), keys.map(\.botId), keys.map(\.userId)))
-                return try Self.byNumber(rows, count: keys.count).map { row in
-                    guard let row else { throw StoreError.notFound }
-                    return try Self.decodeContext(row)
-                }
-            },
-            one: { [self] key in
-                guard let row = try await rows(PreparedQuery<ContextRead>(key.projectId, key.botId, key.userId)).first else {
-                    throw StoreError.notFound
-                }
+        try await batched(ContextKey(projectId: projectId, botId: botId, userId: userId), in: contextReads) { [self] keys in
+            let rows = try await rows(PreparedQuery<ContextReads>(keys.map(\.projectId), keys.map(\.botId), keys.map(\.userId)))
+            return try Self.byNumber(rows, count: keys.count).map { row in
+                guard let row else { throw StoreError.notFound }
                 return try Self.decodeContext(row)
-            })
+            }
+        }
     }
 
     /// What a channel message's context read is for.
@@ -75,32 +66,20 @@ extension PostgresStore {
             activeConversation: try conversation.isNull("id") ? nil : Self.decodeConversation(conversation))
     }
 
-    /// The channel message's one read: exactly one row, each part a LEFT JOIN, NULL where it does not
-    /// exist, its columns aliased "<part>.<column>". $1 project, $2 bot, $3 user.
-    enum ContextRead: PreparedSQL {
-        static let sql = "SELECT \(contextColumns) FROM (SELECT $1::text AS project, $2::text AS bot, $3::text AS end_user) AS q \(contextJoins)"
-    }
-
-    /// ``ContextRead`` for many at once: one row each, numbered `n` from 1 in array order. $1 the
-    /// projects, $2 the bots, $3 the users.
+    /// The channel message's one read, for many at once: one row each, numbered `n` from 1 in array
+    /// order; each part a LEFT JOIN, NULL where it does not exist, its columns aliased
+    /// "<part>.<column>". $1 the projects, $2 the bots, $3 the users.
     enum ContextReads: PreparedSQL {
         static let sql = """
-            SELECT q.n, \(contextColumns)
-            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(project, bot, end_user, n) \(contextJoins)
+            SELECT q.n, \(botColumns.selectList(of: "b", prefixed: "bot.")), \(userColumns.selectList(of: "u", prefixed: "user.")),
+                \(roomColumns.selectList(of: "r", prefixed: "room.")), \(conversationColumns.selectList(of: "c", prefixed: "conversation."))
+            FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(project, bot, end_user, n)
+            LEFT JOIN bots b ON b.project_id = q.project AND b.id = q.bot
+            LEFT JOIN end_users u ON u.project_id = q.project AND u.id = q.end_user
+            LEFT JOIN rooms r ON r.project_id = q.project AND r.bot_id = q.bot AND r.user_id = q.end_user
+            LEFT JOIN conversations c ON c.project_id = q.project AND c.room_id = r.id AND c.state = 'active'
             """
     }
-
-    private static let contextColumns = """
-        \(botColumns.selectList(of: "b", prefixed: "bot.")), \(userColumns.selectList(of: "u", prefixed: "user.")),
-            \(roomColumns.selectList(of: "r", prefixed: "room.")), \(conversationColumns.selectList(of: "c", prefixed: "conversation."))
-        """
-
-    private static let contextJoins = """
-        LEFT JOIN bots b ON b.project_id = q.project AND b.id = q.bot
-        LEFT JOIN end_users u ON u.project_id = q.project AND u.id = q.end_user
-        LEFT JOIN rooms r ON r.project_id = q.project AND r.bot_id = q.bot AND r.user_id = q.end_user
-        LEFT JOIN conversations c ON c.project_id = q.project AND c.room_id = r.id AND c.state = 'active'
-        """
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
         // nil: no such bot; otherwise whether held events were queued again.
@@ -324,15 +303,9 @@ extension PostgresStore {
                 \(messages.map { $0?.createdAt.millisecondsSince1970 ?? 0 }),
                 \(owners), \(events.map(\.id)), \(eventArrays: events))
             """)
-        var outcomes = [IdempotentWriteOutcome?](repeating: nil, count: batch.count)
-        for row in rows {
-            let number = try row.value("write_number", as: Int64.self)
-            guard number >= 1, number <= batch.count else { throw UnexpectedOutcome(outcome: "write \(number)") }
-            outcomes[Int(number) - 1] = try Self.outcome(try row.value("outcome"), previous: try row.value("previous"))
-        }
-        return try outcomes.map { outcome in
-            guard let outcome else { throw UnexpectedOutcome(outcome: "none") }
-            return outcome
+        return try Self.byNumber(rows, count: batch.count, column: "write_number").map { row in
+            guard let row else { throw UnexpectedOutcome(outcome: "none") }
+            return try Self.outcome(try row.value("outcome"), previous: try row.value("previous"))
         }
     }
 

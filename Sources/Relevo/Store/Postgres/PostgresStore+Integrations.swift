@@ -2,22 +2,15 @@ import PostgresNIO
 
 extension PostgresStore {
     package func integration(projectId: String) async throws -> IntegrationRecord? {
-        try await batched(
-            projectId, in: integrationReads,
-            many: { [self] projects in
-                try Self.byNumber(try await rows(PreparedQuery<IntegrationReads>(projects)), count: projects.count).map { row in
-                    try row.map(Self.decodeIntegration)
-                }
-            },
-            one: { [self] projectId in try await rows(PreparedQuery<IntegrationRead>(projectId)).first.map(Self.decodeIntegration) })
+        try await batched(projectId, in: integrationReads) { [self] projects in
+            try Self.byNumber(try await rows(PreparedQuery<IntegrationReads>(projects)), count: projects.count).map { row in
+                try row.map(Self.decodeIntegration)
+            }
+        }
     }
 
-    /// Read before every attempt to the panel. $1 the project.
-    enum IntegrationRead: PreparedSQL {
-        static let sql = "SELECT \(PostgresStore.integrationColumns.selectList()) FROM integrations WHERE project_id = $1"
-    }
-
-    /// ``IntegrationRead`` for many projects, numbered `n` from 1 in array order. $1 the projects.
+    /// Read before every attempt to the panel, for many projects at once, numbered `n` from 1 in
+    /// array order. $1 the projects.
     enum IntegrationReads: PreparedSQL {
         static let sql = """
             SELECT q.n, \(PostgresStore.integrationColumns.selectList(of: "i"))

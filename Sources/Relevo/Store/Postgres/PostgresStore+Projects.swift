@@ -64,22 +64,15 @@ extension PostgresStore {
     }
 
     package func projectIdForKey(hash: String) async throws -> String? {
-        try await batched(
-            hash, in: keyReads,
-            many: { [self] hashes in
-                try Self.byNumber(try await rows(PreparedQuery<KeyOwners>(hashes)), count: hashes.count).map { row in
-                    try row?.value("project_id", as: String.self)
-                }
-            },
-            one: { [self] hash in try await rows(PreparedQuery<KeyOwner>(hash)).first?.value("project_id", as: String.self) })
+        try await batched(hash, in: keyReads) { [self] hashes in
+            try Self.byNumber(try await rows(PreparedQuery<KeyOwners>(hashes)), count: hashes.count).map { row in
+                try row?.value("project_id", as: String.self)
+            }
+        }
     }
 
-    /// Every API request's key lookup. $1 the key's hash.
-    enum KeyOwner: PreparedSQL {
-        static let sql = "SELECT project_id FROM api_keys WHERE hash = $1 AND revoked_at IS NULL"
-    }
-
-    /// ``KeyOwner`` for many keys, numbered `n` from 1 in array order. $1 the hashes.
+    /// Every API request's key lookup, for many keys at once, numbered `n` from 1 in array order.
+    /// $1 the hashes.
     enum KeyOwners: PreparedSQL {
         static let sql = """
             SELECT q.n, k.project_id FROM unnest($1::text[]) WITH ORDINALITY AS q(hash, n)

@@ -173,14 +173,15 @@ package final class PostgresStore: RelevoStore {
     }
 
     /// `item`'s answer, run with the others of its kind that come meanwhile (`batcher`): by `many` for
-    /// a batch of several, by `one` for a batch of one. A batch that fails for another reason than the
-    /// database being away is run again one item at a time, so that an item PostgreSQL refuses fails
-    /// alone and never its neighbours.
+    /// a batch of several, by `one` (`many` of that item unless given) for a batch of one. A batch that
+    /// fails for another reason than the database being away is run again one item at a time, so that
+    /// an item PostgreSQL refuses fails alone and never its neighbours.
     func batched<Item, Answer>(
         _ item: Item, in batcher: StatementBatcher<Item, Answer>, many: @escaping @Sendable ([Item]) async throws -> [Answer],
-        one: @escaping @Sendable (Item) async throws -> Answer
+        one: (@Sendable (Item) async throws -> Answer)? = nil
     ) async throws -> Answer {
-        try await batcher.submit(item) { batch in
+        let one = one ?? { item in try await many([item])[0] }
+        return try await batcher.submit(item) { batch in
             if batch.count == 1 { return [.success(try await one(batch[0]))] }
             do {
                 return try await many(batch).map { .success($0) }
@@ -196,12 +197,13 @@ package final class PostgresStore: RelevoStore {
         }
     }
 
-    /// The rows of a batched read, each numbered `n` from 1 in the order of the items: each item's row, or nil.
-    static func byNumber(_ rows: [PostgresRandomAccessRow], count: Int) throws -> [PostgresRandomAccessRow?] {
+    /// The rows of a batched statement, each numbered in `column` from 1 in the order of the items:
+    /// each item's row, or nil.
+    static func byNumber(_ rows: [PostgresRandomAccessRow], count: Int, column: String = "n") throws -> [PostgresRandomAccessRow?] {
         var found = [PostgresRandomAccessRow?](repeating: nil, count: count)
         for row in rows {
-            let number = try row.value("n", as: Int64.self)
-            guard number >= 1, number <= count else { throw StoreRowError(column: "n", problem: "no item \(number)") }
+            let number = try row.value(column, as: Int64.self)
+            guard number >= 1, number <= count else { throw StoreRowError(column: column, problem: "no item \(number)") }
             found[Int(number) - 1] = row
         }
         return found
@@ -289,10 +291,10 @@ package final class PostgresStore: RelevoStore {
                             race.finish(.failure(error))
                         }
                     },
-                    deadline: loop.scheduleTask(in: .seconds(Self.connectionWait.components.seconds)) {
+                    deadline: loop.scheduleTask(in: TimeAmount(Self.connectionWait)) {
                         guard !race.timeOut() else { return }
                         race.extend(
-                            loop.scheduleTask(in: .seconds((Self.workWait - Self.connectionWait).components.seconds)) {
+                            loop.scheduleTask(in: TimeAmount(Self.workWait - Self.connectionWait)) {
                                 Task { await race.abandon() }
                             })
                     })
