@@ -13,7 +13,7 @@ Prints `N passed, N failed`.
 import argparse, json, os, sqlite3, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Panel, Relevo, in_order, send_messages, start_conversations, status_of, wait_for
+from harness import Checks, Panel, Relevo, in_order, order_report, send_messages, start_conversations, status_of, wait_for
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
@@ -95,7 +95,7 @@ try:
     wait_for(lambda: not in_order(panel, conversations, acknowledged), 60)
     out_of_order = in_order(panel, conversations, acknowledged)
     check("every acknowledged message reached the panel, in order", not out_of_order,
-          f"conversations {out_of_order}")
+          order_report(panel, conversations, acknowledged, out_of_order))
 
     # The file itself, read through SQLite while the server still runs.
     with sqlite3.connect(database, timeout=10) as db:

@@ -19,7 +19,7 @@ and `PRAGMA integrity_check` is ok. Prints `N passed, N failed`.
 import argparse, os, sqlite3, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Panel, Relevo, in_order, start_conversations, status_of, wait_for
+from harness import Checks, Panel, Relevo, in_order, order_report, start_conversations, status_of, wait_for
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary", nargs="?", default=".build/debug/relevo")
@@ -147,7 +147,7 @@ try:
     wait_for(lambda: not in_order(panel, conversations, acknowledged), 60)
     out_of_order = in_order(panel, conversations, acknowledged)
     _, duplicates = panel.first_arrivals()
-    check("every acknowledged message reached the panel, in order", not out_of_order, f"conversations {out_of_order}")
+    check("every acknowledged message reached the panel, in order", not out_of_order, order_report(panel, conversations, acknowledged, out_of_order))
     print(f"{expected} messages acknowledged, {refusals['503']} answers 503, {duplicates} duplicate deliveries", flush=True)
     with sqlite3.connect(database, timeout=10) as db:
         integrity = db.execute("PRAGMA integrity_check").fetchall()

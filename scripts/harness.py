@@ -192,6 +192,18 @@ def in_order(panel, conversations, acknowledged, ignore=lambda message: False):
             if [m for m in panel.messages_of(conversation) if not ignore(m)][:len(acknowledged[index])] != acknowledged[index]]
 
 
+def order_report(panel, conversations, acknowledged, indexes, ignore=lambda message: False):
+    """For each conversation in `indexes`, where its arrivals part from its acknowledged messages (for a failure's detail)."""
+    lines = []
+    for index in indexes:
+        arrived = [m for m in panel.messages_of(conversations[index]) if not ignore(m)]
+        expected = acknowledged[index]
+        at = next((i for i, (a, b) in enumerate(zip(arrived, expected)) if a != b), min(len(arrived), len(expected)))
+        lines.append(f"conversation {index}: {len(expected)} acknowledged, {len(arrived)} arrived, first difference at {at}: "
+                     f"expected {expected[at:at + 3]}, arrived {arrived[max(0, at - 1):at + 3]}")
+    return "; ".join(lines)
+
+
 class Checks:
     """Named checks, printed as they are made; `finish` prints `N passed, N failed` and exits."""
 

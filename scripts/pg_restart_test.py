@@ -7,9 +7,13 @@ same message id again, as a channel would (the id makes it idempotent). Mid-way 
 restarted twice: `pg_ctl restart -m immediate`, then an immediate stop with a few seconds down
 before the start. Neither instance is restarted.
 
+First, a restart while a message's transaction commits (a deferred trigger holds the commit open):
+the message is answered 503, never acknowledged and lost.
+
 Checks: while PostgreSQL is down the answers are 503 in the error envelope with `Retry-After`
 (never a 500), and every request gets an answer within 30 s; both instances reconnect by themselves (they answer /health and accept messages
-afterwards); every acknowledged message reaches the panel, in order per conversation. The
+afterwards); every acknowledged message was routed to the panel in its own conversation and reaches
+the panel, in order per conversation; no attempt is recorded for the store not answering. The
 duplicate deliveries (the same webhook-id twice) are counted and reported. Prints `N passed, N failed`.
 
     python3 scripts/pg_restart_test.py [path/to/relevo] [--conversations 16] [--down 4]
@@ -17,7 +21,7 @@ duplicate deliveries (the same webhook-id twice) are counted and reported. Print
 import argparse, os, random, secrets, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, Panel, Relevo, in_order, start_conversations, status_of, wait_for
+from harness import Checks, Panel, Relevo, in_order, order_report, start_conversations, status_of, wait_for
 from pg_server import PostgresServer
 
 parser = argparse.ArgumentParser()
@@ -48,9 +52,33 @@ try:
     project, key = a.banner()
     b.start()
     conversations = start_conversations([a.base, b.base], project, key, panel.url, args.conversations)
+    messages_path = f"/v1/projects/{project}/channel/messages"
+
+    # A crash while a message's transaction commits. PostgreSQL sends a statement's result before it
+    # commits the statement's implicit transaction, and a backend told to quit flushes what it had
+    # sent: an instance that answered on the result alone would acknowledge a message the crash then
+    # loses. A deferred trigger holds the commit open (pg_sleep) while PostgreSQL restarts.
+    pg.psql("""CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$;
+               CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON messages DEFERRABLE INITIALLY DEFERRED
+               FOR EACH ROW EXECUTE FUNCTION slow_commit()""", dbname="relevo")
+    cut_short = {"botId": "bot", "userId": "u0", "value": {"id": "probe-commit", "type": "text", "content": {"body": "cut short"}}}
+    answer = []
+    sender = threading.Thread(target=lambda: answer.append(status_of(a.base, "POST", messages_path, cut_short, key, timeout=30)))
+    sender.start()
+    committing = wait_for(lambda: pg.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").strip() == "1", 10)
+    pg.restart()
+    sender.join(40)
+    pg.psql("DROP TRIGGER slow_commit ON messages; DROP FUNCTION slow_commit()", dbname="relevo")
+    status, body, headers = answer[0] if answer else (None, "no answer", None)
+    stored = int(pg.psql("SELECT count(*) FROM messages WHERE id = 'probe-commit'", dbname="relevo"))
+    check("a message whose commit PostgreSQL's restart cut short is refused with 503, not acknowledged and lost",
+          committing and status == 503 and stored == 0, f"held at its commit: {committing}; answered {status} {body}; stored {stored} times")
+    again = wait_for(lambda: status_of(a.base, "POST", messages_path, cut_short, key)[0] == 200, 30)
+    stored = int(pg.psql("SELECT count(*) FROM messages WHERE id = 'probe-commit'", dbname="relevo"))
+    check("sent again, it is acknowledged and stored once", again and stored == 1, f"stored {stored} times")
 
     acknowledged = {index: [] for index in conversations}
-    answers = {"503": 0, "no answer": [], "bad 503": [], "other": []}
+    answers = {"503": 0, "no answer": [], "bad 503": [], "other": [], "not to the panel": []}
     lock, stop = threading.Lock(), threading.Event()
 
     def user(index):
@@ -58,13 +86,15 @@ try:
         while not stop.is_set():
             message = f"c{index}-m{number}"
             instance = random.choice(instances)
-            status, body, headers = status_of(instance.base, "POST", f"/v1/projects/{project}/channel/messages",
+            status, body, headers = status_of(instance.base, "POST", messages_path,
                                               {"botId": "bot", "userId": f"u{index}",
                                                "value": {"id": message, "type": "text", "content": {"body": message}}},
                                               key, timeout=30)
             with lock:
                 if status == 200:
                     acknowledged[index].append(message)
+                    if not (isinstance(body, dict) and body.get("data") == {"routedTo": "panel", "conversationId": conversations[index]}):
+                        answers["not to the panel"].append((instance.name, message, repr(body)[:200]))
                     number += 1
                     time.sleep(0.01)
                     continue
@@ -103,7 +133,7 @@ try:
 
     # Each instance on its own accepts messages again (the load above went to both at random).
     for instance in instances:
-        status, body, _ = status_of(instance.base, "POST", f"/v1/projects/{project}/channel/messages",
+        status, body, _ = status_of(instance.base, "POST", messages_path,
                                     {"botId": "bot", "userId": "u0",
                                      "value": {"id": f"probe-{instance.name}", "type": "text", "content": {"body": "probe"}}}, key)
         check(f"instance {instance.name} reconnected by itself and accepts a message", status == 200, f"{status} {body}")
@@ -114,6 +144,8 @@ try:
     check("while PostgreSQL was down, refusals were 503 with the envelope and Retry-After", answers["503"] > 0 and not answers["bad 503"],
           f"{answers['503']} 503s; malformed {answers['bad 503'][:2]}")
     check("no answer other than 200 or 503 (no 500)", not answers["other"], repr(answers["other"][:3]))
+    check("every acknowledged message was routed to the panel in its own conversation", not answers["not to the panel"],
+          repr(answers["not to the panel"][:3]))
     check("every request got an answer within 30 s (no hang)", not answers["no answer"],
           "; ".join(answers["no answer"][:3]) + "; PostgreSQL's sessions: " + pg.psql(
               "SELECT pid, state, wait_event, left(query, 60) FROM pg_stat_activity WHERE datname = 'relevo'",
@@ -125,8 +157,20 @@ try:
     wait_for(lambda: not in_order(panel, conversations, acknowledged, ignore=lambda message: message.startswith("probe")), 90)
     out_of_order = in_order(panel, conversations, acknowledged, ignore=lambda message: message.startswith("probe"))
     _, duplicates = panel.first_arrivals()
+    put_off = int(pg.psql("SELECT count(*) FROM attempts WHERE error_class = 'store'", dbname="relevo"))
+    check("no attempt was recorded for the store not answering (such a delivery is put off, not counted)", put_off == 0,
+          f"{put_off} attempts with error class store")
     check("every acknowledged message reached the panel, in order per conversation", not out_of_order,
-          f"conversations {out_of_order}")
+          order_report(panel, conversations, acknowledged, out_of_order, ignore=lambda message: message.startswith("probe")))
+    for index in out_of_order:
+        # The store's side of a conversation that failed: its messages and its events with their state.
+        print(pg.psql(f"SELECT seq, id FROM messages WHERE conversation_id = '{conversations[index]}' ORDER BY seq",
+                      dbname="relevo"), flush=True)
+        print(pg.psql("SELECT seq, status, attempt_count, next_attempt_at, locked_until, lease_owner, "
+                      "(regexp_match(convert_from(body, 'UTF8'), 'c[0-9]+-m[0-9]+'))[1], "
+                      "(SELECT seq FROM heads WHERE heads.ordering_key = events.ordering_key) AS head "
+                      f"FROM events WHERE conversation_id = '{conversations[index]}' ORDER BY seq", dbname="relevo"), flush=True)
+        print(pg.psql(f"SELECT key, response FROM idempotency WHERE key LIKE 'c{index}-%' ORDER BY created_at", dbname="relevo"), flush=True)
     print(f"seed {args.seed}: {expected} messages acknowledged, {answers['503']} answers 503, "
           f"{len(answers['no answer'])} requests without an answer {answers['no answer'][:3]}, {duplicates} duplicate deliveries", flush=True)
 finally:

@@ -6,7 +6,9 @@ import Synchronization
 package struct DeliveryAttemptRunner: Sendable {
     /// What an attempt did, before it is turned into an outcome.
     package struct Result: Sendable {
-        package enum Disposition: Sendable { case sent, notSent, held, cancelled }
+        /// `storeUnavailable`: nothing was sent because the store did not answer the attempt's
+        /// reads; it is not an attempt at all (see ``Dispatcher``).
+        package enum Disposition: Sendable { case sent, notSent, held, cancelled, storeUnavailable }
         package var disposition: Disposition
         package var statusCode: Int? = nil
         package var errorClass: String? = nil
@@ -91,7 +93,7 @@ package struct DeliveryAttemptRunner: Sendable {
                 target = (url, [signingKey(secret)], nil)
             }
         } catch {
-            return Result(disposition: .notSent, errorClass: "store")
+            return Result(disposition: .storeUnavailable)
         }
         let url: WebhookURL
         do {

@@ -207,6 +207,15 @@ package final class Dispatcher: Service, Sendable {
             abandoned.withLock { $0.append(event.id) }
             return
         }
+        // The store did not answer before anything was sent (a database restart): not an attempt the
+        // panel saw, so it neither counts against the retry schedule nor shows in the event log. The
+        // claim is given back, or its lease ends, and the dispatcher waits `storeBackoff`.
+        if result.disposition == .storeUnavailable {
+            storeFailedAt.withLock { $0 = .now }
+            logger.warning("delivery put off: the store did not answer", metadata: ["event_id": .string(event.id)])
+            try? await store.releaseClaims([event.id])
+            return
+        }
         let elapsed = ContinuousClock.now - clock
         let record = DeliveryAttempt(
             eventId: event.id, number: number, startedAt: started,
@@ -219,7 +228,7 @@ package final class Dispatcher: Service, Sendable {
         case .cancelled: outcome = .cancelled(at: finished)
         case .sent where result.succeeded: outcome = .delivered(at: finished)
         case .sent where result.statusCode == 410: outcome = .failed(at: finished)
-        case .sent, .notSent:
+        case .sent, .notSent, .storeUnavailable:
             if let delay = configuration.retryPolicy.delay(afterFailedAttempts: number - event.retryBase, retryAfter: result.retryAfter) {
                 outcome = .retry(at: finished.adding(duration: delay))
             } else {

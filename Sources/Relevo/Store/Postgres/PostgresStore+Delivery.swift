@@ -46,6 +46,9 @@ extension PostgresStore {
     /// Leases the chosen heads. One statement, so no explicit transaction: the row locks last until
     /// it commits. The head and the due state are checked again under the lock (another instance may
     /// have taken or settled it). $1 the chosen seqs, $2 now (ms), $3 the lease's end, $4 this instance.
+    /// Its rows are used without ``PostgresConnection/waitForCommit()``: a lease that a crash undoes
+    /// leaves its event claimable, and the attempt's settlement is refused as not the lease holder's,
+    /// so the worst is the event sent twice, which at-least-once allows.
     enum Lease: PreparedSQL {
         static let sql = """
             WITH due AS (

@@ -36,6 +36,8 @@ package final class PostgresStore: RelevoStore {
     let keyReads = StatementBatcher<String, String?>(limit: 256, lanes: 2)
     let contextReads = StatementBatcher<ContextKey, ChannelMessageContext>(limit: 256, lanes: 2)
     let integrationReads = StatementBatcher<String, IntegrationRecord?>(limit: 256, lanes: 2)
+    /// Answers the work on a connection that closes under it at once.
+    private let closes = ConnectionCloseWatch()
     /// Written into the leases this process takes, so that only the lease holder settles an event.
     let instanceId = Identifier.generate()
     private let connectTimeout: Duration
@@ -167,9 +169,16 @@ package final class PostgresStore: RelevoStore {
     }
 
     /// One statement that is a write of several steps (a function of the schema, see migration 002):
-    /// its own transaction in one round trip, retried and mapped like ``transaction(_:)``.
+    /// its own transaction, retried and mapped like ``transaction(_:)``; its rows once it has committed
+    /// (``PostgresConnection/waitForCommit()``).
     func write(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await retryingVictims { try await rows(query) }
+        try await retryingVictims {
+            try await withConnection { connection in
+                let rows = try await connection.rows(query)
+                try await connection.waitForCommit()
+                return rows
+            }
+        }
     }
 
     /// `item`'s answer, run with the others of its kind that come meanwhile (`batcher`): by `many` for
@@ -270,11 +279,12 @@ package final class PostgresStore: RelevoStore {
     /// connection back untouched. Work on a connection that has not answered after ``workWait``
     /// closes that connection and answers ``Unavailable``: around a database restart a statement
     /// could otherwise wait forever on a connection that will never answer, and its request with it.
+    /// Work whose connection closes under it is answered at once (``ConnectionCloseWatch``).
     /// The deadline is a timer on an event loop rather than a sleeping task: one per statement, the
     /// task took about 5 % of Relevo's CPU under load.
     private func withBoundedWait<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let race = LeaseRace<T>()
-        let client = client
+        let (client, closes) = (client, closes)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let loop = NIOSingletons.posixEventLoopGroup.any()
@@ -284,6 +294,8 @@ package final class PostgresStore: RelevoStore {
                         do {
                             let value = try await client.withConnection { connection in
                                 guard race.leased(connection) else { throw CancellationError() }
+                                closes.begin(connection) { race.lost() }
+                                defer { closes.end(connection) }
                                 return try await body(connection)
                             }
                             race.finish(.success(value))
@@ -346,6 +358,21 @@ extension PostgresConnection {
     /// Rows of one statement in the current transaction.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await self.query(query, logger: PostgresStore.quiet).collect().map { $0.makeRandomAccess() }
+    }
+
+    /// Returns once the statement run before on this connection outside a transaction has committed.
+    /// PostgreSQL sends such a statement's rows and completion before it commits (at the Sync that
+    /// follows), and postgres-nio hands them over at once; a server told to quit in between (an
+    /// immediate shutdown, another backend's crash) flushes them all the same, and a write whose rows
+    /// arrived is lost. The connection sends its next statement only after the commit's ReadyForQuery,
+    /// so that statement's answer proves the commit, for one more round trip.
+    func waitForCommit() async throws {
+        for try await _ in try await execute(PreparedQuery<NextStatement>(), logger: PostgresStore.quiet) {}
+    }
+
+    /// The statement ``waitForCommit()`` runs: the smallest there is.
+    enum NextStatement: PreparedSQL {
+        static let sql = "SELECT 1"
     }
 
     /// Runs one statement; returns how many rows it returned (add `RETURNING 1` to count changed rows).
@@ -414,6 +441,12 @@ private final class LeaseRace<T: Sendable>: Sendable {
 
     func finish(_ result: Result<T, any Error>) {
         answer(result, from: [.waiting, .leased])
+    }
+
+    /// The connection closed under the work: the caller gets ``PostgresStore/Unavailable`` now, and
+    /// the work, should it ever end, answers nobody.
+    func lost() {
+        answer(.failure(PostgresStore.Unavailable()), from: [.leased])
     }
 
     /// No connection was handed out in time; false when one was (or the work is done).
