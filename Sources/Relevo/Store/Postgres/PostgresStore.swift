@@ -316,9 +316,10 @@ package final class PostgresStore: RelevoStore {
         }
     }
 
-    /// The database handed out no connection in time (down, unreachable or saturated).
+    /// The database handed out no connection in time (down, unreachable or saturated), or the
+    /// connection closed under the work, or did not answer it.
     package struct Unavailable: Error, CustomStringConvertible {
-        package var description: String { "PostgreSQL handed out no connection within \(PostgresStore.connectionWait.components.seconds) s" }
+        package var description: String { "PostgreSQL did not answer: no connection in time, or the connection was lost" }
     }
 
     /// The error a transaction failed with, unwrapped from postgres-nio's transaction envelope.
