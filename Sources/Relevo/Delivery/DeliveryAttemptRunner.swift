@@ -6,8 +6,9 @@ import Synchronization
 package struct DeliveryAttemptRunner: Sendable {
     /// What an attempt did, before it is turned into an outcome.
     package struct Result: Sendable {
-        /// `storeUnavailable`: nothing was sent because the store did not answer the attempt's
-        /// reads; it is not an attempt at all (see ``Dispatcher``).
+        /// `storeUnavailable`: nothing was sent because the store was away when the attempt read its
+        /// destination; it is not an attempt at all (see ``Dispatcher``). A read that failed otherwise
+        /// is a `notSent` attempt of class `store`, retried on the schedule.
         package enum Disposition: Sendable { case sent, notSent, held, cancelled, storeUnavailable }
         package var disposition: Disposition
         package var statusCode: Int? = nil
@@ -92,8 +93,10 @@ package struct DeliveryAttemptRunner: Sendable {
                 else { return Result(disposition: .notSent, errorClass: "secret_unreadable") }
                 target = (url, [signingKey(secret)], nil)
             }
-        } catch {
+        } catch StoreError.unavailable {
             return Result(disposition: .storeUnavailable)
+        } catch {
+            return Result(disposition: .notSent, errorClass: "store")
         }
         let url: WebhookURL
         do {

@@ -47,6 +47,9 @@ package final class Dispatcher: Service, Sendable {
     private let abandoned = Mutex<[String]>([])
     /// When the store last failed a claim or a settlement (see ``Configuration/storeBackoff``).
     private let storeFailedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// Claimed events whose attempt the store was away for; their claims are given back as soon as
+    /// it answers, before the next claim, so the lease's count of attempts is undone.
+    private let putOff = Mutex<[String]>([])
 
     package init(
         store: any RelevoStore, attempt: DeliveryAttemptRunner, configuration: Configuration,
@@ -127,6 +130,19 @@ package final class Dispatcher: Service, Sendable {
                     await store.deliverySignal.wait(upTo: pause)
                     continue
                 }
+                let giveBack = putOff.withLock { ids in
+                    defer { ids = [] }
+                    return ids
+                }
+                if !giveBack.isEmpty {
+                    do {
+                        try await store.releaseClaims(giveBack)
+                    } catch {
+                        putOff.withLock { $0.append(contentsOf: giveBack) }
+                        storeFailedAt.withLock { $0 = .now }
+                        continue
+                    }
+                }
                 let (claimable, free) = slots.withLock {
                     ($0.claimSlots, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
                 }
@@ -149,11 +165,12 @@ package final class Dispatcher: Service, Sendable {
                 }
             }
         }
-        // Claimed but never started (shutdown): given back with the abandoned ones.
-        let unstarted = slots.withLock { slots in
+        // Claimed but never started (shutdown), or put off: given back with the abandoned ones.
+        var unstarted = slots.withLock { slots in
             defer { slots.waiting = [:] }
             return slots.waiting.values.flatMap { $0.map(\.id) }
         }
+        unstarted += putOff.withLock { $0 }
         abandoned.withLock { $0.append(contentsOf: unstarted) }
     }
 
@@ -207,13 +224,13 @@ package final class Dispatcher: Service, Sendable {
             abandoned.withLock { $0.append(event.id) }
             return
         }
-        // The store did not answer before anything was sent (a database restart): not an attempt the
-        // panel saw, so it neither counts against the retry schedule nor shows in the event log. The
-        // claim is given back, or its lease ends, and the dispatcher waits `storeBackoff`.
+        // The store was away before anything was sent (a database restart): not an attempt the panel
+        // saw, so it neither counts against the retry schedule nor shows in the event log. The loop
+        // gives the claim back once the store answers, after `storeBackoff`.
         if result.disposition == .storeUnavailable {
             storeFailedAt.withLock { $0 = .now }
+            putOff.withLock { $0.append(event.id) }
             logger.warning("delivery put off: the store did not answer", metadata: ["event_id": .string(event.id)])
-            try? await store.releaseClaims([event.id])
             return
         }
         let elapsed = ContinuousClock.now - clock

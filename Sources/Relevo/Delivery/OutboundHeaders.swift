@@ -25,7 +25,6 @@ enum OutboundHeaders {
         attempt.statusCode != nil || attempt.errorClass.map { !unsentErrorClasses.contains($0) } ?? false
     }
 
-    /// `store` is in older event logs only: such an attempt is no longer recorded.
     private static let unsentErrorClasses: Set<String> = [
         "blocked_address", "secret_unreadable", "store", "integration_deleted", "bot_deleted",
     ]

@@ -170,12 +170,17 @@ package final class PostgresStore: RelevoStore {
 
     /// One statement that is a write of several steps (a function of the schema, see migration 002):
     /// its own transaction, retried and mapped like ``transaction(_:)``; its rows once it has committed
-    /// (``PostgresConnection/waitForCommit()``).
+    /// (``PostgresConnection/waitForCommit()``). When that wait fails, whether the write committed is
+    /// unknown: the caller gets ``StoreError/unavailable``, as when the database is away.
     func write(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await retryingVictims {
             try await withConnection { connection in
                 let rows = try await connection.rows(query)
-                try await connection.waitForCommit()
+                do {
+                    try await connection.waitForCommit()
+                } catch {
+                    throw StoreError.unavailable
+                }
                 return rows
             }
         }
@@ -292,13 +297,13 @@ package final class PostgresStore: RelevoStore {
                     continuation,
                     work: Task {
                         do {
-                            let value = try await client.withConnection { connection in
+                            // Answered before the watch ends: a close after the work is done concerns nobody.
+                            try await client.withConnection { connection in
                                 guard race.leased(connection) else { throw CancellationError() }
                                 closes.begin(connection) { race.lost() }
                                 defer { closes.end(connection) }
-                                return try await body(connection)
+                                do { race.finish(.success(try await body(connection))) } catch { race.finish(.failure(error)) }
                             }
-                            race.finish(.success(value))
                         } catch {
                             race.finish(.failure(error))
                         }
@@ -366,14 +371,11 @@ extension PostgresConnection {
     /// follows), and postgres-nio hands them over at once; a server told to quit in between (an
     /// immediate shutdown, another backend's crash) flushes them all the same, and a write whose rows
     /// arrived is lost. The connection sends its next statement only after the commit's ReadyForQuery,
-    /// so that statement's answer proves the commit, for one more round trip.
+    /// so that statement's answer proves the commit, for one more round trip. Not a prepared
+    /// statement: postgres-nio keeps a failed preparation for the connection's life, and every later
+    /// write on it would then fail after committing.
     func waitForCommit() async throws {
-        for try await _ in try await execute(PreparedQuery<NextStatement>(), logger: PostgresStore.quiet) {}
-    }
-
-    /// The statement ``waitForCommit()`` runs: the smallest there is.
-    enum NextStatement: PreparedSQL {
-        static let sql = "SELECT 1"
+        _ = try await query("SELECT 1", logger: PostgresStore.quiet).collect()
     }
 
     /// Runs one statement; returns how many rows it returned (add `RETURNING 1` to count changed rows).
