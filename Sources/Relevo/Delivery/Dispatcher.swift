@@ -137,10 +137,13 @@ package final class Dispatcher: Service, Sendable {
                 if !giveBack.isEmpty {
                     do {
                         try await store.releaseClaims(giveBack)
-                    } catch {
+                    } catch StoreError.unavailable {
                         putOff.withLock { $0.append(contentsOf: giveBack) }
                         storeFailedAt.withLock { $0 = .now }
                         continue
+                    } catch {
+                        // Not given back: their leases end instead, and they are claimed again then.
+                        logger.error("giving back put-off claims failed", metadata: ["events": .stringConvertible(giveBack.count)])
                     }
                 }
                 let (claimable, free) = slots.withLock {
