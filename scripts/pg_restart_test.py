@@ -55,6 +55,12 @@ try:
     conversations = start_conversations([a.base, b.base], project, key, panel.url, args.conversations)
     messages_path = f"/v1/projects/{project}/channel/messages"
 
+    def channel_message(user, message_id, text):
+        return {"botId": "bot", "userId": user, "value": {"id": message_id, "type": "text", "content": {"body": text}}}
+
+    def stored(message_id):
+        return int(pg.psql(f"SELECT count(*) FROM messages WHERE id = '{message_id}'", dbname="relevo"))
+
     # A restart while a message's transaction commits. PostgreSQL sends a statement's result before it
     # commits the statement's implicit transaction, and a backend told to quit flushes what it had
     # sent (immediate mode), or follows it with an error (fast mode): an instance that answered on the
@@ -65,8 +71,7 @@ try:
                FOR EACH ROW EXECUTE FUNCTION slow_commit()""", dbname="relevo")
     for mode in ("immediate", "fast"):
         wait_for(lambda: status_of(a.base, "GET", "/health")[0] == 200, 30)
-        message_id = f"probe-commit-{mode}"
-        cut_short = {"botId": "bot", "userId": "u0", "value": {"id": message_id, "type": "text", "content": {"body": "cut short"}}}
+        cut_short = channel_message("u0", f"probe-commit-{mode}", "cut short")
         answer = []
         sender = threading.Thread(target=lambda: answer.append(status_of(a.base, "POST", messages_path, cut_short, key, timeout=30)))
         sender.start()
@@ -74,16 +79,15 @@ try:
         pg.restart(mode=mode)
         sender.join(40)
         status, body, headers = answer[0] if answer else (None, "no answer", None)
-        stored = int(pg.psql(f"SELECT count(*) FROM messages WHERE id = '{message_id}'", dbname="relevo"))
+        times = stored(f"probe-commit-{mode}")
         check(f"a message whose commit a restart ({mode}) cut short is refused with 503, not acknowledged and lost",
-              committing and status == 503 and stored == 0, f"held at its commit: {committing}; answered {status} {body}; stored {stored} times")
+              committing and status == 503 and times == 0, f"held at its commit: {committing}; answered {status} {body}; stored {times} times")
     pg.psql("DROP TRIGGER slow_commit ON messages; DROP FUNCTION slow_commit()", dbname="relevo")
     for mode in ("immediate", "fast"):
-        message_id = f"probe-commit-{mode}"
-        cut_short = {"botId": "bot", "userId": "u0", "value": {"id": message_id, "type": "text", "content": {"body": "cut short"}}}
+        cut_short = channel_message("u0", f"probe-commit-{mode}", "cut short")
         again = wait_for(lambda: status_of(a.base, "POST", messages_path, cut_short, key)[0] == 200, 30)
-        stored = int(pg.psql(f"SELECT count(*) FROM messages WHERE id = '{message_id}'", dbname="relevo"))
-        check(f"sent again after the {mode} restart, it is acknowledged and stored once", again and stored == 1, f"stored {stored} times")
+        times = stored(f"probe-commit-{mode}")
+        check(f"sent again after the {mode} restart, it is acknowledged and stored once", again and times == 1, f"stored {times} times")
 
     acknowledged = {index: [] for index in conversations}
     answers = {"503": 0, "no answer": [], "bad 503": [], "other": [], "not to the panel": [], "longest": 0.0}
@@ -95,9 +99,7 @@ try:
             message = f"c{index}-m{number}"
             instance = random.choice(instances)
             sent = time.monotonic()
-            status, body, headers = status_of(instance.base, "POST", messages_path,
-                                              {"botId": "bot", "userId": f"u{index}",
-                                               "value": {"id": message, "type": "text", "content": {"body": message}}},
+            status, body, headers = status_of(instance.base, "POST", messages_path, channel_message(f"u{index}", message, message),
                                               key, timeout=30)
             took = time.monotonic() - sent
             with lock:
@@ -144,9 +146,7 @@ try:
 
     # Each instance on its own accepts messages again (the load above went to both at random).
     for instance in instances:
-        status, body, _ = status_of(instance.base, "POST", messages_path,
-                                    {"botId": "bot", "userId": "u0",
-                                     "value": {"id": f"probe-{instance.name}", "type": "text", "content": {"body": "probe"}}}, key)
+        status, body, _ = status_of(instance.base, "POST", messages_path, channel_message("u0", f"probe-{instance.name}", "probe"), key)
         check(f"instance {instance.name} reconnected by itself and accepts a message", status == 200, f"{status} {body}")
     stop.set()
     for thread in users:

@@ -171,11 +171,11 @@ class PostgresServer:
     def restart(self, down_seconds=0.0, mode="immediate"):
         """A crash and a recovery: `pg_ctl restart -m immediate` (no shutdown checkpoint, clients cut
         off at once), or with `down_seconds` a stop in that mode, that long down, then a start.
-        `mode="fast"` restarts as `pg_ctl restart` does by default (sessions ended with an error)."""
+        `mode="fast"` stops as `pg_ctl` does by default (sessions ended with an error)."""
         if down_seconds <= 0:
             self._pg_ctl("restart", "-w", "-t", "60", "-m", mode, "-l", self.log)
             return
-        self._pg_ctl("stop", "-w", "-t", "30", "-m", "immediate")
+        self._pg_ctl("stop", "-w", "-t", "30", "-m", mode)
         time.sleep(down_seconds)
         self._pg_ctl("start", "-w", "-t", "60", "-l", self.log)
 
