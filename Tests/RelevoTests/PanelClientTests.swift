@@ -9,7 +9,7 @@ import Testing
 @Suite("Panel SDK against a live Relevo", .serialized)
 struct PanelClientTests {
     @Test func aPanelDoesItsWholeJobThroughTheSDK() async throws {
-        var world = try await ConversationFlowTests.World.make()
+        let world = try await ConversationFlowTests.World.make()
         defer { world.tearDown() }
         let relevo = RelevoClient(baseURL: "http://127.0.0.1:\(world.server.port)", projectId: world.projectId, apiKey: world.key)
 

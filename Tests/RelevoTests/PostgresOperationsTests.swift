@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
 import Testing
 
 @testable import Relevo
@@ -71,5 +74,46 @@ struct PostgresOperationsTests {
         #expect(healed)
         #expect(try await relevo.request("GET", "/metrics").1.contains("relevo_store_up 1"))
         #expect(try await relevo.request("GET", "/v1/external-support/\(projectId)", key: key).0 == 404)  // no integration yet
+    }
+
+    /// A server that ends a connection while a long result is half read (an immediate shutdown, an
+    /// administrator's `pg_terminate_backend`) fails that read as the store being unavailable, and
+    /// the process serves on. Without ``ReadCompletionGuard`` postgres-nio stopped the process here.
+    @Test func aResultCutShortByTheServerFailsOnlyItsRead() async throws {
+        let store = try await PostgresStore.open(url: try await TestPostgres.freshDatabase(), logger: Logger(label: "test"))
+        let reading = AsyncStream.makeStream(of: Int32.self)
+        let ended = AsyncStream.makeStream(of: Void.self)
+        let read = Task {
+            try await store.withConnection { connection in
+                let pid = try await connection.rows("SELECT pg_backend_pid()")[0][0].decode(Int32.self)
+                var rows = try await connection.query(
+                    "SELECT repeat('x', 1000) FROM generate_series(1, 100000)", logger: PostgresStore.quiet
+                ).makeAsyncIterator()
+                var count = 0
+                // A reader that stops asking for rows until the server has ended its connection.
+                while try await rows.next() != nil {
+                    count += 1
+                    if count == 1 {
+                        reading.continuation.yield(pid)
+                        for await _ in ended.stream { break }
+                    }
+                }
+                return count
+            }
+        }
+        var iterator = reading.stream.makeAsyncIterator()
+        let pid = try #require(await iterator.next())
+        #expect(try await store.rows("SELECT pg_terminate_backend(\(pid))").count == 1)
+        try await Task.sleep(for: .milliseconds(300))
+        ended.continuation.yield()
+        await #expect(throws: StoreError.unavailable) { try await read.value }
+        // The store serves on (the pool may first hand out the closed connection once more: 503 too).
+        var served = false
+        for _ in 0..<20 where !served {
+            served = (try? await store.ping()) != nil
+            if !served { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(served)
+        try await store.close()
     }
 }

@@ -15,16 +15,19 @@ final class ConnectionCloseWatch: Sendable {
     private let watched = Mutex<[PostgresConnection.ID: (@Sendable () -> Void)?]>([:])
 
     /// Until ``end(_:)``, `onClose` runs if `connection` closes (at once if it already has).
-    func begin(_ connection: PostgresConnection, onClose: @escaping @Sendable () -> Void) {
+    /// Returns whether `connection` is one this watch had not seen yet.
+    @discardableResult
+    func begin(_ connection: PostgresConnection, onClose: @escaping @Sendable () -> Void) -> Bool {
         let first = watched.withLock { watched in
             defer { watched[connection.id] = .some(onClose) }
             return watched[connection.id] == nil
         }
-        guard first else { return }
+        guard first else { return false }
         connection.closeFuture.whenComplete { [self] _ in
             let onClose = watched.withLock { $0.removeValue(forKey: connection.id) }
             onClose??()
         }
+        return true
     }
 
     /// The work on `connection` is over: its close concerns nobody now.

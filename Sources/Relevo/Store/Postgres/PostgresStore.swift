@@ -284,7 +284,8 @@ package final class PostgresStore: RelevoStore {
     /// connection back untouched. Work on a connection that has not answered after ``workWait``
     /// closes that connection and answers ``Unavailable``: around a database restart a statement
     /// could otherwise wait forever on a connection that will never answer, and its request with it.
-    /// Work whose connection closes under it is answered at once (``ConnectionCloseWatch``).
+    /// Work whose connection closes under it is answered at once (``ConnectionCloseWatch``), and a
+    /// connection's first work puts a ``ReadCompletionGuard`` in front of it.
     /// The deadline is a timer on an event loop rather than a sleeping task: one per statement, the
     /// task took about 5 % of Relevo's CPU under load.
     private func withBoundedWait<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
@@ -300,7 +301,9 @@ package final class PostgresStore: RelevoStore {
                             // Answered before the watch ends: a close after the work is done concerns nobody.
                             try await client.withConnection { connection in
                                 guard race.leased(connection) else { throw CancellationError() }
-                                closes.begin(connection) { race.lost() }
+                                if closes.begin(connection, onClose: { race.lost() }) {
+                                    await ReadCompletionGuard.install(on: connection)
+                                }
                                 defer { closes.end(connection) }
                                 do { race.finish(.success(try await body(connection))) } catch { race.finish(.failure(error)) }
                             }
