@@ -2,9 +2,10 @@ import Testing
 
 @testable import Relevo
 
-/// Client-keyed writes (channel and panel messages) made all at once, as a busy gateway makes them:
-/// on PostgreSQL they are written in batches, and each must still get the answer it would get alone.
-@Suite("Concurrent client-keyed writes")
+/// Writes made all at once, as a busy gateway makes them (channel and panel messages, conversation
+/// starts and closes): on PostgreSQL they are written in batches, and each must still get the answer
+/// it would get alone.
+@Suite("Concurrent writes")
 struct ConcurrentRecordTests {
     static let at = Timestamp(millisecondsSince1970: 1_000)
 
@@ -81,6 +82,83 @@ struct ConcurrentRecordTests {
             let slots = DestinationSlots(maximumPerDestination: 16)
             let claimed = try await store.claimDueEvents(now: Self.at, leaseUntil: Self.at.adding(seconds: 60), limit: 100, slots: slots)
             #expect(claimed.count == 4)
+        }
+    }
+
+    /// An event of `conversation`'s panel key.
+    static func event(_ id: String, conversation: String) -> OutboxEvent {
+        OutboxEvent(
+            id: id, projectId: "p1", destination: .panel, orderingKey: "panel:p1:\(conversation)", conversationId: conversation,
+            eventType: id, body: Array(#"{"id":"\#(id)"}"#.utf8), status: .pending, nextAttemptAt: at, createdAt: at)
+    }
+
+    /// 30 rooms each started twice at once (once through each instance), then each started
+    /// conversation closed twice at once, with closes of conversations that do not exist among them:
+    /// one start per room and one close per conversation win, the others are refused as a user would
+    /// be (already active, not active), and each conversation has its start's message and exactly its
+    /// winning start's and close's events, in that order.
+    @Test(arguments: StoreContractTests.Backend.allCases)
+    func concurrentStartsAndClosesEachGetTheirOwnAnswer(backend: StoreContractTests.Backend) async throws {
+        let instances = backend == .postgres ? 2 : 1
+        try await StoreContractTests.withStores(backend, instances: instances) { stores, _ in
+            try await stores[0].createProject(
+                Project(id: "p1", name: "one", createdAt: Self.at), firstKey: StoreContractTests.key("p1", "k1"))
+            let starts = try await withThrowingTaskGroup(of: (room: Int, id: String, started: Bool).self) { group in
+                for room in 0..<30 {
+                    for attempt in 0..<2 {
+                        group.addTask {
+                            let id = "c\(room)-\(attempt)"
+                            let conversation = Conversation(
+                                projectId: "p1", id: id, roomId: "r\(room)", botId: "b1", userId: "u\(room)", state: .active,
+                                startAt: Self.at, assignment: attempt == 0 ? .members(["team": .string("a")]) : nil, metadata: nil)
+                            let message = ConversationMessage(
+                                conversationId: id, id: "hello-\(id)", direction: .system, type: "text",
+                                content: .members(["body": .string("hello")]), createdAt: Self.at)
+                            do {
+                                try await stores[(room + attempt) % instances].startConversation(
+                                    conversation, messages: [message], events: [Self.event("start-\(id)", conversation: id)])
+                                return (room, id, true)
+                            } catch StoreError.conflict {
+                                return (room, id, false)
+                            }
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let started = starts.filter(\.started)
+            #expect(started.count == 30 && Set(started.map(\.room)).count == 30)
+
+            let closes = try await withThrowingTaskGroup(of: (id: String, closed: Bool).self) { group in
+                for id in started.map(\.id) + ["missing-1", "missing-2"] {
+                    for attempt in 0..<2 {
+                        group.addTask {
+                            let closed = try await stores[attempt % instances].closeConversation(
+                                projectId: "p1", conversationId: id, at: Self.at.adding(seconds: 1), reason: "closed_by_operator",
+                                messages: [], events: [Self.event("close-\(id)-\(attempt)", conversation: id)])
+                            #expect(closed == nil || (closed?.state == .closed && closed?.id == id))
+                            return (id, closed != nil)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let closedOnce = Dictionary(grouping: closes.filter(\.closed), by: \.id).mapValues(\.count)
+            #expect(closedOnce == Dictionary(uniqueKeysWithValues: started.map { ($0.id, 1) }))
+
+            let store = stores[0]
+            for (_, id, _) in started {
+                let conversation = try await store.conversation(projectId: "p1", id: id)
+                #expect(conversation?.state == .closed && conversation?.metadata == nil)
+                #expect((conversation?.assignment != nil) == id.hasSuffix("-0"))  // given to the first attempt only
+                #expect(try await store.messages(projectId: "p1", conversationId: id).map(\.id) == ["hello-\(id)"])
+                let log = try await store.events(projectId: "p1", status: nil, conversationId: id, limit: 10, before: nil)
+                #expect(log.count == 2 && log.last?.event.id == "start-\(id)" && log.first?.event.id.hasPrefix("close-\(id)-") == true)
+            }
+            for (_, id, _) in starts.filter({ !$0.started }) {
+                #expect(try await store.conversation(projectId: "p1", id: id) == nil)
+                #expect(try await store.messages(projectId: "p1", conversationId: id).isEmpty)
+            }
         }
     }
 

@@ -224,6 +224,34 @@ struct DeliveryStoreContractTests {
         }
     }
 
+    /// Redeliveries asked for all at once, each event twice (once through each instance), among them
+    /// unknown ids and an id asked for in another project: one of each pair queues its event, the
+    /// other finds it queued already, the rest are not found, and each event is sent once more.
+    @Test(arguments: Backend.allCases)
+    func concurrentRedeliveriesEachGetTheirOwnAnswer(backend: Backend) async throws {
+        let instances = backend == .postgres ? 2 : 1
+        try await Self.withWorld(backend, instances: instances, conversations: 12, events: { [Self.event("f-\($0)", $0)] }) { stores in
+            for event in try await Self.claim(stores[0], limit: 50) {
+                try await stores[0].finishAttempt(Self.attempt(event.id, 1, status: 500), outcome: .failed(at: Self.start))
+            }
+            let later = Self.start.adding(seconds: 30)
+            var asks = (1...12).flatMap { index in [("p1", "f-c\(index)", 0), ("p1", "f-c\(index)", 1)] }
+            asks += [("p1", "nope", 0), ("p2", "f-c1", 1)]
+            let answers = try await withThrowingTaskGroup(of: (String, String, RedeliveryOutcome).self) { group in
+                for (project, id, instance) in asks.shuffled() {
+                    group.addTask { (project, id, try await stores[instance % instances].redeliver(projectId: project, id: id, at: later)) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for index in 1...12 {
+                let outcomes = answers.filter { $0.0 == "p1" && $0.1 == "f-c\(index)" }.map(\.2)
+                #expect(outcomes.filter { $0 == .queued }.count == 1 && outcomes.contains(.notRedeliverable(.pending)), "f-c\(index)")
+            }
+            #expect(answers.filter { $0.1 == "nope" || $0.0 == "p2" }.map(\.2) == [.notFound, .notFound])
+            #expect(Set(try await Self.claim(stores[0], at: later, limit: 50).map(\.id)) == Set((1...12).map { "f-c\($0)" }))
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func redeliveryQueuesSettledEventsWithAFreshSchedule(backend: Backend) async throws {
         try await Self.withWorld(backend, conversations: 2, events: { [Self.event("f-\($0)", $0)] }) { stores in

@@ -225,42 +225,86 @@ extension PostgresStore {
             type: try row.value("type"), content: try row.json("content"), createdAt: try row.timestamp("created_at"))
     }
 
+    /// Written with the starts made meanwhile (``starts``), in one transaction, and answered after its commit.
     package func startConversation(_ conversation: Conversation, messages: [ConversationMessage], events: [OutboxEvent]) async throws {
-        try await transaction { connection in
-            try await Self.lockOrderingKeys(events.map(\.orderingKey), connection)
-            try await connection.run(
-                """
-                INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, assignment, metadata)
-                VALUES (\(conversation.projectId), \(conversation.id), \(conversation.roomId), \(conversation.botId),
-                    \(conversation.userId), \(conversation.state.rawValue), \(conversation.startAt.millisecondsSince1970),
-                    \(conversation.assignment.map(CanonicalJSONWriter.string)), \(conversation.metadata.map(CanonicalJSONWriter.string)))
-                """)
-            try await Self.insert(messages, projectId: conversation.projectId, connection)
-            try await Self.insert(events, connection)
+        let start = ConversationWrite(projectId: conversation.projectId, conversationId: conversation.id, messages: messages, events: events)
+        try await batched(StartWrite(conversation: conversation, write: start), in: starts) { [self] batch in
+            try await transaction { connection in
+                try await Self.lockOrderingKeys(batch.flatMap { $0.write.events.map(\.orderingKey) }, connection)
+                // In one order (by room), so that two batches starting one room cannot wait on each other.
+                let started = batch.map(\.conversation).sorted { ($0.projectId, $0.roomId) < ($1.projectId, $1.roomId) }
+                try await connection.run(
+                    """
+                    INSERT INTO conversations (project_id, id, room_id, bot_id, user_id, state, start_at, assignment, metadata)
+                    SELECT project, id, room, bot, end_user, state, start_at, NULLIF(assignment, ''), NULLIF(metadata, '')
+                    FROM unnest(\(started.map(\.projectId)), \(started.map(\.id)), \(started.map(\.roomId)), \(started.map(\.botId)),
+                        \(started.map(\.userId)), \(started.map(\.state.rawValue)), \(started.map(\.startAt.millisecondsSince1970)),
+                        \(started.map { $0.assignment.map(CanonicalJSONWriter.string) ?? "" }),
+                        \(started.map { $0.metadata.map(CanonicalJSONWriter.string) ?? "" }))
+                        AS q(project, id, room, bot, end_user, state, start_at, assignment, metadata)
+                    """)
+                try await Self.insert(batch.map(\.write), connection)
+                return batch.map { _ in () }
+            }
         }
         if !events.isEmpty { announceDue() }
     }
 
+    /// Written with the closes made meanwhile (``conversationCloses``), in one transaction, and
+    /// answered after its commit; nil when the conversation is not active (any more).
     package func closeConversation(
         projectId: String, conversationId: String, at time: Timestamp, reason: String,
         messages: [ConversationMessage], events: [OutboxEvent]
     ) async throws -> Conversation? {
-        let closed = try await transaction { connection -> Bool in
-            try await Self.lockOrderingKeys(events.map(\.orderingKey), connection)
-            guard
-                try await connection.run(
+        let close = ConversationWrite(projectId: projectId, conversationId: conversationId, messages: messages, events: events)
+        let closed = try await batched(CloseWrite(at: time, reason: reason, write: close), in: conversationCloses) { [self] batch in
+            try await transaction { connection -> [Bool] in
+                try await Self.lockOrderingKeys(batch.flatMap { $0.write.events.map(\.orderingKey) }, connection)
+                // Locked in one order (by id), as a batch of channel messages locks the conversations it writes to.
+                let rows = try await connection.rows(
                     """
-                    UPDATE conversations SET state = 'closed', end_at = \(time.millisecondsSince1970), ended_reason = \(reason)
-                    WHERE project_id = \(projectId) AND id = \(conversationId) AND state = 'active' RETURNING 1
-                    """) > 0
-            else { return false }
-            try await Self.insert(messages, projectId: projectId, connection)
-            try await Self.insert(events, connection)
-            return true
+                    WITH q AS (
+                        SELECT * FROM unnest(\(batch.map(\.write.projectId)), \(batch.map(\.write.conversationId)),
+                            \(batch.map(\.at.millisecondsSince1970)), \(batch.map(\.reason))) AS q(project, id, end_at, reason)
+                    ), locked AS (
+                        SELECT c.project_id, c.id FROM conversations c JOIN q ON c.project_id = q.project AND c.id = q.id
+                        WHERE c.state = 'active' ORDER BY c.project_id, c.id FOR UPDATE OF c
+                    )
+                    UPDATE conversations c SET state = 'closed', end_at = q.end_at, ended_reason = q.reason
+                    FROM locked JOIN q ON q.project = locked.project_id AND q.id = locked.id
+                    WHERE c.project_id = locked.project_id AND c.id = locked.id
+                    RETURNING c.project_id, c.id
+                    """)
+                let done = Set(try rows.map { "\(try $0.value("project_id", as: String.self))\u{0}\(try $0.value("id", as: String.self))" })
+                let closed = batch.map { done.contains("\($0.write.projectId)\u{0}\($0.write.conversationId)") }
+                try await Self.insert(zip(batch, closed).filter(\.1).map(\.0.write), connection)
+                return closed
+            }
         }
         guard closed else { return nil }
         if !events.isEmpty { announceDue() }
         return try await conversation(projectId: projectId, id: conversationId)
+    }
+
+    /// What a start or a close writes besides the conversation itself.
+    struct ConversationWrite: Sendable {
+        let projectId: String
+        let conversationId: String
+        let messages: [ConversationMessage]
+        let events: [OutboxEvent]
+    }
+
+    /// A start, for ``starts``.
+    struct StartWrite: Sendable {
+        let conversation: Conversation
+        let write: ConversationWrite
+    }
+
+    /// A close, for ``conversationCloses``.
+    struct CloseWrite: Sendable {
+        let at: Timestamp
+        let reason: String
+        let write: ConversationWrite
     }
 
     /// Written with the client-keyed writes made meanwhile (``records``), each answered after the
@@ -330,23 +374,32 @@ extension PostgresStore {
             .first?.value("response", as: String.self)
     }
 
-    static func insert(_ messages: [ConversationMessage], projectId: String, _ connection: PostgresConnection) async throws {
-        for message in messages {
+    /// Inserts the messages and events of `writes`, in their order. Each event becomes the head of its
+    /// key unless the key already has one. The caller holds the keys' locks
+    /// (``lockOrderingKeys(_:_:)``) and announces the events after the commit.
+    static func insert(_ writes: [ConversationWrite], _ connection: PostgresConnection) async throws {
+        let messages = writes.flatMap { write in write.messages.map { (write.projectId, $0) } }
+        if !messages.isEmpty {
             try await connection.run(
                 """
                 INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
-                VALUES (\(projectId), \(message.conversationId), \(message.id), \(message.direction.rawValue), \(message.type),
-                    \(CanonicalJSONWriter.string(message.content)), \(message.createdAt.millisecondsSince1970))
+                SELECT project, conversation, id, direction, type, content, created_at FROM unnest(\(messages.map(\.0)), \(messages.map(\.1.conversationId)), \(messages.map(\.1.id)),
+                    \(messages.map(\.1.direction.rawValue)), \(messages.map(\.1.type)),
+                    \(messages.map { CanonicalJSONWriter.string($0.1.content) }), \(messages.map(\.1.createdAt.millisecondsSince1970)))
+                    WITH ORDINALITY AS q(project, conversation, id, direction, type, content, created_at, n)
+                ORDER BY n
                 """)
         }
-    }
-
-    /// Inserts events and makes each the head of its key unless the key already has one. The caller
-    /// holds the keys' locks (``lockOrderingKeys(_:_:)``) and announces them after the commit.
-    static func insert(_ events: [OutboxEvent], _ connection: PostgresConnection) async throws {
-        guard let projectId = events.first?.projectId else { return }
-        assert(events.allSatisfy { $0.projectId == projectId }, "the events of one write belong to one project")
-        try await connection.run("SELECT relevo_insert_events(\(events.map(\.id)), \(projectId), \(eventArrays: events))")
+        var projects: [String] = []
+        var events: [String: [OutboxEvent]] = [:]
+        for write in writes where !write.events.isEmpty {
+            if events[write.projectId] == nil { projects.append(write.projectId) }
+            events[write.projectId, default: []] += write.events
+        }
+        for projectId in projects {
+            let events = events[projectId] ?? []
+            try await connection.run("SELECT relevo_insert_events(\(events.map(\.id)), \(projectId), \(eventArrays: events))")
+        }
     }
 
     /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.

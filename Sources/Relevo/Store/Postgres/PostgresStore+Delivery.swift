@@ -168,29 +168,50 @@ extension PostgresStore {
         ).map(Self.decodeLoggedEvent)
     }
 
+    /// Written with the redeliveries asked for meanwhile (``redeliveries``), in one transaction.
     package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
-        let outcome = try await transaction { connection -> RedeliveryOutcome in
-            guard
-                let row = try await connection.rows(
-                    "SELECT status, ordering_key FROM events WHERE project_id = \(projectId) AND id = \(id)"
-                ).first
-            else { return .notFound }
-            let key = try row.value("ordering_key", as: String.self)
-            try await Self.lockOrderingKeys([key], connection)
-            // Read again under the key's lock: the event may have settled or been queued meanwhile.
-            let status = try await connection.rows("SELECT status FROM events WHERE id = \(id) FOR UPDATE")[0]
-                .enumeration("status", as: OutboxEvent.Status.self)
-            guard status == .delivered || status == .failed else { return .notRedeliverable(status) }
-            try await connection.run(
-                """
-                UPDATE events SET status = 'pending', next_attempt_at = \(time.millisecondsSince1970), finished_at = NULL,
-                    locked_until = NULL, lease_owner = NULL, retry_base = attempt_count WHERE id = \(id)
-                """)
-            try await Self.refreshHeads([key], connection)
-            return .queued
+        let outcome = try await batched(Redelivery(projectId: projectId, id: id, at: time), in: redeliveries) { [self] batch in
+            try await transaction { connection -> [RedeliveryOutcome] in
+                let found = try await connection.rows(
+                    """
+                    SELECT e.project_id, e.id, e.ordering_key FROM events e
+                    JOIN unnest(\(batch.map(\.projectId)), \(batch.map(\.id))) AS q(project, id) ON e.project_id = q.project AND e.id = q.id
+                    """)
+                let keys = try found.map { try $0.value("ordering_key", as: String.self) }
+                let ids = try found.map { try $0.value("id", as: String.self) }
+                let events = Set(try found.map { "\(try $0.value("project_id", as: String.self))\u{0}\(try $0.value("id", as: String.self))" })
+                try await Self.lockOrderingKeys(keys, connection)
+                // Read again under the keys' locks: an event may have settled or been queued meanwhile.
+                let statuses = try await connection.rows(
+                    "SELECT id, status FROM events WHERE id = ANY(\(ids)::text[]) ORDER BY seq FOR UPDATE"
+                ).reduce(into: [String: OutboxEvent.Status]()) { statuses, row in
+                    statuses[try row.value("id", as: String.self)] = try row.enumeration("status", as: OutboxEvent.Status.self)
+                }
+                let outcomes = batch.map { request -> RedeliveryOutcome in
+                    guard events.contains("\(request.projectId)\u{0}\(request.id)"), let status = statuses[request.id] else { return .notFound }
+                    return status == .delivered || status == .failed ? .queued : .notRedeliverable(status)
+                }
+                let queued = zip(batch, outcomes).filter { $0.1 == .queued }.map(\.0)
+                guard !queued.isEmpty else { return outcomes }
+                try await connection.run(
+                    """
+                    UPDATE events e SET status = 'pending', next_attempt_at = q.due, finished_at = NULL,
+                        locked_until = NULL, lease_owner = NULL, retry_base = e.attempt_count
+                    FROM unnest(\(queued.map(\.id)), \(queued.map(\.at.millisecondsSince1970))) AS q(id, due) WHERE e.id = q.id
+                    """)
+                try await Self.refreshHeads(keys, connection)
+                return outcomes
+            }
         }
         if outcome == .queued { announceDue() }
         return outcome
+    }
+
+    /// A redelivery asked for, for ``redeliveries``.
+    struct Redelivery: Sendable {
+        let projectId: String
+        let id: String
+        let at: Timestamp
     }
 
     package func redeliverFailed(projectId: String, since: Timestamp, at time: Timestamp) async throws -> Int {

@@ -31,6 +31,12 @@ package final class PostgresStore: RelevoStore {
     /// Gathers concurrent client-keyed writes into one statement each (``recordOnce(_:)``); two
     /// writes of one key never share a batch, so that the second finds the first's answer.
     let records = StatementBatcher<IdempotentWrite, IdempotentWriteOutcome>(limit: 128) { "\($0.projectId)\u{0}\($0.scope)\u{0}\($0.key)" }
+    /// Gathers concurrent conversation starts into one transaction; two starts of one room never share one.
+    let starts = StatementBatcher<StartWrite, Void>(limit: 64) { "\($0.conversation.projectId)\u{0}\($0.conversation.roomId)" }
+    /// Gathers concurrent conversation closes into one transaction; two closes of one conversation never share one.
+    let conversationCloses = StatementBatcher<CloseWrite, Bool>(limit: 64) { "\($0.write.projectId)\u{0}\($0.write.conversationId)" }
+    /// Gathers concurrent redeliveries into one transaction; two of one event never share one.
+    let redeliveries = StatementBatcher<Redelivery, RedeliveryOutcome>(limit: 64) { "\($0.projectId)\u{0}\($0.id)" }
     /// The reads every request or delivery makes, gathered like the writes, in two lanes: a read
     /// that comes while a batch runs starts at once in the other rather than waiting a round trip.
     let keyReads = StatementBatcher<String, String?>(limit: 256, lanes: 2)
