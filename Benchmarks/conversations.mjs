@@ -5,35 +5,21 @@
 // Usage: node Benchmarks/conversations.mjs BASE PROJECT KEY PANEL_URL   Env: USERS (default 1000),
 //        CONCURRENCY (default 32).
 import http from 'node:http';
+import { client } from './client.mjs';
 
 const [base, project, key, panel] = process.argv.slice(2);
 const USERS = +(process.env.USERS ?? 1000);
 const CONCURRENCY = +(process.env.CONCURRENCY ?? 32);
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const send = client(new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }), key);
 
-function call(method, path, body) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(base + path, {
-      method, agent,
-      headers: { 'x-api-key': key, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode < 300 ? resolve(text) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+const call = (method, path, body) => send(base, method, path, body);
 
-// Calls `request(k)` for k in 0..<USERS, CONCURRENCY at a time; the seconds it took.
-async function timed(request) {
+// Calls `each(k)` for k in 0..<USERS, CONCURRENCY at a time; the seconds it took.
+async function timed(each) {
   let next = 0;
   const start = process.hrtime.bigint();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < USERS) await request(next++);
+    while (next < USERS) await each(next++);
   }));
   return Number(process.hrtime.bigint() - start) / 1e9;
 }

@@ -10,6 +10,7 @@
 // Env: SECONDS_A (default 10), CONNECTIONS (default 64), RATE (default 200), SECONDS (default 10),
 //      CONVERSATIONS (default 500).
 import http from 'node:http';
+import { client } from './client.mjs';
 import { spawn } from 'node:child_process';
 
 const [baseList, project, key] = process.argv.slice(2);
@@ -21,22 +22,7 @@ const SECONDS = +(process.env.SECONDS ?? 10);
 const CONVERSATIONS = +(process.env.CONVERSATIONS ?? 500);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
-function call(base, method, path, body) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(base + path, {
-      method, agent,
-      headers: { 'x-api-key': key, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+const call = client(agent, key);
 
 // The panel is a separate process (Benchmarks/panel.mjs); its clock (hrtime) is the same monotonic
 // clock as ours, offset by its start.
