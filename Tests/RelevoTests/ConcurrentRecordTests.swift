@@ -158,6 +158,7 @@ struct ConcurrentRecordTests {
             for (_, id, _) in starts.filter({ !$0.started }) {
                 #expect(try await store.conversation(projectId: "p1", id: id) == nil)
                 #expect(try await store.messages(projectId: "p1", conversationId: id).isEmpty)
+                #expect(try await store.events(projectId: "p1", status: nil, conversationId: id, limit: 10, before: nil).isEmpty)
             }
         }
     }

@@ -103,10 +103,15 @@ struct PostgresOperationsTests {
         }
         var iterator = reading.stream.makeAsyncIterator()
         let pid = try #require(await iterator.next())
+        let cut = ContinuousClock.now
         #expect(try await store.rows("SELECT pg_terminate_backend(\(pid))").count == 1)
-        try await Task.sleep(for: .milliseconds(300))
+        while try await !store.rows("SELECT 1 FROM pg_stat_activity WHERE pid = \(pid)").isEmpty {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(100))  // for the close to reach the reader's connection
         ended.continuation.yield()
         await #expect(throws: StoreError.unavailable) { try await read.value }
+        #expect(ContinuousClock.now - cut < .seconds(5))  // answered by the close, not by the 20-s work deadline
         // The store serves on (the pool may first hand out the closed connection once more: 503 too).
         var served = false
         for _ in 0..<20 where !served {

@@ -182,14 +182,21 @@ extension PostgresStore {
                 let events = Set(try found.map { "\(try $0.value("project_id", as: String.self))\u{0}\(try $0.value("id", as: String.self))" })
                 try await Self.lockOrderingKeys(keys, connection)
                 // Read again under the keys' locks: an event may have settled or been queued meanwhile.
-                let statuses = try await connection.rows(
-                    "SELECT id, status FROM events WHERE id = ANY(\(ids)::text[]) ORDER BY seq FOR UPDATE"
+                // Only settled events are locked: a settlement may be writing one being delivered.
+                let settled = Set(
+                    try await connection.rows(
+                        "SELECT id FROM events WHERE id = ANY(\(ids)::text[]) AND status IN ('delivered', 'failed') ORDER BY seq FOR UPDATE"
+                    ).map { try $0.value("id", as: String.self) })
+                let unsettled = ids.filter { !settled.contains($0) }
+                let statuses = unsettled.isEmpty ? [:] : try await connection.rows(
+                    "SELECT id, status FROM events WHERE id = ANY(\(unsettled)::text[])"
                 ).reduce(into: [String: OutboxEvent.Status]()) { statuses, row in
                     statuses[try row.value("id", as: String.self)] = try row.enumeration("status", as: OutboxEvent.Status.self)
                 }
                 let outcomes = batch.map { request -> RedeliveryOutcome in
-                    guard events.contains("\(request.projectId)\u{0}\(request.id)"), let status = statuses[request.id] else { return .notFound }
-                    return status == .delivered || status == .failed ? .queued : .notRedeliverable(status)
+                    guard events.contains("\(request.projectId)\u{0}\(request.id)") else { return .notFound }
+                    if settled.contains(request.id) { return .queued }
+                    return statuses[request.id].map { .notRedeliverable($0) } ?? .notFound
                 }
                 let queued = zip(batch, outcomes).filter { $0.1 == .queued }.map(\.0)
                 guard !queued.isEmpty else { return outcomes }

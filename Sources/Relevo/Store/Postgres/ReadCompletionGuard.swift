@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// Keeps a server that ends a connection in the middle of a result from stopping Relevo.
@@ -9,8 +10,8 @@ import PostgresNIO
 /// ends them with a `channelReadComplete`, which the library's row stream deems impossible and
 /// answers with a `fatalError` (`RowStreamStateMachine.channelReadComplete`).
 ///
-/// First in the connection's pipeline, this handler passes on a `channelReadComplete` only when the
-/// bytes before it came from a read someone asked for, as NIO does outside that closing path. The
+/// In front of postgres-nio's handler, this handler passes on a `channelReadComplete` only when the
+/// bytes before it came from a read that was asked for, as NIO does outside that closing path. The
 /// rows of an unasked read still reach the library, which keeps them for the reader, and the close
 /// that follows fails the statement as a lost connection.
 final class ReadCompletionGuard: ChannelDuplexHandler {
@@ -42,13 +43,20 @@ final class ReadCompletionGuard: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Puts a guard in front of `connection`'s handlers, once per connection. postgres-nio does not
-    /// publish a connection's channel, so it is found by name: should a later version rename it,
-    /// `PostgresOperationsTests` fails on the crash this guard prevents.
+    /// Puts a guard in front of postgres-nio's handler on `connection`, unless it has one: first in
+    /// the pipeline, or right after the TLS handler, which reads and ends reads of its own. postgres-nio
+    /// does not publish a connection's channel, so it is found by name: should a later version rename
+    /// it, `PostgresOperationsTests` fails on the crash this guard prevents.
     static func install(on connection: PostgresConnection) async {
         guard let channel = Mirror(reflecting: connection).descendant("channel") as? any Channel else { return }
         try? await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.addHandler(ReadCompletionGuard(), position: .first)
+            let handlers = channel.pipeline.syncOperations
+            guard (try? handlers.handler(type: ReadCompletionGuard.self)) == nil else { return }
+            if let tls = try? handlers.handler(type: NIOSSLClientHandler.self) {
+                try handlers.addHandler(ReadCompletionGuard(), position: .after(tls))
+            } else {
+                try handlers.addHandler(ReadCompletionGuard(), position: .first)
+            }
         }.get()
     }
 }

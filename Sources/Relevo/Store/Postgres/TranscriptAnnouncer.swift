@@ -52,7 +52,7 @@ final class TranscriptAnnouncer: Service, Sendable {
                 do {
                     _ = try await self.client.query(
                         """
-                        SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(Self.channel), k) FROM unnest(\(keys)::text[]) AS k
+                        SELECT set_config('synchronous_commit', 'off', true), count(pg_notify(\(Self.channel), k)) FROM unnest(\(keys)::text[]) AS k
                         """, logger: PostgresStore.quiet
                     ).collect()
                 } catch {
