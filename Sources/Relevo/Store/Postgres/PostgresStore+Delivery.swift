@@ -188,10 +188,11 @@ extension PostgresStore {
                         "SELECT id FROM events WHERE id = ANY(\(ids)::text[]) AND status IN ('delivered', 'failed') ORDER BY seq FOR UPDATE"
                     ).map { try $0.value("id", as: String.self) })
                 let unsettled = ids.filter { !settled.contains($0) }
-                let statuses = unsettled.isEmpty ? [:] : try await connection.rows(
-                    "SELECT id, status FROM events WHERE id = ANY(\(unsettled)::text[])"
-                ).reduce(into: [String: OutboxEvent.Status]()) { statuses, row in
-                    statuses[try row.value("id", as: String.self)] = try row.enumeration("status", as: OutboxEvent.Status.self)
+                var statuses: [String: OutboxEvent.Status] = [:]
+                if !unsettled.isEmpty {
+                    for row in try await connection.rows("SELECT id, status FROM events WHERE id = ANY(\(unsettled)::text[])") {
+                        statuses[try row.value("id", as: String.self)] = try row.enumeration("status", as: OutboxEvent.Status.self)
+                    }
                 }
                 let outcomes = batch.map { request -> RedeliveryOutcome in
                     guard events.contains("\(request.projectId)\u{0}\(request.id)") else { return .notFound }
