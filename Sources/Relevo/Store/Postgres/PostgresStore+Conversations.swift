@@ -265,7 +265,7 @@ extension PostgresStore {
                     """
                     WITH q AS (
                         SELECT * FROM unnest(\(batch.map(\.write.projectId)), \(batch.map(\.write.conversationId)),
-                            \(batch.map(\.at.millisecondsSince1970)), \(batch.map(\.reason))) AS q(project, id, end_at, reason)
+                            \(batch.map(\.at.millisecondsSince1970)), \(batch.map(\.reason))) WITH ORDINALITY AS q(project, id, end_at, reason, n)
                     ), locked AS (
                         SELECT c.project_id, c.id FROM conversations c JOIN q ON c.project_id = q.project AND c.id = q.id
                         WHERE c.state = 'active' ORDER BY c.project_id, c.id FOR UPDATE OF c
@@ -273,10 +273,9 @@ extension PostgresStore {
                     UPDATE conversations c SET state = 'closed', end_at = q.end_at, ended_reason = q.reason
                     FROM locked JOIN q ON q.project = locked.project_id AND q.id = locked.id
                     WHERE c.project_id = locked.project_id AND c.id = locked.id
-                    RETURNING c.project_id, c.id
+                    RETURNING q.n
                     """)
-                let done = Set(try rows.map { "\(try $0.value("project_id", as: String.self))\u{0}\(try $0.value("id", as: String.self))" })
-                let closed = batch.map { done.contains("\($0.write.projectId)\u{0}\($0.write.conversationId)") }
+                let closed = try Self.byNumber(rows, count: batch.count).map { $0 != nil }
                 try await Self.insert(zip(batch, closed).filter(\.1).map(\.0.write), connection)
                 return closed
             }

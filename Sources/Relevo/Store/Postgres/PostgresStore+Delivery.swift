@@ -172,14 +172,14 @@ extension PostgresStore {
     package func redeliver(projectId: String, id: String, at time: Timestamp) async throws -> RedeliveryOutcome {
         let outcome = try await batched(Redelivery(projectId: projectId, id: id, at: time), in: redeliveries) { [self] batch in
             try await transaction { connection -> [RedeliveryOutcome] in
-                let found = try await connection.rows(
-                    """
-                    SELECT e.project_id, e.id, e.ordering_key FROM events e
-                    JOIN unnest(\(batch.map(\.projectId)), \(batch.map(\.id))) AS q(project, id) ON e.project_id = q.project AND e.id = q.id
-                    """)
-                let keys = try found.map { try $0.value("ordering_key", as: String.self) }
-                let ids = try found.map { try $0.value("id", as: String.self) }
-                let events = Set(try found.map { "\(try $0.value("project_id", as: String.self))\u{0}\(try $0.value("id", as: String.self))" })
+                let found = try Self.byNumber(
+                    try await connection.rows(
+                        """
+                        SELECT q.n, e.ordering_key FROM unnest(\(batch.map(\.projectId)), \(batch.map(\.id))) WITH ORDINALITY AS q(project, id, n)
+                        JOIN events e ON e.project_id = q.project AND e.id = q.id
+                        """), count: batch.count)
+                let keys = try found.compactMap { try $0?.value("ordering_key", as: String.self) }
+                let ids = zip(batch, found).filter { $0.1 != nil }.map(\.0.id)
                 try await Self.lockOrderingKeys(keys, connection)
                 // Read again under the keys' locks: an event may have settled or been queued meanwhile.
                 // Only settled events are locked: a settlement may be writing one being delivered.
@@ -194,8 +194,8 @@ extension PostgresStore {
                         statuses[try row.value("id", as: String.self)] = try row.enumeration("status", as: OutboxEvent.Status.self)
                     }
                 }
-                let outcomes = batch.map { request -> RedeliveryOutcome in
-                    guard events.contains("\(request.projectId)\u{0}\(request.id)") else { return .notFound }
+                let outcomes = zip(batch, found).map { request, row -> RedeliveryOutcome in
+                    guard row != nil else { return .notFound }
                     if settled.contains(request.id) { return .queued }
                     return statuses[request.id].map { .notRedeliverable($0) } ?? .notFound
                 }
