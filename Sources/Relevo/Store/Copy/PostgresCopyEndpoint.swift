@@ -101,8 +101,7 @@ package final class PostgresCopyEndpoint: CopyEndpoint {
             // The head of each ordering key: its oldest unsettled event.
             try await connection.run(
                 """
-                INSERT INTO heads (ordering_key, seq)
-                SELECT ordering_key, MIN(seq) FROM events WHERE status IN ('pending', 'delivering', 'held') GROUP BY ordering_key
+                SELECT relevo_refresh_heads(ARRAY(SELECT DISTINCT ordering_key FROM events WHERE status IN ('pending', 'delivering', 'held')))
                 """)
         }
         store.announceDue()

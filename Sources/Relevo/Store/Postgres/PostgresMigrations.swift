@@ -492,5 +492,196 @@ enum PostgresMigrations {
                 $$
                 """
             ]),
+        // Heads that say when they are due, so that a claim reads the small `heads` table alone instead
+        // of joining it to `events` (whose plan, cached while the tables were small, could scan every
+        // event). `due_at` is the head's next attempt while pending, its lease's end while delivering,
+        // NULL while held; `destination_key` is ``OutboxEvent/destinationKey``. Every writer of an
+        // event's state writes its head's too, under the key's lock, through the functions below; a
+        // claim sets `due_at` to its lease's end with the lease.
+        Migration(
+            id: "007_claimable_heads",
+            statements: [
+                "ALTER TABLE heads ADD COLUMN due_at BIGINT, ADD COLUMN destination_key TEXT",
+                """
+                CREATE FUNCTION relevo_due_at(p_status TEXT, p_next_attempt_at BIGINT, p_locked_until BIGINT) RETURNS BIGINT
+                LANGUAGE sql IMMUTABLE AS $$
+                    SELECT CASE p_status WHEN 'pending' THEN p_next_attempt_at WHEN 'delivering' THEN p_locked_until END
+                $$
+                """,
+                """
+                CREATE FUNCTION relevo_destination_key(p_project TEXT, p_destination TEXT, p_bot TEXT) RETURNS TEXT
+                LANGUAGE sql IMMUTABLE AS $$
+                    SELECT p_project || ':' || p_destination || COALESCE(':' || p_bot, '')
+                $$
+                """,
+                // Points the heads of `p_keys` at their oldest unsettled event, with its due time, or
+                // removes them when none is left. The caller holds the keys' locks.
+                """
+                CREATE FUNCTION relevo_refresh_heads(p_keys TEXT[]) RETURNS void LANGUAGE sql AS $$
+                    WITH next AS (
+                        SELECT k AS ordering_key, e.seq, relevo_due_at(e.status, e.next_attempt_at, e.locked_until) AS due_at,
+                            relevo_destination_key(e.project_id, e.destination, e.bot_id) AS destination_key
+                        FROM (SELECT DISTINCT k FROM unnest(p_keys) AS k) AS keys
+                        LEFT JOIN LATERAL (
+                            SELECT * FROM events e WHERE e.ordering_key = k AND e.status IN ('pending', 'delivering', 'held')
+                            ORDER BY e.seq LIMIT 1
+                        ) AS e ON true
+                    ), removed AS (
+                        DELETE FROM heads h USING next WHERE h.ordering_key = next.ordering_key AND next.seq IS NULL
+                    )
+                    INSERT INTO heads AS h (ordering_key, seq, due_at, destination_key)
+                    SELECT ordering_key, seq, due_at, destination_key FROM next WHERE seq IS NOT NULL
+                    ON CONFLICT (ordering_key) DO UPDATE
+                    SET seq = excluded.seq, due_at = excluded.due_at, destination_key = excluded.destination_key
+                $$
+                """,
+                "SELECT relevo_refresh_heads(ARRAY(SELECT ordering_key FROM heads))",
+                "ALTER TABLE heads ALTER COLUMN destination_key SET NOT NULL",
+                // Unused since settlements are batched (004).
+                "DROP FUNCTION relevo_finish_attempt",
+                """
+                CREATE OR REPLACE FUNCTION relevo_insert_events(
+                    p_ids TEXT[], p_project TEXT, p_destinations TEXT[], p_bots TEXT[], p_keys TEXT[], p_conversations TEXT[],
+                    p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[], p_due BIGINT[], p_created BIGINT[]
+                ) RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF cardinality(p_ids) = 0 THEN RETURN; END IF;
+                    WITH inserted AS (
+                        INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
+                            status, attempt_count, next_attempt_at, created_at)
+                        SELECT e.id, p_project, e.destination, NULLIF(e.bot, ''), e.key, NULLIF(e.conversation, ''), e.type, e.body,
+                            e.status, e.attempts, e.due, e.created
+                        FROM unnest(p_ids, p_destinations, p_bots, p_keys, p_conversations, p_types, p_bodies, p_statuses, p_attempts, p_due,
+                            p_created)
+                            WITH ORDINALITY AS e(id, destination, bot, key, conversation, type, body, status, attempts, due, created, n)
+                        ORDER BY e.n
+                        RETURNING ordering_key, seq, status, next_attempt_at, destination, bot_id
+                    )
+                    INSERT INTO heads (ordering_key, seq, due_at, destination_key)
+                    SELECT DISTINCT ON (ordering_key) ordering_key, seq, relevo_due_at(status, next_attempt_at, NULL),
+                        relevo_destination_key(p_project, destination, bot_id)
+                    FROM inserted ORDER BY ordering_key, seq
+                    ON CONFLICT DO NOTHING;
+                END
+                $$
+                """,
+                // Every settled event's key is locked and its head refreshed: a retry stays the head
+                // with a new due time, a finished event hands it on.
+                """
+                CREATE OR REPLACE FUNCTION relevo_finish_attempts(
+                    p_events TEXT[], p_numbers BIGINT[], p_started BIGINT[], p_durations BIGINT[], p_status_codes BIGINT[],
+                    p_error_classes TEXT[], p_bodies TEXT[], p_has_body BOOLEAN[], p_statuses TEXT[], p_next BIGINT[],
+                    p_finished BIGINT[], p_owner TEXT
+                ) RETURNS SETOF TEXT LANGUAGE plpgsql AS $$
+                DECLARE
+                    v_settled TEXT[];
+                    v_keys TEXT[];
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (
+                        SELECT DISTINCT hashtext(e.ordering_key) AS h FROM unnest(p_events) AS u(id) JOIN events e ON e.id = u.id ORDER BY h
+                    ) AS locks;
+                    INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    SELECT u.id, u.number, u.started, u.duration, NULLIF(u.code, -1), NULLIF(u.class, ''),
+                        CASE WHEN u.has_body THEN u.body END
+                    FROM unnest(p_events, p_numbers, p_started, p_durations, p_status_codes, p_error_classes, p_bodies, p_has_body)
+                        AS u(id, number, started, duration, code, class, body, has_body)
+                    ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                        status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body;
+                    WITH settled AS (
+                        UPDATE events e SET status = u.status, attempt_count = GREATEST(e.attempt_count, u.number),
+                            next_attempt_at = COALESCE(NULLIF(u.next, -1), e.next_attempt_at), locked_until = NULL, lease_owner = NULL,
+                            finished_at = NULLIF(u.finished, -1)
+                        FROM unnest(p_events, p_numbers, p_statuses, p_next, p_finished) AS u(id, number, status, next, finished)
+                        WHERE e.id = u.id AND e.status = 'delivering' AND e.lease_owner = p_owner
+                        RETURNING e.id, e.ordering_key
+                    )
+                    SELECT array_agg(id), array_agg(ordering_key) INTO v_settled, v_keys FROM settled;
+                    IF v_keys IS NOT NULL THEN
+                        PERFORM relevo_refresh_heads(v_keys);
+                    END IF;
+                    RETURN QUERY SELECT unnest(COALESCE(v_settled, '{}'));
+                END
+                $$
+                """,
+                """
+                CREATE OR REPLACE FUNCTION relevo_record_batch(
+                    p_projects TEXT[], p_scopes TEXT[], p_keys TEXT[], p_responses TEXT[], p_at BIGINT[], p_active TEXT[],
+                    p_message_conversations TEXT[], p_message_ids TEXT[], p_message_directions TEXT[], p_message_types TEXT[],
+                    p_message_contents TEXT[], p_message_created BIGINT[],
+                    p_event_writes BIGINT[], p_ids TEXT[], p_destinations TEXT[], p_bots TEXT[], p_event_keys TEXT[],
+                    p_conversations TEXT[], p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[],
+                    p_due BIGINT[], p_created BIGINT[]
+                ) RETURNS TABLE (write_number BIGINT, outcome TEXT, previous TEXT) LANGUAGE plpgsql AS $$
+                #variable_conflict use_column
+                DECLARE
+                    v_taken BIGINT[];
+                    v_open BIGINT[];
+                    v_recorded BIGINT[];
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(p_event_keys) AS k ORDER BY h) AS locks;
+                    WITH taken AS (
+                        INSERT INTO idempotency (project_id, scope, key, response, created_at)
+                        SELECT w.project, w.scope, w.key, w.response, w.at
+                        FROM unnest(p_projects, p_scopes, p_keys, p_responses, p_at) AS w(project, scope, key, response, at)
+                        ORDER BY w.project, w.scope, w.key
+                        ON CONFLICT DO NOTHING
+                        RETURNING project_id, scope, key
+                    )
+                    SELECT COALESCE(array_agg(w.n), '{}') INTO v_taken
+                    FROM taken t JOIN unnest(p_projects, p_scopes, p_keys) WITH ORDINALITY AS w(project, scope, key, n)
+                        ON t.project_id = w.project AND t.scope = w.scope AND t.key = w.key;
+                    -- FOR SHARE holds off a concurrent close until these messages are in.
+                    SELECT COALESCE(array_agg(o.n), '{}') INTO v_open FROM (
+                        SELECT w.n FROM unnest(p_projects, p_active) WITH ORDINALITY AS w(project, active, n)
+                        JOIN conversations c ON c.project_id = w.project AND c.id = w.active AND c.state = 'active'
+                        WHERE w.active <> '' AND w.n = ANY(v_taken)
+                        ORDER BY c.project_id, c.id FOR SHARE OF c
+                    ) AS o;
+                    SELECT COALESCE(array_agg(w.n), '{}') INTO v_recorded
+                    FROM unnest(p_active) WITH ORDINALITY AS w(active, n)
+                    WHERE w.n = ANY(v_taken) AND (w.active = '' OR w.n = ANY(v_open));
+                    -- A write whose conversation closed writes nothing: its key row goes.
+                    DELETE FROM idempotency i
+                    USING unnest(p_projects, p_scopes, p_keys) WITH ORDINALITY AS w(project, scope, key, n)
+                    WHERE w.n = ANY(v_taken) AND w.n <> ALL(v_recorded)
+                      AND i.project_id = w.project AND i.scope = w.scope AND i.key = w.key;
+                    INSERT INTO messages (project_id, conversation_id, id, direction, type, content, created_at)
+                    SELECT w.project, w.conversation, w.id, w.direction, w.type, w.content, w.created
+                    FROM unnest(p_projects, p_message_conversations, p_message_ids, p_message_directions, p_message_types,
+                        p_message_contents, p_message_created)
+                        WITH ORDINALITY AS w(project, conversation, id, direction, type, content, created, n)
+                    WHERE w.id <> '' AND w.n = ANY(v_recorded)
+                    ORDER BY w.n;
+                    WITH inserted AS (
+                        INSERT INTO events (id, project_id, destination, bot_id, ordering_key, conversation_id, event_type, body,
+                            status, attempt_count, next_attempt_at, created_at)
+                        SELECT e.id, p_projects[e.of_write], e.destination, NULLIF(e.bot, ''), e.key, NULLIF(e.conversation, ''), e.type,
+                            e.body, e.status, e.attempts, e.due, e.created
+                        FROM unnest(p_event_writes, p_ids, p_destinations, p_bots, p_event_keys, p_conversations, p_types, p_bodies,
+                            p_statuses, p_attempts, p_due, p_created)
+                            WITH ORDINALITY AS e(of_write, id, destination, bot, key, conversation, type, body, status, attempts, due,
+                                created, n)
+                        WHERE e.of_write = ANY(v_recorded)
+                        ORDER BY e.n
+                        RETURNING ordering_key, seq, status, next_attempt_at, project_id, destination, bot_id
+                    )
+                    INSERT INTO heads (ordering_key, seq, due_at, destination_key)
+                    SELECT DISTINCT ON (ordering_key) ordering_key, seq, relevo_due_at(status, next_attempt_at, NULL),
+                        relevo_destination_key(project_id, destination, bot_id)
+                    FROM inserted ORDER BY ordering_key, seq
+                    ON CONFLICT DO NOTHING;
+                    RETURN QUERY
+                    SELECT w.n,
+                        CASE WHEN w.n = ANY(v_recorded) THEN 'recorded' WHEN w.n = ANY(v_taken) THEN 'not_active'
+                            ELSE 'duplicate' END,
+                        CASE WHEN w.n <> ALL(v_taken) THEN COALESCE((SELECT i.response FROM idempotency i
+                            WHERE i.project_id = w.project AND i.scope = w.scope AND i.key = w.key), w.response) END
+                    FROM unnest(p_projects, p_scopes, p_keys, p_responses) WITH ORDINALITY AS w(project, scope, key, response, n);
+                END
+                $$
+                """,
+            ]),
     ]
 }

@@ -92,13 +92,22 @@ extension PostgresStore {
                     WHERE project_id = \(projectId) AND id = \(botId) RETURNING 1
                     """) > 0
             else { return nil }
-            // Held events are unsettled already: their keys' heads do not move.
+            // Held events are unsettled already: their heads stay, and become due.
             guard url != nil else { return false }
-            return try await connection.run(
+            let keys = try await connection.rows(
+                """
+                SELECT DISTINCT ordering_key FROM events
+                WHERE project_id = \(projectId) AND destination = 'channel' AND bot_id = \(botId) AND status = 'held'
+                """
+            ).map { try $0.value("ordering_key", as: String.self) }
+            try await Self.lockOrderingKeys(keys, connection)
+            let requeued = try await connection.run(
                 """
                 UPDATE events SET status = 'pending', next_attempt_at = \(millis)
                 WHERE project_id = \(projectId) AND destination = 'channel' AND bot_id = \(botId) AND status = 'held' RETURNING 1
-                """) > 0
+                """)
+            try await Self.refreshHeads(keys, connection)
+            return requeued > 0
         }
         guard let requeued else { return nil }
         if requeued { announceDue() }
@@ -401,23 +410,11 @@ extension PostgresStore {
         }
     }
 
-    /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left.
-    /// The caller holds the keys' locks.
+    /// Points the heads of `keys` at their oldest unsettled event, or removes them when none is left
+    /// (`relevo_refresh_heads`, migration 007). The caller holds the keys' locks.
     static func refreshHeads(_ keys: [String], _ connection: PostgresConnection) async throws {
         guard !keys.isEmpty else { return }
-        let keys = Array(Set(keys))
-        try await connection.run(
-            """
-            WITH next AS (
-                SELECT k AS ordering_key, (SELECT MIN(seq) FROM events e
-                    WHERE e.ordering_key = k AND e.status IN ('pending', 'delivering', 'held')) AS seq
-                FROM unnest(\(keys)::text[]) AS k
-            ), removed AS (
-                DELETE FROM heads h USING next WHERE h.ordering_key = next.ordering_key AND next.seq IS NULL
-            )
-            INSERT INTO heads (ordering_key, seq) SELECT ordering_key, seq FROM next WHERE seq IS NOT NULL
-            ON CONFLICT (ordering_key) DO UPDATE SET seq = excluded.seq
-            """)
+        try await connection.run("SELECT relevo_refresh_heads(\(keys)::text[])")
     }
 
     private static let conversationColumns = [

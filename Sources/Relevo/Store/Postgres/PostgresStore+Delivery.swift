@@ -33,28 +33,32 @@ extension PostgresStore {
         }
     }
 
-    /// The due heads, oldest first, but those of saturated destinations. $1 the saturated destination
-    /// keys, $2 now (ms), $3 the limit.
+    /// The due heads, oldest first, but those of saturated destinations: `heads` alone, which holds
+    /// one row per ordering key with work left (migration 007). $1 the saturated destination keys,
+    /// $2 now (ms), $3 the limit.
     enum DueHeads: PreparedSQL {
         static let sql = """
-            SELECT e.seq, \(PostgresStore.destinationKey) AS destination_key FROM heads h JOIN events e ON e.seq = h.seq
-            WHERE \(PostgresStore.claimable) AND \(PostgresStore.destinationKey) <> ALL($1::text[])
-            ORDER BY h.seq LIMIT $3
+            SELECT seq, destination_key FROM heads WHERE due_at <= $2 AND destination_key <> ALL($1::text[])
+            ORDER BY seq LIMIT $3
             """
     }
 
     /// Leases the chosen heads. One statement, so no explicit transaction: the row locks last until
-    /// it commits. The head and the due state are checked again under the lock (another instance may
-    /// have taken or settled it). $1 the chosen seqs, $2 now (ms), $3 the lease's end, $4 this instance.
+    /// it commits. The head and its due time are checked again under the lock (another instance may
+    /// have taken or settled it); both rows are locked with SKIP LOCKED, so a claim never waits for a
+    /// settlement, which takes the event's row and then its head's. $1 the chosen seqs, $2 now (ms),
+    /// $3 the lease's end, $4 this instance.
     /// Its rows are used without ``PostgresConnection/waitForCommit()``: a lease that a crash undoes
     /// leaves its event claimable, and the attempt's settlement is refused as not the lease holder's,
     /// so the worst is the event sent twice, which at-least-once allows.
     enum Lease: PreparedSQL {
         static let sql = """
             WITH due AS (
-                SELECT e.seq FROM heads h JOIN events e ON e.seq = h.seq
-                WHERE e.seq = ANY($1::bigint[]) AND \(PostgresStore.claimable)
-                FOR UPDATE OF e SKIP LOCKED
+                SELECT h.ordering_key, e.seq FROM heads h JOIN events e ON e.seq = h.seq
+                WHERE h.seq = ANY($1::bigint[]) AND e.seq = ANY($1::bigint[]) AND h.due_at <= $2
+                FOR UPDATE OF h, e SKIP LOCKED
+            ), leased AS (
+                UPDATE heads h SET due_at = $3 FROM due WHERE h.ordering_key = due.ordering_key
             )
             UPDATE events e SET status = 'delivering', locked_until = $3, lease_owner = $4, attempt_count = e.attempt_count + 1
             FROM due WHERE e.seq = due.seq
@@ -62,24 +66,22 @@ extension PostgresStore {
             """
     }
 
-    /// ``OutboxEvent/destinationKey`` of the row `e`.
-    fileprivate static let destinationKey = "(e.project_id || ':' || e.destination || COALESCE(':' || e.bot_id, ''))"
-
-    /// Due at $2 (ms): pending and due, or leased by an instance whose lease has ended.
-    fileprivate static let claimable =
-        "((e.status = 'pending' AND e.next_attempt_at <= $2) OR (e.status = 'delivering' AND e.locked_until <= $2))"
-
     package func releaseClaims(_ eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }
         let owner = instanceId
         // The NOTIFY inside the transaction: this runs at shutdown, when an announcement left to
         // ``DueAnnouncer`` could be lost with the process; and it is rare, so it serializes nothing.
         let released = try await transaction { connection in
+            let keys = try await connection.rows(
+                "SELECT ordering_key FROM events WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner)"
+            ).map { try $0.value("ordering_key", as: String.self) }
+            try await Self.lockOrderingKeys(keys, connection)
             let released = try await connection.run(
                 """
                 UPDATE events SET status = 'pending', locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
                 WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner) RETURNING 1
                 """)
+            try await Self.refreshHeads(keys, connection)
             if released > 0 { _ = try await connection.run("SELECT pg_notify(\(Self.eventsChannel), '')") }
             return released
         }
@@ -124,14 +126,8 @@ extension PostgresStore {
     }
 
     package func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
-        let millis = now.millisecondsSince1970
-        return try await rows(
-            """
-            SELECT LEAST(
-                (SELECT MIN(next_attempt_at) FROM events WHERE status = 'pending' AND next_attempt_at > \(millis)),
-                (SELECT MIN(locked_until) FROM events WHERE status = 'delivering' AND locked_until > \(millis))) AS next_due
-            """
-        ).first?.optionalTimestamp("next_due")
+        try await rows("SELECT MIN(due_at) AS next_due FROM heads WHERE due_at > \(now.millisecondsSince1970)")
+            .first?.optionalTimestamp("next_due")
     }
 
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
