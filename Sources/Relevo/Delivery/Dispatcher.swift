@@ -163,7 +163,10 @@ package final class Dispatcher: Service, Sendable {
                 let overflow = queue(claimed)
                 if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
                 start(slots.withLock { $0.startable() }, in: &group)
-                if claimed.isEmpty || free <= 0 {
+                if free <= 0 {
+                    // Full: what ends the wait is an answer freeing a slot, which signals.
+                    await store.deliverySignal.wait(upTo: configuration.idlePoll)
+                } else if claimed.isEmpty {
                     await store.deliverySignal.wait(upTo: await sleepBudget())
                 }
             }

@@ -537,8 +537,10 @@ enum PostgresMigrations {
                 """,
                 "SELECT relevo_refresh_heads(ARRAY(SELECT ordering_key FROM heads))",
                 "ALTER TABLE heads ALTER COLUMN destination_key SET NOT NULL",
-                // Unused since settlements are batched (004).
+                // Unused since settlements are batched (004), and since claims read heads.
                 "DROP FUNCTION relevo_finish_attempt",
+                "DROP INDEX events_due",
+                "DROP INDEX events_leased",
                 """
                 CREATE OR REPLACE FUNCTION relevo_insert_events(
                     p_ids TEXT[], p_project TEXT, p_destinations TEXT[], p_bots TEXT[], p_keys TEXT[], p_conversations TEXT[],
@@ -572,7 +574,7 @@ enum PostgresMigrations {
                     p_events TEXT[], p_numbers BIGINT[], p_started BIGINT[], p_durations BIGINT[], p_status_codes BIGINT[],
                     p_error_classes TEXT[], p_bodies TEXT[], p_has_body BOOLEAN[], p_statuses TEXT[], p_next BIGINT[],
                     p_finished BIGINT[], p_owner TEXT
-                ) RETURNS SETOF TEXT LANGUAGE plpgsql AS $$
+                ) RETURNS SETOF TEXT LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
                 DECLARE
                     v_settled TEXT[];
                     v_keys TEXT[];
