@@ -451,6 +451,44 @@ struct DeliveryStoreContractTests {
         }
     }
 
+    /// A database written before heads carried their due time: once migrated, a claim hands out the
+    /// heads that are due (a pending one, one whose lease ended) and no other, and the next due time
+    /// is the earliest of the rest.
+    @Test func postgresHeadsWrittenBeforeTheyCarriedTheirDueTimeAreClaimedAsBefore() async throws {
+        let url = try await TestPostgres.freshDatabase()
+        let old = try await PostgresStore.open(url: url, logger: Logger(label: "test"), migrating: false)
+        try await StoreContractTests.closing([old]) {
+            try await PostgresMigrations.apply(old.client, logger: Logger(label: "test"), through: "006_batched_records")
+            let now = Self.start.millisecondsSince1970
+            // id, key, status, next attempt, lease end: two per key, the first its head.
+            let rows: [(String, String, String, Int64, Int64?)] = [
+                ("due", "k1", "pending", now, nil), ("due-next", "k1", "pending", now, nil),
+                ("lease-ended", "k2", "delivering", now, now - 1), ("lease-ended-next", "k2", "pending", now, nil),
+                ("leased", "k3", "delivering", now, now + 30_000), ("leased-next", "k3", "pending", now, nil),
+                ("held", "k4", "held", now, nil), ("held-next", "k4", "held", now, nil),
+                ("later", "k5", "pending", now + 60_000, nil), ("later-next", "k5", "pending", now, nil),
+            ]
+            for (id, key, status, next, lease) in rows {
+                _ = try await old.rows(
+                    """
+                    INSERT INTO events (id, project_id, destination, ordering_key, conversation_id, event_type, body, status,
+                        attempt_count, next_attempt_at, locked_until, lease_owner, created_at)
+                    VALUES (\(id), 'p1', 'panel', \(key), \(key), 'message', '\\x7b7d', \(status), \(lease == nil ? 0 : 1), \(next),
+                        \(lease), \(lease == nil ? nil : "gone"), \(now))
+                    """)
+            }
+            _ = try await old.rows("INSERT INTO heads (ordering_key, seq) SELECT ordering_key, MIN(seq) FROM events GROUP BY ordering_key")
+        }
+        let store = try await PostgresStore.open(url: url, logger: Logger(label: "test"))
+        try await StoreContractTests.closing([store]) {
+            let claimed = try await store.claimDueEvents(
+                now: Self.start, leaseUntil: Self.start.adding(seconds: 120), limit: 10,
+                slots: DestinationSlots(maximumPerDestination: 16))
+            #expect(claimed.map(\.id) == ["due", "lease-ended"])
+            #expect(try await store.nextDueTime(after: Self.start) == Self.start.adding(seconds: 30))
+        }
+    }
+
     /// Instances starting together on an empty database: one applies the migrations, the others wait for it.
     @Test func postgresInstancesStartingAtOnceMigrateOnce() async throws {
         let url = try await TestPostgres.freshDatabase()

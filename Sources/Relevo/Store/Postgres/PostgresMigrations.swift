@@ -18,13 +18,15 @@ enum PostgresMigrations {
     /// Advisory lock key of the migration step ("RLVM").
     static let lockKey: Int64 = 0x524C_564D
 
-    static func apply(_ client: PostgresClient, logger: Logger) async throws {
+    /// Applies the pending migrations; with `last`, only those up to it (a test's older database).
+    static func apply(_ client: PostgresClient, logger: Logger, through last: String? = nil) async throws {
+        let migrations = last.flatMap { last in all.firstIndex { $0.id == last }.map { all[...$0] } } ?? all[...]
         try await client.withTransaction(logger: PostgresStore.quiet) { connection in
             try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))")
             try await connection.run(
                 "CREATE TABLE IF NOT EXISTS relevo_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             let applied = Set(try await connection.rows("SELECT id FROM relevo_migrations").map { try $0.value("id", as: String.self) })
-            for migration in all where !applied.contains(migration.id) {
+            for migration in migrations where !applied.contains(migration.id) {
                 logger.info("applying migration", metadata: ["migration": .string(migration.id)])
                 for statement in migration.statements {
                     try await connection.run(PostgresQuery(unsafeSQL: statement))
