@@ -111,6 +111,24 @@ struct DeliveryStoreContractTests {
         }
     }
 
+    /// A claim hands out, oldest first, no more events of a destination than the room it has left.
+    @Test(arguments: Backend.allCases)
+    func claimsTakeNoMoreOfADestinationThanItsRoom(backend: Backend) async throws {
+        try await Self.withWorld(
+            backend, conversations: 6,
+            events: { [Self.event("panel-\($0)", $0), Self.event("channel-\($0)", $0, to: .channel(botId: "b1"))] }
+        ) { stores in
+            let store = stores[0]
+            let panel = Self.event("x", "c1").destinationKey
+            let channel = Self.event("x", "c1", to: .channel(botId: "b1")).destinationKey
+            let full = DestinationSlots(maximumPerDestination: 3, inFlight: [panel: 3, channel: 3])
+            #expect(try await store.claimDueEvents(now: Self.start, leaseUntil: Self.start.adding(seconds: 60), limit: 10, slots: full).isEmpty)
+            let room = DestinationSlots(maximumPerDestination: 3, inFlight: [panel: 1])
+            let claimed = try await store.claimDueEvents(now: Self.start, leaseUntil: Self.start.adding(seconds: 60), limit: 10, slots: room)
+            #expect(claimed.map(\.id) == ["panel-c1", "channel-c1", "panel-c2", "channel-c2", "channel-c3"])
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func releasedClaimsComeBackWithTheSameAttemptNumber(backend: Backend) async throws {
         try await Self.withWorld(backend, events: { [Self.event("a1", $0)] }) { stores in
