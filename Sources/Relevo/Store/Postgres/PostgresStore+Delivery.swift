@@ -46,8 +46,10 @@ extension PostgresStore {
     /// Leases the chosen heads. One statement, so no explicit transaction: the row locks last until
     /// it commits. The head and its due time are checked again under the lock (another instance may
     /// have taken or settled it); both rows are locked with SKIP LOCKED, so a claim never waits for a
-    /// settlement, which takes the event's row and then its head's. $1 the chosen seqs, $2 now (ms),
-    /// $3 the lease's end, $4 this instance.
+    /// settlement, which takes the event's row and then its head's. `e.seq = ANY($1)` repeats what the
+    /// join implies so that `events` is read by its primary key whatever its statistics say (a plan
+    /// cached on a small table otherwise scans it). $1 the chosen seqs, $2 now (ms), $3 the lease's
+    /// end, $4 this instance.
     /// Its rows are used without ``PostgresConnection/waitForCommit()``: a lease that a crash undoes
     /// leaves its event claimable, and the attempt's settlement is refused as not the lease holder's,
     /// so the worst is the event sent twice, which at-least-once allows.
