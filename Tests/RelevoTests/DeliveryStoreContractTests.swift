@@ -507,6 +507,47 @@ struct DeliveryStoreContractTests {
         }
     }
 
+    /// A database written while a lease set an event's status to `delivering`: once migrated, leased
+    /// events still read as `delivering`, the lease holder still settles its event, an ended lease is
+    /// claimed again, and a live one is not.
+    @Test func postgresEventsLeasedBeforeLeasesWereWrittenInPlaceSettleAsBefore() async throws {
+        let url = try await TestPostgres.freshDatabase()
+        let store = try await PostgresStore.open(url: url, logger: Logger(label: "test"), migrating: false)
+        try await StoreContractTests.closing([store]) {
+            try await PostgresMigrations.apply(store.client, logger: Logger(label: "test"), through: "007_claimable_heads")
+            let now = Self.start.millisecondsSince1970
+            // id, key, status, lease end, lease owner.
+            let rows: [(String, String, String, Int64?, String?)] = [
+                ("leased", "k1", "delivering", now + 30_000, store.instanceId), ("leased-next", "k1", "pending", nil, nil),
+                ("lease-ended", "k2", "delivering", now - 1, "gone"), ("due", "k3", "pending", nil, nil),
+            ]
+            for (id, key, status, lease, owner) in rows {
+                _ = try await store.rows(
+                    """
+                    INSERT INTO events (id, project_id, destination, ordering_key, conversation_id, event_type, body, status,
+                        attempt_count, next_attempt_at, locked_until, lease_owner, created_at)
+                    VALUES (\(id), 'p1', 'panel', \(key), \(key), 'message', '\\x7b7d', \(status), \(lease == nil ? 0 : 1), \(now),
+                        \(lease), \(owner), \(now))
+                    """)
+            }
+            _ = try await store.rows("SELECT relevo_refresh_heads(ARRAY['k1', 'k2', 'k3'])")
+            try await PostgresMigrations.apply(store.client, logger: Logger(label: "test"))
+
+            let delivering = try await store.events(projectId: "p1", status: .delivering, conversationId: nil, limit: 10, before: nil)
+            #expect(delivering.map(\.event.id) == ["lease-ended", "leased"])
+            let pending = try await store.events(projectId: "p1", status: .pending, conversationId: nil, limit: 10, before: nil)
+            #expect(pending.map(\.event.id) == ["due", "leased-next"])
+            #expect(try await store.event(projectId: "p1", id: "leased")?.0.event.status == .delivering)
+
+            let claimed = try await Self.claim(store)
+            #expect(claimed.map(\.id) == ["lease-ended", "due"])
+            #expect(claimed.map(\.attemptCount) == [1, 0])
+            try await store.finishAttempt(Self.attempt("leased", 1), outcome: .delivered(at: Self.start))
+            #expect(try await store.event(projectId: "p1", id: "leased")?.0.event.status == .delivered)
+            #expect(try await Self.claim(store).map(\.id) == ["leased-next"])
+        }
+    }
+
     /// Instances starting together on an empty database: one applies the migrations, the others wait for it.
     @Test func postgresInstancesStartingAtOnceMigrateOnce() async throws {
         let url = try await TestPostgres.freshDatabase()

@@ -687,5 +687,62 @@ enum PostgresMigrations {
                 $$
                 """,
             ]),
+        // A lease leaves `status` as it is (`pending`) and writes only columns no index holds, so that
+        // PostgreSQL can write it in place (a heap-only update, in the room the fill factor leaves on
+        // each page) instead of adding an entry to each of the table's indexes. An event reads as
+        // `delivering` while it is pending with a lease owner. Settled events alone are indexed by
+        // their finish, which is all retention and the summary look up by it.
+        Migration(
+            id: "008_leases_in_place",
+            statements: [
+                "UPDATE events SET status = 'pending' WHERE status = 'delivering'",
+                "ALTER TABLE events SET (fillfactor = 80)",
+                """
+                CREATE OR REPLACE FUNCTION relevo_due_at(p_status TEXT, p_next_attempt_at BIGINT, p_locked_until BIGINT) RETURNS BIGINT
+                LANGUAGE sql IMMUTABLE AS $$
+                    SELECT CASE WHEN p_status = 'pending' THEN COALESCE(p_locked_until, p_next_attempt_at) END
+                $$
+                """,
+                "CREATE INDEX events_finished ON events(status, finished_at) WHERE finished_at IS NOT NULL",
+                "DROP INDEX events_settled",
+                // As in 007, but the event under a lease is `pending` with this instance as its owner.
+                """
+                CREATE OR REPLACE FUNCTION relevo_finish_attempts(
+                    p_events TEXT[], p_numbers BIGINT[], p_started BIGINT[], p_durations BIGINT[], p_status_codes BIGINT[],
+                    p_error_classes TEXT[], p_bodies TEXT[], p_has_body BOOLEAN[], p_statuses TEXT[], p_next BIGINT[],
+                    p_finished BIGINT[], p_owner TEXT
+                ) RETURNS SETOF TEXT LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+                DECLARE
+                    v_settled TEXT[];
+                    v_keys TEXT[];
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (
+                        SELECT DISTINCT hashtext(e.ordering_key) AS h FROM unnest(p_events) AS u(id) JOIN events e ON e.id = u.id ORDER BY h
+                    ) AS locks;
+                    INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    SELECT u.id, u.number, u.started, u.duration, NULLIF(u.code, -1), NULLIF(u.class, ''),
+                        CASE WHEN u.has_body THEN u.body END
+                    FROM unnest(p_events, p_numbers, p_started, p_durations, p_status_codes, p_error_classes, p_bodies, p_has_body)
+                        AS u(id, number, started, duration, code, class, body, has_body)
+                    ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                        status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body;
+                    WITH settled AS (
+                        UPDATE events e SET status = u.status, attempt_count = GREATEST(e.attempt_count, u.number),
+                            next_attempt_at = COALESCE(NULLIF(u.next, -1), e.next_attempt_at), locked_until = NULL, lease_owner = NULL,
+                            finished_at = NULLIF(u.finished, -1)
+                        FROM unnest(p_events, p_numbers, p_statuses, p_next, p_finished) AS u(id, number, status, next, finished)
+                        WHERE e.id = u.id AND e.status = 'pending' AND e.lease_owner = p_owner
+                        RETURNING e.id, e.ordering_key
+                    )
+                    SELECT array_agg(id), array_agg(ordering_key) INTO v_settled, v_keys FROM settled;
+                    IF v_keys IS NOT NULL THEN
+                        PERFORM relevo_refresh_heads(v_keys);
+                    END IF;
+                    RETURN QUERY SELECT unnest(COALESCE(v_settled, '{}'));
+                END
+                $$
+                """,
+            ]),
     ]
 }

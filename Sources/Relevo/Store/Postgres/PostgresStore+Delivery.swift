@@ -44,7 +44,8 @@ extension PostgresStore {
     }
 
     /// Leases the chosen heads. One statement, so no explicit transaction: the row locks last until
-    /// it commits. The head and its due time are checked again under the lock (another instance may
+    /// it commits. The event keeps its `status` (`pending`, read as `delivering` while it has a lease
+    /// owner): the lease writes no indexed column, so PostgreSQL can update the row in place (migration 008). The head and its due time are checked again under the lock (another instance may
     /// have taken or settled it); both rows are locked with SKIP LOCKED, so a claim never waits for a
     /// settlement, which takes the event's row and then its head's. `e.seq = ANY($1)` repeats what the
     /// join implies so that `events` is read by its primary key whatever its statistics say (a plan
@@ -62,9 +63,9 @@ extension PostgresStore {
             ), leased AS (
                 UPDATE heads h SET due_at = $3 FROM due WHERE h.ordering_key = due.ordering_key
             )
-            UPDATE events e SET status = 'delivering', locked_until = $3, lease_owner = $4, attempt_count = e.attempt_count + 1
+            UPDATE events e SET locked_until = $3, lease_owner = $4, attempt_count = e.attempt_count + 1
             FROM due WHERE e.seq = due.seq
-            RETURNING \(PostgresStore.eventColumns.selectList(of: "e"))
+            RETURNING \(PostgresStore.eventSelectList)
             """
     }
 
@@ -75,13 +76,13 @@ extension PostgresStore {
         // ``DueAnnouncer`` could be lost with the process; and it is rare, so it serializes nothing.
         let released = try await transaction { connection in
             let keys = try await connection.rows(
-                "SELECT ordering_key FROM events WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner)"
+                "SELECT ordering_key FROM events WHERE id = ANY(\(eventIds)::text[]) AND status = 'pending' AND lease_owner = \(owner)"
             ).map { try $0.value("ordering_key", as: String.self) }
             try await Self.lockOrderingKeys(keys, connection)
             let released = try await connection.run(
                 """
-                UPDATE events SET status = 'pending', locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
-                WHERE id = ANY(\(eventIds)::text[]) AND status = 'delivering' AND lease_owner = \(owner) RETURNING 1
+                UPDATE events SET locked_until = NULL, lease_owner = NULL, attempt_count = attempt_count - 1
+                WHERE id = ANY(\(eventIds)::text[]) AND status = 'pending' AND lease_owner = \(owner) RETURNING 1
                 """)
             try await Self.refreshHeads(keys, connection)
             if released > 0 { _ = try await connection.run("SELECT pg_notify(\(Self.eventsChannel), '')") }
@@ -135,7 +136,7 @@ extension PostgresStore {
     package func event(projectId: String, id: String) async throws -> (LoggedEvent, [DeliveryAttempt])? {
         guard
             let row = try await rows(
-                "SELECT \(columns: Self.eventColumns, of: "e") FROM events e WHERE project_id = \(projectId) AND id = \(id)"
+                "SELECT \(unescaped: Self.eventSelectList) FROM events e WHERE project_id = \(projectId) AND id = \(id)"
             ).first
         else { return nil }
         let attempts = try await rows("SELECT \(columns: Self.attemptColumns) FROM attempts WHERE event_id = \(id) ORDER BY number")
@@ -155,11 +156,19 @@ extension PostgresStore {
     package func events(projectId: String, status: OutboxEvent.Status?, conversationId: String?, limit: Int, before cursor: Int64?)
         async throws -> [LoggedEvent]
     {
-        try await rows(
+        // `pending` and `delivering` are both stored `pending`, without and with a lease owner (``eventStatus``).
+        let stored = status.map { $0 == .delivering ? OutboxEvent.Status.pending.rawValue : $0.rawValue }
+        let leased: Bool? =
+            switch status {
+            case .pending: false
+            case .delivering: true
+            default: nil
+            }
+        return try await rows(
             """
-            SELECT \(columns: Self.eventColumns, of: "e") FROM events e
+            SELECT \(unescaped: Self.eventSelectList) FROM events e
             WHERE project_id = \(projectId) AND seq < \(cursor ?? Int64.max)
-              AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+              AND (\(stored)::text IS NULL OR (status = \(stored) AND (\(leased)::boolean IS NULL OR (lease_owner IS NOT NULL) = \(leased))))
               AND (\(conversationId)::text IS NULL OR conversation_id = \(conversationId))
             ORDER BY seq DESC LIMIT \(limit)
             """
@@ -188,7 +197,9 @@ extension PostgresStore {
                 let unsettled = ids.filter { !settled.contains($0) }
                 var statuses: [String: OutboxEvent.Status] = [:]
                 if !unsettled.isEmpty {
-                    for row in try await connection.rows("SELECT id, status FROM events WHERE id = ANY(\(unsettled)::text[])") {
+                    for row in try await connection.rows(
+                        "SELECT id, \(unescaped: Self.eventStatus) FROM events e WHERE id = ANY(\(unsettled)::text[])")
+                    {
                         statuses[try row.value("id", as: String.self)] = try row.enumeration("status", as: OutboxEvent.Status.self)
                     }
                 }
@@ -259,7 +270,7 @@ extension PostgresStore {
         let row = try await rows(
             """
             SELECT (SELECT COUNT(*) FROM events WHERE status IN ('pending', 'delivering', 'held')) AS depth,
-                   (SELECT MIN(created_at) FROM events WHERE status = 'pending') AS oldest_pending
+                   (SELECT MIN(created_at) FROM events WHERE status = 'pending' AND lease_owner IS NULL) AS oldest_pending
             """)[0]
         return (try row.value("depth", as: Int.self), try row.optionalTimestamp("oldest_pending"))
     }
@@ -269,7 +280,7 @@ extension PostgresStore {
         let row = try await rows(
             """
             SELECT (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status IN ('pending', 'delivering', 'held')) AS depth,
-                (SELECT MIN(created_at) FROM events WHERE project_id = \(projectId) AND status = 'pending') AS oldest,
+                (SELECT MIN(created_at) FROM events WHERE project_id = \(projectId) AND status = 'pending' AND lease_owner IS NULL) AS oldest,
                 (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status = 'delivered' AND finished_at >= \(millis)) AS delivered,
                 (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status = 'failed' AND finished_at >= \(millis)) AS failed,
                 (SELECT COUNT(*) FROM events WHERE project_id = \(projectId) AND status = 'failed') AS failed_total,
@@ -281,11 +292,15 @@ extension PostgresStore {
             failedTotal: try row.value("failed_total", as: Int.self), lastDeliveredAt: try row.optionalTimestamp("last_delivered"))
     }
 
-    /// An event's columns, read from `events e`.
-    static let eventColumns = [
-        "id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "body", "status",
-        "attempt_count", "next_attempt_at", "created_at", "retry_base", "seq", "finished_at",
-    ]
+    /// An event's columns, read from `events e`, its status as the API knows it (``eventStatus``).
+    static let eventSelectList = [
+        "id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "body", "attempt_count",
+        "next_attempt_at", "created_at", "retry_base", "seq", "finished_at",
+    ].selectList(of: "e") + ", " + eventStatus
+
+    /// An event's status, read from `events e`: a lease leaves it `pending` (migration 008), and a
+    /// pending event with a lease owner is `delivering`.
+    static let eventStatus = "CASE WHEN e.status = 'pending' AND e.lease_owner IS NOT NULL THEN 'delivering' ELSE e.status END AS status"
 
     static func decodeLoggedEvent(_ row: PostgresRandomAccessRow) throws -> LoggedEvent {
         let destination: OutboxEvent.Destination =
