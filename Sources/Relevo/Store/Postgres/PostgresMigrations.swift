@@ -696,7 +696,7 @@ enum PostgresMigrations {
             id: "008_leases_in_place",
             statements: [
                 "UPDATE events SET status = 'pending' WHERE status = 'delivering'",
-                "ALTER TABLE events SET (fillfactor = 80)",
+                "ALTER TABLE events SET (fillfactor = 50)",
                 """
                 CREATE OR REPLACE FUNCTION relevo_due_at(p_status TEXT, p_next_attempt_at BIGINT, p_locked_until BIGINT) RETURNS BIGINT
                 LANGUAGE sql IMMUTABLE AS $$
@@ -705,13 +705,42 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX events_finished ON events(status, finished_at) WHERE finished_at IS NOT NULL",
                 "DROP INDEX events_settled",
-                // As in 007, but the event under a lease is `pending` with this instance as its owner.
+                // As in 007, in PL/pgSQL so that its plan is kept while the connection lasts (a SQL function's is
+                // made again at every call, the larger part of its cost). Its plan, made the first
+                // times on a small table, must stay right as `events` grows: it may not scan the
+                // table, and the order asked for is the unsettled index's own.
+                """
+                CREATE OR REPLACE FUNCTION relevo_refresh_heads(p_keys TEXT[]) RETURNS void LANGUAGE plpgsql
+                SET enable_seqscan = off AS $$
+                BEGIN
+                    WITH next AS (
+                        SELECT k AS ordering_key, e.seq, relevo_due_at(e.status, e.next_attempt_at, e.locked_until) AS due_at,
+                            relevo_destination_key(e.project_id, e.destination, e.bot_id) AS destination_key
+                        FROM (SELECT DISTINCT k FROM unnest(p_keys) AS k) AS keys
+                        LEFT JOIN LATERAL (
+                            SELECT e.seq, e.status, e.next_attempt_at, e.locked_until, e.project_id, e.destination, e.bot_id
+                            FROM events e WHERE e.ordering_key = k AND e.status IN ('pending', 'delivering', 'held')
+                            ORDER BY e.ordering_key, e.seq LIMIT 1
+                        ) AS e ON true
+                    ), removed AS (
+                        DELETE FROM heads h USING next WHERE h.ordering_key = next.ordering_key AND next.seq IS NULL
+                    )
+                    INSERT INTO heads AS h (ordering_key, seq, due_at, destination_key)
+                    SELECT ordering_key, seq, due_at, destination_key FROM next WHERE seq IS NOT NULL
+                    ON CONFLICT (ordering_key) DO UPDATE
+                    SET seq = excluded.seq, due_at = excluded.due_at, destination_key = excluded.destination_key;
+                END
+                $$
+                """,
+                // As in 007, but the event under a lease is `pending` with this instance as its owner, and
+                // the plans are kept while the connection lasts rather than made at each call, kept from scanning
+                // `events` (a plan made while the table was small would).
                 """
                 CREATE OR REPLACE FUNCTION relevo_finish_attempts(
                     p_events TEXT[], p_numbers BIGINT[], p_started BIGINT[], p_durations BIGINT[], p_status_codes BIGINT[],
                     p_error_classes TEXT[], p_bodies TEXT[], p_has_body BOOLEAN[], p_statuses TEXT[], p_next BIGINT[],
                     p_finished BIGINT[], p_owner TEXT
-                ) RETURNS SETOF TEXT LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+                ) RETURNS SETOF TEXT LANGUAGE plpgsql SET enable_seqscan = off AS $$
                 DECLARE
                     v_settled TEXT[];
                     v_keys TEXT[];

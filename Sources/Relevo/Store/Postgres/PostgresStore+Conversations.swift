@@ -68,9 +68,7 @@ extension PostgresStore {
 
     /// The channel message's one read, for many at once: one row each, numbered `n` from 1 in array
     /// order; each part a LEFT JOIN, NULL where it does not exist, its columns aliased
-    /// "<part>.<column>". $1 the projects, $2 the bots, $3 the users. The conversation is joined on
-    /// the room's columns alone, both of its index's: joined on `q.project`, which PostgreSQL may
-    /// only apply after the join, its lookup walked the whole index.
+    /// "<part>.<column>". $1 the projects, $2 the bots, $3 the users.
     enum ContextReads: PreparedSQL {
         static let sql = """
             SELECT q.n, \(botColumns.selectList(of: "b", prefixed: "bot.")), \(userColumns.selectList(of: "u", prefixed: "user.")),
@@ -79,7 +77,7 @@ extension PostgresStore {
             LEFT JOIN bots b ON b.project_id = q.project AND b.id = q.bot
             LEFT JOIN end_users u ON u.project_id = q.project AND u.id = q.end_user
             LEFT JOIN rooms r ON r.project_id = q.project AND r.bot_id = q.bot AND r.user_id = q.end_user
-            LEFT JOIN conversations c ON c.project_id = r.project_id AND c.room_id = r.id AND c.state = 'active'
+            LEFT JOIN conversations c ON c.project_id = q.project AND c.room_id = r.id AND c.state = 'active'
             """
     }
 

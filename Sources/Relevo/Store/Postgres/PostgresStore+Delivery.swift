@@ -293,10 +293,13 @@ extension PostgresStore {
     }
 
     /// An event's columns, read from `events e`, its status as the API knows it (``eventStatus``).
-    static let eventSelectList = [
+    static let eventSelectList = "\(storedEventColumns.selectList(of: "e")), \(eventStatus)"
+
+    /// An event's columns as stored, but its status.
+    private static let storedEventColumns = [
         "id", "project_id", "destination", "bot_id", "ordering_key", "conversation_id", "event_type", "body", "attempt_count",
         "next_attempt_at", "created_at", "retry_base", "seq", "finished_at",
-    ].selectList(of: "e") + ", " + eventStatus
+    ]
 
     /// An event's status, read from `events e`: a lease leaves it `pending` (migration 008), and a
     /// pending event with a lease owner is `delivering`.
