@@ -45,8 +45,9 @@ extension PostgresStore {
 
     /// Leases the chosen heads. One statement, so no explicit transaction: the row locks last until
     /// it commits. The event keeps its `status` (`pending`, read as `delivering` while it has a lease
-    /// owner): the lease writes no indexed column, so PostgreSQL can update the row in place (migration 008). The head and its due time are checked again under the lock (another instance may
-    /// have taken or settled it); both rows are locked with SKIP LOCKED, so a claim never waits for a
+    /// owner): the lease writes no indexed column, so PostgreSQL can update the row in place
+    /// (migration 008). The head and its due time are checked again under the lock (another instance
+    /// may have taken or settled it); both rows are locked with SKIP LOCKED, so a claim never waits for a
     /// settlement, which takes the event's row and then its head's. `e.seq = ANY($1)` repeats what the
     /// join implies so that `events` is read by its primary key whatever its statistics say (a plan
     /// cached on a small table otherwise scans it). $1 the chosen seqs, $2 now (ms), $3 the lease's
