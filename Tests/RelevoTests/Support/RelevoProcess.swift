@@ -172,8 +172,12 @@ func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async th
 
 /// Writes `bytes` as they are to a new connection to 127.0.0.1:`port` and reads until the server
 /// closes it (`closed`) or `silence` seconds pass without a byte: for requests no HTTP client library
-/// would send, such as a chunked body or one cut short.
-func rawHTTPExchange(port: Int, bytes: [UInt8], silence: Int = 5) async throws -> (answer: String, closed: Bool) {
+/// would send, such as a chunked body or one cut short. Once the answer so far satisfies `complete`,
+/// the wait for more shrinks to one second, so that a busy server gets the whole `silence` to answer
+/// while a connection it keeps open does not hold the caller for as long.
+func rawHTTPExchange(
+    port: Int, bytes: [UInt8], silence: Int = 5, complete: @escaping @Sendable (String) -> Bool = { _ in false }
+) async throws -> (answer: String, closed: Bool) {
     try await offThread {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw ServerError(description: "socket: errno \(errno)") }
@@ -202,6 +206,10 @@ func rawHTTPExchange(port: Int, bytes: [UInt8], silence: Int = 5) async throws -
             if n == 0 { return (String(decoding: answer, as: UTF8.self), true) }
             if n < 0 { return (String(decoding: answer, as: UTF8.self), errno == ECONNRESET) }
             answer += chunk[..<n]
+            if timeout.tv_sec > 1, complete(String(decoding: answer, as: UTF8.self)) {
+                timeout.tv_sec = 1
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            }
         }
     }
 }
