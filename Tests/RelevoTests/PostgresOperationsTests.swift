@@ -76,6 +76,65 @@ struct PostgresOperationsTests {
         #expect(try await relevo.request("GET", "/v1/external-support/\(projectId)", key: key).0 == 404)  // no integration yet
     }
 
+    /// Each instance keeps keys and integrations in memory; a change made anywhere (through another
+    /// instance, the CLI or the operator's own SQL) reaches every instance when the database announces
+    /// it, well before the cache's lifetime, and the instance that made it answers with it at once.
+    @Test func keyAndIntegrationChangesReachEveryInstance() async throws {
+        let url = try await TestPostgres.freshDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-instances-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["--database", url, "--allow-insecure-webhooks"]
+        let first = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
+        defer { first.stop() }
+        try await first.waitUntilListening()
+        let projectId = try #require(first.banner("projectId")), key = try #require(first.banner("x-api-key"))
+        let second = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
+        defer { second.stop() }
+        try await second.waitUntilListening()
+        let path = "/v1/external-support/\(projectId)"
+        /// Whether `server` answers `path` with `status` and a body containing `text` within two
+        /// seconds (a fifth of ``PostgresReadCache/lifetime``).
+        func soon(_ server: ServerProcess, _ status: Int, _ text: String = "", with another: String? = nil) async throws -> Bool {
+            var last = (0, "")
+            for _ in 0..<100 {
+                last = try await server.request("GET", path, key: another ?? key)
+                if last.0 == status && (text.isEmpty || last.1.contains(text)) { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            Issue.record("still \(last.0) \(last.1.prefix(200))")
+            return false
+        }
+
+        for server in [first, second] { #expect(try await server.request("GET", path, key: key).0 == 404) }
+        let body = #"{"webhookUrl":"http://127.0.0.1:9/one","authType":"api_key","authorization":"k-123"}"#
+        #expect(try await first.request("POST", path, key: key, body: body).0 == 200)
+        #expect(try await first.request("GET", path, key: key).1.contains("127.0.0.1:9/one"))
+        #expect(try await soon(second, 200, "127.0.0.1:9/one"))
+        #expect(try await second.request("PATCH", path, key: key, body: #"{"webhookUrl":"http://127.0.0.1:9/two"}"#).0 == 200)
+        #expect(try await second.request("GET", path, key: key).1.contains("127.0.0.1:9/two"))
+        #expect(try await soon(first, 200, "127.0.0.1:9/two"))
+
+        let created = try await RelevoBinary.run(
+            ["projects", "keys", "create", "--project", projectId, "--database", url], environment: Self.masterKey)
+        #expect(created.status == 0, "\(created.stderr)")
+        let issued = try JSONParser.parse(created.stdout.trimmingCharacters(in: .newlines))
+        guard case .string(let otherKey)? = issued["apiKey"], case .string(let otherId)? = issued["keyId"] else {
+            Issue.record("no key in \(created.stdout)")
+            return
+        }
+        for server in [first, second] { #expect(try await server.request("GET", path, key: otherKey).0 == 200) }
+        let revoked = try await RelevoBinary.run(
+            ["projects", "keys", "revoke", "--project", projectId, "--key-from-stdin", "--database", url], stdin: key + "\n",
+            environment: Self.masterKey)
+        #expect(revoked.status == 0)
+        for server in [first, second] { #expect(try await soon(server, 401)) }
+        let operatorSQL = try await PostgresStore.open(url: url, logger: Logger(label: "test"))
+        _ = try await operatorSQL.rows("UPDATE api_keys SET revoked_at = 1 WHERE id = \(otherId)")
+        try await operatorSQL.close()
+        for server in [first, second] { #expect(try await soon(server, 401, with: otherKey)) }
+    }
+
     /// A server that ends a connection while a long result is half read (an immediate shutdown, an
     /// administrator's `pg_terminate_backend`) fails that read as the store being unavailable, and
     /// the process serves on. Without ``ReadCompletionGuard`` postgres-nio stopped the process here.

@@ -773,5 +773,74 @@ enum PostgresMigrations {
                 $$
                 """,
             ]),
+        // Every committed change to keys or integrations, whoever makes it, is announced to the
+        // instances, which keep both in memory until then (PostgresReadCache); the payload names
+        // the table. Statement triggers: one notification per statement, none per row.
+        Migration(
+            id: "009_announced_access_changes",
+            statements: [
+                """
+                CREATE FUNCTION relevo_announce_access_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_notify('\(PostgresReadCache.channel)', TG_TABLE_NAME);
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER api_keys_announced AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
+                FOR EACH STATEMENT EXECUTE FUNCTION relevo_announce_access_change()
+                """,
+                """
+                CREATE TRIGGER integrations_announced AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON integrations
+                FOR EACH STATEMENT EXECUTE FUNCTION relevo_announce_access_change()
+                """,
+            ]),
+        // The settlement finds its events by id. Its test `status = 'pending'` implied the predicate of
+        // `events_unsettled`, and a plan made while the table was small read every unsettled event
+        // through that index and matched each against the batch, which grows with the backlog. Only a
+        // pending event has a lease owner (every other status is written with none), so the owner's
+        // test alone says the same and leaves the unique index on `id` as the only way in.
+        Migration(
+            id: "010_settlements_by_id",
+            statements: [
+                """
+                CREATE OR REPLACE FUNCTION relevo_finish_attempts(
+                    p_events TEXT[], p_numbers BIGINT[], p_started BIGINT[], p_durations BIGINT[], p_status_codes BIGINT[],
+                    p_error_classes TEXT[], p_bodies TEXT[], p_has_body BOOLEAN[], p_statuses TEXT[], p_next BIGINT[],
+                    p_finished BIGINT[], p_owner TEXT
+                ) RETURNS SETOF TEXT LANGUAGE plpgsql SET enable_seqscan = off AS $$
+                DECLARE
+                    v_settled TEXT[];
+                    v_keys TEXT[];
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(PostgresStore.orderingLockSpace), h)
+                    FROM (
+                        SELECT DISTINCT hashtext(e.ordering_key) AS h FROM unnest(p_events) AS u(id) JOIN events e ON e.id = u.id ORDER BY h
+                    ) AS locks;
+                    INSERT INTO attempts AS a (event_id, number, started_at, duration_ms, status_code, error_class, response_body)
+                    SELECT u.id, u.number, u.started, u.duration, NULLIF(u.code, -1), NULLIF(u.class, ''),
+                        CASE WHEN u.has_body THEN u.body END
+                    FROM unnest(p_events, p_numbers, p_started, p_durations, p_status_codes, p_error_classes, p_bodies, p_has_body)
+                        AS u(id, number, started, duration, code, class, body, has_body)
+                    ON CONFLICT (event_id, number) DO UPDATE SET started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+                        status_code = excluded.status_code, error_class = excluded.error_class, response_body = excluded.response_body;
+                    WITH settled AS (
+                        UPDATE events e SET status = u.status, attempt_count = GREATEST(e.attempt_count, u.number),
+                            next_attempt_at = COALESCE(NULLIF(u.next, -1), e.next_attempt_at), locked_until = NULL, lease_owner = NULL,
+                            finished_at = NULLIF(u.finished, -1)
+                        FROM unnest(p_events, p_numbers, p_statuses, p_next, p_finished) AS u(id, number, status, next, finished)
+                        WHERE e.id = u.id AND e.lease_owner = p_owner
+                        RETURNING e.id, e.ordering_key
+                    )
+                    SELECT array_agg(id), array_agg(ordering_key) INTO v_settled, v_keys FROM settled;
+                    IF v_keys IS NOT NULL THEN
+                        PERFORM relevo_refresh_heads(v_keys);
+                    END IF;
+                    RETURN QUERY SELECT unnest(COALESCE(v_settled, '{}'));
+                END
+                $$
+                """
+            ]),
     ]
 }

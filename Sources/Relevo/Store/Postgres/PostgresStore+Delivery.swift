@@ -99,6 +99,7 @@ extension PostgresStore {
         let settled = try await settlements.submit(
             Settlement(attempt: attempt, status: status.rawValue, nextAttemptAt: next, finishedAt: finished)
         ) { [self] batch in try await writeSettlements(batch) }
+        if settled { headsVacuum.settled(1) }
         // The key's next event is its head now (a retry stays the head, and is timed by the poll).
         if settled && finished != nil { announceDue() } else { signal.signal() }
     }

@@ -2,9 +2,11 @@ import PostgresNIO
 
 extension PostgresStore {
     package func integration(projectId: String) async throws -> IntegrationRecord? {
-        try await batched(projectId, in: integrationReads) { [self] projects in
-            try Self.byNumber(try await rows(PreparedQuery<IntegrationReads>(projects)), count: projects.count).map { row in
-                try row.map(Self.decodeIntegration)
+        try await readCache.integration(projectId) {
+            try await batched(projectId, in: integrationReads) { [self] projects in
+                try Self.byNumber(try await rows(PreparedQuery<IntegrationReads>(projects)), count: projects.count).map { row in
+                    try row.map(Self.decodeIntegration)
+                }
             }
         }
     }
@@ -24,6 +26,7 @@ extension PostgresStore {
     }
 
     package func insertIntegration(_ integration: IntegrationRecord) async throws {
+        defer { readCache.changed([.integrations]) }
         try await transaction { connection in
             try await connection.run(
                 """
@@ -40,7 +43,8 @@ extension PostgresStore {
     package func modifyIntegration(
         projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
     ) async throws -> IntegrationRecord? {
-        try await transaction { connection in
+        defer { readCache.changed([.integrations]) }
+        return try await transaction { connection in
             // FOR UPDATE: two instances changing the same integration apply their changes one after the other.
             guard
                 var record = try await connection.rows(
@@ -62,6 +66,7 @@ extension PostgresStore {
     }
 
     package func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
+        defer { readCache.changed([.integrations]) }
         let deleted = try await transaction { connection -> Bool in
             guard try await connection.run("DELETE FROM integrations WHERE project_id = \(projectId) RETURNING 1") > 0 else { return false }
             let millis = time.millisecondsSince1970

@@ -9,8 +9,8 @@ import Synchronization
 /// The shared store: one PostgreSQL database that several Relevo instances use at once.
 ///
 /// Unlike SQLite, nothing is kept in memory that another instance would need: claims are leases in
-/// the `events` table (`FOR UPDATE SKIP LOCKED`), wake-ups travel through `LISTEN/NOTIFY`, and no
-/// lookup is cached (a key revoked through one instance is refused by every other on the next request).
+/// the `events` table (`FOR UPDATE SKIP LOCKED`), and wake-ups travel through `LISTEN/NOTIFY`, as do
+/// the changes that empty the cache of keys and integrations (``PostgresReadCache``).
 ///
 /// Its background work (the connection pool, the LISTEN loop, the announcer) is a list of
 /// ``services``: `serve` runs them in its service group; the CLI and the tests run them with
@@ -42,6 +42,10 @@ package final class PostgresStore: RelevoStore {
     let keyReads = StatementBatcher<String, String?>(limit: 256, lanes: 2)
     let contextReads = StatementBatcher<ContextKey, ChannelMessageContext>(limit: 256, lanes: 2)
     let integrationReads = StatementBatcher<String, IntegrationRecord?>(limit: 256, lanes: 2)
+    /// Key → project and project → integration, until the database announces a change.
+    let readCache: PostgresReadCache
+    /// Vacuums `heads` while events are settled, faster than autovacuum would.
+    let headsVacuum: HeadsVacuum
     /// Answers the work on a connection that closes under it at once.
     private let closes = ConnectionCloseWatch()
     /// Written into the leases this process takes, so that only the lease holder settles an event.
@@ -69,6 +73,8 @@ package final class PostgresStore: RelevoStore {
         announcer = DueAnnouncer(client: client, channel: Self.eventsChannel)
         listener = WakeUpListener(client: client, channel: Self.eventsChannel, signal: signal, logger: logger)
         transcriptAnnouncer = TranscriptAnnouncer(client: client, transcripts: transcripts, logger: logger)
+        readCache = PostgresReadCache(client: client, logger: logger)
+        headsVacuum = HeadsVacuum(client: client)
         transcripts.relay { [weak transcriptAnnouncer] key in transcriptAnnouncer?.announce(key) }
     }
 
@@ -87,7 +93,7 @@ package final class PostgresStore: RelevoStore {
         return store
     }
 
-    package var services: [any Service] { [client, listener, announcer, transcriptAnnouncer] }
+    package var services: [any Service] { [client, listener, announcer, transcriptAnnouncer, readCache, headsVacuum] }
 
     package func start() async throws {
         try await start(migrating: true)
