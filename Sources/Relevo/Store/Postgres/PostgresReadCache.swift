@@ -102,27 +102,13 @@ final class PostgresReadCache: Service, Sendable {
         return value
     }
 
-    /// Listens for changes on a connection of its own, again a second after that connection fails.
+    /// Listens for changes on a connection of its own. Whatever changed while nobody listened is
+    /// dropped with the rest when listening starts.
     func run() async {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.client.withConnection { connection in
-                        try await connection.listen(on: Self.channel) { notifications in
-                            // Whatever changed while nobody listened is dropped with the rest.
-                            self.listening(true)
-                            defer { self.listening(false) }
-                            for try await notification in notifications {
-                                self.changed(Table(rawValue: notification.payload).map { [$0] } ?? Table.allCases)
-                            }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    self.logger.warning("listening for key and integration changes failed; retrying", metadata: ["error_type": "\(type(of: error))"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
+        await ChannelListener(client: client, channel: Self.channel, logger: logger, purpose: "key and integration changes").run(
+            started: { self.listening(true) }, ended: { self.listening(false) }
+        ) { notification in
+            self.changed(Table(rawValue: notification.payload).map { [$0] } ?? Table.allCases)
         }
     }
 

@@ -63,20 +63,7 @@ final class TranscriptAnnouncer: Service, Sendable {
     }
 
     private func listen() async {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.client.withConnection { connection in
-                        try await connection.listen(on: Self.channel) { notifications in
-                            for try await notification in notifications { self.transcripts.wake(notification.payload) }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    self.logger.warning("listening for web chat changes failed; retrying", metadata: ["error_type": "\(type(of: error))"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
+        await ChannelListener(client: client, channel: Self.channel, logger: logger, purpose: "web chat changes")
+            .run { notification in self.transcripts.wake(notification.payload) }
     }
 }

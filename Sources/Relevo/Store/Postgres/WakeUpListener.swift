@@ -18,21 +18,8 @@ final class WakeUpListener: Service, Sendable {
     }
 
     func run() async {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.client.withConnection { connection in
-                        try await connection.listen(on: self.channel) { notifications in
-                            self.signal.signal()  // whatever was announced while not listening
-                            for try await _ in notifications { self.signal.signal() }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    self.logger.warning("listening for new events failed; retrying", metadata: ["error_type": "\(type(of: error))"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
+        // Started: whatever was announced while not listening.
+        await ChannelListener(client: client, channel: channel, logger: logger, purpose: "new events")
+            .run(started: { self.signal.signal() }) { _ in self.signal.signal() }
     }
 }
