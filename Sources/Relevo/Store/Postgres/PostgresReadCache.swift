@@ -6,7 +6,7 @@ import Synchronization
 /// The answers of the two lookups nearly every request and attempt makes — key → project and
 /// project → integration — kept in memory until the database says they changed.
 ///
-/// Without it each is a statement, a third of the statements per delivered event. Every change to
+/// Without it each is a statement, a quarter of the statements per delivered event. Every change to
 /// `api_keys` or `integrations`, by any instance, the CLI or an operator's own SQL, sends a
 /// `NOTIFY` on ``channel`` when it commits (a trigger of migration 009, whose payload names the
 /// table); this instance listens on its own connection and drops that table's answers when one

@@ -26,8 +26,7 @@ extension PostgresStore {
     }
 
     package func insertIntegration(_ integration: IntegrationRecord) async throws {
-        defer { readCache.changed([.integrations]) }
-        try await transaction { connection in
+        try await transaction(changing: .integrations) { connection in
             try await connection.run(
                 """
                 INSERT INTO integrations (project_id, id, webhook_url, auth_type, authorization_sealed, signing_secret_sealed,
@@ -43,8 +42,7 @@ extension PostgresStore {
     package func modifyIntegration(
         projectId: String, _ change: @escaping @Sendable (inout IntegrationRecord) throws -> Void
     ) async throws -> IntegrationRecord? {
-        defer { readCache.changed([.integrations]) }
-        return try await transaction { connection in
+        try await transaction(changing: .integrations) { connection in
             // FOR UPDATE: two instances changing the same integration apply their changes one after the other.
             guard
                 var record = try await connection.rows(
@@ -66,8 +64,7 @@ extension PostgresStore {
     }
 
     package func deleteIntegration(projectId: String, at time: Timestamp) async throws -> Bool {
-        defer { readCache.changed([.integrations]) }
-        let deleted = try await transaction { connection -> Bool in
+        let deleted = try await transaction(changing: .integrations) { connection -> Bool in
             guard try await connection.run("DELETE FROM integrations WHERE project_id = \(projectId) RETURNING 1") > 0 else { return false }
             let millis = time.millisecondsSince1970
             let keys = try await connection.rows(

@@ -2,13 +2,11 @@ import PostgresNIO
 
 extension PostgresStore {
     package func createProject(_ project: Project, firstKey: APIKeyRecord) async throws {
-        defer { readCache.changed([.keys]) }
-        try await transaction { connection in try await Self.insert(project, firstKey: firstKey, connection) }
+        try await transaction(changing: .keys) { connection in try await Self.insert(project, firstKey: firstKey, connection) }
     }
 
     package func createFirstProject(_ project: Project, firstKey: APIKeyRecord) async throws -> Bool {
-        defer { readCache.changed([.keys]) }
-        return try await transaction { connection in
+        try await transaction(changing: .keys) { connection in
             // Conflicts with itself and with inserts: instances seeding at once take turns, and the later ones find a project.
             try await connection.run("LOCK TABLE projects IN SHARE ROW EXCLUSIVE MODE")
             guard try await connection.rows("SELECT 1 FROM projects LIMIT 1").isEmpty else { return false }
@@ -28,8 +26,7 @@ extension PostgresStore {
     }
 
     package func addKey(_ key: APIKeyRecord) async throws {
-        defer { readCache.changed([.keys]) }
-        try await transaction { connection in
+        try await transaction(changing: .keys) { connection in
             guard try await connection.run("SELECT 1 FROM projects WHERE id = \(key.projectId) FOR SHARE") > 0 else {
                 throw StoreError.notFound
             }
@@ -38,8 +35,7 @@ extension PostgresStore {
     }
 
     package func revokeKey(projectId: String, keyId: String?, hash: String?, at time: Timestamp) async throws -> Bool {
-        defer { readCache.changed([.keys]) }
-        return try await transaction { connection in
+        try await transaction(changing: .keys) { connection in
             try await connection.run(
                 """
                 UPDATE api_keys SET revoked_at = \(time.millisecondsSince1970)

@@ -12,7 +12,7 @@ import Synchronization
 /// the `events` table (`FOR UPDATE SKIP LOCKED`), and wake-ups travel through `LISTEN/NOTIFY`, as do
 /// the changes that empty the cache of keys and integrations (``PostgresReadCache``).
 ///
-/// Its background work (the connection pool, the LISTEN loop, the announcer) is a list of
+/// Its background work (the connection pool, the LISTEN loops, the announcers, the vacuum of `heads`) is a list of
 /// ``services``: `serve` runs them in its service group; the CLI and the tests run them with
 /// ``start()`` until ``close()``. Nothing reaches the database before ``ready()`` has connected and
 /// applied the migrations.
@@ -178,6 +178,17 @@ package final class PostgresStore: RelevoStore {
                 try await connection.withTransaction(logger: Self.quiet) { connection in try await body(connection) }
             }
         }
+    }
+
+    /// ``transaction(_:)`` for a change to rows the read cache holds: this instance drops its answers
+    /// from `table` once the transaction has ended, so that its next request sees the change (the
+    /// other instances hear of it through the trigger's `NOTIFY`).
+    @discardableResult
+    func transaction<T: Sendable>(
+        changing table: PostgresReadCache.Table, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        defer { readCache.changed([table]) }
+        return try await transaction(body)
     }
 
     /// One statement that is a write of several steps (a function of the schema, see migration 002):
