@@ -14,14 +14,19 @@ import ServiceLifecycle
 /// holding the queue's lock. If it is lost (the instance dies between a commit and its
 /// announcement, or the database does not answer), the other instances find the events at their
 /// next poll, within a second.
+///
+/// The payload is this instance's id: its own dispatcher was woken at the commit already
+/// (``PostgresStore/announceDue()``), so its listener lets its own announcements pass.
 final class DueAnnouncer: Service, Sendable {
     private let pending = WakeUpSignal()
     private let client: PostgresClient
     private let channel: String
+    private let instanceId: String
 
-    init(client: PostgresClient, channel: String) {
+    init(client: PostgresClient, channel: String, instanceId: String) {
         self.client = client
         self.channel = channel
+        self.instanceId = instanceId
     }
 
     /// Announces the commits made so far.
@@ -33,7 +38,7 @@ final class DueAnnouncer: Service, Sendable {
                 guard await self.pending.wait(upTo: .seconds(3600)) else { continue }
                 do {
                     _ = try await self.client.query(
-                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(self.channel), '')", logger: PostgresStore.quiet
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(self.channel), \(self.instanceId))", logger: PostgresStore.quiet
                     ).collect()
                 } catch {
                     // The pool fails requests while the database is away; polls cover the gap.

@@ -11,6 +11,11 @@ import Synchronization
 /// too: the next due time's scan took more than a millisecond. So each instance that settled at
 /// least ``threshold`` events in the last second vacuums the table (`SKIP_LOCKED`: when another
 /// instance is at it, this one skips its turn). An idle instance never does.
+///
+/// Without truncation: giving the table's emptied last pages back needs its exclusive lock, which the
+/// claims that keep reading and writing heads hold off, and VACUUM waits for it in steps of 50 ms, up to
+/// five seconds. With it, a vacuum took 36 ms (one instance) to 150 ms (two); without, 2 ms. The
+/// pages stay, and the next rows reuse them.
 final class HeadsVacuum: Service, Sendable {
     private let settled = Atomic<Int>(0)
     private let client: PostgresClient
@@ -33,7 +38,7 @@ final class HeadsVacuum: Service, Sendable {
                 try? await Task.sleep(for: .seconds(1))
                 guard self.settled.exchange(0, ordering: .relaxed) >= Self.threshold else { continue }
                 // A failure (the database away) is the next second's concern.
-                _ = try? await self.client.query("VACUUM (SKIP_LOCKED) heads", logger: PostgresStore.quiet).collect()
+                _ = try? await self.client.query("VACUUM (SKIP_LOCKED, TRUNCATE false) heads", logger: PostgresStore.quiet).collect()
             }
         }
     }

@@ -49,7 +49,7 @@ package final class PostgresStore: RelevoStore {
     /// Answers the work on a connection that closes under it at once.
     private let closes = ConnectionCloseWatch()
     /// Written into the leases this process takes, so that only the lease holder settles an event.
-    let instanceId = Identifier.generate()
+    let instanceId: String
     private let connectTimeout: Duration
     private let host: String
     private let port: Int
@@ -70,8 +70,10 @@ package final class PostgresStore: RelevoStore {
         self.connectTimeout = connectTimeout
         host = configuration.host ?? "?"
         port = configuration.port ?? 5432
-        announcer = DueAnnouncer(client: client, channel: Self.eventsChannel)
-        listener = WakeUpListener(client: client, channel: Self.eventsChannel, signal: signal, logger: logger)
+        let instanceId = Identifier.generate()
+        self.instanceId = instanceId
+        announcer = DueAnnouncer(client: client, channel: Self.eventsChannel, instanceId: instanceId)
+        listener = WakeUpListener(client: client, channel: Self.eventsChannel, instanceId: instanceId, signal: signal, logger: logger)
         transcriptAnnouncer = TranscriptAnnouncer(client: client, transcripts: transcripts, logger: logger)
         readCache = PostgresReadCache(client: client, logger: logger)
         headsVacuum = HeadsVacuum(client: client)

@@ -7,12 +7,15 @@ import ServiceLifecycle
 final class WakeUpListener: Service, Sendable {
     private let client: PostgresClient
     private let channel: String
+    /// This instance: its own announcements (``DueAnnouncer``) wake nothing, its dispatcher knows already.
+    private let instanceId: String
     private let signal: WakeUpSignal
     private let logger: Logger
 
-    init(client: PostgresClient, channel: String, signal: WakeUpSignal, logger: Logger) {
+    init(client: PostgresClient, channel: String, instanceId: String, signal: WakeUpSignal, logger: Logger) {
         self.client = client
         self.channel = channel
+        self.instanceId = instanceId
         self.signal = signal
         self.logger = logger
     }
@@ -20,6 +23,8 @@ final class WakeUpListener: Service, Sendable {
     func run() async {
         // Started: whatever was announced while not listening.
         await ChannelListener(client: client, channel: channel, logger: logger, purpose: "new events")
-            .run(started: { self.signal.signal() }) { _ in self.signal.signal() }
+            .run(started: { self.signal.signal() }) { notification in
+                if notification.payload != self.instanceId { self.signal.signal() }
+            }
     }
 }
