@@ -135,6 +135,67 @@ struct PostgresOperationsTests {
         for server in [first, second] { #expect(try await soon(server, 401, with: otherKey)) }
     }
 
+    /// Channel messages' contexts (bot, user, room, active conversation) are kept in memory on
+    /// PostgreSQL: a conversation closed or started through one instance reaches the very next message
+    /// on the other, and a user renamed through one is named so in the other's events within two seconds.
+    @Test func conversationAndUserChangesReachTheNextMessageOnEveryInstance() async throws {
+        let url = try await TestPostgres.freshDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-contexts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["--database", url, "--allow-insecure-webhooks"]
+        let first = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
+        defer { first.stop() }
+        try await first.waitUntilListening()
+        let projectId = try #require(first.banner("projectId")), key = try #require(first.banner("x-api-key"))
+        let second = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
+        defer { second.stop() }
+        try await second.waitUntilListening()
+        let base = "/v1/external-support/\(projectId)", people = "/v1/projects/\(projectId)"
+        // A panel that is down: events wait for it, and the answers say where each message went.
+        #expect(try await first.request("POST", base, key: key, body: #"{"webhookUrl":"http://127.0.0.1:9/panel"}"#).0 == 200)
+        #expect(try await first.request("POST", people + "/bots", key: key, body: #"{"id":"bot-1","name":"Bot"}"#).0 < 300)
+        #expect(try await first.request("PUT", people + "/users/user-1", key: key, body: #"{"names":"Ana"}"#).0 < 300)
+        var sent = 0
+        func message(_ server: ServerProcess) async throws -> String {
+            sent += 1
+            let body = #"{"botId":"bot-1","userId":"user-1","value":{"id":"m-\#(sent)","type":"text","content":{"body":"hola"}}}"#
+            let (status, answer) = try await server.request("POST", people + "/channel/messages", key: key, body: body)
+            #expect(status == 200, "\(answer)")
+            return answer
+        }
+        func start() async throws -> String {
+            let (status, answer) = try await first.request(
+                "POST", base + "/conversations/start", key: key, body: #"{"botId":"bot-1","userId":"user-1"}"#)
+            #expect(status == 200, "\(answer)")
+            return try #require(try JSONParser.parse(answer)["data"]?["_id"]?.stringValue)
+        }
+
+        let one = try await start()
+        for _ in 0..<3 { #expect(try await message(second).contains(#""conversationId":"\#(one)""#)) }
+        #expect(try await first.request("POST", base + "/conversations/close", key: key, body: #"{"botId":"bot-1","userId":"user-1"}"#).0 == 200)
+        for _ in 0..<3 { #expect(try await message(second).contains(#""routedTo":"bot""#)) }
+        let two = try await start()
+        for _ in 0..<3 { #expect(try await message(second).contains(#""conversationId":"\#(two)""#)) }
+
+        #expect(try await first.request("PUT", people + "/users/user-1", key: key, body: #"{"names":"Ana María"}"#).0 < 300)
+        var named = ""
+        let deadline = ContinuousClock.now + .seconds(2)  // a fifth of PostgresReadCache.lifetime
+        while ContinuousClock.now < deadline {
+            _ = try await message(second)
+            let newest = try JSONParser.parse(try await second.request("GET", base + "/events?limit=1", key: key).1)
+            guard case .array(let events)? = newest["data"]?["events"], let id = events.first?["id"]?.stringValue else {
+                Issue.record("no event in \(newest)")
+                break
+            }
+            let event = try JSONParser.parse(try await second.request("GET", base + "/events/\(id)", key: key).1)
+            named = event["data"]?["body"]?["contact"]?["name"]?.stringValue ?? ""
+            if named == "Ana María" { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(named == "Ana María")
+    }
+
     /// A server that ends a connection while a long result is half read (an immediate shutdown, an
     /// administrator's `pg_terminate_backend`) fails that read as the store being unavailable, and
     /// the process serves on. Without ``ReadCompletionGuard`` postgres-nio stopped the process here.

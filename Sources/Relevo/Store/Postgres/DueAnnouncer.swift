@@ -38,7 +38,8 @@ final class DueAnnouncer: Service, Sendable {
                 guard await self.pending.wait(upTo: .seconds(3600)) else { continue }
                 do {
                     _ = try await self.client.query(
-                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(self.channel), \(self.instanceId))", logger: PostgresStore.quiet
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(self.channel), \(self.instanceId))",
+                        logger: PostgresStore.quiet
                     ).collect()
                 } catch {
                     // The pool fails requests while the database is away; polls cover the gap.

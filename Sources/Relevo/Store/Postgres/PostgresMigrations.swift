@@ -842,5 +842,19 @@ enum PostgresMigrations {
                 $$
                 """
             ]),
+        // Changes to bots and users are announced as those of 009 are: the instances keep channel
+        // messages' contexts (bot, user, room, active conversation) in memory until then.
+        Migration(
+            id: "011_announced_context_changes",
+            statements: [
+                """
+                CREATE TRIGGER bots_announced AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bots
+                FOR EACH STATEMENT EXECUTE FUNCTION relevo_announce_access_change()
+                """,
+                """
+                CREATE TRIGGER end_users_announced AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON end_users
+                FOR EACH STATEMENT EXECUTE FUNCTION relevo_announce_access_change()
+                """,
+            ]),
     ]
 }

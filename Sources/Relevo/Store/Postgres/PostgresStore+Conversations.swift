@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresStore {
     package func insertBot(_ bot: Bot) async throws {
-        try await transaction { connection in
+        try await transaction(changing: .bots) { connection in
             try await connection.run(
                 """
                 INSERT INTO bots (project_id, id, name, channel_webhook_url, channel_secret_sealed, created_at, updated_at)
@@ -38,13 +38,16 @@ extension PostgresStore {
             createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
     }
 
-    /// Read with the context reads made meanwhile (``contextReads``).
+    /// From memory while it has an active conversation (``PostgresReadCache``); otherwise read with
+    /// the context reads made meanwhile (``contextReads``).
     package func channelMessageContext(projectId: String, botId: String, userId: String) async throws -> ChannelMessageContext {
-        try await batched(ContextKey(projectId: projectId, botId: botId, userId: userId), in: contextReads) { [self] keys in
-            let rows = try await rows(PreparedQuery<ContextReads>(keys.map(\.projectId), keys.map(\.botId), keys.map(\.userId)))
-            return try Self.byNumber(rows, count: keys.count).map { row in
-                guard let row else { throw StoreError.notFound }
-                return try Self.decodeContext(row)
+        try await readCache.context(projectId: projectId, botId: botId, userId: userId) {
+            try await batched(ContextKey(projectId: projectId, botId: botId, userId: userId), in: contextReads) { [self] keys in
+                let rows = try await rows(PreparedQuery<ContextReads>(keys.map(\.projectId), keys.map(\.botId), keys.map(\.userId)))
+                return try Self.byNumber(rows, count: keys.count).map { row in
+                    guard let row else { throw StoreError.notFound }
+                    return try Self.decodeContext(row)
+                }
             }
         }
     }
@@ -83,7 +86,7 @@ extension PostgresStore {
 
     package func updateBotChannel(projectId: String, botId: String, url: String?, at time: Timestamp) async throws -> Bot? {
         // nil: no such bot; otherwise whether held events were queued again.
-        let requeued = try await transaction { connection -> Bool? in
+        let requeued = try await transaction(changing: .bots) { connection -> Bool? in
             let millis = time.millisecondsSince1970
             guard
                 try await connection.run(
@@ -115,7 +118,7 @@ extension PostgresStore {
     }
 
     package func upsertUser(_ user: EndUser) async throws -> EndUser {
-        try await transaction { connection in
+        try await transaction(changing: .users) { connection in
             try await connection.run(
                 """
                 INSERT INTO end_users (project_id, id, names, reference_id, created_at, updated_at)
@@ -290,6 +293,7 @@ extension PostgresStore {
             }
         }
         guard closed else { return nil }
+        readCache.forgetConversation(conversationId)
         if !events.isEmpty { announceDue() }
         return try await conversation(projectId: projectId, id: conversationId)
     }
@@ -323,6 +327,10 @@ extension PostgresStore {
             write, in: records, many: { [self] batch in try await writeRecordBatch(batch) },
             one: { [self] write in try await writeRecord(write) })
         if outcome == .recorded && !write.events.isEmpty { announceDue() }
+        // A context kept in memory named it active: the next message reads its room afresh.
+        if outcome == .conversationNotActive, let conversationId = write.activeConversationId {
+            readCache.forgetConversation(conversationId)
+        }
         return outcome
     }
 
