@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// every write would make that lock the limit of an instance's throughput.
 ///
 /// Coalesced: one NOTIFY in flight at a time, carrying every commit announced meanwhile, in a
-/// transaction of its own. PostgreSQL gives a notifying transaction an id, so its commit writes a
+/// transaction of its own, and at most one each ``interval``: this instance's dispatcher was woken
+/// at each commit already, so the announcement only lets the others help, and under load one per
+/// four events cost a round trip and a commit each for that. PostgreSQL gives a notifying transaction an id, so its commit writes a
 /// WAL record; it commits with `synchronous_commit` off, so it does not wait for that flush while
 /// holding the queue's lock. If it is lost (the instance dies between a commit and its
 /// announcement, or the database does not answer), the other instances find the events at their
@@ -22,6 +24,9 @@ final class DueAnnouncer: Service, Sendable {
     private let client: PostgresClient
     private let channel: String
     private let instanceId: String
+
+    /// The least time between two announcements.
+    static let interval: Duration = .milliseconds(20)
 
     init(client: PostgresClient, channel: String, instanceId: String) {
         self.client = client
@@ -41,6 +46,7 @@ final class DueAnnouncer: Service, Sendable {
                         "SELECT set_config('synchronous_commit', 'off', true), pg_notify(\(self.channel), \(self.instanceId))",
                         logger: PostgresStore.quiet
                     ).collect()
+                    try? await Task.sleep(for: Self.interval)
                 } catch {
                     // The pool fails requests while the database is away; polls cover the gap.
                     try? await Task.sleep(for: .milliseconds(100))

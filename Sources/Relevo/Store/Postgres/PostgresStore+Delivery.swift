@@ -115,6 +115,8 @@ extension PostgresStore {
     /// One statement (`relevo_finish_attempts`, migration 004) for a batch of settlements; for each,
     /// whether it settled its event. Arrays cannot carry NULL from here: -1 stands for no status code,
     /// no next attempt and no finish, '' for no error class, and `has_body` says whether a response body came.
+    /// Not awaiting its commit (``write(_:awaitingCommit:)``): a settlement lost with the server leaves
+    /// its event leased, and the lease's end has it sent again, which at-least-once allows.
     func writeSettlements(_ batch: [Settlement]) async throws -> [Result<Bool, any Error>] {
         let attempts = batch.map(\.attempt)
         let rows = try await write(
@@ -125,7 +127,7 @@ extension PostgresStore {
                 \(attempts.map { $0.responseBody ?? "" }), \(attempts.map { $0.responseBody != nil }),
                 \(batch.map(\.status)), \(batch.map { $0.nextAttemptAt ?? -1 }), \(batch.map { $0.finishedAt ?? -1 }),
                 \(instanceId)) AS settled
-            """)
+            """, awaitingCommit: false)
         let settled = Set(try rows.map { try $0.value("settled", as: String.self) })
         return attempts.map { .success(settled.contains($0.eventId)) }
     }

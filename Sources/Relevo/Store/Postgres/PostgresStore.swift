@@ -197,10 +197,14 @@ package final class PostgresStore: RelevoStore {
     /// its own transaction, retried and mapped like ``transaction(_:)``; its rows once it has committed
     /// (``PostgresConnection/waitForCommit()``). When that wait fails, whether the write committed is
     /// unknown: the caller gets ``StoreError/unavailable``, as when the database is away.
-    func write(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+    /// `awaitingCommit` false skips that wait, for a write whose loss the caller's guarantees cover
+    /// anyway: its rows then nearly always come after the commit all the same, since PostgreSQL sends
+    /// them with the ReadyForQuery that follows it, and only a server going down flushes them before.
+    func write(_ query: PostgresQuery, awaitingCommit: Bool = true) async throws -> [PostgresRandomAccessRow] {
         try await retryingVictims {
             try await withConnection { connection in
                 let rows = try await connection.rows(query)
+                guard awaitingCommit else { return rows }
                 do {
                     try await connection.waitForCommit()
                 } catch {
