@@ -80,18 +80,10 @@ struct PostgresOperationsTests {
     /// instance, the CLI or the operator's own SQL) reaches every instance when the database announces
     /// it, well before the cache's lifetime, and the instance that made it answers with it at once.
     @Test func keyAndIntegrationChangesReachEveryInstance() async throws {
-        let url = try await TestPostgres.freshDatabase()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-instances-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let arguments = ["--database", url, "--allow-insecure-webhooks"]
-        let first = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
-        defer { first.stop() }
-        try await first.waitUntilListening()
-        let projectId = try #require(first.banner("projectId")), key = try #require(first.banner("x-api-key"))
-        let second = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
-        defer { second.stop() }
-        try await second.waitUntilListening()
+        let instances = try await TwoInstances.start()
+        defer { instances.stop() }
+        let (url, first, second) = (instances.url, instances.first, instances.second)
+        let (projectId, key) = (instances.projectId, instances.key)
         let path = "/v1/external-support/\(projectId)"
         /// Whether `server` answers `path` with `status` and a body containing `text` within two
         /// seconds (a fifth of ``PostgresReadCache/lifetime``).
@@ -139,18 +131,9 @@ struct PostgresOperationsTests {
     /// PostgreSQL: a conversation closed or started through one instance reaches the very next message
     /// on the other, and a user renamed through one is named so in the other's events within two seconds.
     @Test func conversationAndUserChangesReachTheNextMessageOnEveryInstance() async throws {
-        let url = try await TestPostgres.freshDatabase()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-contexts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let arguments = ["--database", url, "--allow-insecure-webhooks"]
-        let first = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
-        defer { first.stop() }
-        try await first.waitUntilListening()
-        let projectId = try #require(first.banner("projectId")), key = try #require(first.banner("x-api-key"))
-        let second = try ServerProcess(arguments: arguments, directory: directory, environment: Self.masterKey)
-        defer { second.stop() }
-        try await second.waitUntilListening()
+        let instances = try await TwoInstances.start()
+        defer { instances.stop() }
+        let (first, second, projectId, key) = (instances.first, instances.second, instances.projectId, instances.key)
         let base = "/v1/external-support/\(projectId)", people = "/v1/projects/\(projectId)"
         // A panel that is down: events wait for it, and the answers say where each message went.
         #expect(try await first.request("POST", base, key: key, body: #"{"webhookUrl":"http://127.0.0.1:9/panel"}"#).0 == 200)
@@ -240,5 +223,43 @@ struct PostgresOperationsTests {
         }
         #expect(served)
         try await store.close()
+    }
+}
+
+/// Two `relevo serve` processes on one new PostgreSQL database; the first, started first, seeded its
+/// project and printed its key.
+private struct TwoInstances {
+    let url: String
+    let directory: URL
+    let first: ServerProcess
+    let second: ServerProcess
+    let projectId: String
+    let key: String
+
+    static func start() async throws -> TwoInstances {
+        let url = try await TestPostgres.freshDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relevo-instances-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let arguments = ["--database", url, "--allow-insecure-webhooks"]
+        var started: [ServerProcess] = []
+        do {
+            for _ in 0..<2 {
+                started.append(try ServerProcess(arguments: arguments, directory: directory, environment: PostgresOperationsTests.masterKey))
+                try await started[started.count - 1].waitUntilListening()
+            }
+            return TwoInstances(
+                url: url, directory: directory, first: started[0], second: started[1],
+                projectId: try #require(started[0].banner("projectId")), key: try #require(started[0].banner("x-api-key")))
+        } catch {
+            for server in started { server.stop() }
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    func stop() {
+        first.stop()
+        second.stop()
+        try? FileManager.default.removeItem(at: directory)
     }
 }
