@@ -1,24 +1,22 @@
 import PostgresNIO
 import ServiceLifecycle
 
-/// Tells every instance sharing the database (this one too) that events became due, with a
-/// `NOTIFY` sent after the commits that made them so.
+/// Tells the other instances sharing the database that events became due, with a `NOTIFY` sent
+/// after the commits that made them so.
 ///
 /// Not inside the write transactions: PostgreSQL commits the transactions that notified one at a
 /// time, each holding one lock on the notification queue through its WAL flush, so a NOTIFY in
 /// every write would make that lock the limit of an instance's throughput.
 ///
-/// Coalesced: one NOTIFY in flight at a time, carrying every commit announced meanwhile, in a
-/// transaction of its own, and at most one each ``interval``: this instance's dispatcher was woken
-/// at each commit already, so the announcement only lets the others help, and under load one per
-/// four events cost a round trip and a commit each for that. PostgreSQL gives a notifying transaction an id, so its commit writes a
-/// WAL record; it commits with `synchronous_commit` off, so it does not wait for that flush while
-/// holding the queue's lock. If it is lost (the instance dies between a commit and its
-/// announcement, or the database does not answer), the other instances find the events at their
-/// next poll, within a second.
-///
-/// The payload is this instance's id: its own dispatcher was woken at the commit already
-/// (``PostgresStore/announceDue()``), so its listener lets its own announcements pass.
+/// This instance's dispatcher is woken in memory at each such commit (``PostgresStore/announceDue()``),
+/// so the announcement only lets the others help: its payload is this instance's id, which its own
+/// listener lets pass, and it is coalesced, one NOTIFY in flight at a time, carrying every commit
+/// announced meanwhile, at most one each ``interval`` (one per commit cost a round trip and a commit
+/// for every four events under load). It runs in a transaction of its own. PostgreSQL gives a
+/// notifying transaction an id, so its commit writes a WAL record; it commits with
+/// `synchronous_commit` off, so it does not wait for that flush while holding the queue's lock. If
+/// it is lost (the instance dies between a commit and its announcement, or the database does not
+/// answer), the other instances find the events at their next poll, within a second.
 final class DueAnnouncer: Service, Sendable {
     private let pending = WakeUpSignal()
     private let client: PostgresClient
