@@ -10,7 +10,8 @@ import Synchronization
 ///
 /// Unlike SQLite, nothing is kept in memory that another instance would need: claims are leases in
 /// the `events` table (`FOR UPDATE SKIP LOCKED`), and wake-ups travel through `LISTEN/NOTIFY`, as do
-/// the changes that empty the cache of keys and integrations (``PostgresReadCache``).
+/// the changes that empty the cache of keys, integrations and message contexts
+/// (``PostgresReadCache``).
 ///
 /// Its background work (the connection pool, the LISTEN loops, the announcers, the vacuum of `heads`) is a list of
 /// ``services``: `serve` runs them in its service group; the CLI and the tests run them with
