@@ -4,8 +4,8 @@ import Synchronization
 
 /// Answers the work on a pooled connection as soon as that connection closes. postgres-nio never
 /// answers a statement written to a connection whose channel has already closed, and a server that
-/// restarts closes it between two statements of one piece of work (a write and its
-/// ``PostgresConnection/waitForCommit()``, or a lease handed out as the close arrives): without this,
+/// restarts closes it between two statements of one piece of work (the statements of a transaction,
+/// or a lease handed out as the close arrives): without this,
 /// that work would wait until ``PostgresStore/workWait`` gave up on it.
 ///
 /// One close callback per connection rather than per use: a future's callbacks cannot be removed,

@@ -856,5 +856,38 @@ enum PostgresMigrations {
                 FOR EACH STATEMENT EXECUTE FUNCTION relevo_announce_access_change()
                 """,
             ]),
+        // A batch of client-keyed writes (relevo_record_batch, 006) that commits before it answers.
+        // A statement outside a transaction sends its rows before its commit, so a caller that
+        // answers on them could acknowledge a write the server loses; the procedure's own COMMIT
+        // comes first, and its one row (each write's number, outcome and earlier answer, '' for
+        // none) after it: no round trip is needed to prove the commit. Called outside a transaction.
+        Migration(
+            id: "012_records_committed_before_answered",
+            statements: [
+                """
+                CREATE PROCEDURE relevo_record_committed(
+                    p_projects TEXT[], p_scopes TEXT[], p_keys TEXT[], p_responses TEXT[], p_at BIGINT[], p_active TEXT[],
+                    p_message_conversations TEXT[], p_message_ids TEXT[], p_message_directions TEXT[], p_message_types TEXT[],
+                    p_message_contents TEXT[], p_message_created BIGINT[],
+                    p_event_writes BIGINT[], p_ids TEXT[], p_destinations TEXT[], p_bots TEXT[], p_event_keys TEXT[],
+                    p_conversations TEXT[], p_types TEXT[], p_bodies BYTEA[], p_statuses TEXT[], p_attempts BIGINT[],
+                    p_due BIGINT[], p_created BIGINT[],
+                    INOUT write_numbers BIGINT[] DEFAULT NULL, INOUT outcomes TEXT[] DEFAULT NULL, INOUT previous TEXT[] DEFAULT NULL
+                ) LANGUAGE plpgsql AS $$
+                BEGIN
+                    SELECT array_agg(r.write_number ORDER BY r.write_number), array_agg(r.outcome ORDER BY r.write_number),
+                        array_agg(COALESCE(r.previous, '') ORDER BY r.write_number)
+                    INTO write_numbers, outcomes, previous
+                    FROM relevo_record_batch(p_projects, p_scopes, p_keys, p_responses, p_at, p_active, p_message_conversations,
+                        p_message_ids, p_message_directions, p_message_types, p_message_contents, p_message_created, p_event_writes,
+                        p_ids, p_destinations, p_bots, p_event_keys, p_conversations, p_types, p_bodies, p_statuses, p_attempts,
+                        p_due, p_created) AS r;
+                    COMMIT;
+                END
+                $$
+                """,
+                // A write alone is a batch of one.
+                "DROP FUNCTION relevo_record_once",
+            ]),
     ]
 }

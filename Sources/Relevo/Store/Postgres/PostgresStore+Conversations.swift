@@ -320,12 +320,9 @@ extension PostgresStore {
     }
 
     /// Written with the client-keyed writes made meanwhile (``records``), each answered after the
-    /// commit of its batch: `relevo_record_once` (migration 002) alone, `relevo_record_batch`
-    /// (migration 006) with others.
+    /// commit of its batch (`relevo_record_committed`, migration 012, which commits before it answers).
     package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        let outcome = try await batched(
-            write, in: records, many: { [self] batch in try await writeRecordBatch(batch) },
-            one: { [self] write in try await writeRecord(write) })
+        let outcome = try await batched(write, in: records, many: { [self] batch in try await writeRecords(batch) })
         if outcome == .recorded && !write.events.isEmpty { announceDue() }
         // A context kept in memory named it active: the next message reads its room afresh.
         if outcome == .conversationNotActive, let conversationId = write.activeConversationId {
@@ -334,38 +331,31 @@ extension PostgresStore {
         return outcome
     }
 
-    private func writeRecord(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        let message = write.message
-        let row = try await self.write(
-            """
-            SELECT outcome, previous FROM relevo_record_once(\(write.projectId), \(write.scope), \(write.key), \(write.response),
-                \(write.at.millisecondsSince1970), \(write.activeConversationId),
-                \(message?.conversationId), \(message?.id), \(message?.direction.rawValue), \(message?.type),
-                \(message.map { CanonicalJSONWriter.string($0.content) }), \(message?.createdAt.millisecondsSince1970),
-                \(write.events.map(\.id)), \(eventArrays: write.events))
-            """)[0]
-        return try Self.outcome(try row.value("outcome"), previous: try row.value("previous"))
-    }
-
     /// Arrays cannot carry NULL from here: '' stands for no active conversation and no message.
-    private func writeRecordBatch(_ batch: [IdempotentWrite]) async throws -> [IdempotentWriteOutcome] {
+    private func writeRecords(_ batch: [IdempotentWrite]) async throws -> [IdempotentWriteOutcome] {
         let messages = batch.map(\.message)
         let events = batch.flatMap(\.events)
         let owners = batch.enumerated().flatMap { index, write in write.events.map { _ in Int64(index + 1) } }
         let rows = try await write(
             """
-            SELECT write_number, outcome, previous FROM relevo_record_batch(\(batch.map(\.projectId)), \(batch.map(\.scope)),
+            CALL relevo_record_committed(\(batch.map(\.projectId)), \(batch.map(\.scope)),
                 \(batch.map(\.key)), \(batch.map(\.response)), \(batch.map(\.at.millisecondsSince1970)),
                 \(batch.map { $0.activeConversationId ?? "" }),
                 \(messages.map { $0?.conversationId ?? "" }), \(messages.map { $0?.id ?? "" }),
                 \(messages.map { $0?.direction.rawValue ?? "" }), \(messages.map { $0?.type ?? "" }),
                 \(messages.map { $0.map { CanonicalJSONWriter.string($0.content) } ?? "" }),
                 \(messages.map { $0?.createdAt.millisecondsSince1970 ?? 0 }),
-                \(owners), \(events.map(\.id)), \(eventArrays: events))
+                \(owners), \(events.map(\.id)), \(eventArrays: events), NULL, NULL, NULL)
             """)
-        return try Self.byNumber(rows, count: batch.count, column: "write_number").map { row in
-            guard let row else { throw UnexpectedOutcome(outcome: "none") }
-            return try Self.outcome(try row.value("outcome"), previous: try row.value("previous"))
+        guard let row = rows.first else { throw UnexpectedOutcome(outcome: "none") }
+        let numbers = try row.value("write_numbers", as: [Int64].self)
+        let outcomes = try row.value("outcomes", as: [String].self)
+        let previous = try row.value("previous", as: [String].self)
+        guard numbers == Array(1...Int64(batch.count)), outcomes.count == batch.count, previous.count == batch.count else {
+            throw UnexpectedOutcome(outcome: "not one answer per write")
+        }
+        return try zip(outcomes, previous).map { outcome, previous in
+            try Self.outcome(outcome, previous: previous.isEmpty ? nil : previous)
         }
     }
 
@@ -380,7 +370,7 @@ extension PostgresStore {
         }
     }
 
-    /// `relevo_record_once` or `relevo_record_batch` answered something this build does not know (a newer schema?).
+    /// `relevo_record_committed` answered something this build does not know (a newer schema?).
     struct UnexpectedOutcome: Error {
         let outcome: String
     }
@@ -441,7 +431,7 @@ extension PostgresStore {
 
 extension PostgresQuery.StringInterpolation {
     /// The columns of `events` after their ids and project, as the arrays `relevo_insert_events` and
-    /// `relevo_record_once` take (migration 002): '' for no bot and no conversation.
+    /// `relevo_record_committed` take (migrations 007 and 012): '' for no bot and no conversation.
     mutating func appendInterpolation(eventArrays events: [OutboxEvent]) {
         appendInterpolation(events.map(\.destination.kind))
         appendLiteral(", ")

@@ -45,6 +45,8 @@ package final class PostgresStore: RelevoStore {
     let integrationReads = StatementBatcher<String, IntegrationRecord?>(limit: 256, lanes: 2)
     /// Key → project and project → integration, until the database announces a change.
     let readCache: PostgresReadCache
+    /// When the next retry comes due, for the dispatcher's sleep.
+    let nextDue = NextDueMemo()
     /// Vacuums `heads` while events are settled, faster than autovacuum would.
     let headsVacuum: HeadsVacuum
     /// Answers the work on a connection that closes under it at once.
@@ -194,25 +196,13 @@ package final class PostgresStore: RelevoStore {
         return try await transaction(body)
     }
 
-    /// One statement that is a write of several steps (a function of the schema, see migration 002):
-    /// its own transaction, retried and mapped like ``transaction(_:)``; its rows once it has committed
-    /// (``PostgresConnection/waitForCommit()``). When that wait fails, whether the write committed is
-    /// unknown: the caller gets ``StoreError/unavailable``, as when the database is away.
-    /// `awaitingCommit` false skips that wait, for a write whose loss the caller's guarantees cover
-    /// anyway: its rows then nearly always come after the commit all the same, since PostgreSQL sends
-    /// them with the ReadyForQuery that follows it, and only a server going down flushes them before.
-    func write(_ query: PostgresQuery, awaitingCommit: Bool = true) async throws -> [PostgresRandomAccessRow] {
+    /// One statement that is a write of several steps (a function or procedure of the schema, see
+    /// migration 002): its own transaction, retried and mapped like ``transaction(_:)``; its rows.
+    /// PostgreSQL sends a statement's rows before it commits it: a caller that must answer only after
+    /// the commit calls a procedure that commits before it answers (`relevo_record_committed`).
+    func write(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await retryingVictims {
-            try await withConnection { connection in
-                let rows = try await connection.rows(query)
-                guard awaitingCommit else { return rows }
-                do {
-                    try await connection.waitForCommit()
-                } catch {
-                    throw StoreError.unavailable
-                }
-                return rows
-            }
+            try await withConnection { connection in try await connection.rows(query) }
         }
     }
 
@@ -397,18 +387,6 @@ extension PostgresConnection {
     /// Rows of one statement in the current transaction.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await self.query(query, logger: PostgresStore.quiet).collect().map { $0.makeRandomAccess() }
-    }
-
-    /// Returns once the statement run before on this connection outside a transaction has committed.
-    /// PostgreSQL sends such a statement's rows and completion before it commits (at the Sync that
-    /// follows), and postgres-nio hands them over at once; a server told to quit in between (an
-    /// immediate shutdown, another backend's crash) flushes them all the same, and a write whose rows
-    /// arrived is lost. The connection sends its next statement only after the commit's ReadyForQuery,
-    /// so that statement's answer proves the commit, for one more round trip. Not a prepared
-    /// statement: postgres-nio keeps a failed preparation for the connection's life, and every later
-    /// write on it would then fail after committing.
-    func waitForCommit() async throws {
-        _ = try await query("SELECT 1", logger: PostgresStore.quiet).collect()
     }
 
     /// Runs one statement; returns how many rows it returned (add `RETURNING 1` to count changed rows).
