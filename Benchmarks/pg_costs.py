@@ -11,36 +11,16 @@ the baseline: its CPU per event, against which both of PostgreSQL's figures are 
     python3 Benchmarks/pg_costs.py [path/to/relevo]     (default: the release build in .build-bench)
     Env: MESSAGES (default 4000), CONCURRENCY (default 32), CONVERSATIONS (default 200)
 """
-import os, subprocess, sys, tempfile, threading, time
+import os, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
-from harness import Panel, Relevo, start_conversations, status_of, wait_for
+from harness import Panel, Relevo, cpu_seconds, postgres_pids, start_conversations, status_of, wait_for
 from pg_server import PostgresServer
 
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build-bench/release/relevo"
 messages = int(os.environ.get("MESSAGES", "4000"))
 concurrency = int(os.environ.get("CONCURRENCY", "32"))
 conversation_count = int(os.environ.get("CONVERSATIONS", "200"))
-ticks = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids):
-    """User + system CPU of `pids` so far (processes that have gone count nothing)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # utime stime cutime cstime
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            pass
-    return total / ticks
-
-
-def postgres_pids(directory):
-    """The postmaster of the cluster in `directory` and every backend it started."""
-    postmaster = int(open(os.path.join(directory, "data", "postmaster.pid")).readline())
-    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
-    return [postmaster] + [int(pid) for pid in children]
 
 
 def load(server, project, key, panel, conversations):

@@ -145,6 +145,25 @@ class Relevo:
                 self.process.wait()
 
 
+def cpu_seconds(pids):
+    """User + system CPU of `pids` so far (processes that have gone count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # utime stime cutime cstime
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids(directory):
+    """The postmaster of the cluster in `directory` and every backend it started."""
+    postmaster = int(open(os.path.join(directory, "data", "postmaster.pid")).readline())
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+    return [postmaster] + [int(pid) for pid in children]
+
+
 def wait_for(condition, seconds):
     """True as soon as `condition()` is, False if it is not within `seconds`."""
     deadline = time.time() + seconds
