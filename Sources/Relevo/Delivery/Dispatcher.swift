@@ -123,6 +123,8 @@ package final class Dispatcher: Service, Sendable {
     }
 
     private func loop() async {
+        // While claimed events wait in line, the next claim waits as long as the last took (``ClaimPace``).
+        var pace = ClaimPace()
         await withDiscardingTaskGroup { group in
             while !stopping.withLock({ $0 }) && !Task.isCancelled {
                 start(slots.withLock { $0.startable() }, in: &group)
@@ -150,7 +152,10 @@ package final class Dispatcher: Service, Sendable {
                     ($0.claimSlots, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
                 }
                 var claimed: [OutboxEvent] = []
-                if free > 0 {
+                let held = pace.holdsBack()
+                var began: ContinuousClock.Instant?
+                if free > 0 && held == nil {
+                    began = .now
                     do {
                         let time = now()
                         claimed = try await store.claimDueEvents(
@@ -163,9 +168,13 @@ package final class Dispatcher: Service, Sendable {
                 let overflow = queue(claimed)
                 if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
                 start(slots.withLock { $0.startable() }, in: &group)
+                if let began { pace.claimed(began: began, leftWaiting: slots.withLock { $0.waitingCount } > 0) }
                 if free <= 0 {
                     // Full: what ends the wait is an answer freeing a slot, which signals.
                     await store.deliverySignal.wait(upTo: configuration.idlePoll)
+                } else if let held {
+                    // Answers still start the events waiting in line meanwhile.
+                    await store.deliverySignal.wait(upTo: held)
                 } else if claimed.isEmpty {
                     await store.deliverySignal.wait(upTo: await sleepBudget())
                 }
