@@ -856,7 +856,7 @@ enum PostgresMigrations {
                 FOR EACH STATEMENT EXECUTE FUNCTION relevo_announce_access_change()
                 """,
             ]),
-        // A batch of client-keyed writes (relevo_record_batch, 006) that commits before it answers.
+        // A batch of client-keyed writes (relevo_record_batch) that commits before it answers.
         // A statement outside a transaction sends its rows before its commit, so a caller that
         // answers on them could acknowledge a write the server loses; the procedure's own COMMIT
         // comes first, and its one row (each write's number, outcome and earlier answer, '' for

@@ -322,7 +322,7 @@ extension PostgresStore {
     /// Written with the client-keyed writes made meanwhile (``records``), each answered after the
     /// commit of its batch (`relevo_record_committed`, migration 012, which commits before it answers).
     package func recordOnce(_ write: IdempotentWrite) async throws -> IdempotentWriteOutcome {
-        let outcome = try await batched(write, in: records, many: { [self] batch in try await writeRecords(batch) })
+        let outcome = try await batched(write, in: records) { [self] batch in try await writeRecords(batch) }
         if outcome == .recorded && !write.events.isEmpty { announceDue() }
         // A context kept in memory named it active: the next message reads its room afresh.
         if outcome == .conversationNotActive, let conversationId = write.activeConversationId {

@@ -206,17 +206,14 @@ package final class PostgresStore: RelevoStore {
         }
     }
 
-    /// `item`'s answer, run with the others of its kind that come meanwhile (`batcher`): by `many` for
-    /// a batch of several, by `one` (`many` of that item unless given) for a batch of one. A batch that
-    /// fails for another reason than the database being away is run again one item at a time, so that
-    /// an item PostgreSQL refuses fails alone and never its neighbours.
+    /// `item`'s answer, run with the others of its kind that come meanwhile (`batcher`) by `many`. A
+    /// batch that fails for another reason than the database being away is run again one item at a
+    /// time, so that an item PostgreSQL refuses fails alone and never its neighbours.
     func batched<Item, Answer>(
-        _ item: Item, in batcher: StatementBatcher<Item, Answer>, many: @escaping @Sendable ([Item]) async throws -> [Answer],
-        one: (@Sendable (Item) async throws -> Answer)? = nil
+        _ item: Item, in batcher: StatementBatcher<Item, Answer>, many: @escaping @Sendable ([Item]) async throws -> [Answer]
     ) async throws -> Answer {
-        let one = one ?? { item in try await many([item])[0] }
-        return try await batcher.submit(item) { batch in
-            if batch.count == 1 { return [.success(try await one(batch[0]))] }
+        try await batcher.submit(item) { batch in
+            if batch.count == 1 { return [.success(try await many(batch)[0])] }
             do {
                 return try await many(batch).map { .success($0) }
             } catch StoreError.unavailable {
@@ -224,7 +221,7 @@ package final class PostgresStore: RelevoStore {
             } catch {
                 var answers: [Result<Answer, any Error>] = []
                 for item in batch {
-                    do { answers.append(.success(try await one(item))) } catch { answers.append(.failure(error)) }
+                    do { answers.append(.success(try await many([item])[0])) } catch { answers.append(.failure(error)) }
                 }
                 return answers
             }
