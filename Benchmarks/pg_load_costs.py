@@ -5,8 +5,8 @@ instance or several sharing the database.
 INSTANCES `relevo serve` processes share a throwaway PostgreSQL 15 (default durability,
 pg_stat_statements loaded); Benchmarks/delivery.mjs drives them as in instances.sh (wrk for
 SECONDS_A seconds, then SECONDS at a fixed 500 events/s) against Benchmarks/panel.mjs. Between two
-snapshots taken around the load it prints, per event: transactions committed, statements (round
-trips), WAL, the CPU of PostgreSQL's processes and of the instances, and the statements that take
+snapshots taken around the load it prints, per event: transactions committed (read-only ones
+included, as `pg_stat_database` counts them), statements (round trips), WAL, the CPU of PostgreSQL's processes and of the instances, and the statements that take
 the most time. pg_costs.py gives the same figures at a lower rate, with SQLite beside them.
 
     python3 Benchmarks/pg_load_costs.py [path/to/relevo]   (default: the release build in .build-bench)

@@ -4,8 +4,9 @@ import Synchronization
 /// dispatcher's sleep after an empty claim costs no query: `heads` is read once, the retries this
 /// instance schedules move the answer earlier, and it is read again once the answer has passed.
 ///
-/// A retry another instance schedules is not seen here: that instance claims it when it comes due,
-/// and the dispatcher's idle poll (a second) bounds how late this one would take it over.
+/// A retry another instance schedules, or the end of a lease a dead instance held, is not seen here:
+/// the dispatcher's idle poll (a second) bounds how late this instance takes it up. One caller at a
+/// time (the dispatcher's loop): two reads at once could leave the older answer.
 final class NextDueMemo: Sendable {
     private struct State {
         /// The last read's `after` and what it found (nil: nothing ahead), with the retries since.

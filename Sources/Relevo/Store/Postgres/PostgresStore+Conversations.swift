@@ -355,6 +355,7 @@ extension PostgresStore {
             throw UnexpectedOutcome(outcome: "not one answer per write")
         }
         return try zip(outcomes, previous).map { outcome, previous in
+            // '' is no earlier answer: a recorded answer is a JSON object, never empty.
             try Self.outcome(outcome, previous: previous.isEmpty ? nil : previous)
         }
     }

@@ -133,8 +133,8 @@ extension PostgresStore {
         return attempts.map { .success(settled.contains($0.eventId)) }
     }
 
-    /// From memory while it holds (``NextDueMemo``): after an empty claim, under load, this read
-    /// cost a round trip for every few claims.
+    /// From memory while it holds (``NextDueMemo``): reading `heads` after every empty claim would
+    /// cost a round trip every few claims under load.
     package func nextDueTime(after now: Timestamp) async throws -> Timestamp? {
         let after = now.millisecondsSince1970
         return try await nextDue.next(after: after) { [self] in
