@@ -8,9 +8,8 @@ import Synchronization
 /// A lifecycle `Service`. Events of one ordering key (one conversation, one destination) go out
 /// strictly one after the other — the store only hands out the head of each key — while different
 /// conversations are delivered in parallel, at most `maximumInFlight` at a time. New events wake
-/// it at once (``WakeUpSignal``), though while its claims leave events in line the next waits a
-/// claim's time (``ClaimPace``); retries wake it when due, or at its poll. On graceful shutdown it
-/// stops claiming and lets the attempts in flight finish.
+/// it at once (``WakeUpSignal``); retries wake it when due, or at its poll. On graceful shutdown it stops claiming
+/// and lets the attempts in flight finish.
 package final class Dispatcher: Service, Sendable {
     package struct Configuration: Sendable {
         /// Four destinations' worth, so that a few panels that hang leave room for the others.
@@ -124,8 +123,6 @@ package final class Dispatcher: Service, Sendable {
     }
 
     private func loop() async {
-        // While claimed events wait in line, the next claim waits as long as the last took (``ClaimPace``).
-        var pace = ClaimPace()
         await withDiscardingTaskGroup { group in
             while !stopping.withLock({ $0 }) && !Task.isCancelled {
                 start(slots.withLock { $0.startable() }, in: &group)
@@ -153,35 +150,22 @@ package final class Dispatcher: Service, Sendable {
                     ($0.claimSlots, 2 * configuration.maximumInFlight - $0.started.totalInFlight - $0.waitingCount)
                 }
                 var claimed: [OutboxEvent] = []
-                let held = pace.holdsBack()
-                var took: Duration?
-                if free > 0 && held == nil {
-                    let began = ContinuousClock.now
+                if free > 0 {
                     do {
                         let time = now()
                         claimed = try await store.claimDueEvents(
                             now: time, leaseUntil: time.adding(duration: configuration.lease), limit: free, slots: claimable)
-                        took = .now - began
                     } catch {
                         storeFailedAt.withLock { $0 = .now }
                         logger.error("claiming events failed", metadata: ["error_type": "\(type(of: error))"])
-                        pace = ClaimPace()
                     }
                 }
                 let overflow = queue(claimed)
                 if !overflow.isEmpty { try? await store.releaseClaims(overflow.map(\.id)) }
                 start(slots.withLock { $0.startable() }, in: &group)
-                if let took {
-                    // Only this claim's own destinations: a panel that hangs keeps a line that says nothing of the load.
-                    let leftWaiting = slots.withLock { slots in claimed.contains { slots.waiting[$0.destinationKey]?.isEmpty == false } }
-                    pace.claimed(took: took, leftWaiting: leftWaiting)
-                }
                 if free <= 0 {
                     // Full: what ends the wait is an answer freeing a slot, which signals.
                     await store.deliverySignal.wait(upTo: configuration.idlePoll)
-                } else if let held {
-                    // Answers still start the events waiting in line meanwhile.
-                    await store.deliverySignal.wait(upTo: held)
                 } else if claimed.isEmpty {
                     await store.deliverySignal.wait(upTo: await sleepBudget())
                 }
